@@ -1,0 +1,26 @@
+"""Typed, strict configuration models (one file per section) and the YAML loader."""
+
+from .analysis import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
+from .camera import CameraConfig, OutputConfig
+from .root import ConfigError, MatthanConfig, format_validation_error, load_config, parse_config
+from .runtime import RayConfig, RuntimeConfig
+from .source import ReconnectConfig, SourceConfig, redact_url
+
+__all__ = [
+    "AnalysisConfig",
+    "CameraConfig",
+    "ConfigError",
+    "DetectorConfig",
+    "MatthanConfig",
+    "MotionConfig",
+    "OutputConfig",
+    "RayConfig",
+    "ReconnectConfig",
+    "RuntimeConfig",
+    "SourceConfig",
+    "TrackerConfig",
+    "format_validation_error",
+    "load_config",
+    "parse_config",
+    "redact_url",
+]

@@ -1,0 +1,70 @@
+"""The whole config file and its loader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from .base import StrictModel
+from .camera import CameraConfig
+from .runtime import RuntimeConfig
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the key and the reason."""
+
+
+class MatthanConfig(StrictModel):
+    """Top level of `cameras.yaml`."""
+
+    cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras to run.")
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig, description="Process and Ray settings.")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "MatthanConfig":
+        seen: set[str] = set()
+        for cam in self.cameras:
+            if cam.id in seen:
+                raise ValueError(f"duplicate camera id {cam.id!r}")
+            seen.add(cam.id)
+        return self
+
+
+def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line per problem: `cameras.2.source.url: unsupported URL scheme 'ftp' ...`."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{prefix}{loc}: {msg}")
+    return "; ".join(lines)
+
+
+def parse_config(data: object, origin: str = "config") -> MatthanConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: top level must be a mapping, got {type(data).__name__}")
+    try:
+        return MatthanConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {format_validation_error(exc)}") from None
+
+
+def load_config(path: str | Path) -> MatthanConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+    return parse_config(data, origin=str(path))

@@ -1,0 +1,92 @@
+"""Where a camera's frames come from and how patiently we talk to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import StrictModel
+
+NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
+SUPPORTED_SCHEMES = NETWORK_SCHEMES + ("file",)
+
+
+class ReconnectConfig(StrictModel):
+    """Exponential backoff with jitter between attempts to (re)open a source."""
+
+    initial_s: float = Field(0.5, gt=0, le=60, description="Delay before the first retry, seconds.")
+    max_s: float = Field(30.0, gt=0, le=600, description="Upper bound of the delay, seconds.")
+    multiplier: float = Field(2.0, ge=1.0, le=10.0, description="Growth factor per consecutive failure.")
+    jitter: float = Field(0.2, ge=0.0, le=1.0, description="Random +/- fraction applied to each delay.")
+
+    @model_validator(mode="after")
+    def _max_not_below_initial(self) -> "ReconnectConfig":
+        if self.max_s < self.initial_s:
+            raise ValueError(f"max_s ({self.max_s}) must be >= initial_s ({self.initial_s})")
+        return self
+
+
+class SourceConfig(StrictModel):
+    """A camera stream: rtsp(s)://, http(s):// MJPEG, or a video file path / file:// URL."""
+
+    url: str = Field(..., min_length=1, max_length=2048, description="Stream URL or video file path.")
+    rtsp_transport: Literal["tcp", "udp"] = Field(
+        "tcp", description="RTSP lower transport; TCP survives NAT and packet loss better."
+    )
+    open_timeout_s: float = Field(10.0, gt=0, le=120, description="Give up opening the source after this.")
+    read_timeout_s: float = Field(5.0, gt=0, le=120, description="Give up one read after this.")
+    stall_timeout_s: float = Field(
+        5.0, gt=0, le=600, description="Connected but no frame for this long: the stream is stalled."
+    )
+    loop: bool = Field(False, description="Files only: start again at the end (demos, tests).")
+    realtime: bool = Field(True, description="Files only: play at the file's own frame rate, like a camera.")
+    reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig, description="Retry policy.")
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_supported(cls, url: str) -> str:
+        url = url.strip()
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in ("", "file") or (len(scheme) == 1 and url[1:3] in (":\\", ":/")):
+            return url  # a path; existence is checked when the camera opens it
+        if scheme not in SUPPORTED_SCHEMES:
+            raise ValueError(
+                f"unsupported URL scheme {scheme!r} in {redact_url(url)!r}; "
+                f"expected one of {', '.join(SUPPORTED_SCHEMES)} or a file path"
+            )
+        if not parts.hostname:
+            raise ValueError(f"URL {redact_url(url)!r} has no host")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise ValueError(f"URL {redact_url(url)!r} has a bad port: {exc}") from None
+        return url
+
+    @property
+    def scheme(self) -> str:
+        scheme = urlsplit(self.url).scheme.lower()
+        return scheme if scheme in NETWORK_SCHEMES else "file"
+
+    @property
+    def is_file(self) -> bool:
+        return self.scheme == "file"
+
+    @property
+    def file_path(self) -> Path:
+        if not self.is_file:
+            raise ValueError(f"{redact_url(self.url)} is not a file source")
+        parts = urlsplit(self.url)
+        return Path(parts.path) if parts.scheme.lower() == "file" else Path(self.url)
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, safe for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

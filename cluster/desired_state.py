@@ -1,0 +1,56 @@
+"""Persistence of the desired camera set (what operators added, changed, removed).
+
+The YAML config seeds it on first start; afterwards the persisted set wins, so
+cameras added over gRPC survive a restart. Writes are atomic (tmp + rename).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from .config import CameraConfig, ConfigError, format_validation_error
+
+logger = logging.getLogger(__name__)
+
+_CAMERAS = TypeAdapter(list[CameraConfig])
+FORMAT_VERSION = 1
+
+
+class DesiredStateStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self) -> list[CameraConfig] | None:
+        """The persisted cameras, or None when nothing was persisted yet."""
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{self.path}: cannot read persisted camera set: {exc}") from None
+        if not isinstance(raw, dict) or raw.get("version") != FORMAT_VERSION:
+            raise ConfigError(f"{self.path}: unknown persisted state format (expected version {FORMAT_VERSION})")
+        try:
+            return _CAMERAS.validate_python(raw.get("cameras", []))
+        except ValidationError as exc:
+            raise ConfigError(f"{self.path}: {format_validation_error(exc, prefix='cameras.')}") from None
+
+    def save(self, cameras: list[CameraConfig]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"version": FORMAT_VERSION, "cameras": [c.model_dump(mode="json") for c in cameras]}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, indent=2, ensure_ascii=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

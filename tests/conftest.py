@@ -1,0 +1,33 @@
+"""Suite-wide fixtures: where the shared media/models are, and a session Ray."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_dir() -> Path:
+    """`../shared` beside the repo, or wherever MATTHAN_SHARED points."""
+    return Path(os.environ.get("MATTHAN_SHARED", REPO_ROOT.parent / "shared")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if not (path / "media").is_dir():
+        pytest.fail(f"shared data not found at {path}; set MATTHAN_SHARED")
+    return path
+
+
+@pytest.fixture(scope="session")
+def media(shared: Path) -> Path:
+    return shared / "media"
+
+
+@pytest.fixture(scope="session")
+def models(shared: Path) -> Path:
+    return shared / "models" / "yolo-fastest-1.1"
