@@ -5,23 +5,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..modelzoo import KNOWN_MODELS, UPSTREAM_BASE_URL, ModelPullError, pull_model
+from ..modelzoo import UPSTREAM, ModelZooError, known_models, pull_model
 
 
 def register(sub) -> None:
     parser = sub.add_parser("models", help="manage detector models")
     inner = parser.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     pull = inner.add_parser("pull", help="download a model and verify its checksum")
-    pull.add_argument("name", help=f"one of: {', '.join(sorted(KNOWN_MODELS))}")
+    pull.add_argument("name", help=f"one of: {', '.join(known_models())}")
     pull.add_argument("--dest", type=Path, default=Path("var/models"), help="directory to write into")
-    pull.add_argument("--base-url", default=UPSTREAM_BASE_URL, help="where to download from (a mirror, file://)")
+    pull.add_argument("--base-url", default=UPSTREAM, help="where to download from (a mirror, file://)")
     pull.set_defaults(func=run_pull)
 
 
 def run_pull(args) -> int:
     try:
         paths = pull_model(args.name, args.dest, base_url=args.base_url)
-    except ModelPullError as exc:
+    except ModelZooError as exc:
         print(f"matthan: models pull: {exc}", file=sys.stderr)
         return 1
     for path in paths:

@@ -36,6 +36,12 @@ class MotionConfig(StrictModel):
         description="Polygons (normalised 0..1 points) where motion is ignored, e.g. swaying trees, a road sign.",
     )
     gate_detector: bool = Field(True, description="Run the detector only on frames with motion.")
+    report_regions: bool = Field(
+        True, description="Without a detector, report moving regions as tracked 'motion' detections."
+    )
+    region_min_area: float = Field(
+        0.0005, ge=0.0, le=1.0, description="Smallest moving blob (fraction of the frame) reported as a region."
+    )
 
     @field_validator("masks")
     @classmethod

@@ -1,0 +1,20 @@
+"""The analysis pipeline: plain Python over numpy frames (no Ray), driven by a
+camera actor for live sources and by batch tasks for files."""
+
+from .detector import Detector, DnnDetector, ModelError, load_detector
+from .motion import MotionDetector
+from .pipeline import AnalysisPipeline, FrameContext, Stage
+from .tracker import Track, Tracker
+
+__all__ = [
+    "AnalysisPipeline",
+    "Detector",
+    "DnnDetector",
+    "FrameContext",
+    "ModelError",
+    "MotionDetector",
+    "Stage",
+    "Track",
+    "Tracker",
+    "load_detector",
+]

@@ -1,0 +1,104 @@
+"""Motion detection: MOG2 background subtraction on a small grey frame."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from cluster.actors.types import Box
+from cluster.config.analysis import MotionConfig
+
+_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+
+
+class MotionDetector:
+    """Tells whether a frame moved relative to a learned background.
+
+    Each frame is turned grey, downscaled to `config.width` (never upscaled) and
+    blurred (sensor noise and compression artefacts are not motion). The MOG2
+    foreground is opened (drops speckles) and closed (fills the inside of uniform
+    objects), then restricted to the area outside `config.masks`.
+
+    `update` returns (moving, ratio): ratio is the moving fraction of the unmasked
+    area; moving is `ratio >= min_area` and ratio > 0 (min_area 0 means "any moving
+    pixel", not "always").
+
+    Warm-up: MOG2 reports every pixel as foreground on the first frame it sees, so
+    the first `warmup_frames` frames of a fresh model (at start, after `reset()` and
+    when the frame size changes) only teach the background and report (False, 0.0).
+    """
+
+    def __init__(self, config: MotionConfig, warmup_frames: int = 1) -> None:
+        if warmup_frames < 1:
+            raise ValueError(f"warmup_frames must be at least 1, got {warmup_frames}")
+        self.config = config
+        self.warmup_frames = warmup_frames
+        self._subtractor: cv2.BackgroundSubtractorMOG2 | None = None
+        self._shape: tuple[int, int] | None = None
+        self._allowed: np.ndarray | None = None  # 255 where motion counts
+        self._allowed_pixels = 0
+        self._frames_seen = 0
+        self._foreground: np.ndarray | None = None  # cleaned mask of the last update
+
+    def reset(self) -> None:
+        """Forget the background (e.g. after the camera moved or reconnected)."""
+        self._subtractor = None
+        self._shape = None
+        self._frames_seen = 0
+        self._foreground = None
+
+    def update(self, image: np.ndarray) -> tuple[bool, float]:
+        small = self._prepare(image)
+        if self._subtractor is None or small.shape != self._shape:
+            self._start(small.shape)
+        assert self._subtractor is not None and self._allowed is not None
+        foreground = self._subtractor.apply(small)
+        self._frames_seen += 1
+        self._foreground = None
+        if self._frames_seen <= self.warmup_frames or self._allowed_pixels == 0:
+            return False, 0.0
+        foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, _KERNEL)
+        foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, _KERNEL)
+        foreground = cv2.bitwise_and(foreground, self._allowed)
+        self._foreground = foreground
+        ratio = cv2.countNonZero(foreground) / self._allowed_pixels
+        return (ratio > 0.0 and ratio >= self.config.min_area), ratio
+
+    def regions(self, min_area: float) -> tuple[Box, ...]:
+        """Bounding boxes (normalised) of the moving blobs of the last update that
+        cover at least `min_area` of the frame, largest first."""
+        if self._foreground is None:
+            return ()
+        height, width = self._foreground.shape[:2]
+        count, _, stats, _ = cv2.connectedComponentsWithStats(self._foreground, connectivity=8)
+        boxes = []
+        for x, y, w, h, area in stats[1:count]:  # label 0 is the background
+            if area >= min_area * width * height:
+                boxes.append((int(area), Box(x / width, y / height, w / width, h / height)))
+        boxes.sort(key=lambda item: -item[0])
+        return tuple(box for _, box in boxes)
+
+    def _prepare(self, image: np.ndarray) -> np.ndarray:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        height, width = grey.shape[:2]
+        if width > self.config.width:
+            new_height = max(1, round(height * self.config.width / width))
+            grey = cv2.resize(grey, (self.config.width, new_height), interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(grey, (5, 5), 0)
+
+    def _start(self, shape: tuple[int, ...]) -> None:
+        self._subtractor = cv2.createBackgroundSubtractorMOG2(
+            history=self.config.history, varThreshold=self.config.var_threshold, detectShadows=False
+        )
+        self._shape = (int(shape[0]), int(shape[1]))
+        self._allowed = self._allowed_area(self._shape)
+        self._allowed_pixels = cv2.countNonZero(self._allowed)
+        self._frames_seen = 0
+
+    def _allowed_area(self, shape: tuple[int, int]) -> np.ndarray:
+        height, width = shape
+        allowed = np.full((height, width), 255, dtype=np.uint8)
+        for polygon in self.config.masks:
+            points = np.array([[x * width, y * height] for x, y in polygon], dtype=np.float64)
+            cv2.fillPoly(allowed, [np.round(points).astype(np.int32)], 0)
+        return allowed

@@ -1,0 +1,190 @@
+"""The gRPC front door: where it listens, TLS, who may call it, and its limits."""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import StrictModel
+
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class Role(str, Enum):
+    """Ordered: each role may do everything the lower ones may (see `at_least`)."""
+
+    VIEWER = "viewer"  # list/get cameras, snapshots, frame and detection streams
+    OPERATOR = "operator"  # + add/update/remove cameras, cluster status
+    ADMIN = "admin"  # + cluster administration (drain nodes)
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def at_least(self, other: "Role") -> bool:
+        return self.rank >= other.rank
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_ROLE_RANK = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
+
+
+def _lowercase(v: object) -> object:
+    return v.lower() if isinstance(v, str) else v
+
+
+class TokenConfig(StrictModel):
+    """One API token. Only its SHA-256 is stored: `matthan token new` (or
+    `python -c "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" TOKEN`)."""
+
+    name: str = Field(
+        ..., pattern=TOKEN_NAME_PATTERN, description="Who holds it; shown in the access log instead of the token."
+    )
+    sha256: str = Field(..., pattern=SHA256_HEX_PATTERN, description="Lowercase hex SHA-256 of the token.")
+    role: Role = Field(Role.VIEWER, description="viewer, operator or admin.")
+    cameras: list[str] = Field(default_factory=list, description="Viewer scope: camera ids it may see.")
+    groups: list[str] = Field(default_factory=list, description="Viewer scope: camera groups it may see.")
+    all_cameras: bool = Field(False, description="Viewer scope: every camera (must be explicit).")
+
+    @field_validator("role", "sha256", mode="before")
+    @classmethod
+    def _case(cls, v: object) -> object:
+        return _lowercase(v)
+
+    @model_validator(mode="after")
+    def _scope(self) -> "TokenConfig":
+        scoped = bool(self.cameras or self.groups)
+        if self.role is Role.VIEWER and not scoped and not self.all_cameras:
+            raise ValueError(f"viewer token {self.name!r} needs cameras, groups or all_cameras: true")
+        if self.role is not Role.VIEWER and scoped:
+            raise ValueError(f"token {self.name!r}: cameras/groups scope applies to viewers only ({self.role} sees all)")
+        if scoped and self.all_cameras:
+            raise ValueError(f"token {self.name!r}: all_cameras cannot be combined with cameras/groups")
+        return self
+
+    @property
+    def is_scoped(self) -> bool:
+        return self.role is Role.VIEWER and not self.all_cameras
+
+
+class TlsConfig(StrictModel):
+    """Server certificate, and client certificates (mTLS) when client_ca_file is set."""
+
+    cert_file: Path = Field(..., description="PEM certificate chain of the server.")
+    key_file: Path = Field(..., description="PEM private key of the server.")
+    client_ca_file: Path | None = Field(None, description="PEM CA bundle that client certificates must chain to.")
+    require_client_cert: bool = Field(
+        True, description="With client_ca_file: refuse clients without a valid certificate (mTLS)."
+    )
+
+
+class KeepaliveConfig(StrictModel):
+    """HTTP/2 keepalive. The server pings idle connections so it notices vanished
+    clients (NAT timeouts, pulled cables) and frees their streams; clients may ping
+    too, but not more often than min_client_ping_interval_s (else GOAWAY)."""
+
+    time_s: float = Field(30.0, ge=1.0, le=3600.0, description="Ping a connection after this long without activity.")
+    timeout_s: float = Field(10.0, ge=1.0, le=600.0, description="Close it if the ping is not answered in this time.")
+    permit_without_calls: bool = Field(True, description="Ping connections that have no RPC open too.")
+    min_client_ping_interval_s: float = Field(
+        10.0, ge=1.0, le=3600.0, description="Clients pinging more often than this are cut off (ping flood)."
+    )
+    max_connection_idle_s: float | None = Field(
+        None, gt=0, le=86400.0, description="Close connections idle (no RPC) this long; None: never."
+    )
+
+
+class LimitsConfig(StrictModel):
+    """Message sizes and per-client buffers; they bound server memory per client."""
+
+    max_receive_message_bytes: int = Field(
+        1 << 20, ge=4096, le=64 << 20, description="Largest request accepted; requests are small (camera specs)."
+    )
+    max_send_message_bytes: int = Field(
+        8 << 20, ge=65536, le=64 << 20, description="Largest response; a 4K JPEG at high quality fits."
+    )
+    frame_queue_size: int = Field(
+        2, ge=1, le=64, description="Frames buffered per frame stream; when full the oldest is dropped."
+    )
+    detection_queue_size: int = Field(
+        256, ge=4, le=65536, description="Batches buffered per detection stream; when full the stream is cut off."
+    )
+    max_concurrent_streams: int = Field(
+        1000, ge=1, le=100_000, description="HTTP/2 streams per connection (grpc.max_concurrent_streams)."
+    )
+    snapshot_timeout_s: float = Field(5.0, gt=0, le=60.0, description="Wait at most this long for a snapshot frame.")
+    stuck_write_timeout_s: float = Field(
+        60.0, gt=0, le=3600.0, description="End a stream whose client accepts no data for this long."
+    )
+
+
+class ServerConfig(StrictModel):
+    """`server:` section of cameras.yaml."""
+
+    host: str = Field("127.0.0.1", min_length=1, max_length=253, description="Address to bind; '0.0.0.0' for all.")
+    port: int = Field(50051, ge=0, le=65535, description="TCP port; 0 picks a free one (tests).")
+    tls: TlsConfig | None = Field(None, description="TLS; required to bind beyond loopback unless allow_plaintext.")
+    allow_plaintext: bool = Field(
+        False, description="Allow a non-loopback bind without TLS (TLS terminated by a mesh or proxy)."
+    )
+    tokens: list[TokenConfig] = Field(default_factory=list, description="API tokens (hashed).")
+    allow_unauthenticated: bool = Field(
+        False, description="Loopback only: callers without a token get unauthenticated_role (development)."
+    )
+    unauthenticated_role: Role = Field(Role.ADMIN, description="Role of token-less callers when allowed.")
+    keepalive: KeepaliveConfig = Field(default_factory=KeepaliveConfig, description="HTTP/2 keepalive.")
+    limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Message sizes and queues.")
+    grace_period_s: float = Field(
+        5.0, ge=0.0, le=300.0, description="On shutdown, unary calls get this long to finish."
+    )
+    camera_refresh_s: float = Field(
+        5.0, gt=0.0, le=300.0, description="All-camera detection streams look for added cameras this often."
+    )
+
+    @field_validator("unauthenticated_role", mode="before")
+    @classmethod
+    def _case(cls, v: object) -> object:
+        return _lowercase(v)
+
+    @model_validator(mode="after")
+    def _safe(self) -> "ServerConfig":
+        loopback = is_loopback(self.host)
+        if not self.tokens and not self.allow_unauthenticated:
+            raise ValueError(
+                "no tokens configured: add server.tokens, or set allow_unauthenticated: true (loopback only)"
+            )
+        if self.allow_unauthenticated and not loopback:
+            raise ValueError(f"allow_unauthenticated is only allowed on a loopback host, not {self.host!r}")
+        if not loopback and self.tls is None and not self.allow_plaintext:
+            raise ValueError(
+                f"binding {self.host!r} without TLS would send tokens in clear text: "
+                "configure server.tls or set allow_plaintext: true"
+            )
+        names = [t.name for t in self.tokens]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate token names: {', '.join(duplicates)}")
+        hashes = [t.sha256 for t in self.tokens]
+        if len(set(hashes)) != len(hashes):
+            raise ValueError("two tokens have the same sha256")
+        return self
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
