@@ -1,0 +1,450 @@
+"""Pure placement of camera actors on nodes: `plan()` and `consolidate()`.
+
+No Ray, no clock, no randomness: the same input gives the same plan (every
+choice is made by sorted keys, ties broken by camera id then node id).
+
+Terms. A node is *schedulable* when it is alive, not draining and has capacity > 0
+(an alive node without capacity is treated like a draining one). Its *usable*
+capacity is `capacity * (1 - headroom)`, its *utilisation* load / usable. The
+*spread* is max - min utilisation over schedulable nodes. *Imbalance* is
+sum(load^2 / usable) over schedulable nodes: with the total load fixed it is
+smallest when all utilisations are equal, and moving a camera from a fuller to
+an emptier node lowers it only if the move does not overshoot.
+
+What `plan()` does, in order:
+
+1. Stickiness: a camera whose current node is schedulable stays there.
+2. Placement: cameras not running (new ones, and those on dead or unlisted nodes),
+   then cameras on alive draining nodes, each group biggest cost first (ties by
+   id), go to the node that fits them with the lowest utilisation after placing
+   (ties by node id). A node fits when load + cost <= usable. A draining node's
+   camera that fits nowhere stays where it is (*stranded*: it keeps running) and
+   is asked of the autoscaler; a camera that is not running and fits nowhere is
+   unplaced (TOO_BIG if it exceeds every node's usable capacity, else NO_CAPACITY,
+   also asked of the autoscaler).
+3. Voluntary moves, at most `max_moves` in total: while some node is over its
+   usable capacity (costs grew) or the spread exceeds `hysteresis`, make the
+   single move that most lowers (total overload, imbalance), lexicographically,
+   without overfilling its target; stop when no move strictly lowers it. When
+   only overload triggered, a move must lower the overload.
+4. If any camera is still unplaced or stranded, retry step 2 for those, and if
+   that placed something, step 3 again with the remaining budget.
+
+Guarantees (tested in tests/scheduler):
+
+- Every input camera is in exactly one of `assignments` and `unplaced`; `moves`
+  holds at most one move per camera (its net change from its current node).
+- Placement never overfills a schedulable node: a camera is put on a node only if
+  it fits there at its turn, and it is put somewhere whenever it fits some node at
+  its turn. So if the sticky cameras fit, no schedulable node ends over capacity.
+  This is greedy first-fit-decreasing, not optimal bin packing (which is NP-hard):
+  a camera may be unplaced although a cleverer packing (moving sticky cameras to
+  make room) would fit it.
+- A node over capacity on input (sticky costs grew) stays over only as far as
+  voluntary moves within `max_moves` could not relieve it; see `overloaded_nodes`.
+- Voluntary moves (OVERLOAD, REBALANCE, CONSOLIDATE) never exceed `max_moves`;
+  evacuations (NODE_DEAD, NODE_DRAINING) are not capped: a lost camera is
+  restarted at once, and draining must finish.
+- Stability: re-planning from a `converged` plan's assignments (same nodes,
+  demand and options) gives no moves. A plan is not converged only when it ran out
+  of `max_moves` with worthwhile moves left; the next plans carry on, each
+  voluntary move strictly lowering the objective, so they converge.
+- With `spread <= hysteresis` and no overloaded node, sticky cameras never move.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+from .model import (
+    LOAD_EPSILON,
+    CameraDemand,
+    Move,
+    MoveReason,
+    NodeView,
+    PlacementError,
+    PlacementPlan,
+    Unplaced,
+    UnplacedReason,
+    utilisation_spread,
+)
+
+DEFAULT_MAX_MOVES = 4  # a move is a restart: seconds of gap on that camera's stream
+DEFAULT_HEADROOM = 0.2  # for estimate error, motion bursts, Ray's own processes on the node
+DEFAULT_HYSTERESIS = 0.15  # utilisation spread tolerated before rebalancing
+# A voluntary move must improve the objective by more than this (cores^2): float
+# noise never justifies restarting a camera.
+IMPROVEMENT_EPSILON = 1e-9
+# Ray keeps resource quantities to 4 decimals.
+RAY_RESOURCE_GRANULARITY = 1e-4
+
+__all__ = [
+    "DEFAULT_HEADROOM",
+    "DEFAULT_HYSTERESIS",
+    "DEFAULT_MAX_MOVES",
+    "PlacementError",
+    "consolidate",
+    "plan",
+]
+
+_Origin = tuple[str | None, MoveReason | None]  # (node the camera was on, why it left)
+
+
+class _State:
+    """Where every placed camera is, with exact per-node loads."""
+
+    def __init__(self, costs: dict[str, float], node_ids: Iterable[str], usable: dict[str, float]) -> None:
+        self.costs = costs
+        self.usable = usable  # schedulable nodes only
+        self.members: dict[str, set[str]] = {n: set() for n in node_ids}
+        self.load: dict[str, float] = {n: 0.0 for n in self.members}
+        self.where: dict[str, str] = {}
+        # First departure of each camera this plan touches, to report net moves.
+        self.origin: dict[str, _Origin] = {}
+
+    def put(self, camera_id: str, node_id: str) -> None:
+        self.where[camera_id] = node_id
+        self.members[node_id].add(camera_id)
+        self._refresh(node_id)
+
+    def move(self, camera_id: str, to_node: str, reason: MoveReason | None) -> None:
+        """Move (or first place, when the camera has no node) and remember its origin."""
+        from_node = self.where.get(camera_id)
+        self.origin.setdefault(camera_id, (from_node, reason))
+        if from_node is not None:
+            self.members[from_node].discard(camera_id)
+            self._refresh(from_node)
+        self.put(camera_id, to_node)
+
+    def _refresh(self, node_id: str) -> None:
+        # fsum is exact whatever the order, so the same members always give the
+        # same load: re-planning from a plan sees exactly the loads it ended with.
+        self.load[node_id] = math.fsum(self.costs[c] for c in self.members[node_id])
+
+    def fits(self, node_id: str, cost: float) -> bool:
+        return self.load[node_id] + cost <= self.usable[node_id] + LOAD_EPSILON
+
+    def utilisation(self, node_id: str) -> float:
+        return self.load[node_id] / self.usable[node_id]
+
+    def spread(self) -> float:
+        return utilisation_spread(self.load, self.usable)
+
+    def overload(self, node_id: str) -> float:
+        return max(0.0, self.load[node_id] - self.usable[node_id])
+
+    def any_overloaded(self) -> bool:
+        return any(self.load[n] > self.usable[n] + LOAD_EPSILON for n in self.usable)
+
+    def best_target(self, cost: float, among: Iterable[str]) -> str | None:
+        """The fitting node with the lowest utilisation after placing `cost` (ties: node id)."""
+        fitting = [n for n in among if self.fits(n, cost)]
+        if not fitting:
+            return None
+        return min(fitting, key=lambda n: ((self.load[n] + cost) / self.usable[n], n))
+
+
+def _schedulable(node: NodeView, draining: frozenset[str]) -> bool:
+    return node.alive and node.capacity > 0 and node.node_id not in draining
+
+
+def _validate(
+    nodes: list[NodeView],
+    cameras: list[CameraDemand],
+    max_moves: int,
+    headroom: float,
+    hysteresis: float,
+    draining: frozenset[str],
+) -> None:
+    seen_nodes: set[str] = set()
+    for node in nodes:
+        if node.node_id in seen_nodes:
+            raise PlacementError(f"duplicate node id {node.node_id!r}")
+        seen_nodes.add(node.node_id)
+        if not (math.isfinite(node.capacity) and node.capacity >= 0):
+            raise PlacementError(f"node {node.node_id!r} has capacity {node.capacity}; it must be >= 0 cores")
+    seen_cameras: set[str] = set()
+    for cam in cameras:
+        if cam.camera_id in seen_cameras:
+            raise PlacementError(f"duplicate camera id {cam.camera_id!r}")
+        seen_cameras.add(cam.camera_id)
+        if not (math.isfinite(cam.cost) and cam.cost >= 0):
+            raise PlacementError(f"camera {cam.camera_id!r} has cost {cam.cost}; it must be >= 0 cores")
+    if isinstance(max_moves, bool) or not isinstance(max_moves, int) or max_moves < 0:
+        raise PlacementError(f"max_moves must be a non-negative integer, got {max_moves!r}")
+    if not (0.0 <= headroom < 1.0):
+        raise PlacementError(f"headroom must be within [0, 1), got {headroom}")
+    if math.isnan(hysteresis) or hysteresis < 0:
+        raise PlacementError(f"hysteresis must be >= 0, got {hysteresis}")
+    drained = sorted(n.node_id for n in nodes if n.alive and n.capacity > 0 and n.node_id in draining)
+    if drained and not any(_schedulable(n, draining) for n in nodes):
+        raise PlacementError(
+            f"cannot drain {', '.join(drained)}: no other schedulable node would be left to run cameras"
+        )
+
+
+def _setup(
+    nodes: list[NodeView],
+    cameras: list[CameraDemand],
+    current: Mapping[str, str],
+    headroom: float,
+    draining: frozenset[str],
+) -> tuple[_State, list[str], list[str]]:
+    """State with sticky and drain-pending cameras in place; returns the two groups to place."""
+    by_id = {n.node_id: n for n in nodes}
+    usable = {
+        n.node_id: n.capacity * (1.0 - headroom)
+        for n in sorted(nodes, key=lambda n: n.node_id)
+        if _schedulable(n, draining)
+    }
+    state = _State({c.camera_id: c.cost for c in cameras}, by_id, usable)
+    not_running: list[str] = []  # new, or on a dead / unlisted node
+    on_draining: list[str] = []  # still running on an alive node it should leave
+    for cam in sorted(state.costs):
+        node_id = current.get(cam)
+        node = by_id.get(node_id) if node_id is not None else None
+        if node_id is None:
+            not_running.append(cam)
+        elif node is None or not node.alive:
+            state.origin[cam] = (node_id, MoveReason.NODE_DEAD)
+            not_running.append(cam)
+        elif node_id in usable:
+            state.put(cam, node_id)
+        else:
+            state.put(cam, node_id)  # it keeps running there until it has somewhere to go
+            on_draining.append(cam)
+    return state, not_running, on_draining
+
+
+def _place(state: _State, not_running: list[str], on_draining: list[str]) -> tuple[list[str], list[str]]:
+    """Step 2; returns (still not running, still stranded)."""
+    left_out: list[str] = []
+    for cam in sorted(not_running, key=lambda c: (-state.costs[c], c)):
+        target = state.best_target(state.costs[cam], state.usable)
+        if target is None:
+            left_out.append(cam)
+        else:
+            state.move(cam, target, None)  # origin already set for NODE_DEAD
+    stranded: list[str] = []
+    for cam in sorted(on_draining, key=lambda c: (-state.costs[c], c)):
+        target = state.best_target(state.costs[cam], state.usable)
+        if target is None:
+            stranded.append(cam)
+        else:
+            state.move(cam, target, MoveReason.NODE_DRAINING)
+    return left_out, stranded
+
+
+def _best_voluntary_move(state: _State, must_relieve_overload: bool) -> tuple[str, str] | None:
+    """The (camera, target) that most lowers (overload, imbalance), or None."""
+    best: tuple[float, float, str, str] | None = None
+    for src in state.usable:
+        u_src, load_src = state.usable[src], state.load[src]
+        over_before = state.overload(src)
+        for dst in state.usable:
+            # From an emptier (or equally full) node, no move lowers the imbalance.
+            if dst == src or state.utilisation(dst) >= state.utilisation(src):
+                continue
+            u_dst, load_dst = state.usable[dst], state.load[dst]
+            for cam in state.members[src]:
+                cost = state.costs[cam]
+                if not state.fits(dst, cost):
+                    continue
+                d_over = max(0.0, load_src - cost - u_src) - over_before
+                d_imbalance = ((load_src - cost) ** 2 - load_src**2) / u_src + (
+                    (load_dst + cost) ** 2 - load_dst**2
+                ) / u_dst
+                relieves = d_over < -LOAD_EPSILON
+                if must_relieve_overload and not relieves:
+                    continue
+                if not relieves and d_imbalance >= -IMPROVEMENT_EPSILON:
+                    continue
+                key = (d_over if relieves else 0.0, d_imbalance, cam, dst)
+                if best is None or key < best:
+                    best = key
+    return None if best is None else (best[2], best[3])
+
+
+def _next_voluntary_move(state: _State, hysteresis: float) -> tuple[str, str] | None:
+    """The move step 3 would make now, or None when there is nothing worth doing."""
+    unbalanced = state.spread() > hysteresis
+    if not (unbalanced or state.any_overloaded()):
+        return None
+    return _best_voluntary_move(state, must_relieve_overload=not unbalanced)
+
+
+def _voluntary_moves(state: _State, budget: int, hysteresis: float) -> tuple[int, bool]:
+    """Step 3; returns how many moves it made and whether it converged (stopped
+    because no move was worth making rather than because the budget ran out)."""
+    made = 0
+    while True:
+        choice = _next_voluntary_move(state, hysteresis)
+        if choice is None:
+            return made, True
+        if made >= budget:
+            return made, False
+        cam, dst = choice
+        src = state.where[cam]
+        reason = MoveReason.OVERLOAD if state.overload(src) > LOAD_EPSILON else MoveReason.REBALANCE
+        state.move(cam, dst, reason)
+        made += 1
+
+
+def _bundle(cost: float, headroom: float) -> dict[str, float]:
+    cpus = cost / (1.0 - headroom)
+    steps = max(1, math.ceil(round(cpus / RAY_RESOURCE_GRANULARITY, 6)))
+    return {"CPU": round(steps * RAY_RESOURCE_GRANULARITY, 4)}
+
+
+def _finish(
+    state: _State, left_out: list[str], stranded: list[str], headroom: float, *, converged: bool = True
+) -> PlacementPlan:
+    moves: list[Move] = []
+    started: list[str] = []
+    for cam, (from_node, reason) in state.origin.items():
+        to_node = state.where.get(cam)
+        if to_node is None:
+            continue  # lost and not placed: reported as unplaced
+        if from_node is None:
+            started.append(cam)
+        elif from_node != to_node:
+            assert reason is not None
+            moves.append(Move(cam, from_node, to_node, reason))
+
+    largest = max(state.usable.values(), default=0.0)
+    unplaced: list[Unplaced] = []
+    for cam in sorted(left_out, key=lambda c: (-state.costs[c], c)):
+        cost = state.costs[cam]
+        if not state.usable:
+            reason, detail = UnplacedReason.NO_CAPACITY, "there is no schedulable node"
+        elif cost > largest + LOAD_EPSILON:
+            reason = UnplacedReason.TOO_BIG
+            detail = (
+                f"costs {cost:.3f} cores, more than the usable capacity of any node "
+                f"(largest {largest:.3f} cores with headroom {headroom:.0%})"
+            )
+        else:
+            reason = UnplacedReason.NO_CAPACITY
+            free = max(state.usable[n] - state.load[n] for n in state.usable)
+            detail = f"costs {cost:.3f} cores; the most any node has free is {max(free, 0.0):.3f} cores"
+        unplaced.append(Unplaced(cam, cost, reason, detail))
+
+    stranded = sorted(stranded, key=lambda c: (-state.costs[c], c))
+    needy = [u.cost for u in unplaced if u.reason is UnplacedReason.NO_CAPACITY]
+    needy += [state.costs[c] for c in stranded]
+    return PlacementPlan(
+        assignments=dict(sorted(state.where.items())),
+        moves=tuple(moves),
+        started=tuple(started),
+        unplaced=tuple(unplaced),
+        load=dict(sorted(state.load.items())),
+        usable=dict(state.usable),
+        stranded=tuple(stranded),
+        autoscaler_demand=tuple(_bundle(c, headroom) for c in needy),
+        converged=converged,
+    )
+
+
+def plan(
+    nodes: list[NodeView],
+    cameras: list[CameraDemand],
+    current: Mapping[str, str],
+    *,
+    max_moves: int = DEFAULT_MAX_MOVES,
+    headroom: float = DEFAULT_HEADROOM,
+    hysteresis: float = DEFAULT_HYSTERESIS,
+    draining: Iterable[str] = frozenset(),
+) -> PlacementPlan:
+    """Where each camera should run; see the module docstring for the rules and guarantees.
+
+    `current` maps camera id -> node id of running actors; entries for cameras
+    not in `cameras` are ignored (the caller stops them). Draining ids that are
+    not among `nodes` are ignored. Raises PlacementError for duplicate ids,
+    negative costs or capacities, bad options, or draining the last schedulable node.
+    """
+    draining = frozenset(draining)
+    _validate(nodes, cameras, max_moves, headroom, hysteresis, draining)
+    state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
+    left_out, stranded = _place(state, not_running, on_draining)
+    budget = max_moves
+    while True:
+        made, converged = _voluntary_moves(state, budget, hysteresis)
+        budget -= made
+        if not (left_out or stranded):
+            break
+        before = (len(left_out), len(stranded))
+        left_out, stranded = _place(state, left_out, stranded)
+        if (len(left_out), len(stranded)) == before:
+            break
+    return _finish(state, left_out, stranded, headroom, converged=converged)
+
+
+def consolidate(
+    nodes: list[NodeView],
+    cameras: list[CameraDemand],
+    current: Mapping[str, str],
+    *,
+    max_moves: int = DEFAULT_MAX_MOVES,
+    headroom: float = DEFAULT_HEADROOM,
+    draining: Iterable[str] = frozenset(),
+) -> PlacementPlan:
+    """Empty lightly loaded nodes so the autoscaler can release them.
+
+    Places new and evacuated cameras like `plan()` (uncapped), then tries the
+    non-empty schedulable nodes from the least loaded up (ties by id): a node is
+    emptied only if all its cameras fit on the other non-empty nodes that are
+    kept (each biggest first, to the fullest node it fits: best fit) and the moves
+    fit in what is left of `max_moves`; otherwise it is left untouched. A node that
+    received cameras is not emptied in the same call. Nothing is
+    consolidated while a camera is unplaced for lack of room or stranded: then
+    demand has not dropped. No rebalancing is done.
+
+    Emptied nodes are in `idle_nodes`. Pass them as `draining` to the following
+    `plan()` calls until they are released, or rebalancing will refill them.
+    """
+    draining = frozenset(draining)
+    _validate(nodes, cameras, max_moves, headroom, math.inf, draining)
+    state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
+    left_out, stranded = _place(state, not_running, on_draining)
+    if left_out or stranded:
+        return _finish(state, left_out, stranded, headroom)
+
+    budget = max_moves
+    tried: set[str] = set()
+    while budget > 0:
+        candidates = [n for n in state.usable if state.members[n] and n not in tried]
+        if not candidates:
+            break
+        node = min(candidates, key=lambda n: (state.load[n], n))
+        tried.add(node)
+        cams = sorted(state.members[node], key=lambda c: (-state.costs[c], c))
+        keepers = [n for n in state.usable if n != node and state.members[n]]
+        if len(cams) > budget or not keepers:
+            continue
+        trial = _trial_targets(state, cams, keepers)
+        if trial is None:
+            continue
+        for cam, target in trial:
+            state.move(cam, target, MoveReason.CONSOLIDATE)
+        budget -= len(cams)
+        tried.update(t for _, t in trial)  # a node that just received cameras is not one to empty
+    return _finish(state, left_out, stranded, headroom)
+
+
+def _trial_targets(state: _State, cams: list[str], keepers: list[str]) -> list[tuple[str, str]] | None:
+    """Targets for all `cams` among `keepers` without changing `state`, or None if one does not fit."""
+    extra = {n: 0.0 for n in keepers}
+    chosen: list[tuple[str, str]] = []
+    for cam in cams:
+        cost = state.costs[cam]
+        fitting = [n for n in keepers if state.load[n] + extra[n] + cost <= state.usable[n] + LOAD_EPSILON]
+        if not fitting:
+            return None
+        # Best fit (fullest node that still fits): packs the kept nodes tightly, so
+        # the next lightest node can be emptied too. The following plan() evens them
+        # out again if their spread exceeds the hysteresis.
+        target = min(fitting, key=lambda n: (-(state.load[n] + extra[n] + cost) / state.usable[n], n))
+        extra[target] += cost
+        chosen.append((cam, target))
+    return chosen

@@ -1,0 +1,184 @@
+"""The camera CPU cost prior and its refinement by measurement."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cluster.config import CameraConfig
+from cluster.scheduler.cost import (
+    DEFAULT_SOURCE_FPS,
+    DEFAULT_SOURCE_HEIGHT,
+    DEFAULT_SOURCE_WIDTH,
+    MAX_PRIOR_COST,
+    MIN_CAMERA_COST,
+    SMOOTHING_TIME_CONSTANT_S,
+    CostModel,
+    SourceInfo,
+    cost_breakdown,
+    estimate_cost,
+)
+from cluster.scheduler.model import CameraDemand
+
+CLIP = SourceInfo(width=768, height=432, fps=12.5)  # shared/media/car-detection.mp4
+
+
+def camera(camera_id: str = "cam-1", **analysis: object) -> CameraConfig:
+    return CameraConfig(id=camera_id, source={"url": "rtsp://cam.example/stream"}, analysis=analysis)
+
+
+def with_detector(input_size: int = 320, max_fps: float = 2.0, **analysis: object) -> CameraConfig:
+    return camera(detector={"model": "/models/yolo.cfg", "input_size": input_size, "max_fps": max_fps}, **analysis)
+
+
+# --- prior -----------------------------------------------------------------------------------------
+
+
+def test_decode_cost_matches_the_measured_reference_clip():
+    decode = cost_breakdown(camera(), CLIP).decode
+    assert 0.05 <= decode <= 0.08, f"768x432 H.264 at 12.5 fps was measured at 5-8% of a core, model says {decode}"
+
+
+def test_motion_cost_matches_the_measured_reference():
+    motion = cost_breakdown(camera(fps=5.0, motion={"width": 320}), CLIP).motion
+    assert 0.01 <= motion <= 0.02, f"MOG2 on 320 px at 5 fps was measured at 1-2% of a core, model says {motion}"
+
+
+def test_detector_cost_is_20ms_per_run_at_320():
+    detector = cost_breakdown(with_detector(input_size=320, max_fps=2.0), CLIP).detector
+    assert detector == pytest.approx(0.040), f"2 runs/s of ~20 ms should cost 0.04 cores, got {detector}"
+
+
+def test_detector_cost_grows_with_the_square_of_input_size():
+    small = cost_breakdown(with_detector(input_size=320), CLIP).detector
+    large = cost_breakdown(with_detector(input_size=640), CLIP).detector
+    assert large == pytest.approx(4 * small), f"640 input should cost 4x the 320 input: {small} vs {large}"
+
+
+def test_detector_runs_no_faster_than_the_analysis():
+    # The config clamps max_fps to the analysis fps; the source fps clamps both.
+    slow_source = SourceInfo(width=768, height=432, fps=1.0)
+    detector = cost_breakdown(with_detector(max_fps=5.0, fps=5.0), slow_source).detector
+    assert detector == pytest.approx(0.020), f"a 1 fps source allows one detector run per second, got {detector}"
+
+
+def test_motion_only_camera_has_no_detector_cost():
+    assert cost_breakdown(camera(), CLIP).detector == 0.0, "no detector configured, yet a detector cost"
+
+
+def test_disabled_motion_costs_nothing():
+    assert cost_breakdown(camera(motion={"enabled": False}), CLIP).motion == 0.0, "motion disabled, yet a cost"
+
+
+def test_motion_width_is_capped_by_the_analysis_width():
+    capped = cost_breakdown(camera(width=320, motion={"width": 640}), CLIP).motion
+    plain = cost_breakdown(camera(width=320, motion={"width": 320}), CLIP).motion
+    assert capped == pytest.approx(plain), "motion cannot run on a wider frame than the analysed one"
+
+
+def test_unknown_source_uses_the_default_stream():
+    decode = cost_breakdown(camera(), None).decode
+    expected = cost_breakdown(
+        camera(), SourceInfo(DEFAULT_SOURCE_WIDTH, DEFAULT_SOURCE_HEIGHT, DEFAULT_SOURCE_FPS)
+    ).decode
+    assert decode == pytest.approx(expected), "an unknown source should be costed as the default stream"
+
+
+def test_width_alone_assumes_16_by_9():
+    only_width = cost_breakdown(camera(), SourceInfo(width=1920, fps=25.0)).decode
+    full = cost_breakdown(camera(), SourceInfo(width=1920, height=1080, fps=25.0)).decode
+    assert only_width == pytest.approx(full), "a known width with unknown height should assume 16:9"
+
+
+def test_higher_settings_never_cost_less():
+    base = estimate_cost(camera(), CLIP)
+    assert estimate_cost(with_detector(), CLIP) > base, "adding a detector must raise the cost"
+    assert estimate_cost(camera(fps=10.0), CLIP) > base, "analysing more frames must raise the cost"
+    assert estimate_cost(camera(), SourceInfo(1920, 1080, 25.0)) > base, "a bigger stream must cost more"
+
+
+def test_prior_is_clamped_to_floor_and_ceiling():
+    tiny = estimate_cost(camera(fps=1.0, motion={"enabled": False}), SourceInfo(64, 36, 1.0))
+    huge = estimate_cost(with_detector(input_size=1920, max_fps=30.0, fps=30.0), SourceInfo(3840, 2160, 60.0))
+    assert tiny == MIN_CAMERA_COST, f"a near-free camera should cost the floor, got {tiny}"
+    assert huge == MAX_PRIOR_COST, f"a guess above the ceiling should be clamped to it, got {huge}"
+
+
+# --- CostModel ------------------------------------------------------------------------------------
+
+
+def model_with(prior: float, camera_id: str = "cam-1", **kwargs: float) -> CostModel:
+    model = CostModel(**kwargs)
+    model.set_prior(camera_id, prior)
+    return model
+
+
+def test_update_config_sets_the_prior():
+    model = CostModel()
+    cost = model.update_config(camera("cam-7"), CLIP)
+    assert cost == pytest.approx(estimate_cost(camera("cam-7"), CLIP)), "a fresh estimate is the prior"
+    assert model.cost("cam-7") == cost, "cost() should return what update_config reported"
+
+
+def test_first_measurement_is_blended_with_the_prior():
+    model = model_with(0.2)
+    assert model.observe("cam-1", 0.4, now=100.0) == pytest.approx(0.3), "first sample weighs one half"
+
+
+def test_later_measurements_are_weighted_by_elapsed_time():
+    model = model_with(0.2)
+    model.observe("cam-1", 0.2, now=0.0)
+    cost = model.observe("cam-1", 1.2, now=SMOOTHING_TIME_CONSTANT_S)
+    expected = 0.2 + (1 - math.exp(-1)) * 1.0
+    assert cost == pytest.approx(expected), f"a sample one time constant later weighs 1-1/e: {cost} vs {expected}"
+
+
+def test_sustained_measurements_converge():
+    model = model_with(0.2)
+    for i in range(200):
+        model.observe("cam-1", 0.7, now=10.0 * i)
+    assert model.cost("cam-1") == pytest.approx(0.7, abs=1e-3), "a steady measurement should win in the end"
+
+
+def test_sample_not_newer_than_the_last_is_ignored():
+    model = model_with(0.2)
+    model.observe("cam-1", 0.4, now=50.0)
+    before = model.cost("cam-1")
+    assert model.observe("cam-1", 5.0, now=50.0) == before, "a duplicate timestamp must not count twice"
+    assert model.observe("cam-1", 5.0, now=40.0) == before, "a sample from the past must be ignored"
+
+
+def test_estimate_never_goes_below_the_floor():
+    model = model_with(0.1, floor=0.05)
+    for i in range(50):
+        model.observe("cam-1", 0.0, now=100.0 * i)
+    assert model.cost("cam-1") == 0.05, f"an idle camera should still cost the floor, got {model.cost('cam-1')}"
+
+
+def test_changed_prior_shifts_the_learned_estimate():
+    model = model_with(0.2)
+    model.observe("cam-1", 0.4, now=0.0)  # estimate 0.3: measurements say +0.1
+    assert model.set_prior("cam-1", 0.5) == pytest.approx(0.6), "the learned +0.1 should carry over"
+
+
+def test_negative_measurement_is_rejected():
+    model = model_with(0.2)
+    with pytest.raises(ValueError, match="cam-1"):
+        model.observe("cam-1", -0.1, now=1.0)
+
+
+def test_measurement_of_an_unknown_camera_names_it():
+    with pytest.raises(KeyError, match="ghost"):
+        CostModel().observe("ghost", 0.1, now=1.0)
+
+
+def test_forget_and_demand():
+    model = CostModel()
+    model.set_prior("b", 0.3)
+    model.set_prior("a", 0.2)
+    model.set_prior("c", 0.01)
+    model.forget("b")
+    assert model.demand() == [CameraDemand("a", 0.2), CameraDemand("c", MIN_CAMERA_COST)], (
+        "demand should list the remaining cameras by id, floored"
+    )
