@@ -31,3 +31,23 @@ def media(shared: Path) -> Path:
 @pytest.fixture(scope="session")
 def models(shared: Path) -> Path:
     return shared / "models" / "yolo-fastest-1.1"
+
+
+@pytest.fixture
+def ray_local():
+    """A local Ray instance shared by the tests that need one.
+
+    Started on first use and kept for the session; tests that build their own
+    multi-node cluster shut it down, and the next user starts it again.
+    """
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(
+            num_cpus=8,  # logical: camera actors reserve fractions of a CPU
+            include_dashboard=False,
+            namespace="matthan-test",
+            logging_level="WARNING",
+            log_to_driver=False,
+        )
+    return ray

@@ -85,7 +85,8 @@ class CameraWorker:
         self._capture = self._capture_factory(
             self.camera_id, self.config.source, clock=self._clock, wall_clock=self._wall_clock
         )
-        self._capture.retrieve_fps = self.config.analysis.fps
+        # Decode only what is asked for: the analysis thread and JPEG readers request frames.
+        self._capture.retrieve_fps = 0
         self._capture.start()
         self._thread = threading.Thread(target=self._analysis_loop, name=f"analysis-{self.camera_id}", daemon=True)
         self._thread.start()

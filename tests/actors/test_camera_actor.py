@@ -1,0 +1,96 @@
+"""Camera actors on a real local Ray: real files, a real RTSP server, the real detector."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from cluster.actors.camera_actor import CameraActor
+from cluster.actors.types import CameraState
+from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
+from tests.fixtures.streams import write_random_bytes
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def spawn(ray_local):
+    actors = []
+
+    def spawn(camera_id: str, url, **analysis):
+        config = CameraConfig(
+            id=camera_id,
+            source=SourceConfig(url=str(url), loop=True, realtime=True, open_timeout_s=5, read_timeout_s=3),
+            analysis=AnalysisConfig(**({"fps": 5.0} | analysis)),
+        )
+        actor = CameraActor.options(num_cpus=0.1).remote(config)
+        actors.append(actor)
+        return actor
+
+    yield spawn
+    for actor in actors:
+        ray_local.kill(actor, no_restart=True)
+
+
+def wait_status(ray, actor, predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = ray.get(actor.status.remote(), timeout=30)
+        if predicate(status):
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"{what} not reached within {timeout} s; last status: {status}")
+
+
+def test_bad_cameras_fail_clearly_while_a_good_one_keeps_running(ray_local, spawn, media, tmp_path):
+    good = spawn("good", media / "car-detection.mp4")
+    missing = spawn("missing", tmp_path / "nowhere.mp4")
+    corrupt = spawn("corrupt", write_random_bytes(tmp_path / "noise.mp4"))
+    no_model = spawn("no-model", media / "car-detection.mp4", detector=DetectorConfig(model=tmp_path / "x.cfg"))
+
+    for actor, needle in ((missing, "nowhere.mp4"), (corrupt, "noise.mp4"), (no_model, "x.cfg")):
+        status = wait_status(ray_local, actor, lambda s: s.state is CameraState.FAILED, 30, "failed state")
+        assert needle in status.reason, f"reason should name {needle}: {status.reason}"
+
+    first = wait_status(ray_local, good, lambda s: s.last_sequence >= 3, 60, "good camera publishing")
+    later = wait_status(ray_local, good, lambda s: s.last_sequence > first.last_sequence + 3, 60, "progress")
+    assert later.state is CameraState.LIVE, f"good camera should stay live: {later.reason}"
+
+
+def test_actor_answers_status_while_a_long_poll_waits(ray_local, spawn, tmp_path):
+    actor = spawn("idle", tmp_path / "missing.mp4")
+    pending = actor.pull_detections.remote(0, 10, 5.0)
+    status = ray_local.get(actor.status.remote(), timeout=4)  # must not queue behind the 5 s poll
+    assert status.camera_id == "idle"
+    assert ray_local.get(pending).batches == ()
+
+
+def test_rtsp_camera_goes_live_and_serves_frames(ray_local, spawn, rtsp_server):
+    actor = spawn("rtsp-live", rtsp_server.url("/live"))
+    wait_status(ray_local, actor, lambda s: s.state is CameraState.LIVE and s.last_sequence >= 3, 60, "live")
+    jpeg = ray_local.get(actor.latest_jpeg.remote(0, 10.0))
+    image = cv2.imdecode(np.frombuffer(jpeg.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (240, 320, 3), f"test pattern is 320x240, got {image.shape}"
+
+
+def test_detector_camera_tracks_the_car_on_real_footage(ray_local, spawn, media, models):
+    detector = DetectorConfig(model=models / "yolo-fastest-1.1-xl.cfg", input_size=416, max_fps=12.5)
+    actor = spawn(
+        "parking", media / "person-bicycle-car-detection.gif",
+        fps=12.5, detector=detector, motion=MotionConfig(gate_detector=False),
+    )
+    status = wait_status(ray_local, actor, lambda s: s.detector_runs >= 30, 120, "30 detector runs")
+    assert status.mode == "detector"
+    pull = ray_local.get(actor.pull_detections.remote(0, 1000))
+    cars = [d for b in pull.batches for d in b.detections if d.class_name == "car"]
+    assert len(cars) >= 5, f"the car should be detected repeatedly, got {len(cars)} car detections"
+    assert all(d.track_id is not None for d in cars), "detections must carry track ids"
+    ids = {d.track_id for d in cars}
+    dominant = max(ids, key=lambda i: sum(d.track_id == i for d in cars))
+    share = sum(d.track_id == dominant for d in cars) / len(cars)
+    assert share >= 0.6, f"the car should mostly keep one track id, dominant id covers {share:.0%} ({ids})"
