@@ -53,28 +53,40 @@ def run(args) -> int:
             statuses[cam] = exc
     console = Console()
     console.print(camera_table(statuses))
+    for line in problems(statuses):
+        console.print(line, style="yellow", markup=False, highlight=False)
     for cam, pull in pulls.items():
         console.print(detection_table(cam, pull.batches))
     return 0
 
 
 def camera_table(statuses: dict[str, CameraStatus | Exception]) -> Table:
+    """One row per camera."""
     table = Table(title="cameras")
-    for col in ("camera", "state", "reason", "mode", "fps in", "fps out", "received", "analysed", "skipped",
-                "detector runs", "reconnects", "latency ms", "cpu %", "uss MB"):
-        table.add_column(col)
+    for col in ("camera", "state", "mode", "fps in/out", "analysed", "skipped", "reconn", "lat ms", "cpu%", "MB"):
+        table.add_column(col, no_wrap=True)
     for cam, st in statuses.items():
         if isinstance(st, Exception):
-            table.add_row(cam, "[red]unreachable", str(st)[:60])
+            table.add_row(cam, "[red]unreachable[/red]")
             continue
         style = STATE_STYLE.get(st.state, "")
         table.add_row(
-            cam, f"[{style}]{st.state.value}", st.reason[:60], st.mode, f"{st.fps_in:.1f}", f"{st.fps_out:.1f}",
-            str(st.frames_received), str(st.frames_analysed), str(st.frames_skipped), str(st.detector_runs),
-            str(st.reconnects), f"{st.capture_to_publish_seconds * 1000:.0f}", f"{st.cpu_percent:.0f}",
-            f"{st.memory_uss_bytes / 1e6:.0f}",
+            cam, f"[{style}]{st.state.value}[/{style}]", st.mode, f"{st.fps_in:.1f}/{st.fps_out:.1f}",
+            str(st.frames_analysed), str(st.frames_skipped), str(st.reconnects),
+            f"{st.capture_to_publish_seconds * 1000:.0f}", f"{st.cpu_percent:.0f}", f"{st.memory_uss_bytes / 1e6:.0f}",
         )
     return table
+
+
+def problems(statuses: dict[str, CameraStatus | Exception]) -> list[str]:
+    """Why each camera that is not live is not, one line each."""
+    lines = []
+    for cam, st in statuses.items():
+        if isinstance(st, Exception):
+            lines.append(f"{cam}: unreachable: {st}")
+        elif st.state is not CameraState.LIVE:
+            lines.append(f"{cam}: {st.state.value}: {st.reason}")
+    return lines
 
 
 def detection_table(camera_id: str, batches: tuple[DetectionBatch, ...]) -> Table:
