@@ -55,4 +55,4 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         table.add_column(col)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    Console(width=max(140, Console().width)).print(table)

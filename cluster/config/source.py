@@ -43,6 +43,9 @@ class SourceConfig(StrictModel):
     )
     loop: bool = Field(False, description="Files only: start again at the end (demos, tests).")
     realtime: bool = Field(True, description="Files only: play at the file's own frame rate, like a camera.")
+    decode_threads: int = Field(
+        1, ge=0, le=64, description="FFmpeg decoder threads; 0 lets FFmpeg choose (one per core)."
+    )
     reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig, description="Retry policy.")
 
     @field_validator("url")

@@ -53,7 +53,9 @@ class ResizeStage:
         if width <= self.width:
             return False
         new_height = max(1, round(height * self.width / width))
-        context.image = cv2.resize(context.image, (self.width, new_height), interpolation=cv2.INTER_AREA)
+        # INTER_LINEAR: INTER_AREA at non-integer ratios costs ~6x more (2 ms vs 0.36 ms for
+        # 768x432 -> 640, measured) and the later stages resize or blur again anyway.
+        context.image = cv2.resize(context.image, (self.width, new_height), interpolation=cv2.INTER_LINEAR)
         return True
 
 
