@@ -44,6 +44,7 @@ def ray_local():
 
     if not ray.is_initialized():
         ray.init(
+            address="local",  # never join a cluster someone started with `ray start` on this machine
             num_cpus=8,  # logical: camera actors reserve fractions of a CPU
             include_dashboard=False,
             namespace="matthan-test",

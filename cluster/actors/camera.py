@@ -14,12 +14,14 @@ from typing import Callable
 
 from ..config import CameraConfig
 from ..control import DetectionPull
+from ..metrics.camera_side import CameraMeters
 from .capture import CaptureLoop
 from .jpeg import JpegCache
 from .meters import Ewma, ProcessUsage, RateMeter
 from .pipeline.detector import ModelError
 from .pipeline.pipeline import AnalysisPipeline
 from .ring import DetectionRing
+from .sources import open_source
 from .types import CameraState, CameraStatus, DetectionBatch, JpegFrame
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ class CameraWorker:
         self._rate_out = RateMeter(clock=clock)
         self._stage = {name: Ewma() for name in ("resize", "motion", "detector", "tracker")}
         self._latency = Ewma()
+        self._meters = CameraMeters()  # cumulative histograms/counters for Prometheus
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -83,7 +86,8 @@ class CameraWorker:
             return
         self._failure = None
         self._capture = self._capture_factory(
-            self.camera_id, self.config.source, clock=self._clock, wall_clock=self._wall_clock
+            self.camera_id, self.config.source, clock=self._clock, wall_clock=self._wall_clock,
+            opener=self._meters.timed_opener(open_source), on_state_change=self._meters.on_capture_state,
         )
         # Decode only what is asked for: the analysis thread and JPEG readers request frames.
         self._capture.retrieve_fps = 0
@@ -133,6 +137,7 @@ class CameraWorker:
                 result = pipeline.process(frame)
             except Exception:  # a bad frame must not kill the camera
                 self._analysis_errors += 1
+                self._meters.count_analysis_error()
                 logger.exception("camera %s: analysis failed on frame %d", self.camera_id, frame.sequence)
                 continue
             publish_time = self._wall_clock()
@@ -155,6 +160,9 @@ class CameraWorker:
                 self._latency.add(max(0.0, publish_time - frame.capture_time))
                 for name, seconds in result.stage_seconds.items():
                     self._stage.setdefault(name, Ewma()).add(seconds)
+            self._meters.observe_analysis(
+                result.stage_seconds, result.detections, max(0.0, publish_time - frame.capture_time)
+            )
             # Keep the cadence, but never try to catch up with a burst after a stall.
             now = self._clock()
             next_due = max(next_due + interval, now - interval)
@@ -198,6 +206,7 @@ class CameraWorker:
                 capture_to_publish_seconds=self._latency.get(),
                 cpu_percent=cpu,
                 memory_uss_bytes=uss,
+                metrics=self._meters.snapshot(),
             )
 
     def pull_detections(self, after_sequence: int, max_batches: int = 256, timeout_s: float = 0.0) -> DetectionPull:

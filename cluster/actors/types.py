@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..metrics.camera_side import CameraMetricsSnapshot
+
 
 class CameraState(str, enum.Enum):
     """Lifecycle of one camera's stream.
@@ -143,3 +145,5 @@ class CameraStatus:
     capture_to_publish_seconds: float  # smoothed
     cpu_percent: float  # of one core, this actor's process
     memory_uss_bytes: int
+    # Cumulative histograms and counters for Prometheus (cluster/metrics/camera_side.py).
+    metrics: CameraMetricsSnapshot | None = None

@@ -1,0 +1,17 @@
+"""Prometheus metrics for the whole cluster, served from one scrape target.
+
+Modules (import them directly; this package imports nothing so that
+`cluster.actors.types` can use `camera_side` without pulling in the rest):
+
+- `camera_side`: cumulative histograms and counters a camera actor fills (plain
+  Python) and ships in `CameraStatus.metrics`.
+- `definitions`: every metric name, type, help text, labels and buckets, in one place.
+- `snapshot`, `refresher`, `collector`: a background task pulls camera statuses and
+  cluster status from a `CameraControl` into a snapshot; a custom collector renders
+  the newest snapshot on each scrape.
+- `scheduler`: the snapshot the scheduler offers (`SchedulerStatsSource`).
+- `gateway`, `grpc_interceptor`, `batch`, `events`: push-style metrics the front
+  door, batch jobs and the event store update as things happen.
+- `server`: the `/metrics` HTTP endpoint; `service`: all of it assembled from config.
+- `grafana`, `dashboards`: the Grafana dashboards under monitoring/ are generated here.
+"""

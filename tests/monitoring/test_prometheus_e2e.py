@@ -1,0 +1,280 @@
+"""A real Prometheus scrapes real camera actors through our /metrics endpoint,
+and every dashboard panel and alert rule expression returns data.
+
+Cameras: one live looping 160x96 clip and one pointing at a missing file
+(FAILED), run by CameraFleet as Ray actors. What needs the gateway, scheduler,
+batch jobs or the event store (not running here) is fed through the real
+metrics objects (GatewayMetrics, SchedulerReportSource, BatchJobMetrics,
+EventStoreMetrics) by a feeder task, so those panels have data too. Ray's own
+node metrics are scraped beside ours (job "ray"), as in the example config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+import threading
+import time
+import urllib.request
+from types import SimpleNamespace as NS
+
+import pytest
+
+from cluster.actors.ray_handles import CameraActorFactory
+from cluster.config import AnalysisConfig, CameraConfig, MotionConfig, SourceConfig
+from cluster.config.metrics import MetricsConfig
+from cluster.demo import ClipSpec, ensure_demo_clips
+from cluster.fleet import CameraFleet
+from cluster.metrics.scheduler import SchedulerReportSource
+from cluster.metrics.service import MetricsService
+from tests.metrics.exposition import convention_problems
+
+from .prometheus_server import PROMETHEUS, PrometheusServer
+from .promql import (
+    ALERTS,
+    alert_rules,
+    comparisons_as_bool,
+    dashboard_files,
+    label_values_query,
+    load_dashboard,
+    panel_expressions,
+    substitute,
+    variable_queries,
+)
+
+pytestmark = pytest.mark.slow
+
+LIVE, BROKEN = "metrics-e2e-live", "metrics-e2e-broken"
+CLIP = ClipSpec("metrics-e2e", seed=21, people=3, vehicles=1, seconds=3.0, width=160, height=96)
+DATA_TIMEOUT_S = 120.0
+BATCH_JOB = "reprocess-e2e"
+
+
+class LoopThread:
+    """An asyncio loop on its own thread: the fleet and metrics service live there."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="e2e-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coro, timeout: float = 60.0):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+class FakeSchedulerReports:
+    """SchedulerReport-shaped answers (cluster/scheduler/report.py) with a move and a
+    recovery now and then, so scheduler panels have counters that move."""
+
+    def __init__(self, node_id: str):
+        self.node_id = node_id
+        self.calls = 0
+
+    async def __call__(self):
+        self.calls += 1
+        moves = tuple(NS(at=float(i), camera_id=LIVE, from_node="n0", to_node=self.node_id, reason="rebalance")
+                      for i in range(self.calls))
+        return NS(
+            recent_moves=moves,
+            cameras=(NS(camera_id=LIVE, restarts=self.calls // 2, phase=NS(value="running")),
+                     NS(camera_id=BROKEN, restarts=0, phase=NS(value="failed"))),
+            unplaced=(NS(reason=NS(value="no_capacity")),),
+            nodes=(NS(node_id=self.node_id, usable=3.4, alive=True),),
+            requested_bundles=({"CPU": 1.0},),
+        )
+
+
+async def feed(service: MetricsService, stop: asyncio.Event) -> None:
+    """What the gateway, batch runner and event store would report while they work."""
+    gw, jobs, store = service.gateway, service.batch, service.events
+    for kind in ("frames", "detections"):
+        gw.subscription_opened(LIVE, kind)
+    gw.subscription_opened(LIVE, "detections")
+    gw.subscription_closed(LIVE, "detections", "slow_consumer")
+    jobs.job_started(BATCH_JOB, frames_total=100_000)
+    jobs.job_started("reprocess-e2e-failed", frames_total=10)
+    jobs.job_finished("reprocess-e2e-failed", "failed")
+    while not stop.is_set():
+        gw.messages_delivered(LIVE, "frames", 5)
+        gw.messages_delivered(LIVE, "detections", 5)
+        gw.messages_dropped(LIVE, "frames", "queue_full")
+        for method, code, seconds in [("matthan.v1.Cameras/ListCameras", "OK", 0.004),
+                                      ("matthan.v1.Cameras/GetCamera", "NOT_FOUND", 0.002),
+                                      ("matthan.v1.Cameras/StreamDetections", "CANCELLED", None)]:
+            gw.rpc_started(method)
+            gw.rpc_finished(method, code, seconds)
+        gw.subscription_opened(LIVE, "frames")
+        gw.subscription_closed(LIVE, "frames", "closed")
+        jobs.frames_processed(BATCH_JOB, 25)
+        with store.time_write():
+            store.events_written(LIVE, "person", 2)
+        store.operation_failed("write")
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+
+
+class LiveStack:
+    """Cameras on Ray, the metrics service, the feeder and Prometheus; `close()`
+    undoes whatever `start()` got to."""
+
+    def __init__(self) -> None:
+        self.loop: LoopThread | None = None
+        self.fleet: CameraFleet | None = None
+        self.service: MetricsService | None = None
+        self.prometheus: PrometheusServer | None = None
+        self._feeder = None
+        self._stop_feeding = asyncio.Event()
+        self.deadline = time.monotonic() + DATA_TIMEOUT_S  # shared by every test's wait
+
+    def start(self, ray, workdir) -> None:
+        self.loop = LoopThread()
+        [clip] = ensure_demo_clips(workdir / "clips", (CLIP,))
+        cameras = [
+            CameraConfig(id=LIVE, name="E2E live", source=SourceConfig(url=str(clip), loop=True, realtime=True),
+                         analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001))),
+            CameraConfig(id=BROKEN, name="E2E broken", source=SourceConfig(url=str(workdir / "missing.mp4"))),
+        ]
+        self.node_id = ray.get_runtime_context().get_node_id()
+        node = next(n for n in ray.nodes() if n["NodeID"] == self.node_id)
+        self.fleet = CameraFleet(CameraActorFactory(namespace="matthan-test", camera_cpu=0.25))
+        self.loop.run(self.fleet.start(cameras))
+        self.service = MetricsService(
+            MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0), self.fleet,
+            scheduler=SchedulerReportSource(FakeSchedulerReports(self.node_id)),
+        )
+        self.loop.run(self.service.start())
+        self._feeder = asyncio.run_coroutine_threadsafe(feed(self.service, self._stop_feeding), self.loop.loop)
+        self.prometheus = PrometheusServer(workdir, [
+            {"job_name": "matthan", "static_configs": [{"targets": [f"127.0.0.1:{self.service.server.port}"]}]},
+            {"job_name": "ray", "static_configs": [
+                {"targets": [f"{node['NodeManagerAddress']}:{node['MetricsExportPort']}"]}]},
+        ], [ALERTS])
+        self.prometheus.start()
+        self.variables = {"camera": f"({LIVE}|{BROKEN})", "node": self.node_id, "batch_job": BATCH_JOB,
+                          "datasource": "prometheus"}
+        self.deadline = time.monotonic() + DATA_TIMEOUT_S
+
+    def wait_for_data(self, exprs: list[tuple[str, str]]) -> list[str]:
+        """Poll until every expression returns a finite value; the ones that still do
+        not by the shared deadline (at least one more look each), described."""
+        deadline = max(self.deadline, time.monotonic() + 2.0)
+        while True:
+            empty = []
+            for where, expr in exprs:
+                try:
+                    result = self.prometheus.query(expr)
+                except Exception as exc:  # a query Prometheus refuses is a failure at once
+                    return [f"{where}: {expr}\n    -> error {exc}"]
+                if not any(math.isfinite(float(r["value"][1])) for r in result):
+                    empty.append(f"{where}: {expr}\n    -> {result[:3] or 'no series'}")
+            if not empty or time.monotonic() > deadline:
+                return empty
+            time.sleep(1.0)
+
+    def close(self) -> None:
+        if self.prometheus is not None:
+            self.prometheus.stop()
+        if self.loop is None:
+            return
+        try:
+            if self._feeder is not None:
+                self.loop.loop.call_soon_threadsafe(self._stop_feeding.set)
+                self._feeder.result(10)
+        finally:
+            try:
+                if self.service is not None:
+                    self.loop.run(self.service.stop())
+            finally:
+                if self.fleet is not None:
+                    self.loop.run(self.fleet.shutdown())
+                self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def stack_holder():
+    holder: dict[str, LiveStack] = {}
+    yield holder
+    if "stack" in holder:
+        holder["stack"].close()
+
+
+@pytest.fixture
+def _own_ray(monkeypatch):
+    """ray_local starts its own Ray (it passes num_cpus), but ray.init() joins a Ray
+    that `ray start` left running on this machine (/tmp/ray/ray_current_cluster)
+    and then refuses num_cpus. "local" always starts a new one."""
+    monkeypatch.setenv("RAY_ADDRESS", "local")
+
+
+@pytest.fixture
+def stack(_own_ray, ray_local, stack_holder, tmp_path_factory) -> LiveStack:
+    """Started by the first test that needs it, shared by the module (Ray itself is
+    the session's `ray_local`)."""
+    if not shutil.which(PROMETHEUS):
+        pytest.fail(f"prometheus not found at {PROMETHEUS}: apt-get install prometheus")
+    if "error" in stack_holder:
+        pytest.fail(f"the live stack did not start: {stack_holder['error']}")
+    if "stack" not in stack_holder:
+        stack_holder["stack"] = LiveStack()
+        try:
+            stack_holder["stack"].start(ray_local, tmp_path_factory.mktemp("prometheus-e2e"))
+        except Exception as exc:
+            stack_holder["error"] = repr(exc)
+            raise
+    return stack_holder["stack"]
+
+
+@pytest.mark.parametrize("path", dashboard_files(), ids=lambda p: p.name)
+def test_every_dashboard_panel_returns_data(stack, path):
+    board = load_dashboard(path)
+    exprs = [(f"{path.name} / {title}", substitute(expr, stack.variables)) for title, expr in panel_expressions(board)]
+    empty = stack.wait_for_data(exprs)
+    assert empty == [], "panels without data:\n" + "\n".join(empty)
+
+
+def test_every_alert_rule_expression_returns_its_signal(stack):
+    exprs = [(rule["alert"], comparisons_as_bool(rule["expr"])) for rule in alert_rules()]
+    empty = stack.wait_for_data(exprs)
+    assert empty == [], "alert expressions without data:\n" + "\n".join(empty)
+
+
+def test_alert_rules_evaluate_without_errors(stack):
+    deadline = max(stack.deadline, time.monotonic() + 2.0)
+    while True:
+        rules = [r for g in stack.prometheus.api("rules")["groups"] for r in g["rules"]]
+        evaluated = all(not r.get("lastEvaluation", "0001").startswith("0001") for r in rules)  # 0001: never
+        if evaluated or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    assert len(rules) == len(alert_rules()), "Prometheus did not load every rule"
+    unhealthy = [f"{r['name']}: {r.get('lastError')}" for r in rules if r["health"] != "ok"]
+    assert unhealthy == []
+
+
+@pytest.mark.parametrize("path", dashboard_files(), ids=lambda p: p.name)
+def test_every_variable_query_finds_values(stack, path):
+    """label_values(selector, label): the selector has series, and they carry the label."""
+    missing = []
+    for name, query in variable_queries(load_dashboard(path)):
+        selector, label = label_values_query(substitute(query, stack.variables))
+        if stack.wait_for_data([(f"${name}", selector)]):
+            missing.append(f"${name}: no series for {selector}")
+            continue
+        if not {r["metric"].get(label) for r in stack.prometheus.query(selector)} - {None, ""}:
+            missing.append(f"${name}: no {label} label on {selector}")
+    assert missing == [], "template variables without values: " + ", ".join(missing)
+
+
+def test_the_live_exposition_follows_the_conventions(stack):
+    with urllib.request.urlopen(stack.service.server.url, timeout=10) as response:
+        text = response.read().decode()
+    assert f'matthan_camera_up{{camera="{LIVE}"}}' in text
+    problems = convention_problems(text, {"camera": {LIVE, BROKEN}, "node": {stack.node_id, ""}})
+    assert problems == []
