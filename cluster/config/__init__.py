@@ -2,6 +2,7 @@
 
 from .analysis import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
 from .camera import CameraConfig, OutputConfig
+from .metrics import MetricsConfig
 from .root import ConfigError, MatthanConfig, format_validation_error, load_config, parse_config
 from .runtime import RayConfig, RuntimeConfig
 from .source import ReconnectConfig, SourceConfig, redact_url
@@ -12,6 +13,7 @@ __all__ = [
     "ConfigError",
     "DetectorConfig",
     "MatthanConfig",
+    "MetricsConfig",
     "MotionConfig",
     "OutputConfig",
     "RayConfig",

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from .base import StrictModel
 from .camera import CameraConfig
+from .metrics import MetricsConfig
 from .runtime import RuntimeConfig
 
 
@@ -21,6 +22,9 @@ class MatthanConfig(StrictModel):
 
     cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras to run.")
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig, description="Process and Ray settings.")
+    metrics: MetricsConfig = Field(
+        default_factory=MetricsConfig, description="Prometheus /metrics endpoint of the front door."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "MatthanConfig":
