@@ -37,6 +37,22 @@ class CameraUnavailable(ControlError):
     """The camera is configured but its actor is not running (starting, failed, being moved)."""
 
 
+class NodeNotFound(ControlError, KeyError):
+    """No alive node with this id (drain/undrain of an unknown or dead node)."""
+
+    def __init__(self, node_id: str, detail: str = ""):
+        super().__init__(f"node {node_id!r} not found" + (f": {detail}" if detail else ""))
+        self.node_id = node_id
+
+    def __str__(self) -> str:  # KeyError would quote the message again
+        return self.args[0]
+
+
+class PlacementRejected(ControlError):
+    """A request the cluster cannot honour as asked (a camera bigger than any node,
+    draining the last node); nothing was changed."""
+
+
 @dataclass(frozen=True, slots=True)
 class CameraView:
     """Desired state plus what is observed of it (None while the actor is not up)."""
@@ -70,6 +86,7 @@ class NodeView:
     cameras: tuple[str, ...] = ()
     load: float = 0.0  # estimated cores used by its cameras
     labels: dict[str, str] = field(default_factory=dict)
+    draining: bool = False  # being emptied (DrainNode) or released (consolidation): takes no new cameras
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +95,16 @@ class ClusterStatus:
     cameras_configured: int
     cameras_live: int
     unplaced: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DrainResult:
+    """Answer of DrainNode: cameras moved off the node by this call, and those that
+    had nowhere to go (they keep running there until capacity appears)."""
+
+    node_id: str
+    moved_camera_ids: tuple[str, ...] = ()
+    stranded_camera_ids: tuple[str, ...] = ()
 
 
 class CameraHandle(Protocol):
@@ -110,3 +137,8 @@ class CameraControl(Protocol):
     async def handle(self, camera_id: str) -> CameraHandle: ...
 
     async def cluster_status(self) -> ClusterStatus: ...
+
+    async def drain_node(self, node_id: str) -> DrainResult:
+        """Move every camera off `node_id` and place no new one there.
+        Raises NodeNotFound, or PlacementRejected for the last schedulable node."""
+        ...

@@ -5,12 +5,19 @@ from .camera import CameraConfig, OutputConfig
 from .metrics import MetricsConfig
 from .root import ConfigError, MatthanConfig, format_validation_error, load_config, parse_config
 from .runtime import RayConfig, RuntimeConfig
+from .server import KeepaliveConfig, LimitsConfig, Role, ServerConfig, TlsConfig, TokenConfig
 from .source import ReconnectConfig, SourceConfig, redact_url
 
 __all__ = [
     "AnalysisConfig",
     "CameraConfig",
     "ConfigError",
+    "KeepaliveConfig",
+    "LimitsConfig",
+    "Role",
+    "ServerConfig",
+    "TlsConfig",
+    "TokenConfig",
     "DetectorConfig",
     "MatthanConfig",
     "MetricsConfig",

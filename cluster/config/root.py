@@ -11,6 +11,7 @@ from .base import StrictModel
 from .camera import CameraConfig
 from .metrics import MetricsConfig
 from .runtime import RuntimeConfig
+from .server import ServerConfig
 
 
 class ConfigError(ValueError):
@@ -22,6 +23,9 @@ class MatthanConfig(StrictModel):
 
     cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras to run.")
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig, description="Process and Ray settings.")
+    server: ServerConfig | None = Field(
+        None, description="gRPC front door (listen address, TLS, tokens); None runs no gateway."
+    )
     metrics: MetricsConfig = Field(
         default_factory=MetricsConfig, description="Prometheus /metrics endpoint of the front door."
     )

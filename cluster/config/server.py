@@ -63,7 +63,9 @@ class TokenConfig(StrictModel):
         if self.role is Role.VIEWER and not scoped and not self.all_cameras:
             raise ValueError(f"viewer token {self.name!r} needs cameras, groups or all_cameras: true")
         if self.role is not Role.VIEWER and scoped:
-            raise ValueError(f"token {self.name!r}: cameras/groups scope applies to viewers only ({self.role} sees all)")
+            raise ValueError(
+                f"token {self.name!r}: cameras/groups scope applies to viewers only ({self.role} sees all)"
+            )
         if scoped and self.all_cameras:
             raise ValueError(f"token {self.name!r}: all_cameras cannot be combined with cameras/groups")
         return self
@@ -143,8 +145,19 @@ class ServerConfig(StrictModel):
     grace_period_s: float = Field(
         5.0, ge=0.0, le=300.0, description="On shutdown, unary calls get this long to finish."
     )
+    shutdown_drain_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=120.0,
+        description="On shutdown, keep serving this long after health turns NOT_SERVING, "
+        "so probes and load balancers notice before streams are ended.",
+    )
     camera_refresh_s: float = Field(
-        5.0, gt=0.0, le=300.0, description="All-camera detection streams look for added cameras this often."
+        5.0,
+        gt=0.0,
+        le=300.0,
+        description="Open streams re-check camera access (groups changed) and all-camera detection streams "
+        "pick up added cameras this often; one camera listing serves all streams.",
     )
 
     @field_validator("unauthenticated_role", mode="before")

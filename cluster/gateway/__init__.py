@@ -1,0 +1,1 @@
+"""The gRPC front door: server, auth, fan-out of camera streams to clients."""

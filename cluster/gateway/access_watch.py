@@ -1,0 +1,88 @@
+"""Keeps running streams in line with camera changes, with one listing for all of them.
+
+Every `interval_s` (and right after an admin change made through this gateway)
+the camera list is read once, and for each open stream:
+- a camera whose groups changed away from a viewer is revoked (named stream:
+  ends with PERMISSION_DENIED; all-camera detection stream: the camera drops out);
+- all-camera detection streams pick up cameras added since.
+Removed cameras need nothing here: the hubs see CameraNotFound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..control import CameraControl, CameraView
+from .auth import Principal
+from .fanout import CloseKind, DetectionSubscription, FrameSubscription
+
+log = logging.getLogger("matthan.gateway")
+
+
+class AccessWatch:
+    def __init__(self, control: CameraControl, interval_s: float):
+        self._control = control
+        self._interval = interval_s
+        self._streams: dict[FrameSubscription | DetectionSubscription, Principal] = {}
+        self._poke = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._closed = False  # checked by the loop too: Python 3.11's wait_for can swallow a cancel
+
+    def watch(self, principal: Principal, sub: FrameSubscription | DetectionSubscription) -> None:
+        self._streams[sub] = principal
+        if not self._closed and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="gateway-access-watch")
+
+    def forget(self, sub: FrameSubscription | DetectionSubscription) -> None:
+        self._streams.pop(sub, None)
+
+    def poke(self) -> None:
+        """Re-check now (after AddCamera/UpdateCamera through this gateway)."""
+        self._poke.set()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            self._poke.set()
+            await asyncio.wait({self._task}, timeout=10.0)
+
+    async def _run(self) -> None:
+        while self._streams and not self._closed:
+            try:
+                await asyncio.wait_for(self._poke.wait(), self._interval)
+            except asyncio.TimeoutError:
+                pass
+            self._poke.clear()
+            if not self._streams or self._closed:
+                break
+            try:
+                views = {v.config.id: v for v in await self._control.list_cameras()}
+            except Exception as exc:  # the control plane may be briefly unavailable
+                log.warning("camera list for access checks failed: %s", exc)
+                continue
+            for sub, principal in list(self._streams.items()):
+                if sub.closed is not None:
+                    self._streams.pop(sub, None)
+                else:
+                    self.check(principal, sub, views)
+
+    @staticmethod
+    def check(
+        principal: Principal, sub: FrameSubscription | DetectionSubscription, views: dict[str, CameraView]
+    ) -> None:
+        follow_all = isinstance(sub, DetectionSubscription) and sub.follow_all
+        current = sub.cameras if isinstance(sub, DetectionSubscription) else (sub.key.camera_id,)
+        for camera_id in current:
+            view = views.get(camera_id)
+            if view is not None and not principal.sees(view.config):
+                if follow_all:
+                    sub.remove_camera(camera_id)
+                else:
+                    sub.close(CloseKind.ACCESS_REVOKED, f"access to camera {camera_id!r} was revoked")
+                    return
+        if follow_all:
+            for camera_id, view in sorted(views.items()):
+                if camera_id not in sub.cameras and principal.sees(view.config):
+                    sub.add_camera(camera_id)

@@ -1,0 +1,414 @@
+"""Protobuf <-> the project's dataclasses and config models, both directions.
+
+The *Spec messages mirror the config models key for key, so the conversion is a
+walk over the message descriptor: present fields become dict keys that pydantic
+validates (and reports by path). Polygons are the one shape that differs
+(messages of points in proto, lists of (x, y) pairs in the config).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable, Sequence
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import ValidationError
+
+from ..actors.types import Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
+from ..config import CameraConfig, format_validation_error, redact_url
+from ..control import CameraView, ClusterStatus, NodeView
+from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
+from .subscriptions import DataLoss, LossReason
+
+_POLYGON = types_pb2.Polygon.DESCRIPTOR.full_name
+log = logging.getLogger("matthan.gateway")
+
+
+class RequestError(ValueError):
+    """A malformed request; `field` names what is wrong (INVALID_ARGUMENT)."""
+
+    def __init__(self, field: str, reason: str, message: str | None = None):
+        self.field = field
+        self.reason = reason
+        self.message = message or f"{field}: {reason}"
+        super().__init__(self.message)
+
+
+# ----------------------------------------------------------------- timestamps
+
+
+def to_timestamp(epoch_seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(round(epoch_seconds * 1e9)))
+    return ts
+
+
+def from_timestamp(ts: Timestamp) -> float:
+    return ts.ToNanoseconds() / 1e9
+
+
+# ------------------------------------------------------------ generic message walk
+
+
+def _is_repeated(field: FieldDescriptor) -> bool:
+    return field.is_repeated
+
+
+def message_to_dict(msg: Message) -> dict:
+    """Present fields only: unset optional scalars and messages, empty repeated fields are left out."""
+    out: dict = {}
+    for field in msg.DESCRIPTOR.fields:
+        value = getattr(msg, field.name)
+        if _is_repeated(field):
+            if not value:
+                continue
+            if field.message_type is None:
+                out[field.name] = list(value)
+            elif field.message_type.full_name == _POLYGON:
+                out[field.name] = [[(p.x, p.y) for p in poly.points] for poly in value]
+            else:
+                out[field.name] = [message_to_dict(v) for v in value]
+        elif field.message_type is not None:
+            if msg.HasField(field.name):
+                out[field.name] = message_to_dict(value)
+        elif field.has_presence:
+            if msg.HasField(field.name):
+                out[field.name] = value
+        else:
+            out[field.name] = value  # plain proto3 scalar (CameraSpec.id): always present
+    return out
+
+
+def dict_to_message(data: dict, msg: Message, strict: bool = True) -> Message:
+    """Fill `msg` from a JSON-mode dict of a config model.
+
+    A key the message lacks raises KeyError when `strict`; otherwise it is skipped
+    with a warning (once per key), so a config field added without its proto
+    field never breaks ListCameras. tests/proto checks the two stay in sync.
+    """
+    msg.SetInParent()
+    fields = msg.DESCRIPTOR.fields_by_name
+    for key, value in data.items():
+        if value is None:
+            continue
+        field = fields.get(key)
+        if field is None:
+            problem = f"{msg.DESCRIPTOR.full_name} has no field {key!r} (proto and config out of sync)"
+            if strict:
+                raise KeyError(problem)
+            if problem not in _warned:
+                _warned.add(problem)
+                log.warning("%s: the field is not sent to clients", problem)
+            continue
+        target = getattr(msg, key)
+        if _is_repeated(field):
+            if field.message_type is None:
+                target.extend(value)
+            elif field.message_type.full_name == _POLYGON:
+                for poly in value:
+                    target.add(points=[types_pb2.Point(x=x, y=y) for x, y in poly])
+            else:
+                for item in value:
+                    dict_to_message(item, target.add(), strict)
+        elif field.message_type is not None:
+            dict_to_message(value, target, strict)
+        else:
+            setattr(msg, key, value)
+    return msg
+
+
+_warned: set[str] = set()
+
+
+# --------------------------------------------------------------- cameras
+
+
+def camera_config_to_spec(config: CameraConfig, redact: bool = False) -> types_pb2.CameraSpec:
+    spec = dict_to_message(config.model_dump(mode="json"), types_pb2.CameraSpec(), strict=False)
+    if redact:
+        spec.source.url = redact_url(spec.source.url)
+    return spec
+
+
+def validation_error_to_request_error(exc: ValidationError, prefix: str = "") -> RequestError:
+    """pydantic's errors as one "field: reason; field: reason" message naming request fields."""
+    first = exc.errors()[0]
+    field = prefix + ".".join(str(p) for p in first["loc"]) if first["loc"] else prefix.rstrip(".")
+    message = format_validation_error(exc, prefix=prefix)
+    return RequestError(field or "(request)", first["msg"].removeprefix("Value error, "), message)
+
+
+def _validate_camera(data: dict, prefix: str) -> CameraConfig:
+    try:
+        return CameraConfig.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error_to_request_error(exc, prefix) from None
+
+
+def spec_to_camera_config(spec: types_pb2.CameraSpec, field_prefix: str = "camera.") -> CameraConfig:
+    """Validate a CameraSpec as a new camera's desired state (unset fields take defaults)."""
+    return _validate_camera(message_to_dict(spec), field_prefix)
+
+
+def mask_paths_valid(paths: Iterable[str], descriptor: Descriptor = types_pb2.CameraSpec.DESCRIPTOR) -> None:
+    for path in paths:
+        current: Descriptor | None = descriptor
+        for part in path.split("."):
+            field = current.fields_by_name.get(part) if current is not None else None
+            if field is None:
+                raise RequestError("update_mask", f"unknown field path {path!r}")
+            current = field.message_type if not _is_repeated(field) else None
+        if path == "id":
+            raise RequestError("update_mask", "the camera id cannot be changed (remove and add it instead)")
+
+
+def apply_update(
+    current: CameraConfig, spec: types_pb2.CameraSpec, mask_paths: Sequence[str], field_prefix: str = "camera."
+) -> CameraConfig:
+    """The desired state after an UpdateCamera: whole replacement, or only `mask_paths`."""
+    if spec.id != current.id:
+        raise RequestError(field_prefix + "id", f"{spec.id!r} does not match the camera being updated")
+    if not mask_paths:
+        return spec_to_camera_config(spec, field_prefix)
+    mask_paths_valid(mask_paths)
+    merged = current.model_dump(mode="json")
+    given = message_to_dict(spec)
+    for path in mask_paths:
+        *parents, leaf = path.split(".")
+        source: object = given
+        for part in parents:
+            source = source.get(part) if isinstance(source, dict) else None
+        target = merged
+        for part in parents:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        if isinstance(source, dict) and leaf in source:
+            target[leaf] = copy.deepcopy(source[leaf])
+        else:
+            target.pop(leaf, None)  # listed but unset: back to the default
+    return _validate_camera(merged, field_prefix)
+
+
+_STATE_TO_PROTO = {
+    CameraState.CONNECTING: types_pb2.CAMERA_STATE_CONNECTING,
+    CameraState.LIVE: types_pb2.CAMERA_STATE_LIVE,
+    CameraState.STALLED: types_pb2.CAMERA_STATE_STALLED,
+    CameraState.RECONNECTING: types_pb2.CAMERA_STATE_RECONNECTING,
+    CameraState.FAILED: types_pb2.CAMERA_STATE_FAILED,
+    CameraState.STOPPED: types_pb2.CAMERA_STATE_STOPPED,
+}
+_STATE_FROM_PROTO = {v: k for k, v in _STATE_TO_PROTO.items()}
+
+
+def camera_status_to_proto(status: CameraStatus) -> types_pb2.CameraStatus:
+    msg = types_pb2.CameraStatus(
+        state=_STATE_TO_PROTO[status.state],
+        reason=status.reason,
+        node_id=status.node_id,
+        pid=status.pid,
+        mode=status.mode,
+        frames_received=status.frames_received,
+        frames_analysed=status.frames_analysed,
+        frames_skipped=status.frames_skipped,
+        detector_runs=status.detector_runs,
+        reconnects=status.reconnects,
+        fps_in=status.fps_in,
+        fps_out=status.fps_out,
+        last_sequence=status.last_sequence,
+        stage_seconds=status.stage_seconds,
+        capture_to_publish_seconds=status.capture_to_publish_seconds,
+        cpu_percent=status.cpu_percent,
+        memory_uss_bytes=status.memory_uss_bytes,
+    )
+    if status.last_frame_time is not None:
+        msg.last_frame_time.CopyFrom(to_timestamp(status.last_frame_time))
+    return msg
+
+
+def camera_status_from_proto(camera_id: str, msg: types_pb2.CameraStatus) -> CameraStatus:
+    return CameraStatus(
+        camera_id=camera_id,
+        state=_STATE_FROM_PROTO.get(msg.state, CameraState.STOPPED),
+        reason=msg.reason,
+        node_id=msg.node_id,
+        pid=msg.pid,
+        mode=msg.mode,
+        frames_received=msg.frames_received,
+        frames_analysed=msg.frames_analysed,
+        frames_skipped=msg.frames_skipped,
+        detector_runs=msg.detector_runs,
+        reconnects=msg.reconnects,
+        fps_in=msg.fps_in,
+        fps_out=msg.fps_out,
+        last_frame_time=from_timestamp(msg.last_frame_time) if msg.HasField("last_frame_time") else None,
+        last_sequence=msg.last_sequence,
+        stage_seconds=dict(msg.stage_seconds),
+        capture_to_publish_seconds=msg.capture_to_publish_seconds,
+        cpu_percent=msg.cpu_percent,
+        memory_uss_bytes=msg.memory_uss_bytes,
+    )
+
+
+def camera_view_to_proto(view: CameraView, redact: bool = False) -> types_pb2.Camera:
+    msg = types_pb2.Camera(spec=camera_config_to_spec(view.config, redact), node_id=view.node_id or "")
+    if view.status is not None:
+        msg.status.CopyFrom(camera_status_to_proto(view.status))
+    return msg
+
+
+def camera_view_from_proto(msg: types_pb2.Camera) -> CameraView:
+    config = CameraConfig.model_validate(message_to_dict(msg.spec))
+    status = camera_status_from_proto(config.id, msg.status) if msg.HasField("status") else None
+    return CameraView(config=config, status=status, node_id=msg.node_id or None)
+
+
+# ------------------------------------------------------------ frames, detections
+
+
+def jpeg_frame_to_proto(frame: JpegFrame, dropped_slow: int = 0, skipped_rate: int = 0) -> types_pb2.Frame:
+    return types_pb2.Frame(
+        camera_id=frame.camera_id,
+        frame_sequence=frame.frame_sequence,
+        capture_time=to_timestamp(frame.capture_time),
+        width=frame.width,
+        height=frame.height,
+        jpeg=frame.jpeg,
+        dropped_slow=dropped_slow,
+        skipped_rate=skipped_rate,
+    )
+
+
+def jpeg_frame_from_proto(msg: types_pb2.Frame) -> JpegFrame:
+    return JpegFrame(
+        camera_id=msg.camera_id,
+        frame_sequence=msg.frame_sequence,
+        capture_time=from_timestamp(msg.capture_time),
+        width=msg.width,
+        height=msg.height,
+        jpeg=msg.jpeg,
+    )
+
+
+def detection_batch_to_proto(batch: DetectionBatch) -> types_pb2.DetectionBatch:
+    msg = types_pb2.DetectionBatch(
+        camera_id=batch.camera_id,
+        sequence=batch.sequence,
+        frame_sequence=batch.frame_sequence,
+        capture_time=to_timestamp(batch.capture_time),
+        publish_time=to_timestamp(batch.publish_time),
+        motion=batch.motion,
+        motion_ratio=batch.motion_ratio,
+    )
+    for d in batch.detections:
+        det = msg.detections.add(
+            class_id=d.class_id,
+            class_name=d.class_name,
+            confidence=d.confidence,
+            box=types_pb2.Box(x=d.box.x, y=d.box.y, w=d.box.w, h=d.box.h),
+        )
+        if d.track_id is not None:
+            det.track_id = d.track_id
+    return msg
+
+
+def detection_batch_from_proto(msg: types_pb2.DetectionBatch) -> DetectionBatch:
+    return DetectionBatch(
+        camera_id=msg.camera_id,
+        sequence=msg.sequence,
+        frame_sequence=msg.frame_sequence,
+        capture_time=from_timestamp(msg.capture_time),
+        publish_time=from_timestamp(msg.publish_time),
+        detections=tuple(
+            Detection(
+                class_id=d.class_id,
+                class_name=d.class_name,
+                confidence=d.confidence,
+                box=Box(d.box.x, d.box.y, d.box.w, d.box.h),
+                track_id=d.track_id if d.HasField("track_id") else None,
+            )
+            for d in msg.detections
+        ),
+        motion=msg.motion,
+        motion_ratio=msg.motion_ratio,
+    )
+
+
+_LOSS_TO_PROTO = {
+    LossReason.RING_OVERWRITTEN: types_pb2.DataLoss.RING_OVERWRITTEN,
+    LossReason.CAMERA_RESTARTED: types_pb2.DataLoss.CAMERA_RESTARTED,
+}
+_LOSS_FROM_PROTO = {v: k for k, v in _LOSS_TO_PROTO.items()}
+
+
+def detection_response(batch: DetectionBatch, loss: DataLoss | None) -> cameras_pb2.StreamDetectionsResponse:
+    msg = cameras_pb2.StreamDetectionsResponse(batch=detection_batch_to_proto(batch))
+    if loss is not None:
+        msg.data_loss.CopyFrom(
+            types_pb2.DataLoss(
+                reason=_LOSS_TO_PROTO[loss.reason],
+                first_missing_sequence=loss.first_missing,
+                last_missing_sequence=loss.last_missing,
+            )
+        )
+    return msg
+
+
+def data_loss_from_proto(msg: types_pb2.DataLoss) -> DataLoss:
+    return DataLoss(
+        reason=_LOSS_FROM_PROTO.get(msg.reason, LossReason.RING_OVERWRITTEN),
+        first_missing=msg.first_missing_sequence,
+        last_missing=msg.last_missing_sequence,
+    )
+
+
+# ------------------------------------------------------------------ cluster
+
+
+def cluster_status_to_proto(status: ClusterStatus) -> cluster_pb2.ClusterStatus:
+    return cluster_pb2.ClusterStatus(
+        nodes=[
+            cluster_pb2.Node(
+                node_id=n.node_id,
+                address=n.address,
+                alive=n.alive,
+                cpus=n.cpus,
+                camera_ids=list(n.cameras),
+                load=n.load,
+                labels=dict(n.labels),
+                draining=getattr(n, "draining", False),
+            )
+            for n in status.nodes
+        ],
+        cameras_configured=status.cameras_configured,
+        cameras_live=status.cameras_live,
+        unplaced_camera_ids=list(status.unplaced),
+    )
+
+
+# NodeView.draining arrives with the scheduler; tolerate a NodeView without it.
+_NODE_HAS_DRAINING = "draining" in NodeView.__dataclass_fields__
+
+
+def cluster_status_from_proto(msg: cluster_pb2.ClusterStatus) -> ClusterStatus:
+    return ClusterStatus(
+        nodes=tuple(
+            NodeView(
+                node_id=n.node_id,
+                address=n.address,
+                alive=n.alive,
+                cpus=n.cpus,
+                cameras=tuple(n.camera_ids),
+                load=n.load,
+                labels=dict(n.labels),
+                **({"draining": n.draining} if _NODE_HAS_DRAINING else {}),
+            )
+            for n in msg.nodes
+        ),
+        cameras_configured=msg.cameras_configured,
+        cameras_live=msg.cameras_live,
+        unplaced=tuple(msg.unplaced_camera_ids),
+    )

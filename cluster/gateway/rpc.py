@@ -1,0 +1,213 @@
+"""What every service shares: the gateway state, error -> status mapping, the
+unary-call wrapper (authenticate, authorize, map errors, access-log) and
+request field validators."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import grpc
+from pydantic import ValidationError
+
+from ..config.camera import CAMERA_ID_PATTERN
+from ..config.server import Role, ServerConfig
+from ..control import CameraControl, CameraExists, CameraNotFound, CameraUnavailable, CameraView, ControlError
+from .access_log import AccessLog
+from .access_watch import AccessWatch
+from .auth import Authenticator, AuthError, Principal
+from .convert import RequestError, validation_error_to_request_error
+from .fanout import CloseKind, Fanout, LimitExceeded, StreamClosed
+
+log = logging.getLogger("matthan.gateway")
+
+try:  # arrives with the scheduler's DrainNode
+    from ..control import NodeNotFound as _NodeNotFound
+except ImportError:  # pragma: no cover - older control module
+    _NodeNotFound = None
+
+_CAMERA_ID = re.compile(CAMERA_ID_PATTERN)
+MAX_LIST_ITEMS = 1000  # camera ids / classes in one request
+MAX_NAME_LENGTH = 128  # class names, group names in requests
+
+_CLOSE_CODES = {
+    CloseKind.SLOW_CONSUMER: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    CloseKind.CAMERA_REMOVED: grpc.StatusCode.NOT_FOUND,
+    CloseKind.SHUTDOWN: grpc.StatusCode.UNAVAILABLE,
+    CloseKind.ACCESS_REVOKED: grpc.StatusCode.PERMISSION_DENIED,
+    CloseKind.CLOSED: grpc.StatusCode.CANCELLED,
+}
+
+
+class StatusError(Exception):
+    """Any other status a handler wants to end with (e.g. UNIMPLEMENTED)."""
+
+    def __init__(self, code: grpc.StatusCode, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class GatewayState:
+    """Shared by the services of one server."""
+
+    control: CameraControl
+    config: ServerConfig
+    auth: Authenticator
+    fanout: Fanout
+    access: AccessLog
+    watch: AccessWatch
+
+    def authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
+        return self.auth.authenticate(context.invocation_metadata())
+
+    async def visible_camera(self, principal: Principal, camera_id: str) -> CameraView:
+        """The camera if the caller may see it: NOT_FOUND only for callers who may see it by id."""
+        if principal.sees_by_id(camera_id):
+            return await self.control.get_camera(camera_id)
+        try:
+            view = await self.control.get_camera(camera_id)
+        except CameraNotFound:
+            raise principal.camera_denied(camera_id) from None
+        if not principal.sees(view.config):
+            raise principal.camera_denied(camera_id)
+        return view
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    """The status code and message a client gets for an exception; logs unexpected ones."""
+    if isinstance(exc, (AuthError, StatusError)):
+        return exc.code, exc.message
+    if isinstance(exc, RequestError):
+        return grpc.StatusCode.INVALID_ARGUMENT, exc.message
+    if isinstance(exc, ValidationError):
+        return grpc.StatusCode.INVALID_ARGUMENT, validation_error_to_request_error(exc).message
+    if isinstance(exc, CameraNotFound):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, CameraExists):
+        return grpc.StatusCode.ALREADY_EXISTS, str(exc)
+    if _NodeNotFound is not None and isinstance(exc, _NodeNotFound):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, CameraUnavailable):
+        return grpc.StatusCode.UNAVAILABLE, str(exc) or "camera is not running"
+    if isinstance(exc, StreamClosed):
+        return _CLOSE_CODES[exc.kind], exc.message
+    if isinstance(exc, LimitExceeded):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
+    if isinstance(exc, ControlError):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
+    log.exception("unexpected error in a gateway call", exc_info=exc)
+    return grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__}); the server logged it"
+
+
+def request_cameras(request: object) -> list[str]:
+    """Camera ids a request names, for the access log (bounded)."""
+    camera_id = getattr(request, "camera_id", None)
+    if camera_id:
+        return [camera_id[:64]]
+    camera = getattr(request, "camera", None)
+    if camera is not None and getattr(camera, "id", ""):
+        return [camera.id[:64]]
+    return [c[:64] for c in list(getattr(request, "camera_ids", ()))[:50]]
+
+
+Handler = Callable[[object, object, grpc.aio.ServicerContext, Principal], Awaitable[object]]
+
+
+def unary(role: Role) -> Callable[[Handler], Callable]:
+    """Wrap `async def Method(self, request, context, principal)` as a unary handler:
+    authenticate, require `role`, map errors to status codes, write the access log."""
+
+    def decorate(fn: Handler) -> Callable:
+        method = fn.__name__
+
+        @functools.wraps(fn)
+        async def handler(self, request, context: grpc.aio.ServicerContext):
+            state: GatewayState = self.state
+            principal: Principal | None = None
+            try:
+                principal = state.authenticate(context)
+                principal.require(role, method)
+                response = await fn(self, request, context, principal)
+            except Exception as exc:
+                code, message = status_for(exc)
+                state.access.call(principal, method, request_cameras(request), context.peer(), code.name, message)
+                await context.abort(code, message)
+            state.access.call(principal, method, request_cameras(request), context.peer(), "OK")
+            return response
+
+        return handler
+
+    return decorate
+
+
+# ------------------------------------------------------------------ validators
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 64 else value[:64] + "...")
+
+
+def check_camera_id(field: str, value: str) -> str:
+    if not value:
+        raise RequestError(field, "must not be empty")
+    if not _CAMERA_ID.match(value):
+        raise RequestError(
+            field, f"{_shown(value)} is not a camera id (1-63 lowercase letters, digits, '-' or '_')"
+        )
+    return value
+
+
+def check_camera_ids(field: str, values: list[str]) -> list[str]:
+    if len(values) > MAX_LIST_ITEMS:
+        raise RequestError(field, f"at most {MAX_LIST_ITEMS} cameras, got {len(values)}")
+    return list(dict.fromkeys(check_camera_id(f"{field}[{i}]", v) for i, v in enumerate(values)))
+
+
+def check_names(field: str, values: list[str]) -> list[str]:
+    if len(values) > MAX_LIST_ITEMS:
+        raise RequestError(field, f"at most {MAX_LIST_ITEMS} entries, got {len(values)}")
+    for i, v in enumerate(values):
+        if not v.strip():
+            raise RequestError(f"{field}[{i}]", "must not be empty")
+        if len(v) > MAX_NAME_LENGTH:
+            raise RequestError(f"{field}[{i}]", f"longer than {MAX_NAME_LENGTH} characters")
+    return list(values)
+
+
+def check_range(field: str, value: float, low: float, high: float, zero_ok: bool = False) -> float:
+    if not math.isfinite(value):
+        raise RequestError(field, f"must be a finite number, got {value}")
+    if zero_ok and value == 0:
+        return value
+    if not low <= value <= high:
+        allowed = f"0 or {low:g}..{high:g}" if zero_ok else f"{low:g}..{high:g}"
+        raise RequestError(field, f"{value:g} is out of range ({allowed})")
+    return value
+
+
+# Frame streams share an upstream fetch per (camera, width, quality): sizes snap
+# down to these steps and qualities to multiples of 5, so clients asking for
+# nearly the same picture share it instead of multiplying the camera's encoding.
+WIDTH_STEPS = (64, 96, 128, 160, 240, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560, 3840, 7680)
+
+
+def check_frame_options(request) -> tuple[int, int]:
+    """(max_width, quality) of a snapshot or frame stream request, as asked."""
+    max_width = int(check_range("max_width", request.max_width, 64, 7680, zero_ok=True))
+    quality = int(check_range("quality", request.quality, 10, 100, zero_ok=True))
+    return max_width, quality
+
+
+def stream_rendition(max_width: int, quality: int) -> tuple[int, int]:
+    """The shared rendition a frame stream gets: never wider or better than asked."""
+    if max_width:
+        max_width = max(step for step in WIDTH_STEPS if step <= max_width)
+    if quality:
+        quality = max(10, quality - quality % 5)
+    return max_width, quality

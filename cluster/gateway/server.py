@@ -1,0 +1,259 @@
+"""The gRPC server: services, health, reflection, TLS, keepalive and limits.
+
+Channel options (see `server_options`), chosen on purpose:
+
+- Message sizes: requests are small (camera specs), so at most
+  `limits.max_receive_message_bytes` (1 MiB) is read from a client; responses
+  carry JPEG frames, up to `limits.max_send_message_bytes` (8 MiB). gRPC clients
+  accept 4 MiB by default; `cluster.client` raises that to match.
+- Keepalive: the server pings a connection after `keepalive.time_s` (30 s) of
+  silence and drops it if no answer comes within `keepalive.timeout_s` (10 s), so
+  streams of vanished clients (NAT timeouts, dead laptops) are freed. Clients may
+  ping, at most every `keepalive.min_client_ping_interval_s` (10 s); faster
+  pingers get GOAWAY (too_many_pings). `cluster.client` pings every 60 s.
+- SO_REUSEPORT off: a second server on a taken port fails instead of silently
+  sharing it.
+
+Health (grpc.health.v1) answers for "" (the server), "matthan.v1.Cameras" and
+"matthan.v1.Cluster"; health and reflection need no token (probes, grpcurl).
+
+Shutdown (`stop`): health turns NOT_SERVING for every service first, then after
+`shutdown_drain_s` the streams end with UNAVAILABLE ("server shutting down"),
+then gRPC refuses new calls and gives unary calls `grace` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from ..config.server import ServerConfig, is_loopback
+from ..control import CameraControl
+from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc
+from .access_log import AccessLog
+from .access_watch import AccessWatch
+from .auth import Authenticator, AuthError
+from .cameras_service import CamerasService
+from .cluster_service import ClusterService
+from .fanout import Fanout, FanoutSettings
+from .rpc import GatewayState
+
+log = logging.getLogger("matthan.gateway")
+
+CAMERAS_SERVICE = cameras_pb2.DESCRIPTOR.services_by_name["Cameras"].full_name
+CLUSTER_SERVICE = cluster_pb2.DESCRIPTOR.services_by_name["Cluster"].full_name
+SERVICE_NAMES = (CAMERAS_SERVICE, CLUSTER_SERVICE)
+
+
+class _MalformedRequest:
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+
+class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):
+    """Bytes that do not parse as the request message get INVALID_ARGUMENT (after
+    authentication), not gRPC's UNKNOWN plus a logged traceback."""
+
+    def __init__(self, auth: Authenticator):
+        self._auth = auth
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or not handler_call_details.method.startswith("/matthan.v1."):
+            return handler
+        if handler.request_streaming:  # none of our methods: leave as is
+            return handler
+        deserialize = handler.request_deserializer
+        type_name = getattr(getattr(deserialize, "__self__", None), "DESCRIPTOR", None)
+        type_name = type_name.full_name if type_name is not None else "request"
+
+        def safe_deserialize(data: bytes):
+            try:
+                return deserialize(data)
+            except Exception:  # DecodeError, or anything protobuf raises on garbage
+                return _MalformedRequest(type_name)
+
+        async def refuse(request: _MalformedRequest, context) -> None:
+            try:
+                self._auth.authenticate(context.invocation_metadata())
+            except AuthError as exc:
+                await context.abort(exc.code, exc.message)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"request: not a valid {request.type_name} message")
+
+        if handler.response_streaming:
+            behaviour = handler.unary_stream
+
+            async def unary_stream(request, context):
+                if isinstance(request, _MalformedRequest):
+                    await refuse(request, context)
+                return await behaviour(request, context)
+
+            return grpc.unary_stream_rpc_method_handler(unary_stream, safe_deserialize, handler.response_serializer)
+        behaviour = handler.unary_unary
+
+        async def unary_unary(request, context):
+            if isinstance(request, _MalformedRequest):
+                await refuse(request, context)
+            return await behaviour(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(unary_unary, safe_deserialize, handler.response_serializer)
+
+
+def server_options(config: ServerConfig) -> list[tuple[str, int]]:
+    ka, limits = config.keepalive, config.limits
+    options = [
+        ("grpc.max_receive_message_length", limits.max_receive_message_bytes),
+        ("grpc.max_send_message_length", limits.max_send_message_bytes),
+        ("grpc.max_concurrent_streams", limits.max_concurrent_streams),
+        ("grpc.keepalive_time_ms", int(ka.time_s * 1000)),
+        ("grpc.keepalive_timeout_ms", int(ka.timeout_s * 1000)),
+        ("grpc.keepalive_permit_without_calls", int(ka.permit_without_calls)),
+        ("grpc.http2.min_ping_interval_without_data_ms", int(ka.min_client_ping_interval_s * 1000)),
+        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.so_reuseport", 0),
+    ]
+    if ka.max_connection_idle_s is not None:
+        options.append(("grpc.max_connection_idle_ms", int(ka.max_connection_idle_s * 1000)))
+    return options
+
+
+def _read(path: Path | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"{what} {path} does not exist") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def server_credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
+    tls = config.tls
+    if tls is None:
+        return None
+    key = _read(tls.key_file, "TLS key file")
+    cert = _read(tls.cert_file, "TLS certificate file")
+    client_ca = _read(tls.client_ca_file, "TLS client CA file")
+    return grpc.ssl_server_credentials(
+        [(key, cert)],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None and tls.require_client_cert,
+    )
+
+
+class GatewayServer:
+    """The front door. `await start()`, serve, `await stop()`; one instance per process."""
+
+    def __init__(
+        self,
+        control: CameraControl,
+        config: ServerConfig,
+        registry: object | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        fanout_settings: FanoutSettings | None = None,
+        access_logger: logging.Logger | None = None,
+    ):
+        self.config = config
+        self.control = control
+        self.registry = registry  # prometheus CollectorRegistry: metrics come in a later round
+        settings = fanout_settings or FanoutSettings(
+            frame_queue_size=config.limits.frame_queue_size,
+            detection_queue_size=config.limits.detection_queue_size,
+        )
+        self.fanout = Fanout(control, settings, monotonic=monotonic)
+        self.state = GatewayState(
+            control=control,
+            config=config,
+            auth=Authenticator(config),
+            fanout=self.fanout,
+            access=AccessLog(access_logger, clock=clock),
+            watch=AccessWatch(control, config.camera_refresh_s),
+        )
+        self.health = health.aio.HealthServicer()
+        self._server: grpc.aio.Server | None = None
+        self._port: int | None = None
+        self._stopping = False
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with `port: 0`); only after start()."""
+        if self._port is None:
+            raise RuntimeError("GatewayServer.port is known only after start()")
+        return self._port
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Bind and serve. Raises RuntimeError if the address cannot be bound,
+        ValueError if TLS files are missing or unreadable."""
+        if self._server is not None:
+            raise RuntimeError("GatewayServer already started")
+        credentials = server_credentials(self.config)
+        server = grpc.aio.server(
+            options=server_options(self.config), interceptors=[MalformedRequestInterceptor(self.state.auth)]
+        )
+        cameras_pb2_grpc.add_CamerasServicer_to_server(CamerasService(self.state), server)
+        cluster_pb2_grpc.add_ClusterServicer_to_server(ClusterService(self.state), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        address = self.config.address
+        try:
+            if credentials is None:
+                port = server.add_insecure_port(address)
+            else:
+                port = server.add_secure_port(address, credentials)
+        except RuntimeError as exc:
+            raise RuntimeError(f"cannot listen on {address}: {exc}") from None
+        if not port:
+            raise RuntimeError(f"cannot listen on {address} (in use, or not an address of this host)")
+        await server.start()
+        self._server, self._port = server, port
+        for name in ("", *SERVICE_NAMES):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("gateway listening on %s (%s)", self.address, self._describe_security())
+
+    def _describe_security(self) -> str:
+        tls = self.config.tls
+        if tls is None:
+            transport = "plaintext, loopback" if is_loopback(self.config.host) else "plaintext"
+        else:
+            transport = "TLS + client certificates" if tls.client_ca_file and tls.require_client_cert else "TLS"
+        extra = ", token-less callers allowed" if self.config.allow_unauthenticated else ""
+        return f"{transport}, {len(self.config.tokens)} tokens{extra}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Health NOT_SERVING, drain, end streams with UNAVAILABLE, then stop gRPC
+        giving unary calls `grace` seconds (default `config.grace_period_s`). Idempotent."""
+        if self._server is None or self._stopping:
+            return
+        self._stopping = True
+        grace = self.config.grace_period_s if grace is None else grace
+        await self.health.enter_graceful_shutdown()
+        if self.config.shutdown_drain_s:
+            await asyncio.sleep(self.config.shutdown_drain_s)
+        await self.state.watch.close()
+        await self.fanout.close(
+            "server shutting down: reconnect later (detection streams: resume from your last sequence)"
+        )
+        await self._server.stop(grace)
+        log.info("gateway on %s stopped", self.address)
+
+    async def wait_for_termination(self, timeout: float | None = None) -> bool:
+        if self._server is None:
+            raise RuntimeError("GatewayServer not started")
+        return await self._server.wait_for_termination(timeout)

@@ -1,0 +1,1 @@
+"""Protobuf contract of the Mắt Thần front door (package matthan.v1) and its generated code."""
