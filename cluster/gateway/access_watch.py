@@ -78,7 +78,7 @@ class AccessWatch:
             view = views.get(camera_id)
             if view is not None and not principal.sees(view.config):
                 if follow_all:
-                    sub.remove_camera(camera_id)
+                    sub.remove_camera(camera_id, CloseKind.ACCESS_REVOKED)
                 else:
                     sub.close(CloseKind.ACCESS_REVOKED, f"access to camera {camera_id!r} was revoked")
                     return

@@ -93,7 +93,9 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
 
     @unary(Role.OPERATOR)
     async def RemoveCamera(self, request, context, principal: Principal):
-        await self.state.control.remove_camera(check_camera_id("camera_id", request.camera_id))
+        camera_id = check_camera_id("camera_id", request.camera_id)
+        await self.state.control.remove_camera(camera_id)
+        self.state.fanout.meter.camera_gone(camera_id)  # its series go once its streams have ended
         return cameras_pb2.RemoveCameraResponse()
 
     @unary(Role.VIEWER)
@@ -211,6 +213,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
                 item = await sub.next()
                 response, sent = to_message(item)
                 await self._write(context, response)
+                state.fanout.meter.delivered(sub, item)
                 record.messages += 1
                 if sent is not None:
                     last_sent[sent[0]] = sent[1]
@@ -222,6 +225,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
         except StuckClient:
             code = grpc.StatusCode.RESOURCE_EXHAUSTED
             message = f"the client accepted no data for {state.config.limits.stuck_write_timeout_s:g} s"
+            sub.close(CloseKind.STUCK_CLIENT, message)  # before `finally`: the close reason is recorded
         except ClientGone as gone:
             code, message = grpc.StatusCode.CANCELLED, str(gone)
         except asyncio.CancelledError:

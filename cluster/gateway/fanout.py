@@ -23,9 +23,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..actors.types import DetectionBatch, JpegFrame
 from ..control import CameraControl, CameraHandle, CameraNotFound, DetectionPull
+from .metering import SubscriptionMeter
 from .subscriptions import (
     CloseKind,
     DataLoss,
@@ -56,6 +58,9 @@ __all__ = [
     "LossReason",
     "StreamClosed",
 ]
+
+if TYPE_CHECKING:
+    from ..metrics.gateway import GatewayMetrics
 
 log = logging.getLogger("matthan.gateway.fanout")
 
@@ -109,6 +114,7 @@ class _Hub:
             except CameraNotFound:
                 for sub in list(self.subscribers):
                     self._camera_gone(sub)
+                self.fanout.meter.camera_gone(self.camera_id)
                 return
             except asyncio.CancelledError:
                 raise
@@ -215,10 +221,13 @@ class Fanout:
         control: CameraControl,
         settings: FanoutSettings | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        metrics: "GatewayMetrics | None" = None,
     ):
         self.control = control
         self.settings = settings or FanoutSettings()
         self._monotonic = monotonic
+        # Subscribers, deliveries and drops for Prometheus; a no-op without `metrics`.
+        self.meter = SubscriptionMeter(metrics)
         self._frame_hubs: dict[FrameKey, FrameHub] = {}
         self._detection_hubs: dict[str, DetectionHub] = {}
         self._subscriptions: set[_Subscription] = set()
@@ -243,6 +252,7 @@ class Fanout:
             hub.start()
         hub.subscribers.add(sub)
         self._subscriptions.add(sub)
+        self.meter.joined(sub, key.camera_id)
         if hub.last_frame is not None:
             sub._offer(hub.last_frame)  # start with the current picture instead of waiting a frame
         return sub
@@ -311,6 +321,7 @@ class Fanout:
 
     def _forget(self, sub: _Subscription) -> None:
         self._subscriptions.discard(sub)
+        self.meter.ended(sub, sub.closed.kind if sub.closed is not None else CloseKind.CLOSED)
         if isinstance(sub, FrameSubscription):
             hub = self._frame_hubs.get(sub.key)
             if hub is not None:

@@ -38,6 +38,7 @@ _CLOSE_CODES = {
     CloseKind.SLOW_CONSUMER: grpc.StatusCode.RESOURCE_EXHAUSTED,
     CloseKind.CAMERA_REMOVED: grpc.StatusCode.NOT_FOUND,
     CloseKind.SHUTDOWN: grpc.StatusCode.UNAVAILABLE,
+    CloseKind.STUCK_CLIENT: grpc.StatusCode.RESOURCE_EXHAUSTED,
     CloseKind.ACCESS_REVOKED: grpc.StatusCode.PERMISSION_DENIED,
     CloseKind.CLOSED: grpc.StatusCode.CANCELLED,
 }

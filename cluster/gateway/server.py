@@ -29,6 +29,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -44,6 +45,9 @@ from .cameras_service import CamerasService
 from .cluster_service import ClusterService
 from .fanout import Fanout, FanoutSettings
 from .rpc import GatewayState
+
+if TYPE_CHECKING:
+    from ..metrics.gateway import GatewayMetrics
 
 log = logging.getLogger("matthan.gateway")
 
@@ -150,14 +154,18 @@ def server_credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
 
 
 class GatewayServer:
-    """The front door. `await start()`, serve, `await stop()`; one instance per process."""
+    """The front door. `await start()`, serve, `await stop()`; one instance per process.
+
+    `metrics` (e.g. `MetricsService.gateway`): RPC counts by method and status code,
+    open subscriptions, delivered and dropped messages. Without it nothing is recorded.
+    """
 
     def __init__(
         self,
         control: CameraControl,
         config: ServerConfig,
-        registry: object | None = None,
         *,
+        metrics: "GatewayMetrics | None" = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         fanout_settings: FanoutSettings | None = None,
@@ -165,12 +173,12 @@ class GatewayServer:
     ):
         self.config = config
         self.control = control
-        self.registry = registry  # prometheus CollectorRegistry: metrics come in a later round
+        self.metrics = metrics
         settings = fanout_settings or FanoutSettings(
             frame_queue_size=config.limits.frame_queue_size,
             detection_queue_size=config.limits.detection_queue_size,
         )
-        self.fanout = Fanout(control, settings, monotonic=monotonic)
+        self.fanout = Fanout(control, settings, monotonic=monotonic, metrics=metrics)
         self.state = GatewayState(
             control=control,
             config=config,
@@ -202,9 +210,12 @@ class GatewayServer:
         if self._server is not None:
             raise RuntimeError("GatewayServer already started")
         credentials = server_credentials(self.config)
-        server = grpc.aio.server(
-            options=server_options(self.config), interceptors=[MalformedRequestInterceptor(self.state.auth)]
-        )
+        interceptors: list[grpc.aio.ServerInterceptor] = []
+        if self.metrics is not None:
+            # First, so calls refused by the interceptors after it (malformed requests) are counted too.
+            interceptors.append(self.metrics.interceptor())
+        interceptors.append(MalformedRequestInterceptor(self.state.auth))
+        server = grpc.aio.server(options=server_options(self.config), interceptors=interceptors)
         cameras_pb2_grpc.add_CamerasServicer_to_server(CamerasService(self.state), server)
         cluster_pb2_grpc.add_ClusterServicer_to_server(ClusterService(self.state), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)

@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import logging
 import math
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ class CloseKind(enum.Enum):
     SLOW_CONSUMER = "slow_consumer"  # detection queue overflowed: resume from the last sequence
     CAMERA_REMOVED = "camera_removed"
     SHUTDOWN = "shutdown"
+    STUCK_CLIENT = "stuck_client"  # the client accepted no data for limits.stuck_write_timeout_s
     ACCESS_REVOKED = "access_revoked"  # the caller may no longer see the camera (its groups changed)
     CLOSED = "closed"  # the subscriber itself left (cancelled, finished)
 
@@ -147,6 +148,7 @@ class FrameSubscription(_Subscription):
             self._next_due = (self._next_due if on_schedule else now) + self._interval
         if len(self._queue) == self._queue.maxlen:
             self.dropped_slow += 1  # deque drops the oldest: newest wins
+            self._fanout.meter.frame_replaced(self)
         self._queue.append(frame)
         self._wakeup.set()
 
@@ -191,12 +193,16 @@ class DetectionSubscription(_Subscription):
             self._catchup[camera_id] = None
             self._wakeup.set()
         hub.subscribers.add(self)
+        self._fanout.meter.joined(self, camera_id)
 
-    def remove_camera(self, camera_id: str) -> None:
+    def remove_camera(self, camera_id: str, reason: CloseKind = CloseKind.CLOSED) -> None:
+        """Stop following a camera; the stream goes on with the others. `reason`
+        (e.g. CAMERA_REMOVED, ACCESS_REVOKED) is what the metrics record."""
         self._cursors.pop(camera_id, None)
         self._catchup.pop(camera_id, None)
         self._pending_loss.pop(camera_id, None)
         self._fanout._leave_detection_hub(camera_id, self)
+        self._fanout.meter.left(self, camera_id, reason)
 
     # -- called by the hub (synchronously: nothing interleaves)
 
@@ -230,7 +236,7 @@ class DetectionSubscription(_Subscription):
 
     def _camera_gone(self, camera_id: str) -> None:
         if self.follow_all:
-            self.remove_camera(camera_id)
+            self.remove_camera(camera_id, CloseKind.CAMERA_REMOVED)
         else:
             self.close(CloseKind.CAMERA_REMOVED, f"camera {camera_id!r} was removed")
 
@@ -263,6 +269,7 @@ class DetectionSubscription(_Subscription):
             pull = await hub.read_ring(cursor, room)
         except CameraNotFound:
             self._camera_gone(camera_id)
+            self._fanout.meter.camera_gone(camera_id)
             return
         except Exception as exc:  # unavailable, actor moving: the hub's loop retries too
             log.debug("catch-up read of %s failed: %s", camera_id, exc)
@@ -304,6 +311,11 @@ class DetectionSubscription(_Subscription):
             return True
         if len(self._queue) >= self._capacity:
             if overflow_closes:
+                # Cut off: this batch and everything still queued never reach the client on this
+                # stream (it gets them again by resuming).
+                lost = Counter(item.batch.camera_id for item in self._queue)
+                lost[camera_id] += 1
+                self._fanout.meter.detections_cut_off(lost)
                 self.close(
                     CloseKind.SLOW_CONSUMER,
                     f"detection stream fell behind: {self._capacity} batches were waiting for the client; "
