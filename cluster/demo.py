@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .config import AnalysisConfig, CameraConfig, MatthanConfig, MotionConfig, SourceConfig
+from .config import AnalysisConfig, CameraConfig, MatthanConfig, MotionConfig, ServerConfig, SourceConfig
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,8 @@ def demo_config(state_dir: Path, specs: tuple[ClipSpec, ...] = DEMO_CLIPS) -> Ma
         )
         for i, (spec, path) in enumerate(zip(specs, clips))
     ]
-    config = MatthanConfig(cameras=cameras)
+    # The demo's front door listens on loopback only and needs no token, so
+    # `matthan watch` works in a second terminal; a real config lists tokens.
+    config = MatthanConfig(cameras=cameras, server=ServerConfig(allow_unauthenticated=True))
     config.runtime.state_dir = state_dir
     return config

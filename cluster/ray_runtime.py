@@ -22,5 +22,7 @@ def connect(config: RayConfig, address: str | None = None) -> None:
         os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     if ray.is_initialized():
         return
-    ray.init(address=address, **kwargs)
+    # "local" rather than None: None would silently join any cluster someone
+    # started on this machine with `ray start`.
+    ray.init(address=address or "local", **kwargs)
     logger.info("Ray %s: %s", "joined" if address else "started locally", ray.get_runtime_context().gcs_address)

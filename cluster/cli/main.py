@@ -12,13 +12,18 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import config_cmd, models_cmd, serve_cmd, status_cmd
+    from . import cameras_cmd, cluster_cmd, config_cmd, frames_cmd, models_cmd, serve_cmd, status_cmd, token_cmd, watch_cmd
 
     parser = argparse.ArgumentParser(prog="matthan", description="Mắt Thần: live video analytics for community cameras.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve_cmd.register(sub)
     status_cmd.register(sub)
+    cameras_cmd.register(sub)
+    watch_cmd.register(sub)
+    frames_cmd.register(sub)
+    cluster_cmd.register(sub)
+    token_cmd.register(sub)
     models_cmd.register(sub)
     config_cmd.register(sub)
     return parser

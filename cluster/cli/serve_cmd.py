@@ -37,33 +37,48 @@ def run(args) -> int:
     config = resolve_config(args)
     from ..ray_runtime import connect
 
+    joined = (args.address or config.runtime.ray.address) is not None
     connect(config.runtime.ray, args.address)
-    return asyncio.run(serve(config))
+    return asyncio.run(serve(config, owns_cluster=not joined))
 
 
-async def serve(config: MatthanConfig, stop: asyncio.Event | None = None) -> int:
-    from ..actors.ray_handles import CameraActorFactory
-    from ..desired_state import DesiredStateStore
-    from ..fleet import CameraFleet
+async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, owns_cluster: bool = True) -> int:
+    """Find or create the scheduler actor and serve until `stop`.
+
+    The scheduler (a detached actor) owns the cameras. When this process started
+    Ray itself (`owns_cluster`), the cluster ends with it, so the cameras are
+    stopped cleanly first; when it joined a running cluster, scheduler and cameras
+    keep running after it exits, and the next `matthan serve` finds them again.
+    """
+    from ..scheduler.actor import ensure_scheduler
+    from ..scheduler.client import SchedulerClient
+    from ..scheduler.settings import SchedulerSettings
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    factory = CameraActorFactory(config.runtime.ray.namespace, config.runtime.camera_cpu)
-    fleet = CameraFleet(factory, DesiredStateStore(config.runtime.state_dir / "cameras.json"))
-    await fleet.start(config.cameras)
-    logger.info("serving %d camera(s); Ctrl-C to stop. `matthan status` shows them.", len(config.cameras))
+    # Absolute: the scheduler actor's working directory is not ours.
+    settings = SchedulerSettings(namespace=config.runtime.ray.namespace, state_dir=config.runtime.state_dir.resolve())
+    control = SchedulerClient(ensure_scheduler(settings), settings.namespace)
+    if await control.seed(config.cameras):
+        logger.info("first start: %d camera(s) from the config", len(config.cameras))
+    else:
+        logger.info("resuming the scheduler's camera set (the config file only seeds the first start)")
+    logger.info("serving; Ctrl-C to stop. `matthan status` and `matthan cluster status` show the cameras.")
     try:
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), SUMMARY_INTERVAL_S)
             except asyncio.TimeoutError:
-                await _log_summary(fleet)
+                await _log_summary(control)
     finally:
         logger.info("shutting down")
-        await fleet.shutdown()
+        if owns_cluster:
+            await control.shutdown(stop_cameras=True)
+        else:
+            logger.info("the scheduler and its cameras keep running in the cluster")
     return 0
 
 

@@ -216,6 +216,22 @@ class CostModel:
         est.last_sample_time = now
         return self.cost(camera_id)
 
+    def learned(self, camera_id: str) -> float | None:
+        """The smoothed estimate if measurements shaped it (for persisting), else None."""
+        est = self._require(camera_id)
+        return est.value if est.last_sample_time is not None else None
+
+    def restore(self, camera_id: str, value: float, now: float) -> float:
+        """Take back a learned estimate persisted by a previous process (after
+        `update_config`); `now` is this process's clock, so the next measurement is
+        weighted by the time since the restore."""
+        est = self._require(camera_id)
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"restored cost of camera {camera_id!r} must be a non-negative number, got {value}")
+        est.value = value
+        est.last_sample_time = now
+        return self.cost(camera_id)
+
     def cost(self, camera_id: str) -> float:
         """Current estimate in cores, never below the floor."""
         return max(self._floor, self._require(camera_id).value)

@@ -388,6 +388,7 @@ def consolidate(
     max_moves: int = DEFAULT_MAX_MOVES,
     headroom: float = DEFAULT_HEADROOM,
     draining: Iterable[str] = frozenset(),
+    keep: Iterable[str] = frozenset(),
 ) -> PlacementPlan:
     """Empty lightly loaded nodes so the autoscaler can release them.
 
@@ -400,10 +401,14 @@ def consolidate(
     consolidated while a camera is unplaced for lack of room or stranded: then
     demand has not dropped. No rebalancing is done.
 
+    Nodes in `keep` (ones the autoscaler can never release, such as the head
+    node) are never emptied; they still take cameras from emptied nodes.
+
     Emptied nodes are in `idle_nodes`. Pass them as `draining` to the following
     `plan()` calls until they are released, or rebalancing will refill them.
     """
     draining = frozenset(draining)
+    keep = frozenset(keep)
     _validate(nodes, cameras, max_moves, headroom, math.inf, draining)
     state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
     left_out, stranded = _place(state, not_running, on_draining)
@@ -413,7 +418,7 @@ def consolidate(
     budget = max_moves
     tried: set[str] = set()
     while budget > 0:
-        candidates = [n for n in state.usable if state.members[n] and n not in tried]
+        candidates = [n for n in state.usable if state.members[n] and n not in tried and n not in keep]
         if not candidates:
             break
         node = min(candidates, key=lambda n: (state.load[n], n))

@@ -1,0 +1,219 @@
+"""The scheduler actor: a named, detached Ray actor owning the desired camera set
+and placement. Thin: the logic is in `Controller`; this runs its loop on a thread
+and exposes it to callers.
+
+Threaded (max_concurrency > 1): the control loop runs on its own thread started in
+the constructor, so it also runs after Ray restarts the actor (max_restarts=-1)
+without anyone calling it. Admin methods queue a request and wait for the step
+that applies it; read methods answer from the controller's latest state.
+
+Errors cross the actor boundary as `RemoteError` values, not exceptions: Ray
+wraps exceptions in RayTaskError and re-pickles them, which garbles exceptions
+whose constructor takes something other than the message (CameraNotFound).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from ..config import CameraConfig
+from ..control import (
+    CameraExists,
+    CameraNotFound,
+    CameraUnavailable,
+    ControlError,
+    NodeNotFound,
+    PlacementRejected,
+)
+from .controller import Controller
+from .ray_cluster import RayCluster
+from .requests import (
+    AddCamera,
+    DrainNode,
+    RemoveCamera,
+    Request,
+    ResumeCameras,
+    SeedCameras,
+    StopAllCameras,
+    UndrainNode,
+    UpdateCamera,
+)
+from .settings import SCHEDULER_ACTOR_NAME, SchedulerSettings
+from .state import SchedulerStateStore
+
+logger = logging.getLogger(__name__)
+
+MAX_CONCURRENCY = 32
+# An admin call waits this long for the step that applies it (a step with a
+# silent camera takes status_timeout_s, plus stopping and starting actors).
+REQUEST_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteError:
+    """A ControlError, carried as a value; `raise_it()` rebuilds it on the caller's side."""
+
+    kind: str
+    message: str
+    key: str = ""
+
+    @staticmethod
+    def of(exc: ControlError) -> "RemoteError":
+        key = getattr(exc, "camera_id", "") or getattr(exc, "node_id", "")
+        return RemoteError(type(exc).__name__, str(exc), key)
+
+    def to_exception(self) -> ControlError:
+        if self.kind == "CameraNotFound":
+            return CameraNotFound(self.key)
+        if self.kind == "CameraExists":
+            return CameraExists(self.key)
+        if self.kind == "NodeNotFound":
+            err = NodeNotFound(self.key)
+            err.args = (self.message,)
+            return err
+        kinds = {"CameraUnavailable": CameraUnavailable, "PlacementRejected": PlacementRejected}
+        return kinds.get(self.kind, ControlError)(self.message)
+
+
+def _answer(fn):
+    try:
+        return fn()
+    except ControlError as exc:
+        return RemoteError.of(exc)
+
+
+@ray.remote(max_concurrency=MAX_CONCURRENCY, num_cpus=0)
+class SchedulerActor:
+    def __init__(self, settings: SchedulerSettings):
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        store = SchedulerStateStore(settings.state_dir) if settings.state_dir is not None else None
+        boundary = RayCluster(settings.namespace, settings.stop_timeout_s)
+        self._controller = Controller(boundary, settings, store=store)
+        self._settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scheduler-loop", daemon=True)
+        self._thread.start()
+        logger.info("scheduler started (namespace %s, state in %s)", settings.namespace, settings.state_dir)
+
+    def _loop(self) -> None:
+        controller = self._controller
+        while not self._stop.is_set():
+            controller.wakeup.clear()  # before the step: a request arriving during it wakes the next one
+            try:
+                controller.step()  # guards each of its parts; this is the last line of defence
+            except Exception:
+                logger.exception("scheduler step failed; the loop goes on")
+            controller.wakeup.wait(self._settings.tick_s)
+
+    def _request(self, request: Request, timeout_s: float = REQUEST_TIMEOUT_S):
+        item = self._controller.submit(request)
+        try:
+            return item.future.result(timeout=timeout_s)
+        except ControlError as exc:
+            return RemoteError.of(exc)
+        except TimeoutError:
+            return RemoteError("ControlError", f"the scheduler did not apply {type(request).__name__} "
+                                              f"within {timeout_s:.0f} s; it may still take effect")
+
+    # ---- admin (queued, applied by the loop) ------------------------------------------
+
+    def add_camera(self, config: CameraConfig):
+        return self._request(AddCamera(config))
+
+    def update_camera(self, config: CameraConfig):
+        return self._request(UpdateCamera(config))
+
+    def remove_camera(self, camera_id: str):
+        return self._request(RemoveCamera(camera_id))
+
+    def drain_node(self, node_id: str):
+        return self._request(DrainNode(node_id))
+
+    def undrain_node(self, node_id: str):
+        return self._request(UndrainNode(node_id))
+
+    def seed(self, configs: list[CameraConfig]):
+        return self._request(SeedCameras(tuple(configs)))
+
+    def stop_all_cameras(self):
+        return self._request(StopAllCameras())
+
+    def resume_cameras(self):
+        return self._request(ResumeCameras())
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def ping(self) -> int:
+        return self._controller.ticks
+
+    def list_cameras(self):
+        return self._controller.camera_views()
+
+    def get_camera(self, camera_id: str):
+        return _answer(lambda: self._controller.camera_view(camera_id))
+
+    def camera_actor(self, camera_id: str):
+        """The camera's actor handle (Ray handles pickle), for data-plane calls."""
+        return _answer(lambda: self._controller.actor_of(camera_id))
+
+    def cluster_status(self):
+        return self._controller.cluster_status()
+
+    def report(self):
+        return self._controller.report()
+
+    def loop_stack(self) -> str:
+        """Where the control loop thread is right now (diagnosing a step that hangs)."""
+        import sys
+        import traceback
+
+        frame = sys._current_frames().get(self._thread.ident)
+        return "".join(traceback.format_stack(frame)) if frame is not None else "the loop thread is not running"
+
+    def shutdown_loop(self) -> None:
+        """Stop the control loop (before the actor is killed on purpose)."""
+        self._stop.set()
+        self._controller.wakeup.set()
+        self._thread.join(timeout=30)
+
+
+def get_scheduler(namespace: str):
+    """The running scheduler actor of `namespace`, or None."""
+    try:
+        return ray.get_actor(SCHEDULER_ACTOR_NAME, namespace=namespace)
+    except ValueError:
+        return None
+
+
+def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None):
+    """Find the scheduler actor of `settings.namespace`, or create it.
+
+    A new one is pinned to `node_id` (default: this process's node), where its
+    state directory is. It is detached (outlives the process that created it) and
+    restarted by Ray if it crashes; on restart it reloads its state and adopts the
+    running camera actors. An existing actor keeps the settings it was created with.
+    """
+    existing = get_scheduler(settings.namespace)
+    if existing is not None:
+        return existing
+    node_id = node_id or ray.get_runtime_context().get_node_id()
+    try:
+        return SchedulerActor.options(
+            name=SCHEDULER_ACTOR_NAME,
+            namespace=settings.namespace,
+            lifetime="detached",
+            max_restarts=-1,
+            max_task_retries=0,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
+        ).remote(settings)
+    except ValueError:
+        # Another process created it between our lookup and our create.
+        found = get_scheduler(settings.namespace)
+        if found is None:
+            raise
+        return found

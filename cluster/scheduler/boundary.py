@@ -1,0 +1,99 @@
+"""What the controller needs from the cluster, as a protocol.
+
+`ray_cluster.RayCluster` implements it with Ray calls; the controller's tests
+implement it in memory. Actor handles are opaque here (`object`): the controller
+only stores them and hands them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..actors.types import CameraStatus
+from ..config import CameraConfig
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """One node as the cluster reports it."""
+
+    node_id: str
+    address: str
+    alive: bool
+    cpus: float  # the node's CPU resource (logical cores)
+    is_head: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """The actor answered `status()`."""
+
+    status: CameraStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """The actor is dead (killed, crashed, its creation failed, or its node died)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Silent:
+    """No answer within the poll timeout (busy, wedged, still starting, or unreachable)."""
+
+    reason: str = "no answer"
+
+
+Probe = Heartbeat | Gone | Silent
+
+
+class NameTaken(Exception):
+    """A camera actor with this name is still registered (the old one is not fully gone)."""
+
+
+class StartFailed(Exception):
+    """The actor could not even be submitted (bad resources, serialisation, Ray down)."""
+
+
+class ClusterBoundary(Protocol):
+    def list_nodes(self) -> list[NodeInfo]:
+        """Every node Ray knows, dead ones included while it still lists them."""
+        ...
+
+    def find_camera_actors(self) -> dict[str, object]:
+        """Alive camera actors of our namespace by camera id (for adoption after a restart)."""
+        ...
+
+    def lookup_camera_actor(self, camera_id: str) -> object | None:
+        """The alive actor registered under this camera's name, if any."""
+        ...
+
+    def start_camera(self, config: CameraConfig, node_id: str, cpus: float) -> object:
+        """Create the camera actor pinned to `node_id`, reserving `cpus`; returns its handle
+        without waiting for it to come up. Raises NameTaken or StartFailed."""
+        ...
+
+    def stop_cameras(self, actors: Mapping[str, object]) -> None:
+        """Stop (gracefully, briefly) and kill these actors; returns once their names are free
+        or a bounded wait has passed."""
+        ...
+
+    def probe(self, actors: Mapping[str, object], timeout_s: float) -> dict[str, Probe]:
+        """One `status()` call to each actor, all at once; an entry for every actor."""
+        ...
+
+    def read_config(self, actor: object) -> CameraConfig:
+        """The config a running actor was started with (to rebuild a lost desired set)."""
+        ...
+
+    def push_config(self, actor: object, config: CameraConfig) -> None:
+        """Send a changed config to a running actor (fire and forget)."""
+        ...
+
+    def request_capacity(self, bundles: list[dict[str, float]]) -> None:
+        """Ask the autoscaler for a cluster that fits these bundles in total ([] withdraws)."""
+        ...
