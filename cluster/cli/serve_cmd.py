@@ -66,7 +66,11 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
         logger.info("first start: %d camera(s) from the config", len(config.cameras))
     else:
         logger.info("resuming the scheduler's camera set (the config file only seeds the first start)")
-    logger.info("serving; Ctrl-C to stop. `matthan status` and `matthan cluster status` show the cameras.")
+    from ..frontdoor import FrontDoor
+
+    front_door = FrontDoor(config, control, scheduler_report=control.report)
+    await front_door.start()
+    logger.info("serving; Ctrl-C to stop. `matthan watch`, `matthan status` and `matthan cluster status` show the cameras.")
     try:
         while not stop.is_set():
             try:
@@ -75,6 +79,7 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
                 await _log_summary(control)
     finally:
         logger.info("shutting down")
+        await front_door.stop()
         if owns_cluster:
             await control.shutdown(stop_cameras=True)
         else:

@@ -16,7 +16,15 @@ from pydantic import ValidationError
 
 from ..config.camera import CAMERA_ID_PATTERN
 from ..config.server import Role, ServerConfig
-from ..control import CameraControl, CameraExists, CameraNotFound, CameraUnavailable, CameraView, ControlError
+from ..control import (
+    CameraControl,
+    CameraExists,
+    CameraNotFound,
+    CameraUnavailable,
+    CameraView,
+    ControlError,
+    NodeNotFound,
+)
 from .access_log import AccessLog
 from .access_watch import AccessWatch
 from .auth import Authenticator, AuthError, Principal
@@ -24,11 +32,6 @@ from .convert import RequestError, validation_error_to_request_error
 from .fanout import CloseKind, Fanout, LimitExceeded, StreamClosed
 
 log = logging.getLogger("matthan.gateway")
-
-try:  # arrives with the scheduler's DrainNode
-    from ..control import NodeNotFound as _NodeNotFound
-except ImportError:  # pragma: no cover - older control module
-    _NodeNotFound = None
 
 _CAMERA_ID = re.compile(CAMERA_ID_PATTERN)
 MAX_LIST_ITEMS = 1000  # camera ids / classes in one request
@@ -92,7 +95,7 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, CameraExists):
         return grpc.StatusCode.ALREADY_EXISTS, str(exc)
-    if _NodeNotFound is not None and isinstance(exc, _NodeNotFound):
+    if isinstance(exc, NodeNotFound):
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, CameraUnavailable):
         return grpc.StatusCode.UNAVAILABLE, str(exc) or "camera is not running"
