@@ -1,0 +1,392 @@
+"""The front door over real gRPC on loopback, in front of REAL camera actors on local Ray.
+
+The other gateway tests drive the server with an in-memory control plane; here a
+`CameraFleet` runs `CameraActor`s that decode a tiny looping synthetic clip in
+real time and analyse it (motion) at 5 fps, so frames, detection sequences,
+camera states and admin changes all come from the real thing.
+
+One gateway and two base cameras are shared by the module (actor start-up is the
+expensive part); tests that add cameras remove them again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import grpc
+import numpy as np
+import pytest
+
+from cluster.actors.ray_handles import CameraActorFactory
+from cluster.actors.types import CameraState
+from cluster.client import MatthanClient, NotFound
+from cluster.client.client import channel_options
+from cluster.config import AnalysisConfig, CameraConfig, MotionConfig, SourceConfig
+from cluster.config.server import ServerConfig
+from cluster.control import CameraView
+from cluster.demo import ClipSpec, ensure_demo_clips
+from cluster.fleet import CameraFleet
+from cluster.gateway.fanout import FanoutSettings
+from cluster.gateway.server import GatewayServer
+
+from .fakes import LoopThread
+
+pytestmark = pytest.mark.slow
+
+CLIP = ClipSpec("t", seed=1, people=3, vehicles=1, seconds=3, width=320, height=180)
+BASE_CAMERAS = ("real-1", "real-2")
+CAMERA_CPU = 0.1  # logical share: ray_local offers 8
+START_TIMEOUT_S = 90.0  # actor processes start slowly on a busy 2-core machine
+DATA_TIMEOUT_S = 30.0
+# The slow client must not soak up the backlog in its own transport buffers, or
+# the server would never see it as slow: no BDP-driven window growth.
+SMALL_WINDOW = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 16384)]
+
+
+def camera(camera_id: str, url: Path | str) -> CameraConfig:
+    return CameraConfig(
+        id=camera_id,
+        source=SourceConfig(url=str(url), loop=True, realtime=True, open_timeout_s=5, read_timeout_s=3),
+        # The synthetic movers are small at 320x180: a low minimum area so motion yields detections.
+        analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
+    )
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str | Callable[[], str]) -> Any:
+    """Poll `condition` until truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:g} s: {what() if callable(what) else what}")
+        time.sleep(0.1)
+
+
+class Reader:
+    """Iterates one client stream on a thread, keeping every event and how it ended."""
+
+    def __init__(self, stream, pause_s: float = 0.0):
+        self.stream = stream
+        self.pause_s = pause_s  # a slow client: sleeps after each event
+        self.events: list = []
+        self.error: Exception | None = None
+        self.done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for event in self.stream:
+                self.events.append(event)
+                if self.pause_s:
+                    time.sleep(self.pause_s)
+        except Exception as exc:  # the assertion looks at it
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def stop(self) -> None:
+        self.stream.cancel()
+        self.done.wait(10)
+
+    def wait_count(self, count: int, timeout: float = DATA_TIMEOUT_S, what: str = "stream") -> None:
+        wait_for(
+            lambda: len(self.events) >= count or self.done.is_set(),
+            timeout,
+            lambda: f"{what}: {count} events (got {len(self.events)})",
+        )
+        assert len(self.events) >= count, f"{what} ended after {len(self.events)} events: {self.error!r}"
+
+
+class RealGateway:
+    """A GatewayServer and a CameraFleet of real actors on one event-loop thread."""
+
+    def __init__(self, clip: Path):
+        self.clip = clip
+        self.loop_thread = LoopThread()
+        self.fleet: CameraFleet | None = None
+        self.server: GatewayServer | None = None
+        self.target = ""
+        self._clients: list[MatthanClient] = []
+        self._readers: list[Reader] = []
+        self._observer: MatthanClient | None = None
+
+    def start(self) -> None:
+        config = ServerConfig(host="127.0.0.1", port=0, allow_unauthenticated=True, grace_period_s=0.5,
+                              camera_refresh_s=0.5)
+        # Short long-polls and retries: a removed camera's streams end promptly.
+        settings = FanoutSettings(pull_timeout_s=0.5, retry_initial_s=0.05, retry_max_s=0.3)
+        # A namespace of its own: actor names never collide with other tests' cameras.
+        factory = CameraActorFactory(f"gw-real-{uuid.uuid4().hex[:8]}", CAMERA_CPU)
+
+        async def start() -> tuple[CameraFleet, GatewayServer]:
+            fleet = CameraFleet(factory)
+            await fleet.start([camera(camera_id, self.clip) for camera_id in BASE_CAMERAS])
+            server = GatewayServer(fleet, config, fanout_settings=settings)
+            await server.start()
+            return fleet, server
+
+        self.fleet, self.server = self.loop_thread.run(start(), timeout=60)
+        self.target = f"127.0.0.1:{self.server.port}"
+        for camera_id in BASE_CAMERAS:
+            self.wait_publishing(camera_id)
+
+    def client(self, options: list | None = None) -> MatthanClient:
+        channel = grpc.insecure_channel(self.target, options=channel_options() + (options or []))
+        client = MatthanClient(self.target, channel=channel)
+        self._clients.append(client)
+        return client
+
+    def read(self, stream, pause_s: float = 0.0) -> Reader:
+        reader = Reader(stream, pause_s)
+        self._readers.append(reader)
+        return reader
+
+    def view(self, camera_id: str) -> CameraView:
+        if self._observer is None:
+            self._observer = self.client()
+        return self._observer.get_camera(camera_id)
+
+    def wait_publishing(self, camera_id: str, timeout: float = START_TIMEOUT_S) -> CameraView:
+        """Until the camera is LIVE and has published a detection batch."""
+        last: list[CameraView] = []
+
+        def ready() -> bool:
+            view = self.view(camera_id)
+            last[:] = [view]
+            return view.status is not None and view.status.state is CameraState.LIVE and view.status.last_sequence > 0
+
+        wait_for(ready, timeout, lambda: f"camera {camera_id} live and publishing; last view: {last}")
+        return last[0]
+
+    def upstream_loops(self) -> dict[str, int]:
+        return self.loop_thread.call(lambda: self.server.fanout.upstream_loops)
+
+    def stop_readers(self, readers: Iterable[Reader] | None = None) -> None:
+        for reader in list(readers if readers is not None else self._readers):
+            reader.stop()
+
+    def close(self) -> None:
+        self.stop_readers()
+        for client in self._clients:
+            client.close()
+        try:
+            if self.server is not None:
+                self.loop_thread.run(self.server.stop(0), timeout=30)
+            if self.fleet is not None:
+                self.loop_thread.run(self.fleet.shutdown(), timeout=60)
+        finally:
+            self.loop_thread.close()
+
+
+class LazyGateway:
+    """Module-shared, but started only once `ray_local` (a function fixture) has run."""
+
+    def __init__(self, clip: Path):
+        self._clip = clip
+        self.gateway: RealGateway | None = None
+
+    def get(self) -> RealGateway:
+        if self.gateway is None:
+            gateway = RealGateway(self._clip)
+            try:
+                gateway.start()
+            except BaseException:
+                gateway.close()
+                raise
+            self.gateway = gateway
+        return self.gateway
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_demo_clips(tmp_path_factory.mktemp("clips"), (CLIP,))[0]
+
+
+@pytest.fixture(scope="module")
+def shared_gateway(clip: Path):
+    lazy = LazyGateway(clip)
+    yield lazy
+    if lazy.gateway is not None:
+        lazy.gateway.close()
+
+
+@pytest.fixture
+def gateway(ray_local, shared_gateway: LazyGateway):
+    gateway = shared_gateway.get()
+    yield gateway
+    gateway.stop_readers()  # a failed test must not leave streams running into the next one
+
+
+@pytest.fixture
+def added_cameras(gateway: RealGateway):
+    """Camera ids a test adds; removed again at teardown if the test did not."""
+    ids: list[str] = []
+    yield ids
+    client = gateway.client()
+    for camera_id in ids:
+        try:
+            client.remove_camera(camera_id)
+        except NotFound:
+            pass
+
+
+def decode(jpeg: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None, f"not a decodable JPEG ({len(jpeg)} bytes)"
+    return image
+
+
+# ------------------------------------------------------------------------- tests
+
+
+def test_list_cameras_shows_the_real_cameras_live(gateway: RealGateway) -> None:
+    views = {v.config.id: v for v in gateway.client().list_cameras()}
+    assert set(BASE_CAMERAS) <= set(views), f"listed: {sorted(views)}"
+    for camera_id in BASE_CAMERAS:
+        status = views[camera_id].status
+        assert status is not None, f"{camera_id}: no observed state"
+        assert status.state is CameraState.LIVE, f"{camera_id}: {status.state.value} ({status.reason})"
+        assert views[camera_id].node_id, f"{camera_id}: the node it runs on is reported"
+        assert status.frames_received > 0, f"{camera_id}: the actor has decoded frames"
+
+
+def test_snapshot_decodes_to_the_clip_size_and_to_a_requested_width(gateway: RealGateway) -> None:
+    client = gateway.client()
+    full = client.snapshot("real-1")
+    assert decode(full.jpeg).shape == (CLIP.height, CLIP.width, 3), "full-size snapshot"
+    assert (full.width, full.height) == (CLIP.width, CLIP.height), "declared size matches the picture"
+    small = client.snapshot("real-1", max_width=160)
+    assert decode(small.jpeg).shape == (90, 160, 3), "downscaled snapshot keeps the aspect ratio"
+
+
+def test_several_clients_stream_frames_and_detections_at_once(gateway: RealGateway) -> None:
+    readers: dict[str, Reader] = {}
+    for n in range(3):
+        client = gateway.client()  # a channel (connection) each
+        for camera_id in BASE_CAMERAS:
+            readers[f"client {n} frames {camera_id}"] = gateway.read(client.stream_frames(camera_id, max_fps=5))
+            readers[f"client {n} detections {camera_id}"] = gateway.read(
+                client.stream_detections([camera_id], include_empty=True, auto_resume=False)
+            )
+    for what, reader in readers.items():
+        reader.wait_count(3, what=what)
+    # While all twelve streams are open: one frame and one detection pull per camera.
+    loops = gateway.upstream_loops()
+    assert {c: loops.get(c) for c in BASE_CAMERAS} == {c: 2 for c in BASE_CAMERAS}, (
+        f"upstream pulls are shared by subscribers: {loops}"
+    )
+    gateway.stop_readers(readers.values())
+    for what, reader in readers.items():
+        camera_id = what.rsplit(" ", 1)[1]
+        if "frames" in what:
+            frames = [e.frame for e in reader.events]
+            assert {f.camera_id for f in frames} == {camera_id}, f"{what}: frames of another camera"
+            sequences = [f.frame_sequence for f in frames]
+            assert sequences == sorted(set(sequences)), f"{what}: frames out of order or repeated: {sequences}"
+        else:
+            sequences = [e.batch.sequence for e in reader.events]
+            start = sequences[0]
+            assert sequences == list(range(start, start + len(sequences))), f"{what}: gaps in {sequences}"
+        assert reader.error is None, f"{what}: {reader.error!r}"
+
+
+def test_a_slow_frame_client_does_not_slow_a_fast_one(gateway: RealGateway) -> None:
+    slow = gateway.read(gateway.client(SMALL_WINDOW).stream_frames("real-1"), pause_s=0.4)
+    fast = gateway.read(gateway.client().stream_frames("real-1"))
+    fast.wait_count(40, timeout=60, what="fast client")
+    # The slow client is told what it missed (dropped_slow) once its buffers are full.
+    wait_for(lambda: slow.events and slow.events[-1].dropped_slow > 0, DATA_TIMEOUT_S,
+             lambda: f"the slow client to see dropped frames; it read {len(slow.events)}")
+    fast_count, slow_count = len(fast.events), len(slow.events)
+    gateway.stop_readers([slow, fast])
+    assert fast_count >= 2 * slow_count, f"fast client read {fast_count} frames, slow one {slow_count}"
+    fast_dropped, slow_dropped = fast.events[-1].dropped_slow, slow.events[-1].dropped_slow
+    assert fast_dropped < slow_dropped, f"drops: fast client {fast_dropped}, slow client {slow_dropped}"
+    assert slow.error is None and fast.error is None, f"slow: {slow.error!r}, fast: {fast.error!r}"
+
+
+def test_detections_resume_after_a_disconnect_without_loss(gateway: RealGateway) -> None:
+    client = gateway.client()
+    first = gateway.read(client.stream_detections(["real-2"], include_empty=True, auto_resume=False))
+    first.wait_count(3, what="first connection")
+    gateway.stop_readers([first])
+    last = first.events[-1].batch.sequence
+    # Disconnected while the camera keeps publishing: several batches are missed live.
+    wait_for(lambda: gateway.view("real-2").status.last_sequence >= last + 3, DATA_TIMEOUT_S,
+             "the camera to publish 3 batches after the disconnect")
+    resumed = gateway.read(
+        client.stream_detections(["real-2"], include_empty=True, resume_after={"real-2": last}, auto_resume=False)
+    )
+    resumed.wait_count(5, what="resumed connection")
+    gateway.stop_readers([resumed])
+    sequences = [e.batch.sequence for e in resumed.events[:5]]
+    assert sequences == list(range(last + 1, last + 6)), f"resumed after {last}, got {sequences}"
+    losses = [e.data_loss for e in resumed.events if e.data_loss is not None]
+    assert not losses, f"the ring still held every batch: {losses}"
+
+
+def test_an_added_camera_goes_live_and_streams(gateway: RealGateway, added_cameras: list[str]) -> None:
+    client = gateway.client()
+    added_cameras.append("real-added")
+    view = client.add_camera(camera("real-added", gateway.clip))
+    assert view.config.id == "real-added"
+    gateway.wait_publishing("real-added")
+    frames = gateway.read(client.stream_frames("real-added", max_fps=5))
+    detections = gateway.read(client.stream_detections(["real-added"], include_empty=True, auto_resume=False))
+    frames.wait_count(2, what="frames of the added camera")
+    detections.wait_count(2, what="detections of the added camera")
+    gateway.stop_readers([frames, detections])
+    assert decode(frames.events[-1].frame.jpeg).shape == (CLIP.height, CLIP.width, 3)
+    assert {e.batch.camera_id for e in detections.events} == {"real-added"}
+
+
+def test_removing_a_camera_ends_its_streams_with_not_found(gateway: RealGateway, added_cameras: list[str]) -> None:
+    client = gateway.client()
+    added_cameras.append("real-removed")
+    client.add_camera(camera("real-removed", gateway.clip))
+    gateway.wait_publishing("real-removed")
+    frames = gateway.read(client.stream_frames("real-removed", max_fps=5))
+    detections = gateway.read(client.stream_detections(["real-removed"], include_empty=True))
+    other = gateway.read(client.stream_frames("real-1", max_fps=5))
+    frames.wait_count(1, what="frames before removal")
+    detections.wait_count(1, what="detections before removal")
+    client.remove_camera("real-removed")
+    for what, reader in (("frame stream", frames), ("detection stream", detections)):
+        assert reader.done.wait(DATA_TIMEOUT_S), f"{what} of the removed camera still open"
+        assert isinstance(reader.error, NotFound), f"{what} ended with {reader.error!r}"
+        assert "real-removed" in str(reader.error) and "removed" in str(reader.error), str(reader.error)
+    with pytest.raises(NotFound):
+        client.get_camera("real-removed")
+    seen = len(other.events)
+    other.wait_count(seen + 2, what="another camera's stream after the removal")
+
+
+def test_a_camera_with_a_missing_file_fails_with_the_reason_while_others_stream(
+    gateway: RealGateway, added_cameras: list[str], tmp_path: Path
+) -> None:
+    client = gateway.client()
+    others = [gateway.read(client.stream_frames(c, max_fps=5)) for c in BASE_CAMERAS]
+    missing = tmp_path / "nowhere.mp4"
+    added_cameras.append("real-missing")
+    client.add_camera(camera("real-missing", missing))
+
+    def failed() -> CameraView | None:
+        view = client.get_camera("real-missing")
+        return view if view.status is not None and view.status.state is CameraState.FAILED else None
+
+    view = wait_for(failed, START_TIMEOUT_S, lambda: f"FAILED state; now {client.get_camera('real-missing')}")
+    assert "nowhere.mp4" in view.status.reason, f"the reason names the file: {view.status.reason!r}"
+    for camera_id, reader in zip(BASE_CAMERAS, others):
+        seen = len(reader.events)
+        reader.wait_count(seen + 3, what=f"{camera_id} frames after the other camera failed")
+    states = {v.config.id: v.status.state for v in client.list_cameras() if v.status is not None}
+    assert all(states[c] is CameraState.LIVE for c in BASE_CAMERAS), f"states: {states}"
