@@ -147,7 +147,21 @@ class FrameHub(_Hub):
         self._after = 0
         self._empty_polls = 0
 
+    # Re-check the subscribers at least this often while pacing, so a new
+    # unlimited-rate subscriber does not wait long for its first frame.
+    MAX_PACING_SLEEP_S = 0.25
+
     async def _pull_once(self, handle: CameraHandle) -> None:
+        # Pull no faster than the most eager subscriber accepts: every pull makes the
+        # camera decode and JPEG-encode a frame, and at 5 fps of a 12.5 fps source
+        # most of those would be skipped here.
+        subscribers = list(self.subscribers)
+        if subscribers:
+            now = self.fanout._monotonic()
+            wait = min(sub.wants_frame_in(now) for sub in subscribers)
+            if wait > 0:
+                await asyncio.sleep(min(wait, self.MAX_PACING_SLEEP_S))
+                return
         frame = await handle.latest_jpeg(
             self._after, self.fanout.settings.pull_timeout_s, max_width=self.key.max_width, quality=self.key.quality
         )

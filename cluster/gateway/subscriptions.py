@@ -133,6 +133,12 @@ class FrameSubscription(_Subscription):
         self.skipped_rate = 0
         self.delivered = 0
 
+    def wants_frame_in(self, now: float) -> float:
+        """Seconds until this subscriber would accept a frame (0: now or unlimited)."""
+        if not self._interval or self.closed is not None:
+            return 0.0
+        return max(0.0, self._next_due - self._interval * 0.05 - now)
+
     def _offer(self, frame: JpegFrame) -> None:
         if self.closed is not None:
             return

@@ -108,6 +108,7 @@ def test_frame_max_fps_skips_frames_by_the_injected_clock() -> None:
         control, fanout = setup(clock=lambda: now[0])
         cam = control.cameras["cam-a"]
         sub = fanout.subscribe_frames(FrameKey("cam-a"), max_fps=2.0)  # one frame per 0.5 s
+        eager = fanout.subscribe_frames(FrameKey("cam-a"))  # unlimited: the hub pulls every frame
         await eventually(lambda: cam.long_polls_in_flight == 1, "the frame loop to poll")
         got = []
         for _ in range(10):  # 10 frames over 1 s of fake time
@@ -115,9 +116,37 @@ def test_frame_max_fps_skips_frames_by_the_injected_clock() -> None:
             await hub_caught_up(fanout, sub.key, cam)
             while sub._queue:
                 got.append(await sub.next())
+            while eager._queue:
+                await eager.next()
             now[0] += 0.1
         assert [i.frame.frame_sequence for i in got] == [1, 6], "2 fps of a 10 fps camera"
         assert got[-1].skipped_rate == 4 and got[-1].dropped_slow == 0
+        await fanout.close()
+
+    run(test)
+
+
+def test_frame_hub_pulls_no_faster_than_its_subscribers_accept() -> None:
+    async def test() -> None:
+        now = [100.0]
+        control, fanout = setup(clock=lambda: now[0])
+        cam = control.cameras["cam-a"]
+        key = FrameKey("cam-a")
+        sub = fanout.subscribe_frames(key, max_fps=2.0)  # one frame per 0.5 s
+        await cam.publish_frame()
+        await hub_caught_up(fanout, key, cam)
+        assert (await sub.next()).frame.frame_sequence == 1
+        for _ in range(4):  # frames 2..5 within the subscriber's 0.5 s
+            now[0] += 0.1
+            await cam.publish_frame()
+        await asyncio.sleep(0.6)  # real time: the hub re-checks the clock meanwhile
+        assert fanout._frame_hubs[key].last_frame.frame_sequence == 1, (
+            "the hub pulled frames no subscriber would accept (each costs the camera a JPEG encode)"
+        )
+        now[0] += 0.1
+        await cam.publish_frame()
+        item = await asyncio.wait_for(sub.next(), 5)
+        assert item.frame.frame_sequence == 6, "once due, the subscriber gets the newest frame"
         await fanout.close()
 
     run(test)

@@ -113,12 +113,26 @@ def test_slow_frame_client_loses_old_frames_not_the_fast_clients_rate(make_gatew
 def test_frame_stream_honours_max_fps_and_reports_skips(gateway) -> None:
     cam = gateway.camera("cam-a")
     gateway.call(cam.start_producing, 0.01, True, False)
+    eager = gateway.client("viewer-a").stream_frames("cam-a")  # unlimited: the hub fetches every frame
     stream = gateway.client("viewer-a").stream_frames("cam-a", max_fps=5)
-    with stream:
+    with eager, stream:
+        eager_events = iter(eager)  # kept: a dropped iterator ends its stream
+        next(eager_events)
         events = [e for _, e in zip(range(3), stream)]
     assert events[-1].skipped_rate > 0, "frames above 5 fps are skipped and counted"
     gaps = events[-1].frame.frame_sequence - events[0].frame.frame_sequence - 2
     assert gaps >= events[-1].skipped_rate - events[0].skipped_rate, "skips show up as sequence gaps"
+
+
+def test_a_lone_rate_limited_stream_is_not_fed_frames_it_would_skip(gateway) -> None:
+    cam = gateway.camera("cam-a")
+    gateway.call(cam.start_producing, 0.01, True, False)  # about 100 fps
+    stream = gateway.client("viewer-a").stream_frames("cam-a", max_fps=5)
+    with stream:
+        events = [e for _, e in zip(range(3), stream)]
+    gaps = events[-1].frame.frame_sequence - events[0].frame.frame_sequence - 2
+    assert gaps > 0, "frames above 5 fps must not be delivered"
+    assert events[-1].skipped_rate == 0, "the hub paces its fetches, so nothing is fetched only to be skipped"
 
 
 def test_resume_after_disconnect_continues_exactly_where_the_client_left(gateway) -> None:
