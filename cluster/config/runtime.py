@@ -24,6 +24,3 @@ class RuntimeConfig(StrictModel):
 
     ray: RayConfig = Field(default_factory=RayConfig, description="Ray connection.")
     state_dir: Path = Field(Path("var"), description="Where generated demo clips and persisted state live.")
-    camera_cpu: float = Field(
-        0.25, gt=0.0, le=16.0, description="Ray CPUs each camera actor reserves (the scheduler refines this later)."
-    )
