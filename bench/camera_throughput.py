@@ -19,26 +19,11 @@ import cv2
 from .common import CpuSample, machine_busy_seconds, percentile, print_table, shared_dir
 
 
-def decode_floor(path: str, seconds: float) -> dict:
-    """Plain OpenCV: grab() every frame of the file as fast as possible, looping."""
-    cv2.setNumThreads(1)
-    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
-    frames = 0
-    start_cpu, start = time.process_time(), time.monotonic()
-    while time.monotonic() - start < seconds:
-        if not cap.grab():
-            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            continue
-        frames += 1
-    cpu = time.process_time() - start_cpu
-    cap.release()
-    return {"frames": frames, "cpu_s": cpu, "fps_per_core": frames / cpu if cpu else float("nan")}
-
-
-def pipeline_floor(path: str, seconds: float, analysis_fps: float) -> dict:
-    """Plain single process, no Ray, no threads: grab every frame, and retrieve +
-    analyse the same share of frames the cameras analyse. The work the system does,
-    without its machinery."""
+def single_process(path: str, seconds: float, analysis_fps: float | None) -> dict:
+    """Plain OpenCV in one process, no Ray, no threads: grab() every frame of the file
+    as fast as possible, looping. With `analysis_fps`, also retrieve and analyse the
+    same share of frames the cameras analyse: the work the system does, without its
+    machinery. Without it: the decode floor."""
     from cluster.actors.pipeline import AnalysisPipeline
     from cluster.actors.types import Frame
     from cluster.config import AnalysisConfig
@@ -46,7 +31,7 @@ def pipeline_floor(path: str, seconds: float, analysis_fps: float) -> dict:
     cv2.setNumThreads(1)
     cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
     source_fps = cap.get(cv2.CAP_PROP_FPS) or 12.5
-    pipeline = AnalysisPipeline("floor", AnalysisConfig(fps=analysis_fps))
+    pipeline = AnalysisPipeline("floor", AnalysisConfig(fps=analysis_fps)) if analysis_fps else None
     frames = analysed = 0
     credit = 0.0
     start_cpu, start = time.process_time(), time.monotonic()
@@ -55,6 +40,8 @@ def pipeline_floor(path: str, seconds: float, analysis_fps: float) -> dict:
             cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             continue
         frames += 1
+        if pipeline is None:
+            continue
         credit += analysis_fps / source_fps
         if credit >= 1.0:
             credit -= 1.0
@@ -135,8 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--cameras must be between 1 and 64")
     clip = str(shared_dir() / "media" / "car-detection.mp4")
 
-    floor = decode_floor(clip, min(args.seconds, 15.0))
-    same_work = pipeline_floor(clip, min(args.seconds, 15.0), args.analysis_fps)
+    floor = single_process(clip, min(args.seconds, 15.0), analysis_fps=None)
+    same_work = single_process(clip, min(args.seconds, 15.0), analysis_fps=args.analysis_fps)
     system = run_system(clip, args.cameras, args.seconds, args.warmup, args.analysis_fps)
     machine, actors = system["fps_per_core_machine"], system["fps_per_core_actors"]
     print_table(
