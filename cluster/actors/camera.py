@@ -83,6 +83,7 @@ class CameraWorker:
         except (ModelError, ValueError, OSError) as exc:
             self._failure = f"analysis setup failed: {exc}"
             logger.error("camera %s: %s", self.camera_id, self._failure)
+            self._usage.restart()
             return
         self._failure = None
         self._capture = self._capture_factory(
@@ -94,6 +95,7 @@ class CameraWorker:
         self._capture.start()
         self._thread = threading.Thread(target=self._analysis_loop, name=f"analysis-{self.camera_id}", daemon=True)
         self._thread.start()
+        self._usage.restart()  # CPU readings describe the running camera, not its start-up
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -66,6 +66,13 @@ class ProcessUsage:
         self._cpu = 0.0
         self._uss = 0
 
+    def restart(self) -> None:
+        """Start a fresh CPU window, e.g. after start-up work that is not the steady state
+        (importing, loading a model): the next sample covers only what follows."""
+        with self._lock:
+            self._process.cpu_percent(None)
+            self._sampled_at = -1e9  # the next call samples, over the fresh window
+
     def sample(self) -> tuple[float, int]:
         with self._lock:
             now = self._clock()
