@@ -60,7 +60,11 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
         loop.add_signal_handler(sig, stop.set)
 
     # Absolute: the scheduler actor's working directory is not ours.
-    settings = SchedulerSettings(namespace=config.runtime.ray.namespace, state_dir=config.runtime.state_dir.resolve())
+    settings = SchedulerSettings(
+        namespace=config.runtime.ray.namespace,
+        state_dir=config.runtime.state_dir.resolve(),
+        **config.scheduler.model_dump(),
+    )
     control = SchedulerClient(ensure_scheduler(settings), settings.namespace)
     if await control.seed(config.cameras):
         logger.info("first start: %d camera(s) from the config", len(config.cameras))

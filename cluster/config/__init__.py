@@ -5,6 +5,7 @@ from .camera import CameraConfig, OutputConfig
 from .metrics import MetricsConfig
 from .root import ConfigError, MatthanConfig, format_validation_error, load_config, parse_config
 from .runtime import RayConfig, RuntimeConfig
+from .scheduler import SchedulerConfig
 from .server import KeepaliveConfig, LimitsConfig, Role, ServerConfig, TlsConfig, TokenConfig
 from .source import ReconnectConfig, SourceConfig, redact_url
 
@@ -15,6 +16,7 @@ __all__ = [
     "KeepaliveConfig",
     "LimitsConfig",
     "Role",
+    "SchedulerConfig",
     "ServerConfig",
     "TlsConfig",
     "TokenConfig",

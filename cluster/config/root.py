@@ -11,6 +11,7 @@ from .base import StrictModel
 from .camera import CameraConfig
 from .metrics import MetricsConfig
 from .runtime import RuntimeConfig
+from .scheduler import SchedulerConfig
 from .server import ServerConfig
 
 
@@ -23,6 +24,9 @@ class MatthanConfig(StrictModel):
 
     cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras to run.")
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig, description="Process and Ray settings.")
+    scheduler: SchedulerConfig = Field(
+        default_factory=SchedulerConfig, description="Placement, balancing and healing of camera actors."
+    )
     server: ServerConfig | None = Field(
         None, description="gRPC front door (listen address, TLS, tokens); None runs no gateway."
     )
