@@ -13,6 +13,7 @@ import logging
 
 from .actors.handle import CameraActorHandle
 from .actors.ray_handles import CameraActorFactory
+from .actors.types import CameraState
 from .config import CameraConfig
 from .control import (
     CameraExists,
@@ -97,7 +98,7 @@ class CameraFleet:
             if handle is not None and not config.enabled:
                 await self._factory.destroy(self._handles.pop(config.id))
             elif handle is not None:
-                await handle.actor.update.remote(config)
+                await handle.update(config)
             elif config.enabled:
                 self._handles[config.id] = self._factory.create(config)
             self._persist()
@@ -140,7 +141,7 @@ class CameraFleet:
             )
             for n in nodes
         )
-        live = sum(1 for v in views if v.status is not None and v.status.state.value == "live")
+        live = sum(1 for v in views if v.status is not None and v.status.state is CameraState.LIVE)
         return ClusterStatus(nodes=node_views, cameras_configured=len(views), cameras_live=live)
 
     def _persist(self) -> None:

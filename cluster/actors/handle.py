@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..config import CameraConfig
 from ..control import DetectionPull
 from .types import CameraStatus, JpegFrame
 
@@ -21,6 +22,9 @@ class CameraActorHandle:
 
     async def pull_detections(self, after_sequence: int, max_batches: int, timeout_s: float) -> DetectionPull:
         return await self.actor.pull_detections.remote(after_sequence, max_batches, timeout_s)
+
+    async def update(self, config: CameraConfig) -> None:
+        await self.actor.update.remote(config)
 
     async def latest_jpeg(
         self, after_frame_sequence: int, timeout_s: float, max_width: int = 0, quality: int = 0

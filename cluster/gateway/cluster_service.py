@@ -34,7 +34,7 @@ class ClusterService(cluster_pb2_grpc.ClusterServicer):
             )
         result = await drain(node_id)
         return cluster_pb2.DrainNodeResponse(
-            node_id=getattr(result, "node_id", node_id),
-            moved_camera_ids=list(getattr(result, "moved_camera_ids", ())),
-            stranded_camera_ids=list(getattr(result, "stranded_camera_ids", ())),
+            node_id=result.node_id,
+            moved_camera_ids=list(result.moved_camera_ids),
+            stranded_camera_ids=list(result.stranded_camera_ids),
         )

@@ -379,7 +379,7 @@ def cluster_status_to_proto(status: ClusterStatus) -> cluster_pb2.ClusterStatus:
                 camera_ids=list(n.cameras),
                 load=n.load,
                 labels=dict(n.labels),
-                draining=getattr(n, "draining", False),
+                draining=n.draining,
             )
             for n in status.nodes
         ],
@@ -387,10 +387,6 @@ def cluster_status_to_proto(status: ClusterStatus) -> cluster_pb2.ClusterStatus:
         cameras_live=status.cameras_live,
         unplaced_camera_ids=list(status.unplaced),
     )
-
-
-# NodeView.draining arrives with the scheduler; tolerate a NodeView without it.
-_NODE_HAS_DRAINING = "draining" in NodeView.__dataclass_fields__
 
 
 def cluster_status_from_proto(msg: cluster_pb2.ClusterStatus) -> ClusterStatus:
@@ -404,7 +400,7 @@ def cluster_status_from_proto(msg: cluster_pb2.ClusterStatus) -> ClusterStatus:
                 cameras=tuple(n.camera_ids),
                 load=n.load,
                 labels=dict(n.labels),
-                **({"draining": n.draining} if _NODE_HAS_DRAINING else {}),
+                draining=n.draining,
             )
             for n in msg.nodes
         ),

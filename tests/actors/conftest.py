@@ -14,6 +14,7 @@ import pytest
 from cluster.actors.capture import CaptureLoop
 from cluster.actors.types import CameraState
 from cluster.config.source import SourceConfig
+from tests.fixtures.waiting import wait_until  # noqa: F401 - re-exported for the tests here
 from tests.fixtures.streams import (
     BlackHoleServer,
     MjpegServer,
@@ -81,19 +82,6 @@ class StateLog:
                         f"state {state.value} not reached within {timeout} s; changes: {self._changes}"
                     )
                 self._condition.wait(remaining)
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, describe: Callable[[], str] | str) -> Any:
-    """Poll `condition` until it is truthy; fail with `describe` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            detail = describe() if callable(describe) else describe
-            raise AssertionError(f"not true within {timeout} s: {detail}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -16,6 +15,7 @@ import yaml
 from cluster.client import MatthanClient
 from cluster.demo import ClipSpec, ensure_demo_clips
 from tests.fixtures.streams import free_port
+from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -23,17 +23,8 @@ CLIP = ClipSpec("serve-test", seed=3, people=3, vehicles=1, seconds=3.0, width=3
 
 
 def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception as exc:  # the server may not be up yet
-            last_error = exc
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not within {timeout} s (last error: {last_error!r})")
+    """Poll a server that may not be up yet: errors count as "not yet"."""
+    return wait_until(condition, timeout, what, poll_s=0.5, tolerate_errors=True)
 
 
 class ServeProcess:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from types import SimpleNamespace
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from cluster.actors.types import Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from cluster.config import CameraConfig
+from tests.fixtures.waiting import wait_until as shared_wait_until
 from cluster.control import (
     CameraExists,
     CameraNotFound,
@@ -264,11 +264,11 @@ class FakeControl:
 
     async def drain_node(self, node_id: str):
         """Like the scheduler's: unknown nodes are NodeNotFound; every camera 'moves'."""
-        from cluster.control import NodeNotFound
+        from cluster.control import DrainResult, NodeNotFound
 
         if node_id != "node-1":
             raise NodeNotFound(node_id)
-        return SimpleNamespace(node_id=node_id, moved_camera_ids=tuple(sorted(self.cameras)), stranded_camera_ids=())
+        return DrainResult(node_id=node_id, moved_camera_ids=tuple(sorted(self.cameras)))
 
     def long_polls_in_flight(self) -> int:
         return sum(c.long_polls_in_flight for c in self.cameras.values())
@@ -308,10 +308,4 @@ class LoopThread:
 def wait_until(
     predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.01, what: str = "condition"
 ) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+    shared_wait_until(predicate, timeout, what, poll_s=interval)

@@ -14,9 +14,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import cv2
 import grpc
@@ -34,6 +33,8 @@ from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.fleet import CameraFleet
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
+
+from tests.fixtures.waiting import wait_until
 
 from .fakes import LoopThread
 
@@ -56,18 +57,6 @@ def camera(camera_id: str, url: Path | str) -> CameraConfig:
         # The synthetic movers are small at 320x180: a low minimum area so motion yields detections.
         analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
     )
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str | Callable[[], str]) -> Any:
-    """Poll `condition` until truthy; fail naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:g} s: {what() if callable(what) else what}")
-        time.sleep(0.1)
 
 
 class Reader:
@@ -98,7 +87,7 @@ class Reader:
         self.done.wait(10)
 
     def wait_count(self, count: int, timeout: float = DATA_TIMEOUT_S, what: str = "stream") -> None:
-        wait_for(
+        wait_until(
             lambda: len(self.events) >= count or self.done.is_set(),
             timeout,
             lambda: f"{what}: {count} events (got {len(self.events)})",
@@ -164,7 +153,7 @@ class RealGateway:
             last[:] = [view]
             return view.status is not None and view.status.state is CameraState.LIVE and view.status.last_sequence > 0
 
-        wait_for(ready, timeout, lambda: f"camera {camera_id} live and publishing; last view: {last}")
+        wait_until(ready, timeout, lambda: f"camera {camera_id} live and publishing; last view: {last}")
         return last[0]
 
     def upstream_loops(self) -> dict[str, int]:
@@ -304,7 +293,7 @@ def test_a_slow_frame_client_does_not_slow_a_fast_one(gateway: RealGateway) -> N
     fast = gateway.read(gateway.client().stream_frames("real-1"))
     fast.wait_count(40, timeout=60, what="fast client")
     # The slow client is told what it missed (dropped_slow) once its buffers are full.
-    wait_for(lambda: slow.events and slow.events[-1].dropped_slow > 0, DATA_TIMEOUT_S,
+    wait_until(lambda: slow.events and slow.events[-1].dropped_slow > 0, DATA_TIMEOUT_S,
              lambda: f"the slow client to see dropped frames; it read {len(slow.events)}")
     fast_count, slow_count = len(fast.events), len(slow.events)
     gateway.stop_readers([slow, fast])
@@ -321,7 +310,7 @@ def test_detections_resume_after_a_disconnect_without_loss(gateway: RealGateway)
     gateway.stop_readers([first])
     last = first.events[-1].batch.sequence
     # Disconnected while the camera keeps publishing: several batches are missed live.
-    wait_for(lambda: gateway.view("real-2").status.last_sequence >= last + 3, DATA_TIMEOUT_S,
+    wait_until(lambda: gateway.view("real-2").status.last_sequence >= last + 3, DATA_TIMEOUT_S,
              "the camera to publish 3 batches after the disconnect")
     resumed = gateway.read(
         client.stream_detections(["real-2"], include_empty=True, resume_after={"real-2": last}, auto_resume=False)
@@ -383,7 +372,7 @@ def test_a_camera_with_a_missing_file_fails_with_the_reason_while_others_stream(
         view = client.get_camera("real-missing")
         return view if view.status is not None and view.status.state is CameraState.FAILED else None
 
-    view = wait_for(failed, START_TIMEOUT_S, lambda: f"FAILED state; now {client.get_camera('real-missing')}")
+    view = wait_until(failed, START_TIMEOUT_S, lambda: f"FAILED state; now {client.get_camera('real-missing')}")
     assert "nowhere.mp4" in view.status.reason, f"the reason names the file: {view.status.reason!r}"
     for camera_id, reader in zip(BASE_CAMERAS, others):
         seen = len(reader.events)

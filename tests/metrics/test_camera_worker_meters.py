@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -10,17 +9,9 @@ import pytest
 from cluster.actors.camera import CameraWorker
 from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
+from tests.fixtures.waiting import wait_until
 
 TINY = ClipSpec("metrics-tiny", seed=11, people=3, vehicles=1, seconds=2.0, width=160, height=96)
-
-
-def wait_until(predicate, timeout: float, describe) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s: {describe()}")
 
 
 @pytest.fixture(scope="module")

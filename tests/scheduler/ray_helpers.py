@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import ray
 from cluster.actors.camera_actor import ACTOR_NAME_PREFIX
 from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
+from tests.fixtures.waiting import wait_until as shared_wait_until
 
 # 160x96 at 4 fps, 4 s, looping: about 1% of a core per camera actor here.
 TINY_CLIP = ClipSpec("tiny", seed=7, people=1, vehicles=1, seconds=4.0, fps=4.0, width=160, height=96)
@@ -45,20 +45,8 @@ def run(coro) -> Any:
 
 def wait_until(condition: Callable[[], Any], timeout: float, describe: Callable[[], str] | str,
                poll_s: float = 1.0) -> Any:
-    """Poll `condition` (exceptions count as not yet) until it is truthy; fail with `describe`."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001 - e.g. the scheduler restarting
-            last_error = exc
-        if time.monotonic() > deadline:
-            detail = describe() if callable(describe) else describe
-            raise AssertionError(f"not true within {timeout} s: {detail}; last error: {last_error!r}")
-        time.sleep(poll_s)
+    """Poll `condition` (exceptions count as not yet, e.g. the scheduler restarting)."""
+    return shared_wait_until(condition, timeout, describe, poll_s=poll_s, tolerate_errors=True)
 
 
 def named_camera_actors(namespace: str) -> list[str]:
