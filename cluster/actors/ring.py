@@ -8,6 +8,7 @@ writer, and a reader that fell further behind than the ring holds can tell from
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 import time
 from dataclasses import replace
@@ -52,7 +53,7 @@ class DetectionRing:
                         break
             oldest = self._batches[0].sequence if self._batches else self._next_sequence
             start = max(0, after_sequence + 1 - oldest)
-            picked = tuple(b for i, b in enumerate(self._batches) if i >= start and i < start + max_batches)
+            picked = tuple(itertools.islice(self._batches, start, start + max_batches))
             return DetectionPull(
                 camera_id=self.camera_id,
                 batches=picked,
