@@ -25,7 +25,7 @@ def single_process(path: str, seconds: float, analysis_fps: float | None) -> dic
     same share of frames the cameras analyse: the work the system does, without its
     machinery. Without it: the decode floor."""
     from cluster.actors.pipeline import AnalysisPipeline
-    from cluster.actors.types import Frame
+    from cluster.domain import Frame
     from cluster.config import AnalysisConfig
 
     cv2.setNumThreads(1)

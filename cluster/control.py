@@ -1,56 +1,52 @@
-"""The contract between the front door (gateway, CLI) and whatever runs the cameras.
+"""The contract between the front door (gateway, CLI, metrics) and the control
+plane that runs the cameras.
 
-Today a `CameraFleet` in the serving process implements it; the scheduler actor
-(issue 4) takes it over. The gateway depends only on these protocols, so its
-tests can drive it with an in-memory implementation.
+`matthan serve` implements it with `cluster.scheduler.client.SchedulerClient`
+(the scheduler actor owns the desired set, camera handles talk to camera actors
+directly); the gateway's unit tests implement it in memory. Errors and data types
+are the domain's (`cluster.domain`), re-exported here for the contract's users.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-from .actors.types import CameraStatus, DetectionBatch, JpegFrame
 from .config import CameraConfig
+from .domain import (
+    CameraExists,
+    CameraNotFound,
+    CameraStatus,
+    CameraUnavailable,
+    CameraUnresponsive,
+    ClusterStatus,
+    ControlError,
+    DetectionPull,
+    DrainResult,
+    JpegFrame,
+    NodeNotFound,
+    NodeView,
+    PlacementRejected,
+    SchedulerUnavailable,
+)
 
-
-class ControlError(Exception):
-    """Base of errors the control plane reports to clients."""
-
-
-class CameraNotFound(ControlError, KeyError):
-    def __init__(self, camera_id: str):
-        super().__init__(f"camera {camera_id!r} not found")
-        self.camera_id = camera_id
-
-    def __str__(self) -> str:  # KeyError would quote the message again
-        return self.args[0]
-
-
-class CameraExists(ControlError):
-    def __init__(self, camera_id: str):
-        super().__init__(f"camera {camera_id!r} already exists")
-        self.camera_id = camera_id
-
-
-class CameraUnavailable(ControlError):
-    """The camera is configured but its actor is not running (starting, failed, being moved)."""
-
-
-class NodeNotFound(ControlError, KeyError):
-    """No alive node with this id (drain/undrain of an unknown or dead node)."""
-
-    def __init__(self, node_id: str, detail: str = ""):
-        super().__init__(f"node {node_id!r} not found" + (f": {detail}" if detail else ""))
-        self.node_id = node_id
-
-    def __str__(self) -> str:  # KeyError would quote the message again
-        return self.args[0]
-
-
-class PlacementRejected(ControlError):
-    """A request the cluster cannot honour as asked (a camera bigger than any node,
-    draining the last node); nothing was changed."""
+__all__ = [
+    "CameraControl",
+    "CameraExists",
+    "CameraHandle",
+    "CameraNotFound",
+    "CameraUnavailable",
+    "CameraUnresponsive",
+    "CameraView",
+    "ClusterStatus",
+    "ControlError",
+    "DetectionPull",
+    "DrainResult",
+    "NodeNotFound",
+    "NodeView",
+    "PlacementRejected",
+    "SchedulerUnavailable",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,53 +58,11 @@ class CameraView:
     node_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class DetectionPull:
-    """Answer of a long-poll for detection batches.
-
-    `batches` are those with sequence > the requested one, oldest first, at most the
-    requested count. `oldest_sequence` is the oldest batch still in the ring: a
-    reader whose `after_sequence + 1 < oldest_sequence` has lost batches (gap).
-    """
-
-    camera_id: str
-    batches: tuple[DetectionBatch, ...]
-    oldest_sequence: int
-    newest_sequence: int
-
-
-@dataclass(frozen=True, slots=True)
-class NodeView:
-    node_id: str
-    address: str
-    alive: bool
-    cpus: float
-    cameras: tuple[str, ...] = ()
-    load: float = 0.0  # estimated cores used by its cameras
-    labels: dict[str, str] = field(default_factory=dict)
-    draining: bool = False  # being emptied (DrainNode) or released (consolidation): takes no new cameras
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterStatus:
-    nodes: tuple[NodeView, ...]
-    cameras_configured: int
-    cameras_live: int
-    unplaced: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class DrainResult:
-    """Answer of DrainNode: cameras moved off the node by this call, and those that
-    had nowhere to go (they keep running there until capacity appears)."""
-
-    node_id: str
-    moved_camera_ids: tuple[str, ...] = ()
-    stranded_camera_ids: tuple[str, ...] = ()
-
-
 class CameraHandle(Protocol):
-    """Data-plane calls to one camera actor (async: they await Ray object refs)."""
+    """Data-plane calls to one camera actor (async: they await Ray object refs).
+
+    Every call ends within its deadline: a camera that does not answer in time
+    raises `CameraUnresponsive` (a `CameraUnavailable`), never hangs its caller."""
 
     camera_id: str
 
@@ -122,7 +76,7 @@ class CameraHandle(Protocol):
 
 
 class CameraControl(Protocol):
-    """Desired-state admin and lookup of camera handles."""
+    """Desired-state admin, cluster administration and lookup of camera handles."""
 
     async def list_cameras(self) -> list[CameraView]: ...
 
@@ -141,4 +95,8 @@ class CameraControl(Protocol):
     async def drain_node(self, node_id: str) -> DrainResult:
         """Move every camera off `node_id` and place no new one there.
         Raises NodeNotFound, or PlacementRejected for the last schedulable node."""
+        ...
+
+    async def undrain_node(self, node_id: str) -> None:
+        """Let a drained node take cameras again. Raises NodeNotFound."""
         ...

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
 from .config import CameraConfig, ConfigError, format_validation_error
+from .support.atomic import write_json_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +41,6 @@ class DesiredStateStore:
             raise ConfigError(f"{self.path}: {format_validation_error(exc, prefix='cameras.')}") from None
 
     def save(self, cameras: list[CameraConfig]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"version": FORMAT_VERSION, "cameras": [c.model_dump(mode="json") for c in cameras]}
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, indent=2, ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomically(
+            self.path, {"version": FORMAT_VERSION, "cameras": [c.model_dump(mode="json") for c in cameras]}
+        )

@@ -13,7 +13,7 @@ import logging
 
 from .actors.handle import CameraActorHandle
 from .actors.ray_handles import CameraActorFactory
-from .actors.types import CameraState
+from .domain import CameraState
 from .config import CameraConfig
 from .control import (
     CameraExists,

@@ -13,7 +13,7 @@ import time
 from typing import Callable
 
 from ..config import CameraConfig
-from ..control import DetectionPull
+from ..domain import DetectionPull
 from ..metrics.camera_side import CameraMeters
 from .capture import CaptureLoop
 from .jpeg import JpegCache
@@ -22,7 +22,7 @@ from .pipeline.detector import ModelError
 from .pipeline.pipeline import AnalysisPipeline
 from .ring import DetectionRing
 from .sources import open_source
-from .types import CameraState, CameraStatus, DetectionBatch, JpegFrame
+from ..domain import CameraState, CameraStatus, DetectionBatch, JpegFrame
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import logging
 import ray
 
 from ..config import CameraConfig
-from ..control import DetectionPull
+from ..domain import DetectionPull
 from .camera import CameraWorker
-from .types import CameraStatus, JpegFrame
+from ..domain import CameraStatus, JpegFrame
 
 ACTOR_NAME_PREFIX = "camera:"
 # Readers long-poll; each in-flight call holds one of these threads.

@@ -41,9 +41,9 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from cluster.actors.backoff import Backoff
+from cluster.support.backoff import Backoff
 from cluster.actors.sources import SourceError, VideoSource, open_source
-from cluster.actors.types import CameraState, CaptureStats, Frame
+from cluster.domain import CameraState, CaptureStats, Frame
 from cluster.config.source import SourceConfig, redact_url
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..config import CameraConfig
-from ..control import DetectionPull
-from .types import CameraStatus, JpegFrame
+from ..domain import DetectionPull
+from ..domain import CameraStatus, JpegFrame
 
 # Extra time over a long-poll's own timeout before we give up on the actor.
 _CALL_SLACK_S = 5.0

@@ -6,7 +6,7 @@ import threading
 
 import cv2
 
-from .types import Frame, JpegFrame
+from ..domain import Frame, JpegFrame
 
 
 class JpegCache:

@@ -13,8 +13,8 @@ import threading
 import time
 from dataclasses import replace
 
-from ..control import DetectionPull
-from .types import DetectionBatch
+from ..domain import DetectionPull
+from ..domain import DetectionBatch
 
 
 class DetectionRing:

@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from ..actors.types import CameraState, CameraStatus, DetectionBatch
+from ..domain import CameraState, CameraStatus, DetectionBatch
 
 STATE_STYLE = {
     CameraState.LIVE: "green",
@@ -17,6 +17,7 @@ STATE_STYLE = {
     CameraState.STALLED: "magenta",
     CameraState.FAILED: "red",
     CameraState.STOPPED: "dim",
+    CameraState.UNRESPONSIVE: "red",
 }
 
 

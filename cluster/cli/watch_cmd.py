@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from ..actors.types import DetectionBatch
+from ..domain import DetectionBatch
 from .remote import add_connection_args, connect, reports_errors
 
 

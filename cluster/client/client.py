@@ -25,7 +25,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import ValidationError
 
-from ..actors.types import DetectionBatch, JpegFrame
+from ..domain import DetectionBatch, JpegFrame
 from ..config import CameraConfig, format_validation_error
 from ..control import CameraView, ClusterStatus
 from ..gateway.convert import (

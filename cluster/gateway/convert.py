@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 
-from ..actors.types import Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
+from ..domain import AnalysisMode, Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from ..config import CameraConfig, format_validation_error, redact_url
 from ..control import CameraView, ClusterStatus, NodeView
 from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
@@ -200,8 +200,16 @@ _STATE_TO_PROTO = {
     CameraState.RECONNECTING: types_pb2.CAMERA_STATE_RECONNECTING,
     CameraState.FAILED: types_pb2.CAMERA_STATE_FAILED,
     CameraState.STOPPED: types_pb2.CAMERA_STATE_STOPPED,
+    CameraState.UNRESPONSIVE: types_pb2.CAMERA_STATE_UNRESPONSIVE,
 }
 _STATE_FROM_PROTO = {v: k for k, v in _STATE_TO_PROTO.items()}
+
+
+def _mode_from_proto(mode: str) -> AnalysisMode:
+    try:
+        return AnalysisMode(mode)
+    except ValueError:  # a newer server's mode: shown as unknown rather than failing the read
+        return AnalysisMode.NONE
 
 
 def camera_status_to_proto(status: CameraStatus) -> types_pb2.CameraStatus:
@@ -210,7 +218,7 @@ def camera_status_to_proto(status: CameraStatus) -> types_pb2.CameraStatus:
         reason=status.reason,
         node_id=status.node_id,
         pid=status.pid,
-        mode=status.mode,
+        mode=AnalysisMode(status.mode).value,
         frames_received=status.frames_received,
         frames_analysed=status.frames_analysed,
         frames_skipped=status.frames_skipped,
@@ -236,7 +244,7 @@ def camera_status_from_proto(camera_id: str, msg: types_pb2.CameraStatus) -> Cam
         reason=msg.reason,
         node_id=msg.node_id,
         pid=msg.pid,
-        mode=msg.mode,
+        mode=_mode_from_proto(msg.mode),
         frames_received=msg.frames_received,
         frames_analysed=msg.frames_analysed,
         frames_skipped=msg.frames_skipped,

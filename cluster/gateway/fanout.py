@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..actors.types import DetectionBatch, JpegFrame
+from ..domain import DetectionBatch, JpegFrame
 from ..control import CameraControl, CameraHandle, CameraNotFound, DetectionPull
 from .metering import SubscriptionMeter
 from .subscriptions import (

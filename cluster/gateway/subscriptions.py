@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..actors.types import DetectionBatch, JpegFrame
+from ..domain import DetectionBatch, JpegFrame
 from ..control import CameraNotFound
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Prometheus metrics for the whole cluster, served from one scrape target.
 
-Modules (import them directly; this package imports nothing so that
-`cluster.actors.types` can use `camera_side` without pulling in the rest):
+Modules (import them directly; this package imports nothing, so the camera actor
+can use `camera_side` without pulling in the rest):
 
 - `camera_side`: cumulative histograms and counters a camera actor fills (plain
   Python) and ships in `CameraStatus.metrics`.

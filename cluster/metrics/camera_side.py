@@ -8,9 +8,8 @@ them into `_bucket`/`_sum`/`_count` series; Prometheus computes rates and
 quantiles across scrapes. Counts restart at zero with the actor, which
 Prometheus treats as a counter reset.
 
-Plain Python with no import of the rest of the project: `cluster.actors.types`
-imports this module, and these objects cross process boundaries through Ray's
-pickling.
+Plain Python that imports only `cluster.domain` (where the frozen snapshots it
+produces are defined, since they cross process boundaries in `CameraStatus`).
 """
 
 from __future__ import annotations
@@ -20,8 +19,9 @@ import collections
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from ..domain.telemetry import CameraMetricsSnapshot, HistogramSnapshot
 
 # Bucket upper bounds in seconds; +Inf is implicit. Per-stage times run from a
 # fraction of a millisecond (motion on a small frame) to a few hundred ms (a
@@ -41,28 +41,6 @@ OTHER_CLASS = "other"
 DECODE_STAGE = "decode"
 
 
-@dataclass(frozen=True, slots=True)
-class HistogramSnapshot:
-    """Cumulative histogram: `counts[i]` observations fell in bucket i (not
-    cumulative across buckets), the last one being above every bound (+Inf)."""
-
-    bounds: tuple[float, ...]
-    counts: tuple[int, ...]
-    total: float  # sum of the observed values
-
-    @property
-    def count(self) -> int:
-        return sum(self.counts)
-
-    def cumulative(self) -> list[tuple[float, int]]:
-        """(upper bound, observations <= bound) pairs, ending with (inf, count)."""
-        pairs, running = [], 0
-        for bound, n in zip((*self.bounds, float("inf")), self.counts):
-            running += n
-            pairs.append((bound, running))
-        return pairs
-
-
 class CumulativeHistogram:
     """Fixed buckets, counts and sum. Not thread-safe on its own (CameraMeters locks)."""
 
@@ -80,17 +58,6 @@ class CumulativeHistogram:
 
     def snapshot(self) -> HistogramSnapshot:
         return HistogramSnapshot(self.bounds, tuple(self._counts), self._total)
-
-
-@dataclass(frozen=True, slots=True)
-class CameraMetricsSnapshot:
-    """Cumulative counts of one camera actor since it started (`CameraStatus.metrics`)."""
-
-    stage_seconds: dict[str, HistogramSnapshot] = field(default_factory=dict)  # decode + pipeline stages
-    capture_to_publish_seconds: HistogramSnapshot | None = None
-    detections_by_class: dict[str, int] = field(default_factory=dict)
-    reconnects_by_reason: dict[str, int] = field(default_factory=dict)  # RECONNECT_REASONS
-    analysis_errors: int = 0
 
 
 class _Detection(Protocol):

@@ -16,7 +16,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from ..actors.types import CameraState
+from ..domain import CameraState
 from ..control import CameraView, ClusterStatus
 from . import definitions as d
 from .camera_side import HistogramSnapshot

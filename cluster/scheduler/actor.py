@@ -74,7 +74,7 @@ class RemoteError:
             return CameraExists(self.key)
         if self.kind == "NodeNotFound":
             err = NodeNotFound(self.key)
-            err.args = (self.message,)
+            err.args, err.message = (self.message,), self.message
             return err
         kinds = {"CameraUnavailable": CameraUnavailable, "PlacementRejected": PlacementRejected}
         return kinds.get(self.kind, ControlError)(self.message)

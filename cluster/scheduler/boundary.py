@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..actors.types import CameraStatus
+from ..domain import CameraStatus
 from ..config import CameraConfig
 
 

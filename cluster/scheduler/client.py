@@ -21,7 +21,7 @@ from ray.exceptions import RayActorError, RayError
 
 from ..actors.handle import CameraActorHandle
 from ..config import CameraConfig
-from ..control import CameraUnavailable, CameraView, ClusterStatus, ControlError, DrainResult
+from ..control import CameraView, ClusterStatus, ControlError, DrainResult, SchedulerUnavailable
 from .actor import RemoteError, get_scheduler
 from .report import SchedulerReport
 
@@ -31,13 +31,6 @@ READ_RETRY_S = 15.0  # how long reads wait for a restarting scheduler
 RETRY_PAUSE_S = 0.5
 CALL_TIMEOUT_S = 90.0  # above the actor's own REQUEST_TIMEOUT_S
 SHUTDOWN_TIMEOUT_S = 15.0
-
-
-class SchedulerUnavailable(CameraUnavailable):
-    """The scheduler actor cannot be reached (restarting, or not running).
-
-    A CameraUnavailable, so callers treat it as "try again shortly" (the gateway
-    answers UNAVAILABLE, its stream hubs retry) rather than as a bad request."""
 
 
 async def _wait(ref) -> Any:

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..actors.types import CameraState
+from ..domain import CameraState
 from ..config import CameraConfig
 from ..control import CameraNotFound, CameraUnavailable, CameraView, ClusterStatus
 from .boundary import ClusterBoundary, Gone, Heartbeat, NameTaken, NodeInfo, Probe

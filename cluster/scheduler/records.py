@@ -6,8 +6,8 @@ import collections
 import random
 from dataclasses import dataclass, field
 
-from ..actors.backoff import Backoff
-from ..actors.types import CameraStatus
+from ..support.backoff import Backoff
+from ..domain import CameraStatus
 from ..config import CameraConfig
 from .model import Unplaced
 from .report import CameraPhase

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CameraConfig
 from ..desired_state import DesiredStateStore
+from ..support.atomic import write_json_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -99,19 +98,4 @@ class SchedulerStateStore:
             "restarts": dict(sorted(state.restarts.items())),
             "costs": {cam: round(c, 6) for cam, c in sorted(state.costs.items())},
         }
-        _write_json_atomically(self.placement_path, payload)
-
-
-def _write_json_atomically(path: Path, payload: dict) -> None:
-    # Same tmp + fsync + rename as DesiredStateStore.save, for the second file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_json_atomically(self.placement_path, payload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..actors.types import CameraState
+from ..domain import CameraState
 from ..control import CameraView, ClusterStatus
 from ..control import NodeView as ControlNodeView
 from .records import CameraRecord

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cluster.actors.capture import CaptureLoop
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.config.source import SourceConfig
 from tests.fixtures.waiting import wait_until  # noqa: F401 - re-exported for the tests here
 from tests.fixtures.streams import (

@@ -11,7 +11,7 @@ import pytest
 
 from cluster.actors.camera import CameraWorker
 from cluster.actors.pipeline import AnalysisPipeline
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, SourceConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
 

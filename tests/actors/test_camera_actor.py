@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cluster.actors.camera_actor import CameraActor
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
 from tests.fixtures.streams import write_random_bytes
 

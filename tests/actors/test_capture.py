@@ -10,7 +10,7 @@ import pytest
 
 from cluster.actors.capture import CaptureLoop
 from cluster.actors.sources import SourceError
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.config.source import SourceConfig
 from tests.actors.conftest import wait_until
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 
 pytestmark = pytest.mark.rtsp
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from cluster.actors.jpeg import JpegCache
-from cluster.actors.types import Frame
+from cluster.domain import Frame
 
 
 def frame(seq: int, width: int = 320, height: int = 180) -> Frame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from cluster.actors.ring import DetectionRing
-from cluster.actors.types import DetectionBatch
+from cluster.domain import DetectionBatch
 
 
 def batch(frame: int) -> DetectionBatch:

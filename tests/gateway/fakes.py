@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from cluster.actors.types import Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
+from cluster.domain import Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from cluster.config import CameraConfig
 from tests.fixtures.waiting import wait_until as shared_wait_until
 from cluster.control import (

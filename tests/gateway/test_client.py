@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.client import AlreadyExists, InvalidArgument, MatthanClient, NotFound, PermissionDenied
 from cluster.config import CameraConfig
 

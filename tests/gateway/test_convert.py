@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from cluster.actors.types import Box, Detection, DetectionBatch, JpegFrame
+from cluster.domain import Box, Detection, DetectionBatch, JpegFrame
 from cluster.gateway.convert import (
     RequestError,
     apply_update,

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from cluster.actors.ray_handles import CameraActorFactory
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.client import MatthanClient, NotFound
 from cluster.client.client import channel_options
 from cluster.config import AnalysisConfig, CameraConfig, MotionConfig, SourceConfig

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.metrics.camera_side import (
     LATENCY_BUCKETS,
     MAX_CLASSES,

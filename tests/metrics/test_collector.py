@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.metrics.collector import STATES, ClusterCollector
 from cluster.metrics.scheduler import SchedulerSnapshot
 from cluster.metrics.snapshot import SnapshotStore

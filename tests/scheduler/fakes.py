@@ -7,7 +7,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cluster.actors.types import CameraState, CameraStatus
+from cluster.domain import CameraState, CameraStatus
 from cluster.config import CameraConfig, SourceConfig
 from cluster.scheduler.boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent
 from cluster.scheduler.controller import Controller

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.actors.types import CameraState
+from cluster.domain import CameraState
 from cluster.scheduler.requests import AddCamera, UpdateCamera
 
 from .fakes import TEST_SETTINGS, Harness, camera

@@ -27,7 +27,7 @@ from typing import Literal, Protocol, Sequence, runtime_checkable
 import cv2
 import numpy as np
 
-from cluster.actors.types import Box, Detection
+from cluster.domain import Box, Detection
 from cluster.config.analysis import DetectorConfig
 
 Layout = Literal["darknet", "yolov5", "yolov8"]

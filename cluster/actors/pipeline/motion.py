@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from cluster.actors.types import Box
+from cluster.domain import Box
 from cluster.config.analysis import MotionConfig
 
 _KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))

@@ -9,7 +9,7 @@ from typing import Callable, Protocol, Sequence
 import cv2
 import numpy as np
 
-from cluster.actors.types import AnalysisResult, Detection, Frame
+from cluster.domain import AnalysisResult, Detection, Frame
 from cluster.config.analysis import AnalysisConfig
 
 from .detector import Detector, load_detector

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from cluster.actors.types import Box, Detection
+from cluster.domain import Box, Detection
 from cluster.config.analysis import TrackerConfig
 
 # Distances are measured on normalised boxes; the normalised frame is a unit square.

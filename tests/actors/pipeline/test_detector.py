@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cluster.actors.pipeline import ModelError, load_detector
-from cluster.actors.types import Detection
+from cluster.domain import Detection
 from cluster.config import DetectorConfig
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cluster.actors.pipeline import AnalysisPipeline, FrameContext, ModelError
-from cluster.actors.types import Box, Detection, Frame
+from cluster.domain import Box, Detection, Frame
 from cluster.config import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
 
 from .conftest import PARKING_LOT_FPS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cluster.actors.pipeline import Tracker
-from cluster.actors.types import Box, Detection
+from cluster.domain import Box, Detection
 from cluster.config import TrackerConfig
 
 

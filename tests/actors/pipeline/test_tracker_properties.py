@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cluster.actors.pipeline import Tracker
-from cluster.actors.types import Box, Detection
+from cluster.domain import Box, Detection
 from cluster.config import TrackerConfig
 
 coordinate = st.floats(0.0, 0.8, allow_nan=False)

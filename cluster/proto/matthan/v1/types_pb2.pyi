@@ -19,6 +19,7 @@ class CameraState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CAMERA_STATE_RECONNECTING: _ClassVar[CameraState]
     CAMERA_STATE_FAILED: _ClassVar[CameraState]
     CAMERA_STATE_STOPPED: _ClassVar[CameraState]
+    CAMERA_STATE_UNRESPONSIVE: _ClassVar[CameraState]
 CAMERA_STATE_UNSPECIFIED: CameraState
 CAMERA_STATE_CONNECTING: CameraState
 CAMERA_STATE_LIVE: CameraState
@@ -26,6 +27,7 @@ CAMERA_STATE_STALLED: CameraState
 CAMERA_STATE_RECONNECTING: CameraState
 CAMERA_STATE_FAILED: CameraState
 CAMERA_STATE_STOPPED: CameraState
+CAMERA_STATE_UNRESPONSIVE: CameraState
 
 class CameraSpec(_message.Message):
     __slots__ = ("id", "name", "groups", "enabled", "source", "analysis", "output")

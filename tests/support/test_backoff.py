@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cluster.actors.backoff import Backoff
+from cluster.support.backoff import Backoff
 from cluster.config.source import ReconnectConfig
 
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import random
+from typing import Protocol
 
-from cluster.config.source import ReconnectConfig
+
+class BackoffPolicy(Protocol):
+    """The shape of `cluster.config.ReconnectConfig` (and the scheduler's restart policy)."""
+
+    initial_s: float
+    max_s: float
+    multiplier: float
+    jitter: float
 
 
 class Backoff:
@@ -16,7 +24,7 @@ class Backoff:
     success starts the sequence over. Pure: the randomness comes in as an argument.
     """
 
-    def __init__(self, config: ReconnectConfig, rng: random.Random | None = None) -> None:
+    def __init__(self, config: BackoffPolicy, rng: random.Random | None = None) -> None:
         self._config = config
         self._rng = rng if rng is not None else random.Random()
         self._base = config.initial_s

@@ -1,0 +1,51 @@
+"""Plain data shared by every part of Mắt Thần: frames, detections, camera and
+cluster state, telemetry snapshots and the typed errors of the control plane.
+
+A leaf: nothing here imports the rest of the project (only the standard library
+and numpy), so the video core, the camera actor, the scheduler, the gateway and
+the client can all use these types without import cycles. Everything pickles,
+because these values cross process boundaries through Ray.
+"""
+
+from .camera import AnalysisMode, CameraState, CameraStatus, CaptureStats
+from .cluster import ClusterStatus, DrainResult, NodeView
+from .detections import AnalysisResult, Box, Detection, DetectionBatch, DetectionPull
+from .errors import (
+    CameraExists,
+    CameraNotFound,
+    CameraUnavailable,
+    CameraUnresponsive,
+    ControlError,
+    NodeNotFound,
+    PlacementRejected,
+    SchedulerUnavailable,
+)
+from .frames import Frame, JpegFrame
+from .telemetry import CameraMetricsSnapshot, HistogramSnapshot
+
+__all__ = [
+    "AnalysisMode",
+    "AnalysisResult",
+    "Box",
+    "CameraExists",
+    "CameraMetricsSnapshot",
+    "CameraNotFound",
+    "CameraState",
+    "CameraStatus",
+    "CameraUnavailable",
+    "CameraUnresponsive",
+    "CaptureStats",
+    "ClusterStatus",
+    "ControlError",
+    "Detection",
+    "DetectionBatch",
+    "DetectionPull",
+    "DrainResult",
+    "Frame",
+    "HistogramSnapshot",
+    "JpegFrame",
+    "NodeNotFound",
+    "NodeView",
+    "PlacementRejected",
+    "SchedulerUnavailable",
+]

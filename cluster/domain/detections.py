@@ -1,0 +1,81 @@
+"""What the analysis makes of frames: boxes, detections, per-frame results and
+the batches a camera publishes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Axis-aligned box, normalised to the frame: 0..1 on both axes, so it is
+    independent of the analysis and display resolutions."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def iou(self, other: "Box") -> float:
+        ix = max(0.0, min(self.x + self.w, other.x + other.w) - max(self.x, other.x))
+        iy = max(0.0, min(self.y + self.h, other.y + other.h) - max(self.y, other.y))
+        inter = ix * iy
+        union = self.w * self.h + other.w * other.h - inter
+        return inter / union if union > 0 else 0.0
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.w / 2.0, self.y + self.h / 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    class_id: int
+    class_name: str
+    confidence: float
+    box: Box
+    track_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    """What the pipeline made of one frame."""
+
+    detections: tuple[Detection, ...]
+    motion: bool  # motion above the configured minimum area
+    motion_ratio: float  # fraction of the (unmasked) frame that moved
+    detector_ran: bool
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # per-stage wall time
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionBatch:
+    """One analysed frame's detections, as published by a camera actor.
+
+    `sequence` is the batch number in the actor's ring (dense, starts at 1);
+    `frame_sequence` the source frame it came from.
+    """
+
+    camera_id: str
+    sequence: int
+    frame_sequence: int
+    capture_time: float
+    publish_time: float
+    detections: tuple[Detection, ...]
+    motion: bool
+    motion_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionPull:
+    """Answer of a long-poll for detection batches.
+
+    `batches` are those with sequence > the requested one, oldest first, at most the
+    requested count. `oldest_sequence` is the oldest batch still in the ring: a
+    reader whose `after_sequence + 1 < oldest_sequence` has lost batches (gap).
+    """
+
+    camera_id: str
+    batches: tuple[DetectionBatch, ...]
+    oldest_sequence: int
+    newest_sequence: int
