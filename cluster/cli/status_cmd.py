@@ -1,14 +1,20 @@
-"""`matthan status`: camera states and recent detections, read from the running cluster."""
+"""`matthan status`: camera states and recent detections, read from the running cluster.
+
+The camera set comes from the scheduler actor (`SchedulerClient`), each camera's
+state and detections from its actor through its `CameraHandle`, the same path the
+front door uses."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sys
 
 from rich.console import Console
 from rich.table import Table
 
-from ..domain import CameraState, CameraStatus, DetectionBatch
+from ..control import CameraControl, ControlError
+from ..domain import CameraState, CameraStatus, DetectionBatch, DetectionPull
 
 STATE_STYLE = {
     CameraState.LIVE: "green",
@@ -32,26 +38,18 @@ def register(sub) -> None:
 def run(args) -> int:
     import ray
 
-    from ..actors.ray_handles import find_camera_actors
+    from ..scheduler.client import SchedulerClient
 
     try:
         ray.init(address=args.address, namespace=args.namespace, logging_level="ERROR", log_to_driver=False)
-    except ConnectionError as exc:
-        print(f"matthan: status: no running cluster at {args.address}: {exc}", file=sys.stderr)
+        control = SchedulerClient.connect(args.namespace)
+        statuses, pulls = asyncio.run(read_cameras(control, args.detections))
+    except (ConnectionError, ControlError) as exc:
+        print(f"matthan: status: {exc}", file=sys.stderr)
         return 1
-    actors = find_camera_actors(args.namespace)
-    if not actors:
+    if not statuses:
         print(f"matthan: status: no cameras in namespace {args.namespace!r}", file=sys.stderr)
         return 1
-    statuses: dict[str, CameraStatus | Exception] = {}
-    pulls = {}
-    for cam, actor in sorted(actors.items()):
-        try:
-            statuses[cam] = ray.get(actor.status.remote(), timeout=10)
-            newest = statuses[cam].last_sequence
-            pulls[cam] = ray.get(actor.pull_detections.remote(max(0, newest - args.detections), args.detections), timeout=10)
-        except Exception as exc:  # one broken camera must not hide the others
-            statuses[cam] = exc
     console = Console()
     console.print(camera_table(statuses))
     for line in problems(statuses):
@@ -61,30 +59,56 @@ def run(args) -> int:
     return 0
 
 
-def camera_table(statuses: dict[str, CameraStatus | Exception]) -> Table:
+async def read_cameras(
+    control: CameraControl, detections: int
+) -> tuple[dict[str, CameraStatus | ControlError], dict[str, DetectionPull]]:
+    """Each camera's status and its newest `detections` batches, read from its actor
+    through its handle (every call bounded by the handle's deadline), all cameras at
+    once; a camera that cannot answer is reported by its error, never hides the others."""
+    views = await control.list_cameras()
+
+    async def read(camera_id: str) -> tuple[CameraStatus | ControlError, DetectionPull | None]:
+        try:
+            handle = await control.handle(camera_id)
+            status = await handle.status()
+            if detections <= 0:
+                return status, None
+            after = max(0, status.last_sequence - detections)
+            return status, await handle.pull_detections(after, detections, 0.0)
+        except ControlError as exc:  # not running, unresponsive, removed meanwhile
+            return exc, None
+
+    ids = sorted(v.config.id for v in views)
+    results = await asyncio.gather(*(read(camera_id) for camera_id in ids))
+    statuses = {camera_id: status for camera_id, (status, _) in zip(ids, results)}
+    pulls = {camera_id: pull for camera_id, (_, pull) in zip(ids, results) if pull is not None}
+    return statuses, pulls
+
+
+def camera_table(statuses: dict[str, CameraStatus | ControlError]) -> Table:
     """One row per camera."""
     table = Table(title="cameras")
     for col in ("camera", "state", "mode", "fps in/out", "analysed", "skipped", "reconn", "lat ms", "cpu%", "MB"):
         table.add_column(col, no_wrap=True)
     for cam, st in statuses.items():
-        if isinstance(st, Exception):
-            table.add_row(cam, "[red]unreachable[/red]")
+        if isinstance(st, ControlError):
+            table.add_row(cam, "[red]unavailable[/red]")
             continue
         style = STATE_STYLE.get(st.state, "")
         table.add_row(
-            cam, f"[{style}]{st.state.value}[/{style}]", st.mode, f"{st.fps_in:.1f}/{st.fps_out:.1f}",
+            cam, f"[{style}]{st.state.value}[/{style}]", str(st.mode), f"{st.fps_in:.1f}/{st.fps_out:.1f}",
             str(st.frames_analysed), str(st.frames_skipped), str(st.reconnects),
             f"{st.capture_to_publish_seconds * 1000:.0f}", f"{st.cpu_percent:.0f}", f"{st.memory_uss_bytes / 1e6:.0f}",
         )
     return table
 
 
-def problems(statuses: dict[str, CameraStatus | Exception]) -> list[str]:
+def problems(statuses: dict[str, CameraStatus | ControlError]) -> list[str]:
     """Why each camera that is not live is not, one line each."""
     lines = []
     for cam, st in statuses.items():
-        if isinstance(st, Exception):
-            lines.append(f"{cam}: unreachable: {st}")
+        if isinstance(st, ControlError):
+            lines.append(f"{cam}: unavailable: {st}")
         elif st.state is not CameraState.LIVE:
             lines.append(f"{cam}: {st.state.value}: {st.reason}")
     return lines

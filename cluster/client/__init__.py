@@ -1,5 +1,6 @@
 """Python client of the Mắt Thần gRPC front door (used by the CLI)."""
 
+from ..contract import DataLoss, LossReason
 from .client import ClientTls, DetectionEvent, DetectionStream, FrameEvent, FrameStream, MatthanClient, NodeDrain
 from .errors import (
     AlreadyExists,
@@ -17,12 +18,14 @@ __all__ = [
     "AlreadyExists",
     "ClientError",
     "ClientTls",
+    "DataLoss",
     "DeadlineExceeded",
     "DetectionEvent",
     "DetectionStream",
     "FrameEvent",
     "FrameStream",
     "InvalidArgument",
+    "LossReason",
     "MatthanClient",
     "NodeDrain",
     "NotFound",

@@ -28,7 +28,8 @@ from pydantic import ValidationError
 from ..domain import DetectionBatch, JpegFrame
 from ..config import CameraConfig, format_validation_error
 from ..control import CameraView, ClusterStatus
-from ..gateway.convert import (
+from ..contract import DataLoss
+from ..contract.convert import (
     camera_view_from_proto,
     cluster_status_from_proto,
     data_loss_from_proto,
@@ -36,7 +37,6 @@ from ..gateway.convert import (
     dict_to_message,
     jpeg_frame_from_proto,
 )
-from ..gateway.subscriptions import DataLoss
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
 from .errors import ClientError, InvalidArgument, error_from_rpc
 

@@ -9,11 +9,11 @@ import math
 import grpc
 
 from ..config.server import Role
-from ..control import CameraUnavailable
+from ..control import CameraUnavailable, CameraUnresponsive
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc
 from .auth import Principal
-from .convert import (
-    RequestError,
+from ..contract import RequestError
+from ..contract.convert import (
     apply_update,
     camera_view_to_proto,
     detection_response,
@@ -37,6 +37,8 @@ from .rpc import (
 log = logging.getLogger("matthan.gateway")
 
 _MAX_RESUME_SHOWN = 10  # cameras listed in a RESOURCE_EXHAUSTED message
+# Share of a snapshot's time left for the camera's reply after its long-poll ends.
+SNAPSHOT_REPLY_SHARE = 0.1
 
 
 class StuckClient(Exception):
@@ -108,7 +110,16 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
         if remaining is not None:
             timeout = max(0.0, min(timeout, remaining - 0.05))  # answer before the client's deadline
         handle = await self.state.control.handle(camera_id)
-        frame = await handle.latest_jpeg(0, timeout, max_width=max_width, quality=quality)
+        # The whole read ends within `timeout`: a wedged camera is UNAVAILABLE then, not a
+        # call waiting out the handle's own (longer) deadline. The long-poll ends a little
+        # earlier, so a camera that answers but has no frame says so.
+        poll_s = timeout * (1.0 - SNAPSHOT_REPLY_SHARE)
+        try:
+            frame = await asyncio.wait_for(
+                handle.latest_jpeg(0, poll_s, max_width=max_width, quality=quality), timeout
+            )
+        except asyncio.TimeoutError:
+            raise CameraUnresponsive(camera_id, "GetSnapshot", timeout) from None
         if frame is None:
             raise CameraUnavailable(f"camera {camera_id!r} produced no frame within {timeout:.1f} s")
         return jpeg_frame_to_proto(frame)

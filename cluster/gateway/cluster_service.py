@@ -5,12 +5,14 @@ from __future__ import annotations
 import grpc
 
 from ..config.server import Role
+from ..contract import RequestError
+from ..contract.convert import cluster_status_to_proto
 from ..proto.matthan.v1 import cluster_pb2, cluster_pb2_grpc
 from .auth import Principal
-from .convert import RequestError, cluster_status_to_proto
 from .rpc import GatewayState, StatusError, unary
 
 MAX_NODE_ID_LENGTH = 256  # Ray node ids are 56 hex characters
+
 
 class ClusterService(cluster_pb2_grpc.ClusterServicer):
     def __init__(self, state: GatewayState):
@@ -27,12 +29,12 @@ class ClusterService(cluster_pb2_grpc.ClusterServicer):
             raise RequestError("node_id", "must not be empty")
         if len(node_id) > MAX_NODE_ID_LENGTH:
             raise RequestError("node_id", f"longer than {MAX_NODE_ID_LENGTH} characters")
-        drain = getattr(self.state.control, "drain_node", None)
-        if drain is None:
+        try:
+            result = await self.state.control.drain_node(node_id)
+        except NotImplementedError:  # a control plane without placement (an in-memory one)
             raise StatusError(
                 grpc.StatusCode.UNIMPLEMENTED, "DrainNode needs the scheduler; this control plane cannot drain nodes"
-            )
-        result = await drain(node_id)
+            ) from None
         return cluster_pb2.DrainNodeResponse(
             node_id=result.node_id,
             moved_camera_ids=list(result.moved_camera_ids),

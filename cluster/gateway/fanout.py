@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..domain import DetectionBatch, JpegFrame
+from ..contract import DataLoss, LossReason
 from ..control import CameraControl, CameraHandle, CameraNotFound, DetectionPull
+from ..domain import DetectionBatch, JpegFrame
 from .metering import SubscriptionMeter
 from .subscriptions import (
     CloseKind,
-    DataLoss,
     DetectionFilter,
     DetectionItem,
     DetectionSubscription,
@@ -38,7 +38,6 @@ from .subscriptions import (
     FrameKey,
     FrameSubscription,
     LimitExceeded,
-    LossReason,
     StreamClosed,
     _Subscription,
 )

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 
 from ..config.camera import CAMERA_ID_PATTERN
 from ..config.server import Role, ServerConfig
+from ..contract import RequestError
+from ..contract.convert import validation_error_to_request_error
 from ..control import (
     CameraControl,
     CameraExists,
@@ -28,7 +30,6 @@ from ..control import (
 from .access_log import AccessLog
 from .access_watch import AccessWatch
 from .auth import Authenticator, AuthError, Principal
-from .convert import RequestError, validation_error_to_request_error
 from .fanout import CloseKind, Fanout, LimitExceeded, StreamClosed
 
 log = logging.getLogger("matthan.gateway")
@@ -97,7 +98,7 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.ALREADY_EXISTS, str(exc)
     if isinstance(exc, NodeNotFound):
         return grpc.StatusCode.NOT_FOUND, str(exc)
-    if isinstance(exc, CameraUnavailable):
+    if isinstance(exc, CameraUnavailable):  # also CameraUnresponsive (no answer in time), SchedulerUnavailable
         return grpc.StatusCode.UNAVAILABLE, str(exc) or "camera is not running"
     if isinstance(exc, StreamClosed):
         return _CLOSE_CODES[exc.kind], exc.message

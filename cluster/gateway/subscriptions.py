@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..domain import DetectionBatch, JpegFrame
+from ..contract import DataLoss, LossReason
 from ..control import CameraNotFound
+from ..domain import DetectionBatch, JpegFrame
 
 if TYPE_CHECKING:
     from .fanout import Fanout
@@ -46,18 +47,6 @@ class StreamClosed(Exception):
 
 class LimitExceeded(Exception):
     """A subscription the fan-out refuses to create (RESOURCE_EXHAUSTED)."""
-
-
-class LossReason(enum.Enum):
-    RING_OVERWRITTEN = "ring_overwritten"
-    CAMERA_RESTARTED = "camera_restarted"
-
-
-@dataclass(frozen=True, slots=True)
-class DataLoss:
-    reason: LossReason
-    first_missing: int  # inclusive
-    last_missing: int  # inclusive; 0 when unknown
 
 
 @dataclass(frozen=True, slots=True)

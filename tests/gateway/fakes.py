@@ -1,8 +1,11 @@
 """An in-memory CameraControl / CameraHandle for gateway tests.
 
 Cameras publish when told to (`publish_batch`, `publish_frame`) or from a
-producer task (`start_producing`). All methods run on the event loop that owns
-the control; tests on other threads go through `LoopThread.call`.
+producer task (`start_producing`). A camera can be frozen (`freeze`, `thaw`):
+its handle's calls then wait, and like the real handle's end after their own
+long-poll plus `frozen_slack_s` with `CameraUnresponsive`. All methods run on
+the event loop that owns the control; tests on other threads go through
+`LoopThread.call`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from cluster.control import (
     CameraExists,
     CameraNotFound,
     CameraUnavailable,
+    CameraUnresponsive,
     CameraView,
     ClusterStatus,
     DetectionPull,
@@ -59,6 +63,9 @@ class FakeCamera:
         self.latest: JpegFrame | None = None
         self.unavailable = False
         self.removed = False
+        self.frozen_slack_s = 0.2  # the fake handle's deadline slack while frozen
+        self.frozen_calls = 0  # handle calls that found the camera frozen
+        self._thawed: asyncio.Event | None = None
         self.long_polls_in_flight = 0
         self.max_long_polls_in_flight = 0
         self.pull_calls = 0
@@ -70,6 +77,29 @@ class FakeCamera:
         if self._changed is None:
             self._changed = asyncio.Condition()
         return self._changed
+
+    @property
+    def frozen(self) -> bool:
+        return self._thawed is not None and not self._thawed.is_set()
+
+    def freeze(self) -> None:
+        """Like a SIGSTOPped actor: calls neither answer nor fail until thawed."""
+        if not self.frozen:
+            self._thawed = asyncio.Event()
+
+    def thaw(self) -> None:
+        if self._thawed is not None:
+            self._thawed.set()
+
+    async def wait_if_frozen(self, camera_id: str, method: str, wait_s: float) -> None:
+        if not self.frozen:
+            return
+        self.frozen_calls += 1
+        deadline = wait_s + self.frozen_slack_s
+        try:
+            await asyncio.wait_for(self._thawed.wait(), deadline)
+        except asyncio.TimeoutError:
+            raise CameraUnresponsive(camera_id, method, deadline) from None
 
     async def _notify(self) -> None:
         async with self.changed:
@@ -168,6 +198,7 @@ class FakeHandle:
 
     async def status(self) -> CameraStatus:
         self._check()
+        await self.camera.wait_if_frozen(self.camera_id, "status", 0.0)
         return self.camera.status()
 
     async def _long_poll(self, ready: Callable[[], bool], timeout_s: float) -> None:
@@ -189,6 +220,7 @@ class FakeHandle:
         self._check()
         cam = self.camera
         cam.pull_calls += 1
+        await cam.wait_if_frozen(self.camera_id, "pull_detections", timeout_s)
         await self._long_poll(lambda: cam.next_sequence - 1 > after_sequence, timeout_s)
         batches = tuple(b for b in cam.ring if b.sequence > after_sequence)[:max_batches]
         oldest = cam.ring[0].sequence if cam.ring else cam.next_sequence
@@ -199,6 +231,8 @@ class FakeHandle:
     ) -> JpegFrame | None:
         self._check()
         cam = self.camera
+        await cam.wait_if_frozen(self.camera_id, "latest_jpeg", timeout_s)
+
         def newer() -> bool:
             return cam.latest is not None and cam.latest.frame_sequence > after_frame_sequence
 
@@ -269,6 +303,12 @@ class FakeControl:
         if node_id != "node-1":
             raise NodeNotFound(node_id)
         return DrainResult(node_id=node_id, moved_camera_ids=tuple(sorted(self.cameras)))
+
+    async def undrain_node(self, node_id: str) -> None:
+        from cluster.control import NodeNotFound
+
+        if node_id != "node-1":
+            raise NodeNotFound(node_id)
 
     def long_polls_in_flight(self) -> int:
         return sum(c.long_polls_in_flight for c in self.cameras.values())

@@ -1,20 +1,24 @@
-"""The front door over real gRPC on loopback, in front of REAL camera actors on local Ray.
+"""The front door over real gRPC on loopback, in front of REAL camera actors on local Ray,
+through the control plane `matthan serve` runs: the scheduler actor and `SchedulerClient`.
 
-The other gateway tests drive the server with an in-memory control plane; here a
-`CameraFleet` runs `CameraActor`s that decode a tiny looping synthetic clip in
-real time and analyse it (motion) at 5 fps, so frames, detection sequences,
-camera states and admin changes all come from the real thing.
+The other gateway tests drive the server with an in-memory control plane; here the
+scheduler places `CameraActor`s that decode a tiny looping synthetic clip in real
+time and analyse it (motion) at 5 fps, so frames, detection sequences, camera
+states and admin changes all come from the real thing.
 
-One gateway and two base cameras are shared by the module (actor start-up is the
-expensive part); tests that add cameras remove them again.
+One gateway, one scheduler (a Ray namespace and state directory of its own) and two
+base cameras are shared by the module (actor start-up is the expensive part);
+tests that add cameras remove them again.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -22,18 +26,16 @@ import grpc
 import numpy as np
 import pytest
 
-from cluster.actors.ray_handles import CameraActorFactory
-from cluster.domain import CameraState
-from cluster.client import MatthanClient, NotFound
+from cluster.client import MatthanClient, NotFound, Unavailable
 from cluster.client.client import channel_options
 from cluster.config import AnalysisConfig, CameraConfig, MotionConfig, SourceConfig
 from cluster.config.server import ServerConfig
 from cluster.control import CameraView
 from cluster.demo import ClipSpec, ensure_demo_clips
-from cluster.fleet import CameraFleet
+from cluster.domain import CameraState
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
-
+from tests.fixtures.serve_path import ServePath
 from tests.fixtures.waiting import wait_until
 
 from .fakes import LoopThread
@@ -42,7 +44,7 @@ pytestmark = pytest.mark.slow
 
 CLIP = ClipSpec("t", seed=1, people=3, vehicles=1, seconds=3, width=320, height=180)
 BASE_CAMERAS = ("real-1", "real-2")
-CAMERA_CPU = 0.1  # logical share: ray_local offers 8
+SNAPSHOT_TIMEOUT_S = 2.0  # the server's limits.snapshot_timeout_s
 START_TIMEOUT_S = 90.0  # actor processes start slowly on a busy 2-core machine
 DATA_TIMEOUT_S = 30.0
 # The slow client must not soak up the backlog in its own transport buffers, or
@@ -96,12 +98,13 @@ class Reader:
 
 
 class RealGateway:
-    """A GatewayServer and a CameraFleet of real actors on one event-loop thread."""
+    """A GatewayServer in front of the scheduler path, on one event-loop thread."""
 
-    def __init__(self, clip: Path):
+    def __init__(self, clip: Path, state_dir: Path):
         self.clip = clip
+        self.state_dir = state_dir
         self.loop_thread = LoopThread()
-        self.fleet: CameraFleet | None = None
+        self.serve_path: ServePath | None = None
         self.server: GatewayServer | None = None
         self.target = ""
         self._clients: list[MatthanClient] = []
@@ -110,20 +113,17 @@ class RealGateway:
 
     def start(self) -> None:
         config = ServerConfig(host="127.0.0.1", port=0, allow_unauthenticated=True, grace_period_s=0.5,
-                              camera_refresh_s=0.5)
+                              camera_refresh_s=0.5, limits={"snapshot_timeout_s": SNAPSHOT_TIMEOUT_S})
         # Short long-polls and retries: a removed camera's streams end promptly.
         settings = FanoutSettings(pull_timeout_s=0.5, retry_initial_s=0.05, retry_max_s=0.3)
-        # A namespace of its own: actor names never collide with other tests' cameras.
-        factory = CameraActorFactory(f"gw-real-{uuid.uuid4().hex[:8]}", CAMERA_CPU)
+        cameras = [camera(camera_id, self.clip) for camera_id in BASE_CAMERAS]
 
-        async def start() -> tuple[CameraFleet, GatewayServer]:
-            fleet = CameraFleet(factory)
-            await fleet.start([camera(camera_id, self.clip) for camera_id in BASE_CAMERAS])
-            server = GatewayServer(fleet, config, fanout_settings=settings)
-            await server.start()
-            return fleet, server
+        async def start() -> None:
+            self.serve_path = await ServePath.start(self.state_dir, cameras, prefix="gw-real")
+            self.server = GatewayServer(self.serve_path.client, config, fanout_settings=settings)
+            await self.server.start()
 
-        self.fleet, self.server = self.loop_thread.run(start(), timeout=60)
+        self.loop_thread.run(start(), timeout=60)
         self.target = f"127.0.0.1:{self.server.port}"
         for camera_id in BASE_CAMERAS:
             self.wait_publishing(camera_id)
@@ -170,22 +170,25 @@ class RealGateway:
         try:
             if self.server is not None:
                 self.loop_thread.run(self.server.stop(0), timeout=30)
-            if self.fleet is not None:
-                self.loop_thread.run(self.fleet.shutdown(), timeout=60)
         finally:
-            self.loop_thread.close()
+            try:
+                if self.serve_path is not None:
+                    self.loop_thread.run(self.serve_path.stop(), timeout=60)
+            finally:
+                self.loop_thread.close()
 
 
 class LazyGateway:
     """Module-shared, but started only once `ray_local` (a function fixture) has run."""
 
-    def __init__(self, clip: Path):
+    def __init__(self, clip: Path, state_dir: Path):
         self._clip = clip
+        self._state_dir = state_dir
         self.gateway: RealGateway | None = None
 
     def get(self) -> RealGateway:
         if self.gateway is None:
-            gateway = RealGateway(self._clip)
+            gateway = RealGateway(self._clip, self._state_dir)
             try:
                 gateway.start()
             except BaseException:
@@ -201,8 +204,8 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def shared_gateway(clip: Path):
-    lazy = LazyGateway(clip)
+def shared_gateway(clip: Path, tmp_path_factory: pytest.TempPathFactory):
+    lazy = LazyGateway(clip, tmp_path_factory.mktemp("scheduler-state"))
     yield lazy
     if lazy.gateway is not None:
         lazy.gateway.close()
@@ -226,6 +229,19 @@ def added_cameras(gateway: RealGateway):
             client.remove_camera(camera_id)
         except NotFound:
             pass
+
+
+@contextmanager
+def frozen_process(pid: int) -> Iterator[None]:
+    """The process stopped (SIGSTOP) for the block, and always continued after it."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass  # replaced meanwhile: nothing left to continue
 
 
 def decode(jpeg: bytes) -> np.ndarray:
@@ -379,3 +395,56 @@ def test_a_camera_with_a_missing_file_fails_with_the_reason_while_others_stream(
         reader.wait_count(seen + 3, what=f"{camera_id} frames after the other camera failed")
     states = {v.config.id: v.status.state for v in client.list_cameras() if v.status is not None}
     assert all(states[c] is CameraState.LIVE for c in BASE_CAMERAS), f"states: {states}"
+
+
+def test_a_frozen_camera_is_reported_while_the_others_keep_answering(
+    gateway: RealGateway, added_cameras: list[str]
+) -> None:
+    """A camera actor that is alive but answers nothing (its process SIGSTOPped) holds
+    up only its own streams: the other cameras' streams, ListCameras, GetCamera and
+    admin calls answer within their deadlines, and its snapshot ends UNAVAILABLE."""
+    client = gateway.client()  # every unary call carries the client's deadline (10 s)
+    added_cameras.append("real-frozen")
+    client.add_camera(camera("real-frozen", gateway.clip))
+    frozen = gateway.wait_publishing("real-frozen")
+    streams = {
+        f"{kind} {camera_id}": gateway.read(
+            client.stream_frames(camera_id, max_fps=5) if kind == "frames"
+            else client.stream_detections([camera_id], include_empty=True, auto_resume=False)
+        )
+        for camera_id in (*BASE_CAMERAS, "real-frozen")
+        for kind in ("frames", "detections")
+    }
+    for what, reader in streams.items():
+        reader.wait_count(2, what=f"{what} before the freeze")
+
+    with frozen_process(frozen.status.pid):
+        for what, reader in streams.items():
+            if "real-frozen" not in what:
+                seen = len(reader.events)
+                reader.wait_count(seen + 3, what=f"{what} while real-frozen is frozen")
+        listed = {v.config.id for v in client.list_cameras()}
+        assert {*BASE_CAMERAS, "real-frozen"} <= listed, f"ListCameras answers with every camera: {sorted(listed)}"
+        other = client.get_camera("real-1")
+        assert other.status is not None and other.status.state is CameraState.LIVE, f"real-1: {other.status}"
+        added_cameras.append("real-admin")
+        added = client.add_camera(camera("real-admin", gateway.clip).model_copy(update={"enabled": False}))
+        assert added.config.id == "real-admin" and not added.config.enabled, "an admin call answers"
+        client.remove_camera("real-admin")
+        with pytest.raises(Unavailable) as snapshot_error:
+            client.snapshot("real-frozen")
+        assert "real-frozen" in str(snapshot_error.value), f"the error names the camera: {snapshot_error.value}"
+        # While frozen, GetCamera("real-frozen") answers too, with the scheduler's view of it.
+        view = client.get_camera("real-frozen")
+        assert view.config.id == "real-frozen", "GetCamera of the frozen camera answers"
+        frozen_streams = {w: r for w, r in streams.items() if "real-frozen" in w}
+        for what, reader in frozen_streams.items():
+            assert not reader.done.is_set(), f"{what} stays open (its hub retries): {reader.error!r}"
+
+    # Thawed: the same streams deliver again (the hubs backed off and retried, never gave up).
+    for what, reader in frozen_streams.items():
+        seen = len(reader.events)
+        reader.wait_count(seen + 2, what=f"{what} after the thaw")
+    gateway.stop_readers(streams.values())
+    for what, reader in streams.items():
+        assert reader.error is None, f"{what}: {reader.error!r}"

@@ -198,6 +198,9 @@ def test_drain_node_status_codes(gateway) -> None:
     drain = stub.DrainNode
     expect(grpc.StatusCode.NOT_FOUND, call, drain, cluster_pb2.DrainNodeRequest(node_id="node-9"))
     expect(INVALID, call, drain, cluster_pb2.DrainNodeRequest(node_id=" "), field="node_id")
-    gateway.control.drain_node = None  # a control plane without a scheduler
+    async def cannot_drain(node_id: str):
+        raise NotImplementedError
+
+    gateway.control.drain_node = cannot_drain  # a control plane without a scheduler
     details = expect(grpc.StatusCode.UNIMPLEMENTED, call, drain, cluster_pb2.DrainNodeRequest(node_id="node-1"))
     assert "scheduler" in details

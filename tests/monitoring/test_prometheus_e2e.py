@@ -1,10 +1,16 @@
 """A real Prometheus scrapes real camera actors through our /metrics endpoint,
 and every dashboard panel and alert rule expression returns data.
 
-Cameras: one live looping 160x96 clip and one pointing at a missing file
-(FAILED), run by CameraFleet as Ray actors. What needs the gateway, scheduler,
-batch jobs or the event store (not running here) is fed through the real
-metrics objects (GatewayMetrics, SchedulerReportSource, BatchJobMetrics,
+The control plane is the one `matthan serve` runs: the scheduler actor (a Ray
+namespace and state directory of its own) and `SchedulerClient`, which is also
+the metrics' scheduler source (`SchedulerReportSource(client.report)`). Cameras:
+one live looping 160x96 clip, one pointing at a missing file (FAILED), and one
+too big for the node (a 1280 px detector at 10 fps against a scheduler keeping
+80% headroom), which the scheduler reports unplaced and never starts.
+
+What the scheduler cannot produce on one node (voluntary moves) is added to its
+real snapshot; what needs the gateway, batch jobs or the event store (not running
+here) is fed through the real metrics objects (GatewayMetrics, BatchJobMetrics,
 EventStoreMetrics) by a feeder task, so those panels have data too. Ray's own
 node metrics are scraped beside ours (job "ray"), as in the example config.
 """
@@ -12,22 +18,21 @@ node metrics are scraped beside ours (job "ray"), as in the example config.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import shutil
 import threading
 import time
 import urllib.request
-from types import SimpleNamespace as NS
 
 import pytest
 
-from cluster.actors.ray_handles import CameraActorFactory
-from cluster.config import AnalysisConfig, CameraConfig, MotionConfig, SourceConfig
+from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
 from cluster.config.metrics import MetricsConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
-from cluster.fleet import CameraFleet
-from cluster.metrics.scheduler import SchedulerReportSource
+from cluster.metrics.scheduler import SchedulerReportSource, SchedulerSnapshot
 from cluster.metrics.service import MetricsService
+from tests.fixtures.serve_path import ServePath
 from tests.metrics.exposition import convention_problems
 
 from .prometheus_server import PROMETHEUS, PrometheusServer
@@ -45,14 +50,16 @@ from .promql import (
 
 pytestmark = pytest.mark.slow
 
-LIVE, BROKEN = "metrics-e2e-live", "metrics-e2e-broken"
+LIVE, BROKEN, HUGE = "metrics-e2e-live", "metrics-e2e-broken", "metrics-e2e-huge"
+# Usable share of the node's CPUs: room for the two small cameras, not for HUGE.
+HEADROOM = 0.8
 CLIP = ClipSpec("metrics-e2e", seed=21, people=3, vehicles=1, seconds=3.0, width=160, height=96)
 DATA_TIMEOUT_S = 120.0
 BATCH_JOB = "reprocess-e2e"
 
 
 class LoopThread:
-    """An asyncio loop on its own thread: the fleet and metrics service live there."""
+    """An asyncio loop on its own thread: the scheduler client and metrics service live there."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -67,26 +74,19 @@ class LoopThread:
         self._thread.join(10)
 
 
-class FakeSchedulerReports:
-    """SchedulerReport-shaped answers (cluster/scheduler/report.py) with a move and a
-    recovery now and then, so scheduler panels have counters that move."""
+class WithMoves:
+    """The real scheduler's snapshot plus a move per refresh: on one node the scheduler
+    never moves a camera, and the moves panel needs a counter that moves."""
 
-    def __init__(self, node_id: str):
-        self.node_id = node_id
+    def __init__(self, real: SchedulerReportSource):
+        self.real = real
         self.calls = 0
 
-    async def __call__(self):
+    async def scheduler_snapshot(self) -> SchedulerSnapshot:
+        snapshot = await self.real.scheduler_snapshot()
         self.calls += 1
-        moves = tuple(NS(at=float(i), camera_id=LIVE, from_node="n0", to_node=self.node_id, reason="rebalance")
-                      for i in range(self.calls))
-        return NS(
-            recent_moves=moves,
-            cameras=(NS(camera_id=LIVE, restarts=self.calls // 2, phase=NS(value="running")),
-                     NS(camera_id=BROKEN, restarts=0, phase=NS(value="failed"))),
-            unplaced=(NS(reason=NS(value="no_capacity")),),
-            nodes=(NS(node_id=self.node_id, usable=3.4, alive=True),),
-            requested_bundles=({"CPU": 1.0},),
-        )
+        moves = {**snapshot.moves_total, "rebalance": snapshot.moves_total.get("rebalance", 0) + self.calls}
+        return dataclasses.replace(snapshot, moves_total=moves)
 
 
 async def feed(service: MetricsService, stop: asyncio.Event) -> None:
@@ -126,7 +126,7 @@ class LiveStack:
 
     def __init__(self) -> None:
         self.loop: LoopThread | None = None
-        self.fleet: CameraFleet | None = None
+        self.serve_path: ServePath | None = None
         self.service: MetricsService | None = None
         self.prometheus: PrometheusServer | None = None
         self._feeder = None
@@ -140,14 +140,18 @@ class LiveStack:
             CameraConfig(id=LIVE, name="E2E live", source=SourceConfig(url=str(clip), loop=True, realtime=True),
                          analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001))),
             CameraConfig(id=BROKEN, name="E2E broken", source=SourceConfig(url=str(workdir / "missing.mp4"))),
+            CameraConfig(id=HUGE, name="E2E too big", source=SourceConfig(url=str(clip), loop=True),
+                         analysis=AnalysisConfig(fps=10.0, detector=DetectorConfig(
+                             model=workdir / "never-loaded.cfg", input_size=1280, max_fps=10.0))),
         ]
         self.node_id = ray.get_runtime_context().get_node_id()
         node = next(n for n in ray.nodes() if n["NodeID"] == self.node_id)
-        self.fleet = CameraFleet(CameraActorFactory(namespace="matthan-test", camera_cpu=0.25))
-        self.loop.run(self.fleet.start(cameras))
+        self.serve_path = self.loop.run(ServePath.start(
+            workdir / "scheduler-state", cameras, prefix="metrics-e2e", headroom=HEADROOM, learn_costs=False))
+        control = self.serve_path.client
         self.service = MetricsService(
-            MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0), self.fleet,
-            scheduler=SchedulerReportSource(FakeSchedulerReports(self.node_id)),
+            MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0), control,
+            scheduler=WithMoves(SchedulerReportSource(control.report)),
         )
         self.loop.run(self.service.start())
         self._feeder = asyncio.run_coroutine_threadsafe(feed(self.service, self._stop_feeding), self.loop.loop)
@@ -192,9 +196,11 @@ class LiveStack:
                 if self.service is not None:
                     self.loop.run(self.service.stop())
             finally:
-                if self.fleet is not None:
-                    self.loop.run(self.fleet.shutdown())
-                self.loop.close()
+                try:
+                    if self.serve_path is not None:
+                        self.loop.run(self.serve_path.stop())
+                finally:
+                    self.loop.close()
 
 
 @pytest.fixture(scope="module")
@@ -276,5 +282,5 @@ def test_the_live_exposition_follows_the_conventions(stack):
     with urllib.request.urlopen(stack.service.server.url, timeout=10) as response:
         text = response.read().decode()
     assert f'matthan_camera_up{{camera="{LIVE}"}}' in text
-    problems = convention_problems(text, {"camera": {LIVE, BROKEN}, "node": {stack.node_id, ""}})
+    problems = convention_problems(text, {"camera": {LIVE, BROKEN, HUGE}, "node": {stack.node_id, ""}})
     assert problems == []

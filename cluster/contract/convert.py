@@ -1,4 +1,4 @@
-"""Protobuf <-> the project's dataclasses and config models, both directions.
+"""Protobuf <-> the project's domain values and config models, both directions.
 
 The *Spec messages mirror the config models key for key, so the conversion is a
 walk over the message descriptor: present fields become dict keys that pydantic
@@ -21,20 +21,11 @@ from ..domain import AnalysisMode, Box, CameraState, CameraStatus, Detection, De
 from ..config import CameraConfig, format_validation_error, redact_url
 from ..control import CameraView, ClusterStatus, NodeView
 from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
-from .subscriptions import DataLoss, LossReason
+from .errors import RequestError
+from .streams import DataLoss, LossReason
 
 _POLYGON = types_pb2.Polygon.DESCRIPTOR.full_name
-log = logging.getLogger("matthan.gateway")
-
-
-class RequestError(ValueError):
-    """A malformed request; `field` names what is wrong (INVALID_ARGUMENT)."""
-
-    def __init__(self, field: str, reason: str, message: str | None = None):
-        self.field = field
-        self.reason = reason
-        self.message = message or f"{field}: {reason}"
-        super().__init__(self.message)
+log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------- timestamps

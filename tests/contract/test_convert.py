@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from cluster.domain import Box, Detection, DetectionBatch, JpegFrame
-from cluster.gateway.convert import (
-    RequestError,
+from cluster.contract import DataLoss, LossReason, RequestError
+from cluster.contract.convert import (
     apply_update,
     camera_status_from_proto,
     camera_status_to_proto,
@@ -21,10 +21,9 @@ from cluster.gateway.convert import (
     jpeg_frame_from_proto,
     jpeg_frame_to_proto,
 )
-from cluster.gateway.fanout import DataLoss, LossReason
 from cluster.proto.matthan.v1 import types_pb2
 
-from .fakes import FakeCamera, FakeControl, camera_config
+from tests.gateway.fakes import FakeCamera, FakeControl, camera_config
 
 
 def test_detection_batch_round_trip_keeps_boxes_tracks_and_times() -> None:
