@@ -336,3 +336,32 @@ def test_cancelling_a_waiting_consumer_and_closing_releases_the_hub() -> None:
         await eventually(lambda: control.long_polls_in_flight() == 0, "the upstream poll to be cancelled")
 
     run(test)
+
+
+def test_a_frozen_camera_stalls_only_its_own_hubs_which_retry_until_it_thaws() -> None:
+    async def test() -> None:
+        control, fanout = setup()
+        frozen, other = control.cameras["cam-a"], control.cameras["cam-b"]
+        frozen_frames = fanout.subscribe_frames(FrameKey("cam-a"))
+        other_frames = fanout.subscribe_frames(FrameKey("cam-b"))
+        frozen_detections = fanout.subscribe_detections(["cam-a"])
+        other_detections = fanout.subscribe_detections(["cam-b"])
+        await eventually(lambda: frozen.long_polls_in_flight == 2 and other.long_polls_in_flight == 2, "all polls")
+        frozen.freeze()
+        await eventually(lambda: frozen.frozen_calls >= 4, "the frozen camera's hubs to time out and call again")
+        for _ in range(3):
+            await other.publish_batch()
+            await other.publish_frame()
+            await hub_caught_up(fanout, other_frames.key, other)
+        assert [i.batch.sequence for i in await take(other_detections, 3)] == [1, 2, 3], "cam-b detections flow"
+        newest = (await take(other_frames, 2))[-1].frame  # the queue keeps the newest two
+        assert newest.frame_sequence == other.frame_sequence, "cam-b frames flow"
+        assert frozen_frames.closed is None and frozen_detections.closed is None, "frozen streams stay open"
+        frozen.thaw()
+        await frozen.publish_batch()
+        await frozen.publish_frame()
+        assert (await take(frozen_detections, 1))[0].batch.sequence == 1, "cam-a detections flow after the thaw"
+        assert (await take(frozen_frames, 1))[0].frame.frame_sequence == frozen.frame_sequence, "and its frames"
+        await fanout.close()
+
+    run(test)

@@ -165,6 +165,30 @@ def test_snapshot_of_a_camera_that_is_not_running_is_unavailable(gateway, stub) 
     expect(grpc.StatusCode.UNAVAILABLE, call, stub.GetSnapshot, cameras_pb2.GetSnapshotRequest(camera_id="cam-b"))
 
 
+def test_snapshot_of_a_frozen_camera_ends_unavailable_within_the_snapshot_timeout(gateway, stub) -> None:
+    cam = gateway.camera("cam-a")
+    gateway.run(cam.publish_frame())  # a frame is there: only the freeze keeps it from the caller
+    cam.frozen_slack_s = 60.0  # the handle alone would wait a minute: the gateway's bound must end the call
+    gateway.call(cam.freeze)
+    request = cameras_pb2.GetSnapshotRequest(camera_id="cam-a")
+    # The client's deadline (5 s) is well past snapshot_timeout_s (0.5 s): UNAVAILABLE, not DEADLINE_EXCEEDED.
+    details = expect(grpc.StatusCode.UNAVAILABLE, call, stub.GetSnapshot, request)
+    assert "cam-a" in details and "did not answer" in details, details
+    gateway.call(cam.thaw)
+    assert call(stub.GetSnapshot, request).camera_id == "cam-a", "thawed, the snapshot works again"
+
+
+def test_unresponsive_and_unavailable_cameras_map_to_unavailable() -> None:
+    from cluster.control import CameraUnavailable, CameraUnresponsive, SchedulerUnavailable
+    from cluster.gateway.rpc import status_for
+
+    for error in (CameraUnresponsive("cam-a", "latest_jpeg", 6.0), CameraUnavailable("camera 'cam-a' is starting"),
+                  SchedulerUnavailable("the scheduler actor did not answer")):
+        code, message = status_for(error)
+        assert code is grpc.StatusCode.UNAVAILABLE, f"{type(error).__name__} -> {code}"
+        assert message == str(error), f"the client reads why: {message!r}"
+
+
 def test_removing_a_camera_ends_its_named_streams_with_not_found(gateway, stub) -> None:
     gateway.call(gateway.camera("cam-a").start_producing, 0.05)
     frames = call(stub.StreamFrames, cameras_pb2.StreamFramesRequest(camera_id="cam-a"))

@@ -1,0 +1,75 @@
+"""`CameraActorHandle` over real camera actors on local Ray: every call ends within its
+deadline with the actor's answer or a typed outcome (frozen: CameraUnresponsive,
+dead: CameraUnavailable), never a hang or a Ray error."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from cluster.actors.camera_actor import CameraActor
+from cluster.actors.handle import CameraActorHandle
+from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
+from cluster.domain import CameraUnavailable, CameraUnresponsive
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def actor(ray_local, tmp_path):
+    """A camera whose file is missing: it fails at once but answers every call."""
+    config = CameraConfig(id="handle-test", source=SourceConfig(url=str(tmp_path / "missing.mp4")),
+                          analysis=AnalysisConfig(fps=5.0))
+    actor = CameraActor.options(num_cpus=0.1).remote(config)
+    yield actor
+    ray_local.kill(actor, no_restart=True)
+
+
+def test_calls_return_the_actors_answers(actor) -> None:
+    handle = CameraActorHandle("handle-test", actor)
+
+    async def calls():
+        return await handle.status(), await handle.pull_detections(0, 10, 0.0), await handle.latest_jpeg(0, 0.1)
+
+    status, pull, jpeg = asyncio.run(calls())
+    assert status.camera_id == "handle-test", f"status of the right camera: {status}"
+    assert pull.camera_id == "handle-test" and pull.batches == (), f"nothing published: {pull}"
+    assert jpeg is None, "no frame from a missing file"
+
+
+def test_a_frozen_actor_makes_every_call_end_with_camera_unresponsive(actor) -> None:
+    handle = CameraActorHandle("handle-test", actor, slack_s=0.5)
+    pid = asyncio.run(handle.status()).pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for name, call, deadline in (
+            ("status", handle.status, 0.5),
+            ("pull_detections", lambda: handle.pull_detections(0, 10, 1.0), 1.5),
+            ("latest_jpeg", lambda: handle.latest_jpeg(0, 1.0), 1.5),
+        ):
+            with pytest.raises(CameraUnresponsive) as err:
+                asyncio.run(asyncio.wait_for(call(), 30))  # the outer bound only catches a hang
+            assert (err.value.camera_id, err.value.method, err.value.deadline_s) == ("handle-test", name, deadline), (
+                f"{name}: {err.value}"
+            )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert asyncio.run(handle.status()).pid == pid, "the same actor answers again once continued"
+
+
+def test_a_dead_actor_is_camera_unavailable_not_unresponsive(ray_local, actor) -> None:
+    handle = CameraActorHandle("handle-test", actor, slack_s=60.0)  # a timeout would take a minute
+    asyncio.run(handle.status())
+    ray_local.kill(actor, no_restart=True)
+    with pytest.raises(CameraUnavailable) as err:
+        asyncio.run(asyncio.wait_for(handle.status(), 30))
+    assert type(err.value) is CameraUnavailable, f"death is not a timeout: {err.value!r}"
+    assert "handle-test" in str(err.value), f"the error names the camera: {err.value}"
+
+
+def test_the_slack_must_be_positive(actor) -> None:
+    with pytest.raises(ValueError, match="slack_s"):
+        CameraActorHandle("handle-test", actor, slack_s=0.0)
