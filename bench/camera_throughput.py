@@ -3,7 +3,8 @@
     python -m bench.camera_throughput --cameras 16 --seconds 60
 
 Prints, side by side in one run: frames decoded per second per core for the full
-system (camera actors on local Ray, motion analysis at 5 fps) and for a plain
+system (camera actors placed by the scheduler actor on local Ray, as `matthan
+serve` runs them, motion analysis at 5 fps) and for a plain
 single-process `cv2.VideoCapture.grab()` loop over the same file; capture-to-
 detection latency p50/p99; skipped-frame ratio; CPU and USS per camera actor.
 """
@@ -11,12 +12,25 @@ detection latency p50/p99; skipped-frame ratio; CPU and USS per camera actor.
 from __future__ import annotations
 
 import argparse
-import math
+import asyncio
+import tempfile
 import time
+from pathlib import Path
 
 import cv2
 
-from .common import CpuSample, machine_busy_seconds, percentile, print_table, shared_dir
+from .common import (
+    CpuSample,
+    local_ray_cpus,
+    machine_busy_seconds,
+    percentile,
+    print_table,
+    shared_dir,
+    start_cameras,
+    wait_cameras_live,
+)
+
+START_TIMEOUT_S = 300.0  # 16+ actor processes start slowly on a busy 2-core machine
 
 
 def single_process(path: str, seconds: float, analysis_fps: float | None) -> dict:
@@ -55,60 +69,65 @@ def single_process(path: str, seconds: float, analysis_fps: float | None) -> dic
 
 
 def run_system(path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float) -> dict:
+    """The cameras as `matthan serve` runs them: placed by the scheduler actor, read
+    through `SchedulerClient` and their camera handles, on a local Ray."""
     import ray
 
-    from cluster.actors.camera_actor import CameraActor
-    from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
-
-    camera_cpu = 0.05
-    ray.init(num_cpus=max(2, math.ceil(cameras * camera_cpu) + 1), include_dashboard=False,
+    ray.init(address="local", num_cpus=local_ray_cpus(cameras), include_dashboard=False,
              logging_level="ERROR", log_to_driver=False, namespace="bench")
     try:
-        actors = [
-            CameraActor.options(num_cpus=camera_cpu).remote(
-                CameraConfig(
-                    id=f"bench-{i}",
-                    source=SourceConfig(url=path, loop=True, realtime=True),
-                    analysis=AnalysisConfig(fps=analysis_fps),
-                )
-            )
-            for i in range(cameras)
-        ]
-        statuses = ray.get([a.status.remote() for a in actors], timeout=300)
-        pids = [s.pid for s in statuses]
-        time.sleep(warmup)
-        before = ray.get([a.status.remote() for a in actors])
-        seq_before = [s.last_sequence for s in before]
-        cpu0, busy0, t0 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-        time.sleep(seconds)
-        cpu1, busy1, t1 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-        after = ray.get([a.status.remote() for a in actors])
-        latencies: list[float] = []
-        for actor, since in zip(actors, seq_before):
-            pull = ray.get(actor.pull_detections.remote(since, 100_000, 0.0))
-            latencies += [b.publish_time - b.capture_time for b in pull.batches]
-        received = sum(a.frames_received - b.frames_received for a, b in zip(after, before))
-        analysed = sum(a.frames_analysed - b.frames_analysed for a, b in zip(after, before))
-        actor_cpu = cpu1.seconds - cpu0.seconds
-        wall = t1 - t0
-        return {
-            "received": received,
-            "analysed": analysed,
-            "wall_s": wall,
-            "actor_cpu_s": actor_cpu,
-            "machine_cpu_s": busy1 - busy0,
-            "fps_per_core_actors": received / actor_cpu if actor_cpu else float("nan"),
-            "fps_per_core_machine": received / (busy1 - busy0) if busy1 > busy0 else float("nan"),
-            "latency_p50_ms": percentile(latencies, 50) * 1000,
-            "latency_p99_ms": percentile(latencies, 99) * 1000,
-            "skipped_ratio": 1 - analysed / received if received else float("nan"),
-            "cpu_pct_per_actor": 100 * actor_cpu / wall / cameras,
-            "uss_mb_per_actor": sum(s.memory_uss_bytes for s in after) / cameras / 1e6,
-            "states": sorted({s.state.value for s in after}),
-            "expected_fps": cameras * 12.5,
-        }
+        return asyncio.run(_measure_system(path, cameras, seconds, warmup, analysis_fps))
     finally:
         ray.shutdown()
+
+
+async def _measure_system(path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float) -> dict:
+    from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
+
+    ids = [f"bench-{i}" for i in range(cameras)]
+    configs = [CameraConfig(id=i, source=SourceConfig(url=path, loop=True, realtime=True),
+                            analysis=AnalysisConfig(fps=analysis_fps)) for i in ids]
+    with tempfile.TemporaryDirectory(prefix="bench-cameras-") as state_dir:
+        control = await start_cameras("bench", Path(state_dir), configs)
+        try:
+            pids = await wait_cameras_live(control, ids, START_TIMEOUT_S)
+            handles = [await control.handle(i) for i in ids]
+
+            async def statuses() -> list:
+                return list(await asyncio.gather(*(h.status() for h in handles)))
+
+            await asyncio.sleep(warmup)
+            before = await statuses()
+            cpu0, busy0, t0 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
+            await asyncio.sleep(seconds)
+            cpu1, busy1, t1 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
+            after = await statuses()
+            latencies: list[float] = []
+            for handle, since in zip(handles, before):
+                pull = await handle.pull_detections(since.last_sequence, 100_000, 0.0)
+                latencies += [b.publish_time - b.capture_time for b in pull.batches]
+        finally:
+            await control.shutdown(stop_cameras=True)
+    received = sum(a.frames_received - b.frames_received for a, b in zip(after, before))
+    analysed = sum(a.frames_analysed - b.frames_analysed for a, b in zip(after, before))
+    actor_cpu = cpu1.seconds - cpu0.seconds
+    wall = t1 - t0
+    return {
+        "received": received,
+        "analysed": analysed,
+        "wall_s": wall,
+        "actor_cpu_s": actor_cpu,
+        "machine_cpu_s": busy1 - busy0,
+        "fps_per_core_actors": received / actor_cpu if actor_cpu else float("nan"),
+        "fps_per_core_machine": received / (busy1 - busy0) if busy1 > busy0 else float("nan"),
+        "latency_p50_ms": percentile(latencies, 50) * 1000,
+        "latency_p99_ms": percentile(latencies, 99) * 1000,
+        "skipped_ratio": 1 - analysed / received if received else float("nan"),
+        "cpu_pct_per_actor": 100 * actor_cpu / wall / cameras,
+        "uss_mb_per_actor": sum(s.memory_uss_bytes for s in after) / cameras / 1e6,
+        "states": sorted({s.state.value for s in after}),
+        "expected_fps": cameras * 12.5,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

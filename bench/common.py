@@ -1,16 +1,30 @@
-"""Helpers shared by the benchmarks: shared-data path, percentiles, process CPU, tables."""
+"""Helpers shared by the benchmarks: shared-data path, percentiles, process CPU, tables,
+and the cameras run the way `matthan serve` runs them (scheduler actor + SchedulerClient)."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from cluster.config import CameraConfig
+    from cluster.scheduler.client import SchedulerClient
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Logical Ray CPUs per camera on the local cluster: above the scheduler's prior for a
+# camera it has not measured yet (about 0.25 cores), plus its default 20% headroom,
+# so every camera is placed; the real use is a few % of a core (the table shows it).
+LOGICAL_CPUS_PER_CAMERA = 0.4
 
 
 def shared_dir() -> Path:
@@ -33,7 +47,7 @@ class CpuSample:
     seconds: float
 
     @staticmethod
-    def of(pids: list[int]) -> "CpuSample":
+    def of(pids: list[int]) -> CpuSample:
         total = 0.0
         for pid in pids:
             try:
@@ -56,3 +70,38 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         table.add_row(*row)
     Console(width=max(140, Console().width)).print(table)
+
+
+def local_ray_cpus(cameras: int) -> int:
+    """Logical CPUs for a local Ray that the scheduler can place `cameras` cameras on."""
+    return max(2, math.ceil(cameras * LOGICAL_CPUS_PER_CAMERA) + 1)
+
+
+async def start_cameras(namespace: str, state_dir: Path, cameras: Sequence[CameraConfig]) -> SchedulerClient:
+    """The scheduler actor of `namespace` (state in `state_dir`, which must be new) with
+    `cameras` as its desired set, and its client, as `matthan serve` sets them up."""
+    from cluster.scheduler.actor import ensure_scheduler
+    from cluster.scheduler.client import SchedulerClient
+    from cluster.scheduler.settings import SchedulerSettings
+
+    settings = SchedulerSettings(namespace=namespace, state_dir=state_dir.resolve())
+    client = SchedulerClient(ensure_scheduler(settings), namespace)
+    if not await client.seed(list(cameras)):
+        await client.shutdown(stop_cameras=True)
+        raise RuntimeError(f"a scheduler in namespace {namespace!r} already had cameras; is another run going on?")
+    return client
+
+
+async def wait_cameras_live(client: SchedulerClient, ids: Sequence[str], timeout_s: float) -> list[int]:
+    """Until every camera is LIVE and publishing; returns the actor pids, in `ids` order."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        views = {v.config.id: v for v in await client.list_cameras()}
+        ready = [views[i] for i in ids if i in views and views[i].status is not None
+                 and views[i].status.state.value == "live" and views[i].status.last_sequence > 0]
+        if len(ready) == len(ids):
+            return [v.status.pid for v in ready if v.status is not None]
+        if time.monotonic() > deadline:
+            states = {i: (v.status.state.value, v.status.reason) if v.status else None for i, v in views.items()}
+            raise RuntimeError(f"cameras not live within {timeout_s:g} s: {states}")
+        await asyncio.sleep(1.0)

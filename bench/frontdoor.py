@@ -2,14 +2,16 @@
 
     python -m bench.frontdoor --cameras 16 --subscribers 4 --seconds 60
 
-N camera actors play car-detection.mp4 in real time with motion analysis at 5 fps.
-Two phases in one run, on the same actors:
+N camera actors play car-detection.mp4 in real time with motion analysis at 5 fps,
+placed and run by the scheduler actor and reached through `SchedulerClient`, the
+control plane `matthan serve` runs. Two phases in one run, on the same actors:
 
-1. Baseline, no gRPC: this process reads the actors over Ray the way the gateway's
-   upstream loops do (one `latest_jpeg` long-poll loop and one `pull_detections`
-   long-poll loop per camera), and records capture-to-receive latency and its own CPU.
-2. Front door: a `GatewayServer` runs in this same process, as in `matthan serve`,
-   where the gateway is the Ray driver that owns the camera fleet. S subscribers
+1. Baseline, no gRPC: this process reads the actors through their camera handles the
+   way the gateway's upstream loops do (one `latest_jpeg` long-poll loop and one
+   `pull_detections` long-poll loop per camera), and records capture-to-receive
+   latency and its own CPU.
+2. Front door: a `GatewayServer` runs in this same process in front of the
+   `SchedulerClient`, as in `matthan serve`. S subscribers
    per camera, each its own gRPC connection, stream frames at --max-fps AND
    detections (include_empty, so every batch counts). The subscribers run as
    threads in a few separate client processes, so the clients' Python (GIL,
@@ -29,16 +31,26 @@ import asyncio
 import math
 import multiprocessing as mp
 import os
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
-from .common import CpuSample, machine_busy_seconds, percentile, print_table, shared_dir
+from .common import (
+    CpuSample,
+    local_ray_cpus,
+    machine_busy_seconds,
+    percentile,
+    print_table,
+    shared_dir,
+    start_cameras,
+    wait_cameras_live,
+)
 
 GOAL_P99_S = 0.250
-CAMERA_CPU = 0.05  # logical Ray CPUs per camera actor
 START_TIMEOUT_S = 300.0  # 16 actor processes start slowly on a busy 2-core machine
 READY_TIMEOUT_S = 120.0
 LOAD: dict[str, tuple[float, float, float]] = {}  # os.getloadavg() at phase boundaries, for the report
@@ -198,20 +210,6 @@ def _client_process(target: str, assignments: list[str], max_fps: float, max_wid
 # ------------------------------------------------------------------- phases
 
 
-async def _wait_cameras(fleet, ids: list[str]) -> list[int]:
-    """Until every camera is LIVE and publishing; returns the actor pids."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        views = await fleet.list_cameras()
-        ready = [v for v in views if v.status and v.status.state.value == "live" and v.status.last_sequence > 0]
-        if len(ready) == len(ids):
-            return [v.status.pid for v in views]
-        if time.monotonic() > deadline:
-            states = {v.config.id: (v.status.state.value, v.status.reason) if v.status else None for v in views}
-            raise RuntimeError(f"cameras not live within {START_TIMEOUT_S:g} s: {states}")
-        await asyncio.sleep(1.0)
-
-
 async def _direct_frames(handle, record: StreamRecord, stop: asyncio.Event) -> None:
     after = 0
     while not stop.is_set():
@@ -232,13 +230,13 @@ async def _direct_detections(handle, record: StreamRecord, stop: asyncio.Event) 
             position = pull.batches[-1].sequence
 
 
-async def run_direct(fleet, ids: list[str], pids: list[int], seconds: float, warmup: float,
+async def run_direct(control, ids: list[str], pids: list[int], seconds: float, warmup: float,
                      source_fps: float, analysis_fps: float) -> PhaseResult:
     """Baseline: one frame loop and one detection loop per camera over Ray, in this process."""
     stop = asyncio.Event()
     streams, tasks = [], []
     for camera_id in ids:
-        handle = await fleet.handle(camera_id)
+        handle = await control.handle(camera_id)
         for kind, loop in (("frames", _direct_frames), ("detections", _direct_detections)):
             record = StreamRecord(kind, camera_id)
             streams.append(record)
@@ -258,14 +256,14 @@ async def run_direct(fleet, ids: list[str], pids: list[int], seconds: float, war
     )
 
 
-async def run_frontdoor(fleet, ids: list[str], pids: list[int], args: argparse.Namespace,
+async def run_frontdoor(control, ids: list[str], pids: list[int], args: argparse.Namespace,
                         source_fps: float) -> PhaseResult:
     """The gateway in this process; subscribers in `args.client_processes` processes."""
     from bench.frontdoor import _client_process  # by module name: picklable for spawn even when run as __main__
     from cluster.config.server import ServerConfig
     from cluster.gateway.server import GatewayServer
 
-    server = GatewayServer(fleet, ServerConfig(host="127.0.0.1", port=0, allow_unauthenticated=True))
+    server = GatewayServer(control, ServerConfig(host="127.0.0.1", port=0, allow_unauthenticated=True))
     await server.start()
     target = f"127.0.0.1:{server.port}"
     ctx = mp.get_context("spawn")  # never fork a process that runs gRPC and Ray threads
@@ -312,27 +310,23 @@ async def run_frontdoor(fleet, ids: list[str], pids: list[int], args: argparse.N
 
 
 async def run(args: argparse.Namespace, clip: str, source_fps: float) -> tuple[PhaseResult, PhaseResult]:
-    from cluster.actors.ray_handles import CameraActorFactory
     from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
-    from cluster.fleet import CameraFleet
 
     ids = [f"bench-{i}" for i in range(args.cameras)]
-    fleet = CameraFleet(CameraActorFactory("bench-frontdoor", CAMERA_CPU))
-    await fleet.start([
-        CameraConfig(id=i, source=SourceConfig(url=clip, loop=True, realtime=True),
-                     analysis=AnalysisConfig(fps=args.analysis_fps))
-        for i in ids
-    ])
-    try:
-        pids = await _wait_cameras(fleet, ids)
-        LOAD["cameras up"] = os.getloadavg()
-        direct = await run_direct(fleet, ids, pids, args.baseline_seconds, min(args.warmup, 5.0), source_fps,
-                                  args.analysis_fps)
-        LOAD["after direct"] = os.getloadavg()
-        frontdoor = await run_frontdoor(fleet, ids, pids, args, source_fps)
-        LOAD["after front door"] = os.getloadavg()
-    finally:
-        await fleet.shutdown()
+    cameras = [CameraConfig(id=i, source=SourceConfig(url=clip, loop=True, realtime=True),
+                            analysis=AnalysisConfig(fps=args.analysis_fps)) for i in ids]
+    with tempfile.TemporaryDirectory(prefix="bench-frontdoor-") as state_dir:
+        control = await start_cameras("bench-frontdoor", Path(state_dir), cameras)
+        try:
+            pids = await wait_cameras_live(control, ids, START_TIMEOUT_S)
+            LOAD["cameras up"] = os.getloadavg()
+            direct = await run_direct(control, ids, pids, args.baseline_seconds, min(args.warmup, 5.0), source_fps,
+                                      args.analysis_fps)
+            LOAD["after direct"] = os.getloadavg()
+            frontdoor = await run_frontdoor(control, ids, pids, args, source_fps)
+            LOAD["after front door"] = os.getloadavg()
+        finally:
+            await control.shutdown(stop_cameras=True)
     return direct, frontdoor
 
 
@@ -460,7 +454,7 @@ def main(argv: list[str] | None = None) -> None:
     source_fps = capture.get(cv2.CAP_PROP_FPS) or 12.5
     capture.release()
     LOAD["before"] = os.getloadavg()
-    ray.init(address="local", num_cpus=max(2, math.ceil(args.cameras * CAMERA_CPU) + 1), include_dashboard=False,
+    ray.init(address="local", num_cpus=local_ray_cpus(args.cameras), include_dashboard=False,
              logging_level="ERROR", log_to_driver=False, namespace="bench-frontdoor")
     try:
         direct, front = asyncio.run(run(args, str(clip), source_fps))

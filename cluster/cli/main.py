@@ -12,7 +12,17 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cameras_cmd, cluster_cmd, config_cmd, frames_cmd, models_cmd, serve_cmd, status_cmd, token_cmd, watch_cmd
+    from . import (
+        cameras_cmd,
+        cluster_cmd,
+        config_cmd,
+        frames_cmd,
+        models_cmd,
+        serve_cmd,
+        status_cmd,
+        token_cmd,
+        watch_cmd,
+    )
 
     parser = argparse.ArgumentParser(prog="matthan", description="Mắt Thần: live video analytics for community cameras.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

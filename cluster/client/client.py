@@ -25,9 +25,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import ValidationError
 
-from ..domain import DetectionBatch, JpegFrame
 from ..config import CameraConfig, format_validation_error
-from ..control import CameraView, ClusterStatus
 from ..contract import DataLoss
 from ..contract.convert import (
     camera_view_from_proto,
@@ -37,6 +35,8 @@ from ..contract.convert import (
     dict_to_message,
     jpeg_frame_from_proto,
 )
+from ..control import CameraView, ClusterStatus
+from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
 from .errors import ClientError, InvalidArgument, error_from_rpc
 
@@ -219,7 +219,7 @@ class MatthanClient:
         self._health = health_pb2_grpc.HealthStub(channel)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "MatthanClient":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> MatthanClient:
         """A client configured like the CLI: MATTHAN_ADDRESS (default 127.0.0.1:50051),
         MATTHAN_TOKEN, and for TLS MATTHAN_TLS_CA (PEM file; setting it turns TLS on),
         MATTHAN_TLS_CERT + MATTHAN_TLS_KEY (mTLS), MATTHAN_TLS_SERVER_NAME.
@@ -245,7 +245,7 @@ class MatthanClient:
     def close(self) -> None:
         self.channel.close()
 
-    def __enter__(self) -> "MatthanClient":
+    def __enter__(self) -> MatthanClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -17,9 +17,9 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 
-from ..domain import AnalysisMode, Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from ..config import CameraConfig, format_validation_error, redact_url
 from ..control import CameraView, ClusterStatus, NodeView
+from ..domain import AnalysisMode, Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
 from .errors import RequestError
 from .streams import DataLoss, LossReason

@@ -39,7 +39,7 @@ def _iso(epoch: float) -> str:
 class StreamRecord:
     """A stream in progress; the handler counts messages and sets the outcome."""
 
-    log: "AccessLog"
+    log: AccessLog
     stream_id: int
     principal: Principal
     method: str

@@ -9,9 +9,6 @@ import math
 import grpc
 
 from ..config.server import Role
-from ..control import CameraUnavailable, CameraUnresponsive
-from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc
-from .auth import Principal
 from ..contract import RequestError
 from ..contract.convert import (
     apply_update,
@@ -20,6 +17,9 @@ from ..contract.convert import (
     jpeg_frame_to_proto,
     spec_to_camera_config,
 )
+from ..control import CameraUnavailable, CameraUnresponsive
+from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc
+from .auth import Principal
 from .fanout import CloseKind, DetectionFilter, DetectionSubscription, FrameKey, FrameSubscription, StreamClosed
 from .rpc import (
     GatewayState,

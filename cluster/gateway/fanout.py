@@ -86,7 +86,7 @@ class FanoutSettings:
 
 
 class _Hub:
-    def __init__(self, fanout: "Fanout", camera_id: str):
+    def __init__(self, fanout: Fanout, camera_id: str):
         self.fanout = fanout
         self.camera_id = camera_id
         self.subscribers: set = set()
@@ -139,7 +139,7 @@ class FrameHub(_Hub):
     # "newer than 5000": after this many empty long-polls, ask for any frame.
     EMPTY_POLLS_BEFORE_RESET = 3
 
-    def __init__(self, fanout: "Fanout", key: FrameKey):
+    def __init__(self, fanout: Fanout, key: FrameKey):
         super().__init__(fanout, key.camera_id)
         self.key = key
         self.last_frame: JpegFrame | None = None
@@ -187,7 +187,7 @@ class FrameHub(_Hub):
 
 
 class DetectionHub(_Hub):
-    def __init__(self, fanout: "Fanout", camera_id: str):
+    def __init__(self, fanout: Fanout, camera_id: str):
         super().__init__(fanout, camera_id)
         self.position: int | None = None  # last sequence published to subscribers
 
@@ -234,7 +234,7 @@ class Fanout:
         control: CameraControl,
         settings: FanoutSettings | None = None,
         monotonic: Callable[[], float] = time.monotonic,
-        metrics: "GatewayMetrics | None" = None,
+        metrics: GatewayMetrics | None = None,
     ):
         self.control = control
         self.settings = settings or FanoutSettings()

@@ -46,7 +46,7 @@ def subscription_kind(sub: Subscription) -> str:
 
 
 class SubscriptionMeter:
-    def __init__(self, metrics: "GatewayMetrics | None" = None):
+    def __init__(self, metrics: GatewayMetrics | None = None):
         self.metrics = metrics
         self._joined: dict[Subscription, set[str]] = {}  # cameras each open subscription is counted on
         self._open_per_camera: dict[str, int] = {}

@@ -165,7 +165,7 @@ class GatewayServer:
         control: CameraControl,
         config: ServerConfig,
         *,
-        metrics: "GatewayMetrics | None" = None,
+        metrics: GatewayMetrics | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         fanout_settings: FanoutSettings | None = None,

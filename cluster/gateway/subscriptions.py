@@ -90,7 +90,7 @@ class FrameKey:
 
 
 class _Subscription:
-    def __init__(self, fanout: "Fanout"):
+    def __init__(self, fanout: Fanout):
         self._fanout = fanout
         self._wakeup = asyncio.Event()
         self.closed: StreamClosed | None = None
@@ -110,7 +110,7 @@ class _Subscription:
 
 class FrameSubscription(_Subscription):
     def __init__(
-        self, fanout: "Fanout", key: FrameKey, queue_size: int, max_fps: float, monotonic: Callable[[], float]
+        self, fanout: Fanout, key: FrameKey, queue_size: int, max_fps: float, monotonic: Callable[[], float]
     ):
         super().__init__(fanout)
         self.key = key
@@ -161,7 +161,7 @@ class FrameSubscription(_Subscription):
 class DetectionSubscription(_Subscription):
     """One detection stream: several cameras, one bounded queue, a cursor per camera."""
 
-    def __init__(self, fanout: "Fanout", queue_size: int, filter: DetectionFilter, follow_all: bool):
+    def __init__(self, fanout: Fanout, queue_size: int, filter: DetectionFilter, follow_all: bool):
         super().__init__(fanout)
         self._capacity = queue_size
         self._queue: deque[DetectionItem] = deque()

@@ -16,8 +16,8 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from ..domain import CameraState
 from ..control import CameraView, ClusterStatus
+from ..domain import CameraState
 from . import definitions as d
 from .camera_side import HistogramSnapshot
 from .scheduler import SchedulerSnapshot

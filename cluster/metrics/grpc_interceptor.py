@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class MetricsInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, metrics: "GatewayMetrics"):
+    def __init__(self, metrics: GatewayMetrics):
         self._metrics = metrics
 
     async def intercept_service(self, continuation, handler_call_details):

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from cluster.domain import Box, Detection, DetectionBatch, JpegFrame
 from cluster.contract import DataLoss, LossReason, RequestError
 from cluster.contract.convert import (
     apply_update,
@@ -21,8 +20,8 @@ from cluster.contract.convert import (
     jpeg_frame_from_proto,
     jpeg_frame_to_proto,
 )
+from cluster.domain import Box, Detection, DetectionBatch, JpegFrame
 from cluster.proto.matthan.v1 import types_pb2
-
 from tests.gateway.fakes import FakeCamera, FakeControl, camera_config
 
 

@@ -16,9 +16,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from cluster.domain import Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from cluster.config import CameraConfig
-from tests.fixtures.waiting import wait_until as shared_wait_until
 from cluster.control import (
     CameraExists,
     CameraNotFound,
@@ -29,6 +27,8 @@ from cluster.control import (
     DetectionPull,
     NodeView,
 )
+from cluster.domain import Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
+from tests.fixtures.waiting import wait_until as shared_wait_until
 
 # A real (tiny) JPEG is not needed: the gateway never decodes frames.
 FAKE_JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200 + b"\xff\xd9"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.domain import CameraState
 from cluster.client import AlreadyExists, InvalidArgument, MatthanClient, NotFound, PermissionDenied
 from cluster.config import CameraConfig
+from cluster.domain import CameraState
 
 from .fakes import camera_config, wait_until
 

@@ -51,7 +51,7 @@ def test_fixed_uid_and_datasource_variable_everywhere(path):
 @pytest.mark.parametrize("name", ["cluster-overview.json", "camera.json", "front-door.json"])
 def test_camera_dashboards_have_camera_and_node_variables(name):
     variables = {v["name"]: v for v in load_dashboard(DASHBOARD_DIR / name)["templating"]["list"]}
-    assert "label_values(matthan_node_info, node)" == variables["node"]["definition"]
+    assert variables["node"]["definition"] == "label_values(matthan_node_info, node)"
     assert '$node' in variables["camera"]["definition"], "cameras are chained on the selected nodes"
 
 
