@@ -103,13 +103,13 @@ async def _measure_system(path: str, cameras: int, seconds: float, warmup: float
             cpu1, busy1, t1 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
             after = await statuses()
             latencies: list[float] = []
-            for handle, since in zip(handles, before):
+            for handle, since in zip(handles, before, strict=True):
                 pull = await handle.pull_detections(since.last_sequence, 100_000, 0.0)
                 latencies += [b.publish_time - b.capture_time for b in pull.batches]
         finally:
             await control.shutdown(stop_cameras=True)
-    received = sum(a.frames_received - b.frames_received for a, b in zip(after, before))
-    analysed = sum(a.frames_analysed - b.frames_analysed for a, b in zip(after, before))
+    received = sum(a.frames_received - b.frames_received for a, b in zip(after, before, strict=True))
+    analysed = sum(a.frames_analysed - b.frames_analysed for a, b in zip(after, before, strict=True))
     actor_cpu = cpu1.seconds - cpu0.seconds
     wall = t1 - t0
     return {

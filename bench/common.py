@@ -48,14 +48,15 @@ class CpuSample:
 
     @staticmethod
     def of(pids: list[int]) -> CpuSample:
-        total = 0.0
-        for pid in pids:
-            try:
-                t = psutil.Process(pid).cpu_times()
-                total += t.user + t.system
-            except psutil.NoSuchProcess:
-                pass
-        return CpuSample(total)
+        return CpuSample(sum(_cpu_seconds(pid) for pid in pids))
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        t = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0  # exited: its CPU is no longer known
+    return t.user + t.system
 
 
 def machine_busy_seconds() -> float:

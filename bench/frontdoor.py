@@ -135,17 +135,17 @@ class PhaseResult:
 # ------------------------------------------------------------------ clients
 
 
-def _client_process(target: str, assignments: list[str], max_fps: float, max_width: int, quality: int,
+def _client_process(target: str, assignments: list[str], *, max_fps: float, max_width: int, quality: int,
                     ready: mp.Queue, stop: mp.Event, results: mp.Queue) -> None:
     """One client process: per assigned camera entry, a subscriber with its own
     connection, a frame-stream thread and a detection-stream thread."""
     import grpc
 
-    from cluster.client import MatthanClient
+    from cluster.client import ClientError, MatthanClient
     from cluster.client.client import channel_options
 
     # A connection per subscriber, as separate clients would have.
-    options = channel_options() + [("grpc.use_local_subchannel_pool", 1)]
+    options = [*channel_options(), ("grpc.use_local_subchannel_pool", 1)]
     records: list[StreamRecord] = []
     streams = []
     started: list[threading.Event] = []
@@ -158,7 +158,7 @@ def _client_process(target: str, assignments: list[str], max_fps: float, max_wid
                 f = event.frame
                 record.rows.append((now, f.capture_time, f.frame_sequence, event.dropped_slow))
                 first.set()
-        except Exception as exc:
+        except ClientError as exc:
             record.error = f"{type(exc).__name__}: {exc}"
         finally:
             first.set()
@@ -170,7 +170,7 @@ def _client_process(target: str, assignments: list[str], max_fps: float, max_wid
                 b = event.batch
                 record.rows.append((now, b.capture_time, b.sequence, b.publish_time, int(event.data_loss is not None)))
                 first.set()
-        except Exception as exc:
+        except ClientError as exc:
             record.error = f"{type(exc).__name__}: {exc}"
         finally:
             record.resumes = stream.resumes
@@ -230,7 +230,7 @@ async def _direct_detections(handle, record: StreamRecord, stop: asyncio.Event) 
             position = pull.batches[-1].sequence
 
 
-async def run_direct(control, ids: list[str], pids: list[int], seconds: float, warmup: float,
+async def run_direct(control, ids: list[str], pids: list[int], *, seconds: float, warmup: float,
                      source_fps: float, analysis_fps: float) -> PhaseResult:
     """Baseline: one frame loop and one detection loop per camera over Ray, in this process."""
     stop = asyncio.Event()
@@ -271,8 +271,9 @@ async def run_frontdoor(control, ids: list[str], pids: list[int], args: argparse
     subscribers = [camera_id for camera_id in ids for _ in range(args.subscribers)]
     shares = [subscribers[i::args.client_processes] for i in range(args.client_processes)]
     procs = [
-        ctx.Process(target=_client_process, daemon=True,
-                    args=(target, share, args.max_fps, args.max_width, args.quality, ready, stop, results))
+        ctx.Process(target=_client_process, daemon=True, args=(target, share),
+                    kwargs={"max_fps": args.max_fps, "max_width": args.max_width, "quality": args.quality,
+                            "ready": ready, "stop": stop, "results": results})
         for share in shares if share
     ]
     loop = asyncio.get_running_loop()
@@ -320,8 +321,9 @@ async def run(args: argparse.Namespace, clip: str, source_fps: float) -> tuple[P
         try:
             pids = await wait_cameras_live(control, ids, START_TIMEOUT_S)
             LOAD["cameras up"] = os.getloadavg()
-            direct = await run_direct(control, ids, pids, args.baseline_seconds, min(args.warmup, 5.0), source_fps,
-                                      args.analysis_fps)
+            direct = await run_direct(control, ids, pids, seconds=args.baseline_seconds,
+                                      warmup=min(args.warmup, 5.0), source_fps=source_fps,
+                                      analysis_fps=args.analysis_fps)
             LOAD["after direct"] = os.getloadavg()
             frontdoor = await run_frontdoor(control, ids, pids, args, source_fps)
             LOAD["after front door"] = os.getloadavg()
@@ -353,6 +355,7 @@ def report(args: argparse.Namespace, direct: PhaseResult, front: PhaseResult, lo
     f_msg_us = 1e6 * front.reader_cpu_s / (f_frames + f_dets) if f_frames + f_dets else math.nan
     f_p99 = percentile(front.latencies("frames"), 99)
     det_p99 = percentile(front.latencies("detections"), 99)
+    delivery_p99_change = percentile(front.detection_delivery(), 99) - percentile(direct.detection_delivery(), 99)
 
     def rate(result: PhaseResult, count: int, expected: float) -> str:
         got = count / result.seconds
@@ -387,7 +390,7 @@ def report(args: argparse.Namespace, direct: PhaseResult, front: PhaseResult, lo
              _ms(front.detection_analysis()), ""],
             ["  of which publish → receive (delivery) p50 / p99 ms", _ms(direct.detection_delivery()),
              _ms(front.detection_delivery()),
-             f"p99 {(percentile(front.detection_delivery(), 99) - percentile(direct.detection_delivery(), 99)) * 1000:+.0f} ms"],
+             f"p99 {delivery_p99_change * 1000:+.0f} ms"],
             ["reader process CPU, % of a core", core(direct.reader_cpu_s, direct), core(front.reader_cpu_s, front),
              f"{(front.reader_cpu_s / front.seconds) / (direct.reader_cpu_s / direct.seconds):.2f}x"
              if direct.reader_cpu_s else "-"],

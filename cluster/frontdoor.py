@@ -4,9 +4,13 @@ started around whatever implements `CameraControl`."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from .config import MatthanConfig
 from .control import CameraControl
+
+if TYPE_CHECKING:
+    from .gateway.server import GatewayServer
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +24,7 @@ class FrontDoor:
         self.control = control
         scheduler = SchedulerReportSource(scheduler_report) if scheduler_report is not None else None
         self.metrics = MetricsService(config.metrics, control, scheduler=scheduler)
-        self.gateway = None
+        self.gateway: GatewayServer | None = None
 
     async def start(self) -> None:
         await self.metrics.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 from rich.console import Console
@@ -40,7 +41,7 @@ def _client(args):
 
     from ..scheduler.client import SchedulerClient
 
-    ray.init(address=args.address, namespace=args.namespace, logging_level="ERROR", log_to_driver=False)
+    ray.init(address=args.address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
     return SchedulerClient.connect(args.namespace)
 
 

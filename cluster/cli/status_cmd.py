@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sys
 
 from rich.console import Console
@@ -41,7 +42,7 @@ def run(args) -> int:
     from ..scheduler.client import SchedulerClient
 
     try:
-        ray.init(address=args.address, namespace=args.namespace, logging_level="ERROR", log_to_driver=False)
+        ray.init(address=args.address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
         control = SchedulerClient.connect(args.namespace)
         statuses, pulls = asyncio.run(read_cameras(control, args.detections))
     except (ConnectionError, ControlError) as exc:
@@ -80,8 +81,8 @@ async def read_cameras(
 
     ids = sorted(v.config.id for v in views)
     results = await asyncio.gather(*(read(camera_id) for camera_id in ids))
-    statuses = {camera_id: status for camera_id, (status, _) in zip(ids, results)}
-    pulls = {camera_id: pull for camera_id, (_, pull) in zip(ids, results) if pull is not None}
+    statuses = {camera_id: status for camera_id, (status, _) in zip(ids, results, strict=True)}
+    pulls = {camera_id: pull for camera_id, (_, pull) in zip(ids, results, strict=True) if pull is not None}
     return statuses, pulls
 
 
@@ -121,7 +122,8 @@ def detection_table(camera_id: str, batches: tuple[DetectionBatch, ...]) -> Tabl
     for b in batches:
         when = dt.datetime.fromtimestamp(b.capture_time).strftime("%H:%M:%S.%f")[:-3]
         dets = ", ".join(
-            f"{d.class_name}#{d.track_id} {d.confidence:.2f}" if d.track_id is not None else f"{d.class_name} {d.confidence:.2f}"
+            f"{d.class_name}#{d.track_id} {d.confidence:.2f}" if d.track_id is not None
+            else f"{d.class_name} {d.confidence:.2f}"
             for d in b.detections
         )
         table.add_row(str(b.sequence), str(b.frame_sequence), when, f"{b.motion_ratio:.3f}", dets or "-")

@@ -52,7 +52,8 @@ def render(rows: dict[str, CameraRow], now: float) -> Table:
 def format_line(batch: DetectionBatch) -> str:
     when = dt.datetime.fromtimestamp(batch.capture_time).strftime("%H:%M:%S.%f")[:-3]
     dets = " ".join(
-        f"{d.class_name}#{d.track_id}:{d.confidence:.2f}" if d.track_id is not None else f"{d.class_name}:{d.confidence:.2f}"
+        f"{d.class_name}#{d.track_id}:{d.confidence:.2f}" if d.track_id is not None
+        else f"{d.class_name}:{d.confidence:.2f}"
         for d in batch.detections
     )
     return f"{when} {batch.camera_id} seq={batch.sequence} motion={batch.motion_ratio:.3f} {dets}".rstrip()

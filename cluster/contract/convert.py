@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 def to_timestamp(epoch_seconds: float) -> Timestamp:
     ts = Timestamp()
-    ts.FromNanoseconds(int(round(epoch_seconds * 1e9)))
+    ts.FromNanoseconds(round(epoch_seconds * 1e9))
     return ts
 
 

@@ -11,6 +11,7 @@ Removed cameras need nothing here: the hubs see CameraNotFound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from ..control import CameraControl, CameraView
@@ -50,16 +51,14 @@ class AccessWatch:
 
     async def _run(self) -> None:
         while self._streams and not self._closed:
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), self._interval)
-            except asyncio.TimeoutError:
-                pass
             self._poke.clear()
             if not self._streams or self._closed:
                 break
             try:
                 views = {v.config.id: v for v in await self._control.list_cameras()}
-            except Exception as exc:  # the control plane may be briefly unavailable
+            except Exception as exc:  # noqa: BLE001 - the control plane may be briefly unavailable; the loop goes on
                 log.warning("camera list for access checks failed: %s", exc)
                 continue
             for sub, principal in list(self._streams.items()):
@@ -72,17 +71,17 @@ class AccessWatch:
     def check(
         principal: Principal, sub: FrameSubscription | DetectionSubscription, views: dict[str, CameraView]
     ) -> None:
-        follow_all = isinstance(sub, DetectionSubscription) and sub.follow_all
+        all_cameras = sub if isinstance(sub, DetectionSubscription) and sub.follow_all else None
         current = sub.cameras if isinstance(sub, DetectionSubscription) else (sub.key.camera_id,)
         for camera_id in current:
             view = views.get(camera_id)
             if view is not None and not principal.sees(view.config):
-                if follow_all:
-                    sub.remove_camera(camera_id, CloseKind.ACCESS_REVOKED)
+                if all_cameras is not None:
+                    all_cameras.remove_camera(camera_id, CloseKind.ACCESS_REVOKED)
                 else:
                     sub.close(CloseKind.ACCESS_REVOKED, f"access to camera {camera_id!r} was revoked")
                     return
-        if follow_all:
+        if all_cameras is not None:
             for camera_id, view in sorted(views.items()):
-                if camera_id not in sub.cameras and principal.sees(view.config):
-                    sub.add_camera(camera_id)
+                if camera_id not in all_cameras.cameras and principal.sees(view.config):
+                    all_cameras.add_camera(camera_id)

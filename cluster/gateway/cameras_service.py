@@ -145,10 +145,10 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             "StreamFrames",
             request,
             context,
-            validate,
-            subscribe,
-            to_message,
-            {"max_fps": request.max_fps, "max_width": request.max_width, "quality": request.quality},
+            validate=validate,
+            subscribe=subscribe,
+            to_message=to_message,
+            extra={"max_fps": request.max_fps, "max_width": request.max_width, "quality": request.quality},
         )
 
     async def StreamDetections(self, request, context: grpc.aio.ServicerContext) -> None:
@@ -185,10 +185,10 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             "StreamDetections",
             request,
             context,
-            validate,
-            subscribe,
-            to_message,
-            {
+            validate=validate,
+            subscribe=subscribe,
+            to_message=to_message,
+            extra={
                 "all_cameras": follow_all,
                 "classes": list(request.classes)[:20],
                 "min_confidence": round(request.min_confidence, 3),
@@ -201,7 +201,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
     async def _visible_ids(self, principal: Principal) -> list[str]:
         return sorted(v.config.id for v in await self.state.control.list_cameras() if principal.sees(v.config))
 
-    async def _stream(self, method, request, context, validate, subscribe, to_message, extra) -> None:
+    async def _stream(self, method, request, context, *, validate, subscribe, to_message, extra) -> None:
         """Common life of a server stream: auth, validation, subscription, writes, end status, access log."""
         state = self.state
         principal: Principal | None = None
@@ -210,10 +210,12 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             principal.require(Role.VIEWER, method)
             cameras = await validate(principal)
             sub = subscribe(principal, cameras)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a status code (status_for logs bugs)
             code, message = status_for(exc)
-            state.access.call(principal, method, request_cameras(request), context.peer(), code.name, message)
+            state.access.call(principal, method, request_cameras(request), context.peer(), status=code.name,
+                              detail=message)
             await context.abort(code, message)
+            return  # abort() raises; this says so to the reader and the type checker
         record = state.access.stream_start(principal, method, cameras, context.peer(), **extra)
         context.add_done_callback(lambda _: sub.close())  # belt and braces: cancellation also lands in `finally`
         state.watch.watch(principal, sub)
@@ -242,7 +244,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
         except asyncio.CancelledError:
             record.end("CANCELLED", "cancelled by the client, its deadline, or server stop", **_counters(sub))
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a status code (status_for logs bugs)
             code, message = status_for(exc)
         finally:
             state.watch.forget(sub)
@@ -258,8 +260,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             raise StuckClient() from None
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
-            # grpc.aio raises its internal ExecuteBatchError when the peer has gone.
+        except Exception as exc:  # noqa: BLE001 - grpc.aio raises its internal ExecuteBatchError when the peer has gone
             log.debug("stream write failed: %r", exc)
             raise ClientGone(f"the client went away (write failed: {type(exc).__name__})") from None
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..contract import DataLoss, LossReason
-from ..control import CameraControl, CameraHandle, CameraNotFound, DetectionPull
+from ..control import CameraControl, CameraHandle, CameraNotFound, CameraUnavailable, DetectionPull
 from ..domain import DetectionBatch, JpegFrame
 from .metering import SubscriptionMeter
 from .subscriptions import (
@@ -104,25 +104,33 @@ class _Hub:
         return self._handle
 
     async def _run(self) -> None:
+        """Pull until stopped or the camera is removed. Never ends on another error: a
+        camera that is not running or not answering in time (CameraUnavailable, e.g.
+        restarting, moving, frozen) is retried with backoff, and so, logged loudly, is
+        anything unexpected, so one camera's trouble never ends its streams."""
         settings = self.fanout.settings
         delay = settings.retry_initial_s
         while not self.stopped:
             try:
                 await self._pull_once(await self.handle())
                 delay = settings.retry_initial_s
+                continue
             except CameraNotFound:
                 for sub in list(self.subscribers):
                     self._camera_gone(sub)
                 self.fanout.meter.camera_gone(self.camera_id)
                 return
+            except CameraUnavailable as exc:
+                log.warning("upstream pull of camera %s failed (%s); retrying in %.1fs", self.camera_id, exc, delay)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # CameraUnavailable, Ray errors: the actor may be restarting or moving
-                log.warning("upstream pull of camera %s failed (%s); retrying in %.1fs", self.camera_id, exc, delay)
-                self._handle = None
-                self._after_error()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, settings.retry_max_s)
+            except Exception:  # a bug must not end the camera's streams: logged, then retried
+                log.exception("upstream pull of camera %s failed unexpectedly; retrying in %.1fs",
+                              self.camera_id, delay)
+            self._handle = None
+            self._after_error()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, settings.retry_max_s)
 
     async def _pull_once(self, handle: CameraHandle) -> None:
         raise NotImplementedError
@@ -334,14 +342,16 @@ class Fanout:
 
     def _forget(self, sub: _Subscription) -> None:
         self._subscriptions.discard(sub)
-        self.meter.ended(sub, sub.closed.kind if sub.closed is not None else CloseKind.CLOSED)
+        reason = sub.closed.kind if sub.closed is not None else CloseKind.CLOSED
         if isinstance(sub, FrameSubscription):
+            self.meter.ended(sub, reason)
             hub = self._frame_hubs.get(sub.key)
             if hub is not None:
                 hub.subscribers.discard(sub)
                 if not hub.subscribers:
                     self._stop_hub(self._frame_hubs, sub.key)
         elif isinstance(sub, DetectionSubscription):
+            self.meter.ended(sub, reason)
             for camera_id in list(sub.cameras):
                 self._leave_detection_hub(camera_id, sub)
 

@@ -24,14 +24,14 @@ no-op.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from .subscriptions import CloseKind, DetectionItem, DetectionSubscription, FrameItem, FrameSubscription
 
 if TYPE_CHECKING:
     from ..metrics.gateway import GatewayMetrics
 
-Subscription = Union[FrameSubscription, DetectionSubscription]
+Subscription = FrameSubscription | DetectionSubscription
 
 FRAMES = "frames"
 DETECTIONS = "detections"
@@ -111,7 +111,7 @@ class SubscriptionMeter:
             if loss is not None and loss.last_missing >= loss.first_missing > 0:
                 self.dropped(camera_id, DETECTIONS, loss.reason.value, loss.last_missing - loss.first_missing + 1)
         else:
-            camera_id = sub.key.camera_id
+            camera_id = item.frame.camera_id
         if camera_id not in self._forgotten:
             self.metrics.messages_delivered(camera_id, subscription_kind(sub), 1)
 
@@ -132,6 +132,8 @@ class SubscriptionMeter:
     # ---- internals ---------------------------------------------------------------------
 
     def _close(self, sub: Subscription, camera_id: str, reason: CloseKind) -> None:
+        if self.metrics is None:
+            return
         self.metrics.subscription_closed(camera_id, subscription_kind(sub), reason.value)
         remaining = self._open_per_camera.get(camera_id, 0) - 1
         if remaining > 0:
@@ -143,7 +145,8 @@ class SubscriptionMeter:
 
     def _forget(self, camera_id: str) -> None:
         self._gone.discard(camera_id)
-        self.metrics.forget_camera(camera_id)
+        if self.metrics is not None:
+            self.metrics.forget_camera(camera_id)
         self._forgotten[camera_id] = None
         while len(self._forgotten) > MAX_FORGOTTEN_CAMERAS:
             del self._forgotten[next(iter(self._forgotten))]

@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from pydantic import ValidationError
@@ -112,16 +113,14 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
 
 def request_cameras(request: object) -> list[str]:
     """Camera ids a request names, for the access log (bounded)."""
-    camera_id = getattr(request, "camera_id", None)
+    camera_id = getattr(request, "camera_id", None) or getattr(getattr(request, "camera", None), "id", None)
     if camera_id:
         return [camera_id[:64]]
-    camera = getattr(request, "camera", None)
-    if camera is not None and getattr(camera, "id", ""):
-        return [camera.id[:64]]
     return [c[:64] for c in list(getattr(request, "camera_ids", ()))[:50]]
 
 
-Handler = Callable[[object, object, grpc.aio.ServicerContext, Principal], Awaitable[object]]
+# (service, request, context, principal) -> response message
+Handler = Callable[[Any, Any, grpc.aio.ServicerContext, Principal], Awaitable[Any]]
 
 
 def unary(role: Role) -> Callable[[Handler], Callable]:
@@ -139,11 +138,12 @@ def unary(role: Role) -> Callable[[Handler], Callable]:
                 principal = state.authenticate(context)
                 principal.require(role, method)
                 response = await fn(self, request, context, principal)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a status code (status_for logs bugs)
                 code, message = status_for(exc)
-                state.access.call(principal, method, request_cameras(request), context.peer(), code.name, message)
+                state.access.call(principal, method, request_cameras(request), context.peer(), status=code.name,
+                                  detail=message)
                 await context.abort(code, message)
-            state.access.call(principal, method, request_cameras(request), context.peer(), "OK")
+            state.access.call(principal, method, request_cameras(request), context.peer(), status="OK")
             return response
 
         return handler

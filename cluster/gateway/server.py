@@ -81,7 +81,7 @@ class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):
         def safe_deserialize(data: bytes):
             try:
                 return deserialize(data)
-            except Exception:  # DecodeError, or anything protobuf raises on garbage
+            except Exception:  # noqa: BLE001 - DecodeError, or anything protobuf raises on garbage
                 return _MalformedRequest(type_name)
 
         async def refuse(request: _MalformedRequest, context) -> None:

@@ -266,8 +266,8 @@ class DetectionSubscription(_Subscription):
             self._camera_gone(camera_id)
             self._fanout.meter.camera_gone(camera_id)
             return
-        except Exception as exc:  # unavailable, actor moving: the hub's loop retries too
-            log.debug("catch-up read of %s failed: %s", camera_id, exc)
+        except Exception as exc:  # noqa: BLE001 - not answering, moving, or a bug: the hub's loop retries and logs
+            log.debug("catch-up read of %s failed: %r", camera_id, exc)
             await asyncio.sleep(self._fanout.settings.retry_initial_s)
             return
         if self.closed is not None or camera_id not in self._cursors or self._cursors[camera_id] != original:

@@ -13,6 +13,7 @@ time. Thread-safe.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -82,10 +83,8 @@ class BatchJobMetrics:
             self._finished.labels(outcome).inc()
             if job.shown:
                 for metric in (self._progress, self._job_frames):
-                    try:
+                    with contextlib.suppress(KeyError):
                         metric.remove(job_id)
-                    except KeyError:
-                        pass
 
     def _show(self, job_id: str, job: _Job) -> None:
         if not job.shown:

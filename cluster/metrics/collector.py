@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from prometheus_client.core import Metric
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
@@ -45,6 +46,9 @@ SCHEDULER_DEFS = (
     d.SCHEDULER_REQUESTED_BUNDLES, d.NODE_USABLE,
 )
 COLLECTED = (*CAMERA_DEFS, *CLUSTER_DEFS, *SCHEDULER_DEFS, d.SNAPSHOT_AGE)
+# The families of one scrape by definition. Any: prometheus_client's metric families
+# differ in add_metric's signature (a histogram takes buckets), and `Metric` has none.
+Families = dict[d.MetricDef, Any]
 
 
 class ClusterCollector(Collector):
@@ -66,10 +70,7 @@ class ClusterCollector(Collector):
                                                                       snapshot.scheduler))
         if cameras is not None:
             for view in cameras:
-                try:
-                    _add_camera(families, view, now)
-                except Exception:  # one odd status must not fail the whole scrape
-                    logger.exception("metrics: cannot render camera %s", view.config.id)
+                _add_camera_guarded(families, view, now)
         if cluster is not None:
             _add_cluster(families, cluster)
         if scheduler is not None:
@@ -83,15 +84,19 @@ class ClusterCollector(Collector):
         return reading.value
 
 
-def _add_camera(f: dict[d.MetricDef, Metric], view: CameraView, now: float) -> None:
+def _add_camera_guarded(f: Families, view: CameraView, now: float) -> None:
+    try:
+        _add_camera(f, view, now)
+    except Exception:  # one odd status must not fail the whole scrape
+        logger.exception("metrics: cannot render camera %s", view.config.id)
+
+
+def _add_camera(f: Families, view: CameraView, now: float) -> None:
     camera, status = view.config.id, view.status
     node = view.node_id or (status.node_id if status else "") or ""
     f[d.CAMERA_INFO].add_metric([camera, node, status.mode if status else "", view.config.name], {})
     f[d.CAMERA_ENABLED].add_metric([camera], 1.0 if view.config.enabled else 0.0)
-    if status is None:
-        state = UNOBSERVED if view.config.enabled else DISABLED
-    else:
-        state = status.state.value
+    state = status.state.value if status is not None else UNOBSERVED if view.config.enabled else DISABLED
     f[d.CAMERA_UP].add_metric([camera], 1.0 if state == CameraState.LIVE.value else 0.0)
     for name in STATES:
         f[d.CAMERA_STATE].add_metric([camera, name], 1.0 if name == state else 0.0)
@@ -122,12 +127,12 @@ def _add_camera(f: dict[d.MetricDef, Metric], view: CameraView, now: float) -> N
     f[d.CAMERA_ANALYSIS_ERRORS].add_metric([camera], meters.analysis_errors)
 
 
-def _add_histogram(family: Metric, labels: list[str], histogram: HistogramSnapshot) -> None:
+def _add_histogram(family: HistogramMetricFamily, labels: list[str], histogram: HistogramSnapshot) -> None:
     buckets = [(floatToGoString(bound), count) for bound, count in histogram.cumulative()]
     family.add_metric(labels, buckets=buckets, sum_value=histogram.total)
 
 
-def _add_cluster(f: dict[d.MetricDef, Metric], cluster: ClusterStatus) -> None:
+def _add_cluster(f: Families, cluster: ClusterStatus) -> None:
     f[d.CLUSTER_CAMERAS_CONFIGURED].add_metric([], cluster.cameras_configured)
     f[d.CLUSTER_CAMERAS_LIVE].add_metric([], cluster.cameras_live)
     f[d.CLUSTER_CAMERAS_UNPLACED].add_metric([], len(cluster.unplaced))
@@ -140,7 +145,7 @@ def _add_cluster(f: dict[d.MetricDef, Metric], cluster: ClusterStatus) -> None:
         f[d.NODE_DRAINING].add_metric([node.node_id], 1.0 if node.draining else 0.0)
 
 
-def _add_scheduler(f: dict[d.MetricDef, Metric], scheduler: SchedulerSnapshot) -> None:
+def _add_scheduler(f: Families, scheduler: SchedulerSnapshot) -> None:
     for reason, count in sorted(scheduler.moves_total.items()):
         f[d.SCHEDULER_MOVES].add_metric([reason], count)
     f[d.SCHEDULER_RECOVERIES].add_metric([], scheduler.recoveries_total)
@@ -153,7 +158,7 @@ def _add_scheduler(f: dict[d.MetricDef, Metric], scheduler: SchedulerSnapshot) -
         f[d.NODE_USABLE].add_metric([node], usable)
 
 
-def _add_ages(family: Metric, snapshot: ClusterSnapshot, now: float) -> None:
+def _add_ages(family: Any, snapshot: ClusterSnapshot, now: float) -> None:
     """Shown even when too old to render: it says how stale."""
     for source in ("cameras", "cluster", "scheduler"):
         reading: Reading | None = getattr(snapshot, source)

@@ -17,6 +17,7 @@ free text; there is no client, session or token label.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -108,7 +109,5 @@ def _kind(kind: str) -> str:
 
 
 def _remove(metric, *labels: str) -> None:
-    try:
+    with contextlib.suppress(KeyError):
         metric.remove(*labels)
-    except KeyError:
-        pass

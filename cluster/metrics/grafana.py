@@ -6,6 +6,7 @@ dashboards work with whatever the Prometheus data source is called.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 DATASOURCE: dict[str, str] = {"type": "prometheus", "uid": "${datasource}"}
@@ -36,7 +37,7 @@ def _targets(queries: list[tuple[str, str]], instant: bool = False, fmt: str | N
 
 
 def _field_config(unit: str, minimum: float | None, maximum: float | None,
-                  thresholds: list[tuple[float | None, str]] | None, custom: dict | None = None,
+                  thresholds: Sequence[tuple[float | None, str]] | None, *, custom: dict | None = None,
                   mappings: list[dict] | None = None) -> dict[str, Any]:
     steps = thresholds or [(None, "green")]
     defaults: dict[str, Any] = {
@@ -63,14 +64,14 @@ def timeseries(title: str, description: str, queries: list[tuple[str, str]], *, 
         "description": description,
         "datasource": DATASOURCE,
         "targets": _targets(queries),
-        "fieldConfig": _field_config(unit, minimum, maximum, None, custom),
+        "fieldConfig": _field_config(unit, minimum, maximum, None, custom=custom),
         "options": {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
                     "tooltip": {"mode": "multi", "sort": "desc"}},
     }
 
 
 def stat(title: str, description: str, queries: list[tuple[str, str]], *, unit: str = "short",
-         thresholds: list[tuple[float | None, str]] | None = None, text_mode: str = "auto",
+         thresholds: Sequence[tuple[float | None, str]] | None = None, text_mode: str = "auto",
          mappings: list[dict] | None = None) -> Panel:
     return {
         "type": "stat",
@@ -210,9 +211,9 @@ def dashboard(uid: str, title: str, description: str, layout: Layout, variables:
 
 def expressions(board: dict[str, Any]) -> list[tuple[str, str]]:
     """(panel title, expr) of every target of every panel, rows included."""
-    found = []
-    for panel in board.get("panels", []):
-        for inner in [panel, *panel.get("panels", [])]:
-            for t in inner.get("targets", []):
-                found.append((inner.get("title", ""), t["expr"]))
-    return found
+    return [
+        (inner.get("title", ""), t["expr"])
+        for panel in board.get("panels", [])
+        for inner in [panel, *panel.get("panels", [])]
+        for t in inner.get("targets", [])
+    ]

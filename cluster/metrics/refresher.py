@@ -10,6 +10,7 @@ until the collector finds it too old; the loop itself never stops on an error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -93,10 +94,8 @@ class ClusterRefresher:
         if task is None:
             return
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
 
     async def _list_cameras(self) -> tuple:
         return tuple(await self._control.list_cameras())

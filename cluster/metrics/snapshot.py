@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..control import CameraView, ClusterStatus
 from .scheduler import SchedulerSnapshot
@@ -38,7 +38,7 @@ class SnapshotStore:
         self._lock = threading.Lock()
         self._snapshot = ClusterSnapshot()
 
-    def put(self, source: str, value: object, taken_at: float) -> None:
+    def put(self, source: str, value: Any, taken_at: float) -> None:
         if source not in SOURCES:
             raise ValueError(f"unknown snapshot source {source!r}; expected one of {', '.join(SOURCES)}")
         with self._lock:

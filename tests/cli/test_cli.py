@@ -51,5 +51,6 @@ def test_models_pull_unknown_model_lists_known_ones(tmp_path, capsys):
 
 
 def test_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "cluster.cli.main", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "cluster.cli.main", "--help"], capture_output=True, text=True,
+                            check=False)
     assert result.returncode == 0 and "serve" in result.stdout

@@ -25,7 +25,9 @@ def report() -> SchedulerReport:
         CameraReport("c5", CameraPhase.FAILED, None, 0.2, None, 5, None, "crash loop: 5 failures", 540.0),
         CameraReport("c6", CameraPhase.PENDING, None, 0.3, None, 0, None, "unplaced"),
     )
-    unplaced = (Unplaced("c6", 0.3, UnplacedReason.NO_CAPACITY, "costs 0.300 cores; the most any node has free is 0.1"),)
+    unplaced = (
+        Unplaced("c6", 0.3, UnplacedReason.NO_CAPACITY, "costs 0.300 cores; the most any node has free is 0.1"),
+    )
     return SchedulerReport(nodes, cams, unplaced, ({"CPU": 0.375},), (), 2, 100)
 
 
@@ -36,7 +38,7 @@ def test_a_unique_prefix_names_a_node():
 def test_an_ambiguous_or_unknown_prefix_is_an_error_listing_the_nodes():
     with pytest.raises(ControlError, match="matches 2 nodes"):
         resolve_node("aaaa", report())
-    with pytest.raises(ControlError, match="no alive node.*aaaa1111bbbb"):
+    with pytest.raises(ControlError, match=r"no alive node.*aaaa1111bbbb"):
         resolve_node("dddd", report())  # dead nodes cannot be drained
 
 

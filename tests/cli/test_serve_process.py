@@ -34,7 +34,7 @@ class ServeProcess:
 
     def start(self):
         env = {**os.environ, "RAY_ADDRESS": ""}
-        self.log = open(self.log_path, "a")
+        self.log = open(self.log_path, "a")  # noqa: SIM115 - the process writes to it until interrupt() closes it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cluster.cli.main", "serve", "--config", str(self.config_path)],
             stdout=self.log, stderr=subprocess.STDOUT, env=env,

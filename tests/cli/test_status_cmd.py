@@ -56,7 +56,7 @@ def test_status_command_shows_the_cameras_of_a_running_scheduler(ray_local, tmp_
         shown = subprocess.run(
             [sys.executable, "-m", "cluster.cli.main", "status", "--address", ray.get_runtime_context().gcs_address,
              "--namespace", path.namespace, "--detections", "2"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True, text=True, timeout=120, check=False,
         )
     finally:
         asyncio.run(path.stop())
@@ -70,7 +70,7 @@ def test_status_command_without_a_scheduler_fails_with_one_line(ray_local) -> No
     shown = subprocess.run(
         [sys.executable, "-m", "cluster.cli.main", "status", "--address", ray.get_runtime_context().gcs_address,
          "--namespace", "status-cmd-nobody"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert shown.returncode == 1, shown.stdout
     assert "no scheduler actor" in shown.stderr and shown.stderr.strip().count("\n") == 0, shown.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
@@ -29,7 +30,7 @@ def test_stream_start_and_end_are_logged_with_who_what_when(gateway, access) -> 
     gateway.call(gateway.camera("cam-a").start_producing, 0.02)
     stream = gateway.client("viewer-a").stream_frames("cam-a", max_fps=10)
     with stream:
-        frames = [e for _, e in zip(range(3), stream)]
+        frames = [e for _, e in zip(range(3), stream, strict=False)]
     assert len(frames) == 3
     wait_until(lambda: access("stream_end"), what="the stream_end record")
     (start,) = access("stream_start")
@@ -74,10 +75,8 @@ def test_tokens_never_reach_any_log(gateway, access, caplog) -> None:
     for who in TOKENS:
         client = gateway.client(who)
         client.list_cameras()
-        try:
+        with contextlib.suppress(ClientError):
             client.remove_camera("cam-b")
-        except ClientError:
-            pass
     with pytest.raises(ClientError):
         gateway.client("a-wrong-token-xyz").list_cameras()
     text = "\n".join(r.getMessage() for r in caplog.records)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+
 import pytest
 
 from cluster.client import AlreadyExists, InvalidArgument, MatthanClient, NotFound, PermissionDenied
@@ -76,7 +80,7 @@ def test_snapshot_returns_the_latest_jpeg(gateway) -> None:
 def test_stream_frames_yields_frames_with_counters(gateway) -> None:
     gateway.call(gateway.camera("cam-a").start_producing, 0.02, True, False)
     with gateway.client("viewer-a").stream_frames("cam-a") as stream:
-        events = [e for _, e in zip(range(3), stream)]
+        events = [e for _, e in zip(range(3), stream, strict=False)]
     sequences = [e.frame.frame_sequence for e in events]
     assert sequences == sorted(sequences) and len(set(sequences)) == 3
     assert all(e.dropped_slow >= 0 and e.skipped_rate == 0 for e in events)
@@ -86,7 +90,7 @@ def test_stream_frames_yields_frames_with_counters(gateway) -> None:
 def test_stream_detections_tracks_last_sequences_for_resume(gateway) -> None:
     gateway.call(gateway.camera("cam-a").start_producing, 0.01, False, True)
     with gateway.client("viewer-w1").stream_detections(classes=["person"], min_confidence=0.5) as stream:
-        events = [e for _, e in zip(range(5), stream)]
+        events = [e for _, e in zip(range(5), stream, strict=False)]
     assert {e.batch.camera_id for e in events} == {"cam-a"}, "all cameras the viewer sees; only cam-a produces"
     assert stream.last_sequences == {"cam-a": events[-1].batch.sequence}
     assert all(d.class_name == "person" for e in events for d in e.batch.detections)
@@ -106,3 +110,14 @@ def test_client_from_env_reads_address_and_token(gateway) -> None:
         assert [c.config.id for c in client.list_cameras()] == ["cam-a"]
     with MatthanClient.from_env(env, token=TOKENS["operator"][0]) as client:
         assert len(client.list_cameras()) == 3, "keyword arguments override the environment"
+
+
+def test_the_client_uses_the_contract_and_never_the_gateway() -> None:
+    code = "import sys, cluster.client; print(sorted(m for m in sys.modules if m.startswith(('cluster.', 'ray'))))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    loaded = set(ast.literal_eval(result.stdout.strip()))
+    assert "cluster.contract.convert" in loaded, f"the client converts through cluster.contract: {sorted(loaded)}"
+    assert not {m for m in loaded if m.startswith(("cluster.gateway", "cluster.scheduler", "cluster.actors", "ray"))}, (
+        f"the client imports neither the server side nor Ray: {sorted(loaded)}"
+    )

@@ -299,7 +299,7 @@ def test_unavailable_camera_is_retried_until_it_comes_back() -> None:
 
 def test_close_ends_every_subscription_with_shutdown_and_refuses_new_ones() -> None:
     async def test() -> None:
-        control, fanout = setup()
+        _, fanout = setup()
         subs = [fanout.subscribe_frames(FrameKey("cam-a")), fanout.subscribe_detections(["cam-a", "cam-b"])]
         waiters = [asyncio.ensure_future(s.next()) for s in subs]
         await asyncio.sleep(0.05)

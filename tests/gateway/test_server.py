@@ -83,7 +83,7 @@ def test_a_taken_port_fails_loudly(gateway) -> None:
         finally:
             await server.stop(0)
 
-    with pytest.raises(RuntimeError, match="cannot listen on 127.0.0.1"):
+    with pytest.raises(RuntimeError, match=r"cannot listen on 127\.0\.0\.1"):
         gateway.run(start_second())
 
 

@@ -27,7 +27,7 @@ def read_in_thread(iterable, count: int, results: list, errors: list) -> threadi
                 results.append(item)
                 if len(results) >= count:
                     break
-        except Exception as exc:  # recorded for the assertion
+        except Exception as exc:  # noqa: BLE001 - however the stream ended, the assertion looks at it
             errors.append(exc)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -43,7 +43,7 @@ def test_many_subscribers_at_once_share_one_upstream_pull_per_camera(gateway) ->
     streams += [client.stream_frames("cam-a") for _ in range(8)]
     results = [[] for _ in streams]
     errors: list = []
-    threads = [read_in_thread(s, 5, r, errors) for s, r in zip(streams, results)]
+    threads = [read_in_thread(s, 5, r, errors) for s, r in zip(streams, results, strict=True)]
     for t in threads:
         t.join(20)
     assert not errors, f"streams failed: {errors}"
@@ -72,8 +72,8 @@ def test_slow_detection_client_is_cut_off_while_a_fast_one_gets_every_batch(make
     assert received == list(range(received[0], received[0] + 400)), "the fast client misses nothing"
     slow_seen = [slow_first]
     with pytest.raises(grpc.RpcError) as err:
-        for msg in slow:
-            slow_seen.append(msg.batch.sequence)
+        for msg in slow:  # the stream raises part-way: every message before that counts
+            slow_seen.append(msg.batch.sequence)  # noqa: PERF401
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err.value.details()
     assert "resume_after" in err.value.details() and "last sequences sent: cam-a=" in err.value.details()
     assert len(slow_seen) < len(received), f"the stuck client got {len(slow_seen)}, the fast one {len(received)}"
@@ -118,7 +118,7 @@ def test_frame_stream_honours_max_fps_and_reports_skips(gateway) -> None:
     with eager, stream:
         eager_events = iter(eager)  # kept: a dropped iterator ends its stream
         next(eager_events)
-        events = [e for _, e in zip(range(3), stream)]
+        events = [e for _, e in zip(range(3), stream, strict=False)]
     assert events[-1].skipped_rate > 0, "frames above 5 fps are skipped and counted"
     gaps = events[-1].frame.frame_sequence - events[0].frame.frame_sequence - 2
     assert gaps >= events[-1].skipped_rate - events[0].skipped_rate, "skips show up as sequence gaps"
@@ -129,7 +129,7 @@ def test_a_lone_rate_limited_stream_is_not_fed_frames_it_would_skip(gateway) -> 
     gateway.call(cam.start_producing, 0.01, True, False)  # about 100 fps
     stream = gateway.client("viewer-a").stream_frames("cam-a", max_fps=5)
     with stream:
-        events = [e for _, e in zip(range(3), stream)]
+        events = [e for _, e in zip(range(3), stream, strict=False)]
     gaps = events[-1].frame.frame_sequence - events[0].frame.frame_sequence - 2
     assert gaps > 0, "frames above 5 fps must not be delivered"
     assert events[-1].skipped_rate == 0, "the hub paces its fetches, so nothing is fetched only to be skipped"
@@ -194,7 +194,7 @@ def test_client_auto_resume_hides_a_cut_off_without_losing_batches(make_gateway)
 
 def test_resource_exhausted_without_auto_resume_reaches_the_caller(make_gateway) -> None:
     gateway = make_gateway(cameras=[camera_config("cam-a", ring_size=20000)], limits={"detection_queue_size": 8})
-    stream, events, first = _backlogged_stream(gateway, auto_resume=False)
+    _, events, _ = _backlogged_stream(gateway, auto_resume=False)
     with pytest.raises(ResourceExhausted) as err:
         for _ in events:
             pass

@@ -167,5 +167,5 @@ def test_tls_files_that_do_not_exist_are_named(loop_thread, pki) -> None:
     from .fakes import FakeControl
 
     config = server_config(tls={"cert_file": str(pki.dir / "missing.pem"), "key_file": str(pki.dir / "missing.key")})
-    with pytest.raises(ValueError, match="missing.key does not exist"):
+    with pytest.raises(ValueError, match=r"missing\.key does not exist"):
         loop_thread.run(GatewayServer(FakeControl(), config).start())

@@ -37,7 +37,7 @@ def worker_for():
 
 def test_analysed_frames_fill_stage_latency_and_class_meters(worker_for, tiny_clip):
     worker = worker_for(SourceConfig(url=str(tiny_clip), loop=True, realtime=True))
-    wait_until(lambda: worker.status().frames_analysed >= 4, 30, lambda: worker.status())
+    wait_until(lambda: worker.status().frames_analysed >= 4, 30, worker.status)
     status = worker.status()
     meters = status.metrics
     assert meters is not None, "status() must carry the cumulative meters"
@@ -59,5 +59,5 @@ def test_an_unreachable_source_counts_reconnects_by_reason(worker_for):
     })
     worker = worker_for(source)
     wait_until(lambda: worker.status().metrics.reconnects_by_reason["unreachable"] >= 2, 30,
-               lambda: worker.status())
+               worker.status)
     assert worker.status().metrics.reconnects_by_reason["stalled"] == 0

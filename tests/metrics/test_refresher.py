@@ -116,7 +116,7 @@ def test_start_and_stop_on_the_running_loop():
     control = FakeControl()
 
     async def scenario():
-        refresher, store, _, _ = make(control, interval_s=0.01)
+        refresher, _, _, _ = make(control, interval_s=0.01)
         refresher.start()
         with pytest.raises(RuntimeError, match="already running"):
             refresher.start()

@@ -30,12 +30,12 @@ def load_dashboard(path: Path) -> dict:
 
 def panel_expressions(board: dict) -> list[tuple[str, str]]:
     """(panel title, expr) of every target of every panel, inside rows too."""
-    found = []
-    for panel in board.get("panels", []):
-        for inner in [panel, *panel.get("panels", [])]:
-            for target in inner.get("targets", []):
-                found.append((inner.get("title", "?"), target["expr"]))
-    return found
+    return [
+        (inner.get("title", "?"), target["expr"])
+        for panel in board.get("panels", [])
+        for inner in [panel, *panel.get("panels", [])]
+        for target in inner.get("targets", [])
+    ]
 
 
 def variable_queries(board: dict) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ node metrics are scraped beside ours (job "ray"), as in the example config.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import math
 import shutil
@@ -114,10 +115,8 @@ async def feed(service: MetricsService, stop: asyncio.Event) -> None:
         with store.time_write():
             store.events_written(LIVE, "person", 2)
         store.operation_failed("write")
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
-        except asyncio.TimeoutError:
-            pass
 
 
 class LiveStack:
@@ -174,7 +173,7 @@ class LiveStack:
             for where, expr in exprs:
                 try:
                     result = self.prometheus.query(expr)
-                except Exception as exc:  # a query Prometheus refuses is a failure at once
+                except Exception as exc:  # noqa: BLE001 - a query Prometheus refuses is a failure at once
                     return [f"{where}: {expr}\n    -> error {exc}"]
                 if not any(math.isfinite(float(r["value"][1])) for r in result):
                     empty.append(f"{where}: {expr}\n    -> {result[:3] or 'no series'}")
