@@ -24,6 +24,8 @@ def actor(ray_local, tmp_path):
     config = CameraConfig(id="handle-test", source=SourceConfig(url=str(tmp_path / "missing.mp4")),
                           analysis=AnalysisConfig(fps=5.0))
     actor = CameraActor.options(num_cpus=0.1).remote(config)
+    # Up before the test's short deadlines start (a worker process starts slowly on a busy machine).
+    assert ray_local.get(actor.ping.remote(), timeout=120) == "handle-test"
     yield actor
     ray_local.kill(actor, no_restart=True)
 

@@ -8,7 +8,9 @@ states and admin changes all come from the real thing.
 
 One gateway, one scheduler (a Ray namespace and state directory of its own) and two
 base cameras are shared by the module (actor start-up is the expensive part);
-tests that add cameras remove them again.
+tests that add cameras remove them again. One freezes an added camera's process
+(SIGSTOP, always continued afterwards) to show that a wedged camera holds up only
+its own streams.
 """
 
 from __future__ import annotations
