@@ -62,7 +62,7 @@ from .model import (
     CameraDemand,
     Move,
     MoveReason,
-    NodeView,
+    NodeCapacity,
     PlacementError,
     PlacementPlan,
     Unplaced,
@@ -145,12 +145,12 @@ class _State:
         return min(fitting, key=lambda n: ((self.load[n] + cost) / self.usable[n], n))
 
 
-def _schedulable(node: NodeView, draining: frozenset[str]) -> bool:
+def _schedulable(node: NodeCapacity, draining: frozenset[str]) -> bool:
     return node.alive and node.capacity > 0 and node.node_id not in draining
 
 
 def _validate(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     max_moves: int,
     headroom: float,
@@ -185,7 +185,7 @@ def _validate(
 
 
 def _setup(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     current: Mapping[str, str],
     headroom: float,
@@ -347,7 +347,7 @@ def _finish(
 
 
 def plan(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     current: Mapping[str, str],
     *,
@@ -381,7 +381,7 @@ def plan(
 
 
 def consolidate(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     current: Mapping[str, str],
     *,

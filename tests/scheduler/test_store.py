@@ -1,11 +1,11 @@
-"""The scheduler's persisted state: the desired set is the truth, placements a hint."""
+"""The scheduler's persisted state (`store.py`): the desired set is the truth, placements a hint."""
 
 from __future__ import annotations
 
 import pytest
 
 from cluster.config import CameraConfig, ConfigError
-from cluster.scheduler.state import PersistedState, Placement, SchedulerStateStore
+from cluster.scheduler.store import PersistedState, Placement, SchedulerStateStore
 
 
 def cam(camera_id: str) -> CameraConfig:
