@@ -103,7 +103,7 @@ class SchedulerConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> "SchedulerConfig":
+    def _consistent(self) -> SchedulerConfig:
         if self.restart_max_s < self.restart_initial_s:
             raise ValueError(
                 f"restart_max_s ({self.restart_max_s:g}) must be >= restart_initial_s ({self.restart_initial_s:g})"

@@ -51,8 +51,9 @@ REQUEST_TIMEOUT_S = 60.0
 LOOP_JOIN_TIMEOUT_S = 30.0
 
 
-@ray.remote(max_concurrency=MAX_CONCURRENCY, num_cpus=0)
 class SchedulerActor:
+    """The actor's class; `ensure_scheduler` creates it (threaded, reserving no CPU)."""
+
     def __init__(self, settings: SchedulerSettings):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         store = SchedulerStateStore(settings.state_dir) if settings.state_dir is not None else None
@@ -134,7 +135,8 @@ class SchedulerActor:
 
     def loop_stack(self) -> str:
         """Where the control loop thread is right now (diagnosing a step that hangs)."""
-        frame = sys._current_frames().get(self._thread.ident)
+        ident = self._thread.ident
+        frame = sys._current_frames().get(ident) if ident is not None else None
         return "".join(traceback.format_stack(frame)) if frame is not None else "the loop thread is not running"
 
     def shutdown_loop(self) -> None:
@@ -144,7 +146,10 @@ class SchedulerActor:
         self._thread.join(timeout=LOOP_JOIN_TIMEOUT_S)
 
 
-def get_scheduler(namespace: str):
+_REMOTE_SCHEDULER = ray.remote(SchedulerActor)
+
+
+def get_scheduler(namespace: str) -> Any:
     """The running scheduler actor of `namespace`, or None."""
     try:
         return ray.get_actor(SCHEDULER_ACTOR_NAME, namespace=namespace)
@@ -152,7 +157,7 @@ def get_scheduler(namespace: str):
         return None
 
 
-def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None):
+def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None) -> Any:
     """Find the scheduler actor of `settings.namespace`, or create it.
 
     A new one is pinned to `node_id` (default: this process's node), where its
@@ -165,7 +170,9 @@ def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None):
         return existing
     node_id = node_id or ray.get_runtime_context().get_node_id()
     try:
-        return SchedulerActor.options(
+        return _REMOTE_SCHEDULER.options(
+            max_concurrency=MAX_CONCURRENCY,
+            num_cpus=0,
             name=SCHEDULER_ACTOR_NAME,
             namespace=settings.namespace,
             lifetime="detached",

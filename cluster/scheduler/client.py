@@ -68,7 +68,7 @@ class SchedulerClient:
         self.admin_deadline_s = admin_deadline_s
 
     @classmethod
-    def connect(cls, namespace: str) -> "SchedulerClient":
+    def connect(cls, namespace: str) -> SchedulerClient:
         """A client of the running scheduler of `namespace` (Ray must be connected)."""
         actor = get_scheduler(namespace)
         if actor is None:

@@ -228,7 +228,9 @@ class Controller:
 
     # ---- requests --------------------------------------------------------------------
 
-    def _apply_requests(self, items: list[Submitted], now: float, actions: StepActions) -> list[tuple[Submitted, Reply]]:
+    def _apply_requests(
+        self, items: list[Submitted], now: float, actions: StepActions
+    ) -> list[tuple[Submitted, Reply]]:
         replies = []
         for item in items:
             name = type(item.request).__name__

@@ -214,7 +214,7 @@ def adopt(state: SchedulerState, found: Mapping[str, object], recovered: Mapping
     so this is what prevents duplicates after a restart). `recovered` are the configs
     read from running actors when `needs_recovery`."""
     if recovered and needs_recovery(state, found):
-        for cid, config in sorted(recovered.items()):
+        for _, config in sorted(recovered.items()):
             state.cameras.add(new_record(config, settings, rng), initial_phase(config))
             cost.update_config(config)
         state.persisted = True

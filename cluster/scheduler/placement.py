@@ -317,18 +317,18 @@ def _finish(
     for cam in sorted(left_out, key=lambda c: (-state.costs[c], c)):
         cost = state.costs[cam]
         if not state.usable:
-            reason, detail = UnplacedReason.NO_CAPACITY, "there is no schedulable node"
+            why, detail = UnplacedReason.NO_CAPACITY, "there is no schedulable node"
         elif cost > largest + LOAD_EPSILON:
-            reason = UnplacedReason.TOO_BIG
+            why = UnplacedReason.TOO_BIG
             detail = (
                 f"costs {cost:.3f} cores, more than the usable capacity of any node "
                 f"(largest {largest:.3f} cores with headroom {headroom:.0%})"
             )
         else:
-            reason = UnplacedReason.NO_CAPACITY
+            why = UnplacedReason.NO_CAPACITY
             free = max(state.usable[n] - state.load[n] for n in state.usable)
             detail = f"costs {cost:.3f} cores; the most any node has free is {max(free, 0.0):.3f} cores"
-        unplaced.append(Unplaced(cam, cost, reason, detail))
+        unplaced.append(Unplaced(cam, cost, why, detail))
 
     stranded = sorted(stranded, key=lambda c: (-state.costs[c], c))
     needy = [u.cost for u in unplaced if u.reason is UnplacedReason.NO_CAPACITY]

@@ -92,7 +92,8 @@ class RayCluster:
         if self.lookup_camera_actor(config.id) is not None:
             raise NameTaken(f"an actor named {actor_name(config.id)!r} is still registered")
         try:
-            return CameraActor.options(
+            # Ray's stubs type the decorated class as the plain class.
+            return CameraActor.options(  # type: ignore[attr-defined]
                 name=actor_name(config.id),
                 namespace=self.namespace,
                 lifetime="detached",
@@ -151,7 +152,10 @@ class RayCluster:
         return results
 
     def read_config(self, actor: object) -> CameraConfig:
-        return ray.get(actor.config.remote(), timeout=READ_CONFIG_TIMEOUT_S)  # type: ignore[attr-defined]
+        config = ray.get(actor.config.remote(), timeout=READ_CONFIG_TIMEOUT_S)  # type: ignore[attr-defined]
+        if not isinstance(config, CameraConfig):
+            raise TypeError(f"a camera actor answered config() with a {type(config).__name__}")
+        return config
 
     def push_config(self, actor: object, config: CameraConfig) -> None:
         actor.update.remote(config)  # type: ignore[attr-defined]

@@ -71,7 +71,9 @@ class ResumeCameras:
     """Undo `StopAllCameras`. Answer: None."""
 
 
-Request = AddCamera | UpdateCamera | RemoveCamera | DrainNode | UndrainNode | SeedCameras | StopAllCameras | ResumeCameras
+Request = (
+    AddCamera | UpdateCamera | RemoveCamera | DrainNode | UndrainNode | SeedCameras | StopAllCameras | ResumeCameras
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ class SchedulerSettings(SchedulerConfig):
             jitter=self.restart_jitter,
         )
 
-    def replace(self, **changes: Any) -> "SchedulerSettings":
+    def replace(self, **changes: Any) -> SchedulerSettings:
         """A copy with `changes`, validated like a new instance."""
         unknown = sorted(set(changes) - set(type(self).model_fields))
         if unknown:
