@@ -23,7 +23,7 @@ from .control import (
     ClusterStatus,
     NodeView,
 )
-from .desired_state import DesiredStateStore
+from .scheduler.desired_state import DesiredStateStore
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CameraConfig
-from ..desired_state import DesiredStateStore
+from .desired_state import DesiredStateStore
 from ..support.atomic import write_json_atomically
 
 logger = logging.getLogger(__name__)
