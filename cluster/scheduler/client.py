@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -43,6 +44,9 @@ READ_DEADLINE_S = 15.0  # reads, retries included, while Ray restarts the schedu
 ADMIN_DEADLINE_S = REQUEST_TIMEOUT_S + 10.0  # above the actor's own wait for the step
 RETRY_PAUSE_S = 0.5
 SHUTDOWN_TIMEOUT_S = 15.0
+
+# One call to the scheduler actor, given its current handle: `lambda a: a.report.remote()`.
+Call = Callable[[Any], Any]
 
 
 class SchedulerClient:
@@ -77,13 +81,13 @@ class SchedulerClient:
             )
         return cls(actor, namespace)
 
-    async def _read(self, method: str, *args: Any) -> Any:
+    async def _read(self, method: str, call: Call) -> Any:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.read_deadline_s
         while True:
             attempt_s = min(self.read_attempt_s, max(0.0, deadline - loop.time()))
             try:
-                return unwrap(await self._await(method, args, attempt_s))
+                return unwrap(await self._await(method, call, attempt_s))
             except (RayActorError, asyncio.TimeoutError) as exc:
                 if loop.time() + RETRY_PAUSE_S >= deadline:
                     raise SchedulerUnavailable(
@@ -94,17 +98,17 @@ class SchedulerClient:
                 # A scheduler re-created by someone else has a new handle.
                 self._actor = get_scheduler(self.namespace) or self._actor
 
-    async def _admin(self, method: str, *args: Any) -> Any:
+    async def _admin(self, method: str, call: Call) -> Any:
         try:
-            return unwrap(await self._await(method, args, self.admin_deadline_s))
+            return unwrap(await self._await(method, call, self.admin_deadline_s))
         except (RayActorError, asyncio.TimeoutError) as exc:
             raise SchedulerUnavailable(
                 f"the scheduler actor did not answer {method} within {self.admin_deadline_s:g} s "
                 f"({_describe(exc)}); it may still take effect"
             ) from None
 
-    async def _await(self, method: str, args: tuple[Any, ...], timeout_s: float) -> Any:
-        ref = getattr(self._actor, method).remote(*args)
+    async def _await(self, method: str, call: Call, timeout_s: float) -> Any:
+        ref = call(self._actor)
         try:
             return await asyncio.wait_for(_result(ref), timeout_s)
         except asyncio.TimeoutError:
@@ -117,47 +121,48 @@ class SchedulerClient:
     # ---- CameraControl -----------------------------------------------------------------
 
     async def list_cameras(self) -> list[CameraView]:
-        return await self._read("list_cameras")
+        return await self._read("list_cameras", lambda a: a.list_cameras.remote())
 
     async def get_camera(self, camera_id: str) -> CameraView:
-        return await self._read("get_camera", camera_id)
+        return await self._read("get_camera", lambda a: a.get_camera.remote(camera_id))
 
     async def add_camera(self, config: CameraConfig) -> CameraView:
-        return await self._admin("add_camera", config)
+        return await self._admin("add_camera", lambda a: a.add_camera.remote(config))
 
     async def update_camera(self, config: CameraConfig) -> CameraView:
-        return await self._admin("update_camera", config)
+        return await self._admin("update_camera", lambda a: a.update_camera.remote(config))
 
     async def remove_camera(self, camera_id: str) -> None:
-        await self._admin("remove_camera", camera_id)
+        await self._admin("remove_camera", lambda a: a.remove_camera.remote(camera_id))
 
     async def handle(self, camera_id: str) -> CameraActorHandle:
-        actor = await self._read("camera_actor", camera_id)
+        actor = await self._read("camera_actor", lambda a: a.camera_actor.remote(camera_id))
         return CameraActorHandle(camera_id, actor)
 
     async def cluster_status(self) -> ClusterStatus:
-        return await self._read("cluster_status")
+        return await self._read("cluster_status", lambda a: a.cluster_status.remote())
 
     async def drain_node(self, node_id: str) -> DrainResult:
-        return await self._admin("drain_node", node_id)
+        return await self._admin("drain_node", lambda a: a.drain_node.remote(node_id))
 
     async def undrain_node(self, node_id: str) -> None:
-        await self._admin("undrain_node", node_id)
+        await self._admin("undrain_node", lambda a: a.undrain_node.remote(node_id))
 
     # ---- beyond the protocol -----------------------------------------------------------
 
     async def report(self) -> SchedulerReport:
-        return await self._read("report")
+        return await self._read("report", lambda a: a.report.remote())
 
     async def seed(self, configs: list[CameraConfig]) -> bool:
         """Use `configs` as the desired set if the scheduler has none yet (first start)."""
-        return await self._admin("seed", list(configs))
+        configs = list(configs)
+        return await self._admin("seed", lambda a: a.seed.remote(configs))
 
     async def stop_all_cameras(self) -> int:
-        return await self._admin("stop_all_cameras")
+        return await self._admin("stop_all_cameras", lambda a: a.stop_all_cameras.remote())
 
     async def resume_cameras(self) -> None:
-        await self._admin("resume_cameras")
+        await self._admin("resume_cameras", lambda a: a.resume_cameras.remote())
 
     async def shutdown(self, *, stop_cameras: bool, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> None:
         """End the scheduler actor; with `stop_cameras`, stop every camera actor first.

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CameraConfig
-from .desired_state import DesiredStateStore
 from ..support.atomic import write_json_atomically
+from .desired_state import DesiredStateStore
 
 logger = logging.getLogger(__name__)
 
