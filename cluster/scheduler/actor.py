@@ -7,31 +7,27 @@ the constructor, so it also runs after Ray restarts the actor (max_restarts=-1)
 without anyone calling it. Admin methods queue a request and wait for the step
 that applies it; read methods answer from the controller's latest state.
 
-Errors cross the actor boundary as `RemoteError` values, not exceptions: Ray
-wraps exceptions in RayTaskError and re-pickles them, which garbles exceptions
-whose constructor takes something other than the message (CameraNotFound).
+A ControlError is returned as the method's value, not raised (replies.py):
+`SchedulerClient` raises it again as exactly that error.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
-from dataclasses import dataclass
+import traceback
+from typing import Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..config import CameraConfig
-from ..control import (
-    CameraExists,
-    CameraNotFound,
-    CameraUnavailable,
-    ControlError,
-    NodeNotFound,
-    PlacementRejected,
-)
+from ..control import CameraView, ClusterStatus, ControlError, DrainResult
 from .controller import Controller
 from .ray_cluster import RayCluster
+from .replies import capture
+from .report import SchedulerReport
 from .requests import (
     AddCamera,
     DrainNode,
@@ -44,7 +40,7 @@ from .requests import (
     UpdateCamera,
 )
 from .settings import SCHEDULER_ACTOR_NAME, SchedulerSettings
-from .state import SchedulerStateStore
+from .store import SchedulerStateStore
 
 logger = logging.getLogger(__name__)
 
@@ -52,43 +48,12 @@ MAX_CONCURRENCY = 32
 # An admin call waits this long for the step that applies it (a step with a
 # silent camera takes status_timeout_s, plus stopping and starting actors).
 REQUEST_TIMEOUT_S = 60.0
+LOOP_JOIN_TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteError:
-    """A ControlError, carried as a value; `raise_it()` rebuilds it on the caller's side."""
-
-    kind: str
-    message: str
-    key: str = ""
-
-    @staticmethod
-    def of(exc: ControlError) -> "RemoteError":
-        key = getattr(exc, "camera_id", "") or getattr(exc, "node_id", "")
-        return RemoteError(type(exc).__name__, str(exc), key)
-
-    def to_exception(self) -> ControlError:
-        if self.kind == "CameraNotFound":
-            return CameraNotFound(self.key)
-        if self.kind == "CameraExists":
-            return CameraExists(self.key)
-        if self.kind == "NodeNotFound":
-            err = NodeNotFound(self.key)
-            err.args, err.message = (self.message,), self.message
-            return err
-        kinds = {"CameraUnavailable": CameraUnavailable, "PlacementRejected": PlacementRejected}
-        return kinds.get(self.kind, ControlError)(self.message)
-
-
-def _answer(fn):
-    try:
-        return fn()
-    except ControlError as exc:
-        return RemoteError.of(exc)
-
-
-@ray.remote(max_concurrency=MAX_CONCURRENCY, num_cpus=0)
 class SchedulerActor:
+    """The actor's class; `ensure_scheduler` creates it (threaded, reserving no CPU)."""
+
     def __init__(self, settings: SchedulerSettings):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         store = SchedulerStateStore(settings.state_dir) if settings.state_dir is not None else None
@@ -110,40 +75,41 @@ class SchedulerActor:
                 logger.exception("scheduler step failed; the loop goes on")
             controller.wakeup.wait(self._settings.tick_s)
 
-    def _request(self, request: Request, timeout_s: float = REQUEST_TIMEOUT_S):
+    def _request(self, request: Request, timeout_s: float = REQUEST_TIMEOUT_S) -> Any:
         item = self._controller.submit(request)
         try:
             return item.future.result(timeout=timeout_s)
         except ControlError as exc:
-            return RemoteError.of(exc)
+            exc.__traceback__ = None
+            return exc
         except TimeoutError:
-            return RemoteError("ControlError", f"the scheduler did not apply {type(request).__name__} "
-                                              f"within {timeout_s:.0f} s; it may still take effect")
+            return ControlError(f"the scheduler did not apply {type(request).__name__} "
+                                f"within {timeout_s:.0f} s; it may still take effect")
 
     # ---- admin (queued, applied by the loop) ------------------------------------------
 
-    def add_camera(self, config: CameraConfig):
+    def add_camera(self, config: CameraConfig) -> CameraView | ControlError:
         return self._request(AddCamera(config))
 
-    def update_camera(self, config: CameraConfig):
+    def update_camera(self, config: CameraConfig) -> CameraView | ControlError:
         return self._request(UpdateCamera(config))
 
-    def remove_camera(self, camera_id: str):
+    def remove_camera(self, camera_id: str) -> None | ControlError:
         return self._request(RemoveCamera(camera_id))
 
-    def drain_node(self, node_id: str):
+    def drain_node(self, node_id: str) -> DrainResult | ControlError:
         return self._request(DrainNode(node_id))
 
-    def undrain_node(self, node_id: str):
+    def undrain_node(self, node_id: str) -> None | ControlError:
         return self._request(UndrainNode(node_id))
 
-    def seed(self, configs: list[CameraConfig]):
+    def seed(self, configs: list[CameraConfig]) -> bool | ControlError:
         return self._request(SeedCameras(tuple(configs)))
 
-    def stop_all_cameras(self):
+    def stop_all_cameras(self) -> int | ControlError:
         return self._request(StopAllCameras())
 
-    def resume_cameras(self):
+    def resume_cameras(self) -> None | ControlError:
         return self._request(ResumeCameras())
 
     # ---- reads -------------------------------------------------------------------------
@@ -151,38 +117,39 @@ class SchedulerActor:
     def ping(self) -> int:
         return self._controller.ticks
 
-    def list_cameras(self):
+    def list_cameras(self) -> list[CameraView]:
         return self._controller.camera_views()
 
-    def get_camera(self, camera_id: str):
-        return _answer(lambda: self._controller.camera_view(camera_id))
+    def get_camera(self, camera_id: str) -> CameraView | ControlError:
+        return capture(lambda: self._controller.camera_view(camera_id))
 
-    def camera_actor(self, camera_id: str):
+    def camera_actor(self, camera_id: str) -> object | ControlError:
         """The camera's actor handle (Ray handles pickle), for data-plane calls."""
-        return _answer(lambda: self._controller.actor_of(camera_id))
+        return capture(lambda: self._controller.actor_of(camera_id))
 
-    def cluster_status(self):
+    def cluster_status(self) -> ClusterStatus:
         return self._controller.cluster_status()
 
-    def report(self):
+    def report(self) -> SchedulerReport:
         return self._controller.report()
 
     def loop_stack(self) -> str:
         """Where the control loop thread is right now (diagnosing a step that hangs)."""
-        import sys
-        import traceback
-
-        frame = sys._current_frames().get(self._thread.ident)
+        ident = self._thread.ident
+        frame = sys._current_frames().get(ident) if ident is not None else None
         return "".join(traceback.format_stack(frame)) if frame is not None else "the loop thread is not running"
 
     def shutdown_loop(self) -> None:
         """Stop the control loop (before the actor is killed on purpose)."""
         self._stop.set()
         self._controller.wakeup.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=LOOP_JOIN_TIMEOUT_S)
 
 
-def get_scheduler(namespace: str):
+_REMOTE_SCHEDULER = ray.remote(SchedulerActor)
+
+
+def get_scheduler(namespace: str) -> Any:
     """The running scheduler actor of `namespace`, or None."""
     try:
         return ray.get_actor(SCHEDULER_ACTOR_NAME, namespace=namespace)
@@ -190,7 +157,7 @@ def get_scheduler(namespace: str):
         return None
 
 
-def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None):
+def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None) -> Any:
     """Find the scheduler actor of `settings.namespace`, or create it.
 
     A new one is pinned to `node_id` (default: this process's node), where its
@@ -203,7 +170,9 @@ def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None):
         return existing
     node_id = node_id or ray.get_runtime_context().get_node_id()
     try:
-        return SchedulerActor.options(
+        return _REMOTE_SCHEDULER.options(
+            max_concurrency=MAX_CONCURRENCY,
+            num_cpus=0,
             name=SCHEDULER_ACTOR_NAME,
             namespace=settings.namespace,
             lifetime="detached",

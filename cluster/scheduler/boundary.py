@@ -7,17 +7,20 @@ only stores them and hands them back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..domain import CameraStatus
 from ..config import CameraConfig
+from ..domain import CameraStatus
+from .actions import StopActor
 
 
 @dataclass(frozen=True, slots=True)
 class NodeInfo:
-    """One node as the cluster reports it."""
+    """One node as the cluster reports it (the one node type from Ray to the scheduler;
+    the planner sees `model.NodeCapacity`, operators `report.NodeReport`, the front
+    door `cluster.domain.NodeView`, each derived from this in one place)."""
 
     node_id: str
     address: str
@@ -77,13 +80,15 @@ class ClusterBoundary(Protocol):
         without waiting for it to come up. Raises NameTaken or StartFailed."""
         ...
 
-    def stop_cameras(self, actors: Mapping[str, object]) -> None:
+    def stop_cameras(self, stops: Sequence[StopActor]) -> None:
         """Stop (gracefully, briefly) and kill these actors; returns once their names are free
-        or a bounded wait has passed."""
+        or a bounded wait has passed. Two stops may name one camera (an orphan and the
+        tracked actor): both actors are stopped."""
         ...
 
     def probe(self, actors: Mapping[str, object], timeout_s: float) -> dict[str, Probe]:
-        """One `status()` call to each actor, all at once; an entry for every actor."""
+        """One `status()` call to each actor, all at once; an entry for every actor.
+        Returns within `timeout_s` (plus bookkeeping) whatever the actors do."""
         ...
 
     def read_config(self, actor: object) -> CameraConfig:

@@ -4,16 +4,27 @@ to the scheduler actor.
 Data-plane calls do not go through the scheduler: `handle()` asks it once for the
 camera's actor handle and the caller talks to the camera actor directly.
 
-Reads are retried for a few seconds when the scheduler actor is unreachable
-(Ray is restarting it); admin calls are not (they are not idempotent: a retried
-AddCamera could answer CameraExists for the camera it just added), they raise
-ControlError and the caller may retry.
+Every call has a deadline, and a call that finds no answer within it raises
+`SchedulerUnavailable` (UNAVAILABLE at the front door), never hangs:
+
+- reads (`list_cameras`, `cluster_status`, ...) answer from the scheduler's
+  latest state at once; each attempt gets `read_attempt_s`, and attempts are
+  retried until `read_deadline_s` while the actor is unreachable (Ray is
+  restarting it);
+- admin calls wait for the control-loop step that applies them (the actor gives
+  up after its own `REQUEST_TIMEOUT_S`); they get `admin_deadline_s` and are not
+  retried (not idempotent: a retried AddCamera could answer CameraExists for the
+  camera it just added).
+
+A `ControlError` the scheduler answers with (`CameraNotFound`, ...) is raised as
+exactly that error (see replies.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -22,31 +33,46 @@ from ray.exceptions import RayActorError, RayError
 from ..actors.handle import CameraActorHandle
 from ..config import CameraConfig
 from ..control import CameraView, ClusterStatus, ControlError, DrainResult, SchedulerUnavailable
-from .actor import RemoteError, get_scheduler
+from .actor import REQUEST_TIMEOUT_S, get_scheduler
+from .replies import unwrap
 from .report import SchedulerReport
 
 logger = logging.getLogger(__name__)
 
-READ_RETRY_S = 15.0  # how long reads wait for a restarting scheduler
+READ_ATTEMPT_S = 5.0  # one read: the actor answers from memory, so this is generous
+READ_DEADLINE_S = 15.0  # reads, retries included, while Ray restarts the scheduler
+ADMIN_DEADLINE_S = REQUEST_TIMEOUT_S + 10.0  # above the actor's own wait for the step
 RETRY_PAUSE_S = 0.5
-CALL_TIMEOUT_S = 90.0  # above the actor's own REQUEST_TIMEOUT_S
 SHUTDOWN_TIMEOUT_S = 15.0
 
-
-async def _wait(ref) -> Any:
-    return await ref
+# One call to the scheduler actor, given its current handle: `lambda a: a.report.remote()`.
+Call = Callable[[Any], Any]
 
 
 class SchedulerClient:
-    """Implements `cluster.control.CameraControl` (plus drain/undrain and reports)."""
+    """Implements `cluster.control.CameraControl` (plus reports, seeding and shutdown)."""
 
-    def __init__(self, actor, namespace: str, *, call_timeout_s: float = CALL_TIMEOUT_S):
+    def __init__(
+        self,
+        actor: Any,
+        namespace: str,
+        *,
+        read_attempt_s: float = READ_ATTEMPT_S,
+        read_deadline_s: float = READ_DEADLINE_S,
+        admin_deadline_s: float = ADMIN_DEADLINE_S,
+    ) -> None:
+        for name, value in (("read_attempt_s", read_attempt_s), ("read_deadline_s", read_deadline_s),
+                            ("admin_deadline_s", admin_deadline_s)):
+            if not value > 0:
+                raise ValueError(f"SchedulerClient {name} must be a positive number of seconds, got {value!r}")
         self._actor = actor
         self.namespace = namespace
-        self.call_timeout_s = call_timeout_s
+        self.read_attempt_s = read_attempt_s
+        self.read_deadline_s = read_deadline_s
+        self.admin_deadline_s = admin_deadline_s
 
     @classmethod
-    def connect(cls, namespace: str) -> "SchedulerClient":
+    def connect(cls, namespace: str) -> SchedulerClient:
         """A client of the running scheduler of `namespace` (Ray must be connected)."""
         actor = get_scheduler(namespace)
         if actor is None:
@@ -55,67 +81,88 @@ class SchedulerClient:
             )
         return cls(actor, namespace)
 
-    async def _call(self, method: str, *args, read: bool = False):
-        deadline = asyncio.get_running_loop().time() + (READ_RETRY_S if read else 0.0)
+    async def _read(self, method: str, call: Call) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.read_deadline_s
         while True:
+            attempt_s = min(self.read_attempt_s, max(0.0, deadline - loop.time()))
             try:
-                ref = getattr(self._actor, method).remote(*args)
-                result = await asyncio.wait_for(_wait(ref), self.call_timeout_s)
-                break
+                return unwrap(await self._await(method, call, attempt_s))
             except (RayActorError, asyncio.TimeoutError) as exc:
-                if asyncio.get_running_loop().time() >= deadline:
-                    raise SchedulerUnavailable(f"the scheduler actor did not answer {method}: {exc}") from None
+                if loop.time() + RETRY_PAUSE_S >= deadline:
+                    raise SchedulerUnavailable(
+                        f"the scheduler actor did not answer {method} within {self.read_deadline_s:g} s: "
+                        f"{_describe(exc)}"
+                    ) from None
                 await asyncio.sleep(RETRY_PAUSE_S)
                 # A scheduler re-created by someone else has a new handle.
                 self._actor = get_scheduler(self.namespace) or self._actor
-        if isinstance(result, RemoteError):
-            raise result.to_exception()
-        return result
+
+    async def _admin(self, method: str, call: Call) -> Any:
+        try:
+            return unwrap(await self._await(method, call, self.admin_deadline_s))
+        except (RayActorError, asyncio.TimeoutError) as exc:
+            raise SchedulerUnavailable(
+                f"the scheduler actor did not answer {method} within {self.admin_deadline_s:g} s "
+                f"({_describe(exc)}); it may still take effect"
+            ) from None
+
+    async def _await(self, method: str, call: Call, timeout_s: float) -> Any:
+        ref = call(self._actor)
+        try:
+            return await asyncio.wait_for(_result(ref), timeout_s)
+        except asyncio.TimeoutError:
+            try:
+                ray.cancel(ref)  # a call nobody waits for any more need not run (if it has not started)
+            except (RayError, ValueError) as exc:
+                logger.debug("could not cancel %s: %r", method, exc)
+            raise
 
     # ---- CameraControl -----------------------------------------------------------------
 
     async def list_cameras(self) -> list[CameraView]:
-        return await self._call("list_cameras", read=True)
+        return await self._read("list_cameras", lambda a: a.list_cameras.remote())
 
     async def get_camera(self, camera_id: str) -> CameraView:
-        return await self._call("get_camera", camera_id, read=True)
+        return await self._read("get_camera", lambda a: a.get_camera.remote(camera_id))
 
     async def add_camera(self, config: CameraConfig) -> CameraView:
-        return await self._call("add_camera", config)
+        return await self._admin("add_camera", lambda a: a.add_camera.remote(config))
 
     async def update_camera(self, config: CameraConfig) -> CameraView:
-        return await self._call("update_camera", config)
+        return await self._admin("update_camera", lambda a: a.update_camera.remote(config))
 
     async def remove_camera(self, camera_id: str) -> None:
-        await self._call("remove_camera", camera_id)
+        await self._admin("remove_camera", lambda a: a.remove_camera.remote(camera_id))
 
     async def handle(self, camera_id: str) -> CameraActorHandle:
-        actor = await self._call("camera_actor", camera_id, read=True)
+        actor = await self._read("camera_actor", lambda a: a.camera_actor.remote(camera_id))
         return CameraActorHandle(camera_id, actor)
 
     async def cluster_status(self) -> ClusterStatus:
-        return await self._call("cluster_status", read=True)
+        return await self._read("cluster_status", lambda a: a.cluster_status.remote())
 
     async def drain_node(self, node_id: str) -> DrainResult:
-        return await self._call("drain_node", node_id)
+        return await self._admin("drain_node", lambda a: a.drain_node.remote(node_id))
+
+    async def undrain_node(self, node_id: str) -> None:
+        await self._admin("undrain_node", lambda a: a.undrain_node.remote(node_id))
 
     # ---- beyond the protocol -----------------------------------------------------------
 
-    async def undrain_node(self, node_id: str) -> None:
-        await self._call("undrain_node", node_id)
-
     async def report(self) -> SchedulerReport:
-        return await self._call("report", read=True)
+        return await self._read("report", lambda a: a.report.remote())
 
     async def seed(self, configs: list[CameraConfig]) -> bool:
         """Use `configs` as the desired set if the scheduler has none yet (first start)."""
-        return await self._call("seed", list(configs))
+        configs = list(configs)
+        return await self._admin("seed", lambda a: a.seed.remote(configs))
 
     async def stop_all_cameras(self) -> int:
-        return await self._call("stop_all_cameras")
+        return await self._admin("stop_all_cameras", lambda a: a.stop_all_cameras.remote())
 
     async def resume_cameras(self) -> None:
-        await self._call("resume_cameras")
+        await self._admin("resume_cameras", lambda a: a.resume_cameras.remote())
 
     async def shutdown(self, *, stop_cameras: bool, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> None:
         """End the scheduler actor; with `stop_cameras`, stop every camera actor first.
@@ -129,11 +176,19 @@ class SchedulerClient:
             await asyncio.wait_for(self._shutdown(stop_cameras), timeout_s)
         except (asyncio.TimeoutError, ControlError, RayError) as exc:
             logger.warning("the scheduler did not shut down cleanly (%s); is the cluster going down already?",
-                           exc or type(exc).__name__)
+                           _describe(exc))
 
     async def _shutdown(self, stop_cameras: bool) -> None:
         if stop_cameras:
             stopped = await self.stop_all_cameras()
             logger.info("stopped %d camera actor(s)", stopped)
-        await _wait(self._actor.shutdown_loop.remote())
+        await _result(self._actor.shutdown_loop.remote())
         ray.kill(self._actor, no_restart=True)
+
+
+async def _result(ref: Any) -> Any:
+    return await ref
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,8 +1,9 @@
 """Plain data of the placement problem: nodes, camera demand, and the plan.
 
-No Ray here: the scheduler actor turns Ray's node list and its cost model into
-`NodeView`s and `CameraDemand`s, calls the pure planner, and acts on the
-`PlacementPlan` (start, move and stop camera actors; request resources).
+No Ray here: the controller turns the nodes Ray reports (`boundary.NodeInfo`) and
+its cost model into `NodeCapacity`s and `CameraDemand`s, calls the pure planner,
+and acts on the `PlacementPlan` (start, move and stop camera actors; request
+resources).
 Everything pickles, so a plan can be returned from the scheduler actor as is.
 """
 
@@ -58,8 +59,10 @@ class UnplacedReason(str, enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class NodeView:
-    """One Ray node as the planner sees it.
+class NodeCapacity:
+    """One Ray node as the planner sees it: the CPU it offers cameras, and whether
+    cameras may run there at all (not to be confused with `cluster.domain.NodeView`,
+    the node as the front door shows it).
 
     `capacity` is the CPU cores the node offers to camera actors (its Ray CPU
     resource minus whatever other actors on it reserve). The planner keeps

@@ -62,7 +62,7 @@ from .model import (
     CameraDemand,
     Move,
     MoveReason,
-    NodeView,
+    NodeCapacity,
     PlacementError,
     PlacementPlan,
     Unplaced,
@@ -145,12 +145,12 @@ class _State:
         return min(fitting, key=lambda n: ((self.load[n] + cost) / self.usable[n], n))
 
 
-def _schedulable(node: NodeView, draining: frozenset[str]) -> bool:
+def _schedulable(node: NodeCapacity, draining: frozenset[str]) -> bool:
     return node.alive and node.capacity > 0 and node.node_id not in draining
 
 
 def _validate(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     max_moves: int,
     headroom: float,
@@ -185,7 +185,7 @@ def _validate(
 
 
 def _setup(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     current: Mapping[str, str],
     headroom: float,
@@ -317,18 +317,18 @@ def _finish(
     for cam in sorted(left_out, key=lambda c: (-state.costs[c], c)):
         cost = state.costs[cam]
         if not state.usable:
-            reason, detail = UnplacedReason.NO_CAPACITY, "there is no schedulable node"
+            why, detail = UnplacedReason.NO_CAPACITY, "there is no schedulable node"
         elif cost > largest + LOAD_EPSILON:
-            reason = UnplacedReason.TOO_BIG
+            why = UnplacedReason.TOO_BIG
             detail = (
                 f"costs {cost:.3f} cores, more than the usable capacity of any node "
                 f"(largest {largest:.3f} cores with headroom {headroom:.0%})"
             )
         else:
-            reason = UnplacedReason.NO_CAPACITY
+            why = UnplacedReason.NO_CAPACITY
             free = max(state.usable[n] - state.load[n] for n in state.usable)
             detail = f"costs {cost:.3f} cores; the most any node has free is {max(free, 0.0):.3f} cores"
-        unplaced.append(Unplaced(cam, cost, reason, detail))
+        unplaced.append(Unplaced(cam, cost, why, detail))
 
     stranded = sorted(stranded, key=lambda c: (-state.costs[c], c))
     needy = [u.cost for u in unplaced if u.reason is UnplacedReason.NO_CAPACITY]
@@ -347,7 +347,7 @@ def _finish(
 
 
 def plan(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     current: Mapping[str, str],
     *,
@@ -381,7 +381,7 @@ def plan(
 
 
 def consolidate(
-    nodes: list[NodeView],
+    nodes: list[NodeCapacity],
     cameras: list[CameraDemand],
     current: Mapping[str, str],
     *,

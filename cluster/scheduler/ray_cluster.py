@@ -12,20 +12,31 @@ Camera actors are:
   autoscaler see the real demand;
 - `max_restarts=0`: the scheduler restarts them itself, counting and backing off,
   and placing them anew (Ray would restart them pinned to a dead node).
+
+Ray's outcomes are told apart by their types (`ActorUnavailableError` is "silent
+for now", other `RayActorError`s and `ActorUnschedulableError` are "gone"), and a
+taken name by looking the name up; never by the text of an error message.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import ray
-from ray.exceptions import ActorUnavailableError, RayActorError, RayError
+from ray.exceptions import (
+    ActorPlacementGroupRemoved,
+    ActorUnavailableError,
+    ActorUnschedulableError,
+    RayActorError,
+    RayError,
+)
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..actors.camera_actor import ACTOR_NAME_PREFIX, CameraActor, actor_name
 from ..config import CameraConfig
+from .actions import StopActor
 from .boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent, StartFailed
 
 logger = logging.getLogger(__name__)
@@ -33,6 +44,9 @@ logger = logging.getLogger(__name__)
 HEAD_RESOURCE = "node:__internal_head__"
 NAME_RELEASE_WAIT_S = 5.0  # after ray.kill, how long to wait for the names to be free
 NAME_POLL_S = 0.05
+READ_CONFIG_TIMEOUT_S = 10.0
+# The actor will never run: its pinned node is gone or cannot fit it.
+NEVER_RUNS = (ActorUnschedulableError, ActorPlacementGroupRemoved)
 
 
 class RayCluster:
@@ -71,12 +85,15 @@ class RayCluster:
     def lookup_camera_actor(self, camera_id: str) -> object | None:
         try:
             return ray.get_actor(actor_name(camera_id), namespace=self.namespace)
-        except ValueError:
+        except ValueError:  # no actor of that name (Ray's documented answer)
             return None
 
     def start_camera(self, config: CameraConfig, node_id: str, cpus: float) -> object:
+        if self.lookup_camera_actor(config.id) is not None:
+            raise NameTaken(f"an actor named {actor_name(config.id)!r} is still registered")
         try:
-            return CameraActor.options(
+            # Ray's stubs type the decorated class as the plain class.
+            return CameraActor.options(  # type: ignore[attr-defined]
                 name=actor_name(config.id),
                 namespace=self.namespace,
                 lifetime="detached",
@@ -85,33 +102,32 @@ class RayCluster:
                 max_task_retries=0,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
             ).remote(config)
-        except ValueError as exc:
-            if "already" in str(exc).lower() or "exists" in str(exc).lower():
-                raise NameTaken(str(exc)) from None
-            raise StartFailed(str(exc)) from exc
-        except RayError as exc:
-            raise StartFailed(str(exc)) from exc
+        except (ValueError, RayError) as exc:
+            # Another actor may have taken the name since the look-up: ask again.
+            if self.lookup_camera_actor(config.id) is not None:
+                raise NameTaken(f"an actor named {actor_name(config.id)!r} is still registered") from None
+            raise StartFailed(f"{type(exc).__name__}: {exc}") from exc
 
-    def stop_cameras(self, actors: Mapping[str, object]) -> None:
-        if not actors:
+    def stop_cameras(self, stops: Sequence[StopActor]) -> None:
+        if not stops:
             return
         # Ask nicely first (closes streams, joins threads), all at once, briefly.
         refs = []
-        for actor in actors.values():
+        for stop in stops:
             try:
-                refs.append(actor.stop.remote())
-            except Exception:  # noqa: BLE001 - already dead: ray.kill below is enough
+                refs.append(stop.actor.stop.remote())  # type: ignore[attr-defined]
+            except RayError:  # already dead: ray.kill below is enough
                 pass
         if refs:
             ray.wait(refs, num_returns=len(refs), timeout=self.stop_timeout_s)
-        for camera_id, actor in actors.items():
+        for stop in stops:
             try:
-                ray.kill(actor, no_restart=True)
-            except Exception as exc:  # noqa: BLE001 - gone already
-                logger.debug("camera %s: kill: %r", camera_id, exc)
+                ray.kill(stop.actor, no_restart=True)  # type: ignore[arg-type]
+            except (ValueError, RayError) as exc:  # gone already
+                logger.debug("camera %s: kill: %r", stop.camera_id, exc)
         # The next actor of a moved camera reuses the name: wait until it is free.
         deadline = time.monotonic() + NAME_RELEASE_WAIT_S
-        pending = {cid.split("#", 1)[0] for cid in actors}
+        pending = {stop.camera_id for stop in stops}
         while pending and time.monotonic() < deadline:
             pending = {cid for cid in pending if self.lookup_camera_actor(cid) is not None}
             if pending:
@@ -124,36 +140,25 @@ class RayCluster:
         results: dict[str, Probe] = {}
         for camera_id, actor in actors.items():
             try:
-                refs[camera_id] = actor.status.remote()
+                refs[camera_id] = actor.status.remote()  # type: ignore[attr-defined]
             except RayActorError as exc:
-                results[camera_id] = Gone(_reason(exc))
+                results[camera_id] = Gone(_describe(exc))
         if refs:
-            ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
-        for camera_id, ref in refs.items():
-            results[camera_id] = self._probe_result(ref)
+            ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
+            answered = set(ready)
+            for camera_id, ref in refs.items():
+                results[camera_id] = _probe_result(ref) if ref in answered else Silent(
+                    f"no answer within the {timeout_s:g} s poll timeout")
         return results
 
-    @staticmethod
-    def _probe_result(ref) -> Probe:
-        try:
-            return Heartbeat(ray.get(ref, timeout=0))
-        except ActorUnavailableError as exc:  # unreachable for now, not known dead
-            return Silent(_reason(exc))
-        except RayActorError as exc:
-            return Gone(_reason(exc))
-        except ray.exceptions.GetTimeoutError:
-            return Silent("no answer within the poll timeout")
-        except RayError as exc:
-            name = type(exc).__name__
-            if "Unschedulable" in name:  # pinned to a node that is gone or cannot fit it
-                return Gone(_reason(exc))
-            return Silent(f"{name}: {_reason(exc)}")
-
     def read_config(self, actor: object) -> CameraConfig:
-        return ray.get(actor.config.remote(), timeout=10)
+        config = ray.get(actor.config.remote(), timeout=READ_CONFIG_TIMEOUT_S)  # type: ignore[attr-defined]
+        if not isinstance(config, CameraConfig):
+            raise TypeError(f"a camera actor answered config() with a {type(config).__name__}")
+        return config
 
     def push_config(self, actor: object, config: CameraConfig) -> None:
-        actor.update.remote(config)
+        actor.update.remote(config)  # type: ignore[attr-defined]
 
     def request_capacity(self, bundles: list[dict[str, float]]) -> None:
         from ray.autoscaler.sdk import request_resources
@@ -161,10 +166,22 @@ class RayCluster:
         request_resources(bundles=bundles)
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    # Ray's messages start with a generic line; the cause is usually further down.
-    for line in text:
-        if "died" in line.lower() or "killed" in line.lower() or "node" in line.lower():
-            return line.strip()[:300]
-    return (text[0] if text else type(exc).__name__)[:300]
+def _probe_result(ref: ray.ObjectRef) -> Probe:
+    """What a finished status call says about its actor."""
+    try:
+        return Heartbeat(ray.get(ref, timeout=0))
+    except ActorUnavailableError as exc:  # unreachable for now, not known dead
+        return Silent(_describe(exc))
+    except RayActorError as exc:
+        return Gone(_describe(exc))
+    except NEVER_RUNS as exc:
+        return Gone(_describe(exc))
+    except RayError as exc:
+        return Silent(_describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for logs and reports: the error's type and the last line of its
+    message (Ray puts the cause last, after a generic first line)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[-1] if lines else 'no detail'}"[:300]

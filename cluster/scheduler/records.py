@@ -1,4 +1,9 @@
-"""The controller's record of one desired camera, and the failure bookkeeping on it."""
+"""The scheduler's record of one desired camera, and the failure bookkeeping on it.
+
+A record does not know its phase: the `CameraBuckets` container (state.py) that
+holds it does, so "every camera is in exactly one phase" cannot be broken by a
+record and its container disagreeing.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import collections
 import random
 from dataclasses import dataclass, field
 
-from ..support.backoff import Backoff
-from ..domain import CameraStatus
 from ..config import CameraConfig
+from ..domain import CameraStatus
+from ..support.backoff import Backoff
 from .model import Unplaced
 from .report import CameraPhase
 from .settings import SchedulerSettings
@@ -20,14 +25,15 @@ ACTIVE_PHASES = frozenset({CameraPhase.STARTING, CameraPhase.RUNNING})
 @dataclass
 class CameraRecord:
     config: CameraConfig
-    phase: CameraPhase
     backoff: Backoff
     node_id: str | None = None  # node its actor is pinned to (or, once it answered, reports)
     lost_from: str | None = None  # node it ran on when that node died: reported as a NODE_DEAD move
     actor: object | None = None
     reserved: float | None = None  # num_cpus its actor declared to Ray
     started_at: float | None = None  # monotonic: actor created (or adopted)
-    last_heartbeat: float | None = None
+    last_heartbeat: float | None = None  # monotonic: its actor last answered a status poll
+    missed_polls: int = 0  # status polls in a row its actor did not answer
+    reported_unresponsive: bool = False  # logged as unresponsive (once per silence)
     healthy_since: float | None = None
     live_since: float | None = None  # LIVE without a break since then (cost measurements count after warm-up)
     stopped_at: float | None = None  # monotonic: we last stopped its actor (its name may linger)
@@ -43,35 +49,44 @@ class CameraRecord:
     def camera_id(self) -> str:
         return self.config.id
 
-    @property
-    def active(self) -> bool:
-        return self.phase in ACTIVE_PHASES
-
     def forget_actor(self) -> None:
         self.actor = None
         self.status = None
         self.last_heartbeat = None
+        self.missed_polls = 0
+        self.reported_unresponsive = False
         self.healthy_since = None
         self.live_since = None
         self.started_at = None
         self.push_config = False
 
+    def silent_for(self, now: float) -> float | None:
+        """Seconds since its actor last answered, if it missed the polls since then
+        (None while it answers, or before it ever answered)."""
+        if self.missed_polls == 0 or self.last_heartbeat is None:
+            return None
+        return now - self.last_heartbeat
+
+
+def initial_phase(config: CameraConfig) -> CameraPhase:
+    return CameraPhase.PENDING if config.enabled else CameraPhase.DISABLED
+
 
 def new_record(config: CameraConfig, settings: SchedulerSettings, rng: random.Random) -> CameraRecord:
-    phase = CameraPhase.PENDING if config.enabled else CameraPhase.DISABLED
+    """A record for a camera just added (its phase is `initial_phase(config)`)."""
     return CameraRecord(
         config=config,
-        phase=phase,
         backoff=Backoff(settings.restart_policy, rng),
         reason="waiting for a node" if config.enabled else "disabled",
     )
 
 
-def record_failure(record: CameraRecord, reason: str, now: float, settings: SchedulerSettings) -> str:
+def record_failure(record: CameraRecord, reason: str, now: float, settings: SchedulerSettings) -> CameraPhase:
     """Count a death (or lost heartbeat, or failed start) and schedule the restart.
 
-    Returns a log line saying what happens next. The actor is forgotten: the
-    caller has already killed it or found it dead.
+    Returns the phase the camera goes to (BACKING_OFF, or FAILED in a crash loop);
+    `record.reason` says what happens next. The actor is forgotten: the caller has
+    already killed it or found it dead.
     """
     record.forget_actor()
     record.restarts += 1
@@ -80,17 +95,17 @@ def record_failure(record: CameraRecord, reason: str, now: float, settings: Sche
         record.failures.popleft()
     delay = record.backoff.next_delay()
     if len(record.failures) >= settings.crash_loop_failures:
-        record.phase = CameraPhase.FAILED
+        phase = CameraPhase.FAILED
         delay = max(delay, settings.crash_loop_retry_s)
         record.reason = (
             f"crash loop: {len(record.failures)} failures within {settings.crash_loop_window_s:.0f} s, "
             f"last: {reason}; next try in {delay:.0f} s (or update the camera)"
         )
     else:
-        record.phase = CameraPhase.BACKING_OFF
+        phase = CameraPhase.BACKING_OFF
         record.reason = f"{reason}; restart #{record.restarts} in {delay:.1f} s"
     record.retry_at = now + delay
-    return record.reason
+    return phase
 
 
 def forgive(record: CameraRecord) -> None:

@@ -6,8 +6,9 @@ Plain picklable data, returned by the scheduler actor to the CLI and tests.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..domain import NodeView
 from .model import Unplaced
 
 
@@ -38,13 +39,15 @@ class CameraReport:
     cost: float  # current estimate, cores
     reserved_cpus: float | None  # num_cpus its actor declared to Ray
     restarts: int  # actor recreations after deaths or lost heartbeats
-    state: str | None  # CameraState of the newest status, if any
-    reason: str  # why it is in this phase
+    state: str | None  # CameraState of the newest status, if any ("unresponsive" while its actor is silent)
+    reason: str  # why it is in this phase (or why it is unresponsive)
     retry_in_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class NodeReport:
+    """One node as the scheduler reports it to operators (`matthan cluster status`)."""
+
     node_id: str
     address: str
     alive: bool
@@ -56,10 +59,24 @@ class NodeReport:
     draining: bool = False  # DrainNode
     releasing: bool = False  # emptied by consolidation for the autoscaler
     suspect: bool = False  # its actors died at once: treated as dead until Ray decides
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def utilisation(self) -> float:
         return self.load / self.usable if self.usable > 0 else 0.0
+
+    def as_node_view(self) -> NodeView:
+        """The node as the front door shows it (`ClusterStatus.nodes`)."""
+        return NodeView(
+            node_id=self.node_id,
+            address=self.address,
+            alive=self.alive,
+            cpus=self.cpus,
+            cameras=self.cameras,
+            load=round(self.load, 4),
+            labels=dict(self.labels),
+            draining=self.draining or self.releasing,
+        )
 
 
 @dataclass(frozen=True, slots=True)

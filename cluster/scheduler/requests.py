@@ -3,6 +3,10 @@ control loop at the start of its next step, answered through a Future.
 
 Serialising every change through the loop means no request races an action the
 loop is taking (starting the very actor a RemoveCamera wants gone).
+
+Applying a request gives a `Reply`: what to answer once the step has acted
+(the camera's view after its actor was started, the moves a drain made), as a
+value rather than a callback, so nothing holds on to the step's internals.
 """
 
 from __future__ import annotations
@@ -67,7 +71,33 @@ class ResumeCameras:
     """Undo `StopAllCameras`. Answer: None."""
 
 
-Request = AddCamera | UpdateCamera | RemoveCamera | DrainNode | UndrainNode | SeedCameras | StopAllCameras | ResumeCameras
+Request = (
+    AddCamera | UpdateCamera | RemoveCamera | DrainNode | UndrainNode | SeedCameras | StopAllCameras | ResumeCameras
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """Answer with this value."""
+
+    value: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOf:
+    """Answer with the camera's CameraView after the step."""
+
+    camera_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrainOutcome:
+    """Answer with a DrainResult: the step's moves off the node, the cameras still on it."""
+
+    node_id: str
+
+
+Reply = Value | ViewOf | DrainOutcome
 
 
 @dataclass

@@ -1,104 +1,128 @@
-"""Read-only views of the controller's state: CameraView/ClusterStatus for the
-CameraControl protocol, SchedulerReport for the CLI. Callers hold the lock."""
+"""Read-only views, functions of the state: CameraView and ClusterStatus for the
+CameraControl contract, SchedulerReport for operators. Callers hold the lock.
+
+An unresponsive camera: a RUNNING camera whose actor missed its status polls
+for longer than `unresponsive_after_s` is shown with `CameraState.UNRESPONSIVE`
+(its last status, with state and reason replaced), is not counted live, and
+shows its real state again as soon as its actor answers. It is left running:
+only `heartbeat_timeout_s` of silence replaces it (observation.py).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
 
-from ..domain import CameraState
 from ..control import CameraView, ClusterStatus
-from ..control import NodeView as ControlNodeView
+from ..domain import CameraState, CameraStatus
+from .capacity import counted_cost, usable
+from .cost import CostModel
 from .records import CameraRecord
-from .report import CameraReport, NodeReport, SchedulerReport
+from .report import CameraPhase, CameraReport, NodeReport, SchedulerReport
+from .settings import SchedulerSettings
+from .state import SchedulerState
 
-if TYPE_CHECKING:
-    from .controller import Controller
+
+def unresponsive_reason(rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings,
+                        now: float) -> str | None:
+    """Why the camera counts as unresponsive now, or None if it does not."""
+    silent_for = rec.silent_for(now) if phase is CameraPhase.RUNNING else None
+    if silent_for is None or silent_for <= settings.unresponsive_after_s:
+        return None
+    return f"its actor has not answered for {silent_for:.0f} s"
 
 
-def camera_view(rec: CameraRecord) -> CameraView:
-    if not rec.active:
+def observed_status(rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings,
+                    now: float) -> CameraStatus | None:
+    """The camera's newest status as it should be shown now (None without an actor)."""
+    if phase not in (CameraPhase.STARTING, CameraPhase.RUNNING) or rec.status is None:
+        return None
+    why = unresponsive_reason(rec, phase, settings, now)
+    if why is None:
+        return rec.status
+    return dataclasses.replace(rec.status, state=CameraState.UNRESPONSIVE, reason=why)
+
+
+def camera_view(state: SchedulerState, camera_id: str, settings: SchedulerSettings, now: float) -> CameraView:
+    rec = state.cameras.require(camera_id)
+    phase = state.cameras.phase_of(camera_id)
+    if not state.cameras.is_active(camera_id):
         return CameraView(config=rec.config, status=None, node_id=None)
-    return CameraView(config=rec.config, status=rec.status, node_id=rec.node_id)
+    return CameraView(config=rec.config, status=observed_status(rec, phase, settings, now), node_id=rec.node_id)
 
 
-def _node_cameras(ctl: "Controller") -> tuple[dict[str, list[str]], dict[str, float]]:
+def camera_views(state: SchedulerState, settings: SchedulerSettings, now: float) -> list[CameraView]:
+    return [camera_view(state, cid, settings, now) for cid in state.cameras.ids()]
+
+
+def node_reports(state: SchedulerState, settings: SchedulerSettings, cost: CostModel) -> tuple[NodeReport, ...]:
+    """Every known node, head first: its capacity, load and cameras (the one place a
+    node's report is derived from what Ray said of it)."""
     cameras: dict[str, list[str]] = {}
     load: dict[str, float] = {}
-    for cid, rec in sorted(ctl.cameras.items()):
-        if rec.active and rec.node_id is not None:
-            cameras.setdefault(rec.node_id, []).append(cid)
-            load[rec.node_id] = load.get(rec.node_id, 0.0) + ctl.planner.camera_cost(rec)
-    return cameras, load
-
-
-def _is_live(rec: CameraRecord) -> bool:
-    return rec.active and rec.status is not None and rec.status.state is CameraState.LIVE
-
-
-def build_cluster_status(ctl: "Controller") -> ClusterStatus:
-    cameras, load = _node_cameras(ctl)
-    nodes = tuple(
-        ControlNodeView(
-            node_id=n.node_id,
-            address=n.address,
-            alive=n.alive,
-            cpus=n.cpus,
-            cameras=tuple(cameras.get(n.node_id, ())),
-            load=round(load.get(n.node_id, 0.0), 4),
-            labels=dict(n.labels),
-            draining=n.node_id in ctl.draining or n.node_id in ctl.planner.releasing,
-        )
-        for n in sorted(ctl.nodes.values(), key=lambda n: (not n.is_head, n.node_id))
-    )
-    return ClusterStatus(
-        nodes=nodes,
-        cameras_configured=len(ctl.cameras),
-        cameras_live=sum(1 for rec in ctl.cameras.values() if _is_live(rec)),
-        unplaced=tuple(sorted(cid for cid, rec in ctl.cameras.items() if rec.unplaced is not None)),
-    )
-
-
-def build_report(ctl: "Controller") -> SchedulerReport:
-    now = ctl.clock()
-    cameras, load = _node_cameras(ctl)
-    planner = ctl.planner
-    nodes = tuple(
+    for rec in state.cameras.active():
+        if rec.node_id is not None:
+            cameras.setdefault(rec.node_id, []).append(rec.camera_id)
+            load[rec.node_id] = load.get(rec.node_id, 0.0) + counted_cost(rec, True, cost)
+    return tuple(
         NodeReport(
             node_id=n.node_id,
             address=n.address,
             alive=n.alive,
             cpus=n.cpus,
-            usable=planner.usable(n.node_id),
+            usable=usable(n, settings),
             load=load.get(n.node_id, 0.0),
             cameras=tuple(cameras.get(n.node_id, ())),
             is_head=n.is_head,
-            draining=n.node_id in ctl.draining,
-            releasing=n.node_id in planner.releasing,
-            suspect=n.node_id in ctl.suspect_nodes,
+            draining=n.node_id in state.draining,
+            releasing=n.node_id in state.releasing,
+            suspect=n.node_id in state.suspect_nodes,
+            labels=dict(n.labels),
         )
-        for n in sorted(ctl.nodes.values(), key=lambda n: (not n.is_head, n.node_id))
+        for n in sorted(state.nodes.values(), key=lambda n: (not n.is_head, n.node_id))
     )
-    camera_reports = tuple(
-        CameraReport(
-            camera_id=cid,
-            phase=rec.phase,
-            node_id=rec.node_id if rec.active else None,
-            cost=ctl.cost.cost(cid),
-            reserved_cpus=rec.reserved if rec.active else None,
-            restarts=rec.restarts,
-            state=rec.status.state.value if rec.active and rec.status is not None else None,
-            reason=rec.reason,
-            retry_in_s=max(0.0, rec.retry_at - now) if rec.retry_at is not None else None,
+
+
+def _is_live(rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings, now: float) -> bool:
+    status = observed_status(rec, phase, settings, now)
+    return status is not None and status.state is CameraState.LIVE
+
+
+def cluster_status(state: SchedulerState, settings: SchedulerSettings, cost: CostModel, now: float) -> ClusterStatus:
+    entries = state.cameras.entries()
+    return ClusterStatus(
+        nodes=tuple(node.as_node_view() for node in node_reports(state, settings, cost)),
+        cameras_configured=len(entries),
+        cameras_live=sum(1 for phase, rec in entries if _is_live(rec, phase, settings, now)),
+        unplaced=tuple(rec.camera_id for _, rec in entries if rec.unplaced is not None),
+    )
+
+
+def build_report(state: SchedulerState, settings: SchedulerSettings, cost: CostModel, now: float, *, ticks: int,
+                 last_error: str | None) -> SchedulerReport:
+    cameras = []
+    for phase, rec in state.cameras.entries():
+        active = phase in (CameraPhase.STARTING, CameraPhase.RUNNING)
+        status = observed_status(rec, phase, settings, now)
+        cameras.append(
+            CameraReport(
+                camera_id=rec.camera_id,
+                phase=phase,
+                node_id=rec.node_id if active else None,
+                cost=cost.cost(rec.camera_id),
+                reserved_cpus=rec.reserved if active else None,
+                restarts=rec.restarts,
+                state=status.state.value if status is not None else None,
+                reason=unresponsive_reason(rec, phase, settings, now) or rec.reason,
+                retry_in_s=max(0.0, rec.retry_at - now) if rec.retry_at is not None else None,
+            )
         )
-        for cid, rec in sorted(ctl.cameras.items())
-    )
     return SchedulerReport(
-        nodes=nodes,
-        cameras=camera_reports,
-        unplaced=tuple(rec.unplaced for _, rec in sorted(ctl.cameras.items()) if rec.unplaced is not None),
-        requested_bundles=planner.requested,
-        recent_moves=tuple(planner.history),
-        moves_last_minute=planner.moves_last_minute(now),
-        ticks=ctl.ticks,
-        last_error=ctl.last_error,
+        nodes=node_reports(state, settings, cost),
+        cameras=tuple(cameras),
+        unplaced=tuple(rec.unplaced for rec in state.cameras.records() if rec.unplaced is not None),
+        requested_bundles=state.requested,
+        recent_moves=tuple(state.moves.history),
+        moves_last_minute=state.moves.voluntary_in_window(now),
+        ticks=ticks,
+        last_error=last_error,
     )

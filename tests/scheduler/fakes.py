@@ -4,16 +4,17 @@ Ray-like rules (unique names, pinned placement, CPU accounting), and a clock."""
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cluster.domain import CameraState, CameraStatus
+from cluster.domain import AnalysisMode, CameraState, CameraStatus
 from cluster.config import CameraConfig, SourceConfig
+from cluster.scheduler.actions import StopActor
 from cluster.scheduler.boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent
 from cluster.scheduler.controller import Controller
 from cluster.scheduler.requests import Request
 from cluster.scheduler.settings import SchedulerSettings
-from cluster.scheduler.state import SchedulerStateStore
+from cluster.scheduler.store import SchedulerStateStore
 
 
 class FakeClock:
@@ -42,7 +43,7 @@ class FakeActor:
 
     def status(self) -> CameraStatus:
         return CameraStatus(
-            camera_id=self.camera_id, state=self.state, reason="", node_id=self.node_id, pid=1, mode="motion-only",
+            camera_id=self.camera_id, state=self.state, reason="", node_id=self.node_id, pid=1, mode=AnalysisMode.MOTION_ONLY,
             frames_received=10, frames_analysed=5, frames_skipped=5, detector_runs=0, reconnects=0, fps_in=5.0,
             fps_out=1.0, last_frame_time=None, last_sequence=5, stage_seconds={}, capture_to_publish_seconds=0.01,
             cpu_percent=self.cpu_percent, memory_uss_bytes=0,
@@ -118,10 +119,11 @@ class FakeCluster:
         self.created.append(actor)
         return actor
 
-    def stop_cameras(self, actors: Mapping[str, object]) -> None:
+    def stop_cameras(self, stops: Sequence[StopActor]) -> None:
         self._check("stop_cameras")
-        for actor in actors.values():
-            self._die(actor)  # type: ignore[arg-type]
+        for stop in stops:
+            assert isinstance(stop.actor, FakeActor)
+            self._die(stop.actor)
 
     def probe(self, actors: Mapping[str, object], timeout_s: float) -> dict[str, Probe]:
         self._check("probe")

@@ -113,7 +113,7 @@ def test_draining_the_last_node_is_rejected_and_changes_nothing():
     add_many(h, 2)
     with pytest.raises(PlacementRejected, match="last node"):
         h.do(DrainNode("head"))
-    assert h.ctl.draining == set(), "not marked draining"
+    assert h.ctl.state.draining == set(), "not marked draining"
     h.steps(1)
     assert len(h.cluster.on("head")) == 2, "cameras untouched"
 

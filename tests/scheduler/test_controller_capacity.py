@@ -72,7 +72,7 @@ def test_a_node_left_for_release_takes_cameras_again_when_demand_grows():
     h.cluster.add_node("w1", 1.0)
     add(h, "a", "b")
     h.steps(3, advance=5.0)
-    assert h.cluster.on("w1") == [] and h.ctl.planner.releasing.keys() == {"w1"}, "idle w1 is left for release"
+    assert h.cluster.on("w1") == [] and h.ctl.state.releasing.keys() == {"w1"}, "idle w1 is left for release"
     add(h, "c", "d", "e")  # 5 cameras: more than the head's 3
     h.steps(2)
     assert len(h.cluster.on("w1")) >= 2, "w1 is used again rather than waiting for a new node"
@@ -87,5 +87,5 @@ def test_a_released_node_is_forgotten():
     h.steps(3, advance=5.0)
     del h.cluster.nodes["w1"]  # the autoscaler terminated it
     h.steps(1)
-    assert h.ctl.planner.releasing == {}
+    assert h.ctl.state.releasing == {}
     assert [n.node_id for n in h.ctl.report().nodes] == ["head"]

@@ -8,7 +8,7 @@ import pytest
 
 from cluster.control import ControlError, PlacementRejected
 from cluster.scheduler.requests import AddCamera, DrainNode, RemoveCamera, SeedCameras
-from cluster.scheduler.state import SchedulerStateStore
+from cluster.scheduler.store import SchedulerStateStore
 
 from .fakes import TEST_SETTINGS, FakeClock, Harness, camera
 

@@ -7,12 +7,12 @@ import random
 
 import pytest
 
-from cluster.scheduler.model import CameraDemand, MoveReason, NodeView, PlacementError, UnplacedReason
+from cluster.scheduler.model import CameraDemand, MoveReason, NodeCapacity, PlacementError, UnplacedReason
 from cluster.scheduler.placement import consolidate, plan
 
 
-def nodes(*specs: tuple[str, float] | tuple[str, float, bool]) -> list[NodeView]:
-    return [NodeView(*spec) for spec in specs]
+def nodes(*specs: tuple[str, float] | tuple[str, float, bool]) -> list[NodeCapacity]:
+    return [NodeCapacity(*spec) for spec in specs]
 
 
 def cams(**costs: float) -> list[CameraDemand]:

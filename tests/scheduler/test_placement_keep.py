@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from cluster.scheduler.model import CameraDemand, NodeView
+from cluster.scheduler.model import CameraDemand, NodeCapacity
 from cluster.scheduler.placement import consolidate
 
 
 def test_a_kept_node_is_not_emptied_even_when_it_is_the_lightest():
-    nodes = [NodeView("head", 2.0), NodeView("w1", 2.0), NodeView("w2", 2.0)]
+    nodes = [NodeCapacity("head", 2.0), NodeCapacity("w1", 2.0), NodeCapacity("w2", 2.0)]
     cams = [CameraDemand(f"c{i}", 0.2) for i in range(5)]
     current = {"c0": "head", "c1": "w1", "c2": "w1", "c3": "w2", "c4": "w2"}
     without = consolidate(nodes, cams, current, headroom=0.0, max_moves=10)

@@ -19,7 +19,7 @@ from cluster.scheduler.model import (
     LOAD_EPSILON,
     CameraDemand,
     MoveReason,
-    NodeView,
+    NodeCapacity,
     PlacementError,
     PlacementPlan,
     UnplacedReason,
@@ -31,7 +31,7 @@ PROPERTY_SETTINGS = settings(max_examples=150, deadline=None)
 
 @dataclass(frozen=True)
 class Scenario:
-    nodes: list[NodeView]
+    nodes: list[NodeCapacity]
     cameras: list[CameraDemand]
     current: dict[str, str]
     max_moves: int
@@ -76,7 +76,7 @@ costs = st.one_of(st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0]), st.flo
 def scenarios(draw, *, all_new: bool = False, all_sticky: bool = False, allow_last_drain: bool = False) -> Scenario:
     node_ids = [f"n{i}" for i in range(draw(st.integers(1, 6)))]
     nodes = [
-        NodeView(nid, draw(capacities), alive=all_sticky or draw(st.sampled_from([True, True, True, False])))
+        NodeCapacity(nid, draw(capacities), alive=all_sticky or draw(st.sampled_from([True, True, True, False])))
         for nid in node_ids
     ]
     draining = frozenset() if all_sticky else frozenset(draw(st.sets(st.sampled_from(node_ids), max_size=2)))

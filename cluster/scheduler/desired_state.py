@@ -1,7 +1,8 @@
 """Persistence of the desired camera set (what operators added, changed, removed).
 
 The YAML config seeds it on first start; afterwards the persisted set wins, so
-cameras added over gRPC survive a restart. Writes are atomic (tmp + rename).
+cameras added over gRPC survive a restart. Writes are atomic
+(`cluster.support.atomic.write_json_atomically`: tmp + fsync + rename).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from .config import CameraConfig, ConfigError, format_validation_error
-from .support.atomic import write_json_atomically
+from ..config import CameraConfig, ConfigError, format_validation_error
+from ..support.atomic import write_json_atomically
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cluster.config import CameraConfig, ConfigError, SourceConfig
-from cluster.desired_state import DesiredStateStore
+from cluster.scheduler.desired_state import DesiredStateStore
 
 
 def camera(cid: str) -> CameraConfig:
