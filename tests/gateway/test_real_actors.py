@@ -50,6 +50,8 @@ BASE_CAMERAS = ("real-1", "real-2")
 SNAPSHOT_TIMEOUT_S = 2.0  # the server's limits.snapshot_timeout_s
 START_TIMEOUT_S = 90.0  # actor processes start slowly on a busy 2-core machine
 DATA_TIMEOUT_S = 30.0
+# The scheduler reports a silent actor after unresponsive_after_s (6 s) plus a poll and a tick.
+UNRESPONSIVE_WITHIN_S = 20.0
 # The slow client must not soak up the backlog in its own transport buffers, or
 # the server would never see it as slow: no BDP-driven window growth.
 SMALL_WINDOW = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 16384)]
@@ -433,9 +435,20 @@ def test_a_frozen_camera_is_reported_while_the_others_keep_answering(
         with pytest.raises(Unavailable) as snapshot_error:
             client.snapshot("real-frozen")
         assert "real-frozen" in str(snapshot_error.value), f"the error names the camera: {snapshot_error.value}"
-        # While frozen, GetCamera("real-frozen") answers too, with the scheduler's view of it.
+        # While frozen, GetCamera("real-frozen") answers too, with the scheduler's view of it:
+        # within a few seconds that view says the actor stopped answering.
         view = client.get_camera("real-frozen")
         assert view.config.id == "real-frozen", "GetCamera of the frozen camera answers"
+        wait_until(
+            lambda: client.get_camera("real-frozen").status.state is CameraState.UNRESPONSIVE,
+            UNRESPONSIVE_WITHIN_S,
+            lambda: f"real-frozen reported unresponsive; last view: {client.get_camera('real-frozen').status}",
+        )
+        reported = client.get_camera("real-frozen").status
+        assert "not answered" in reported.reason, f"the reason says why: {reported.reason!r}"
+        listed_live = {v.config.id for v in client.list_cameras()
+                       if v.status is not None and v.status.state is CameraState.LIVE}
+        assert "real-frozen" not in listed_live, f"ListCameras no longer shows it live: {sorted(listed_live)}"
         frozen_streams = {w: r for w, r in streams.items() if "real-frozen" in w}
         for what, reader in frozen_streams.items():
             assert not reader.done.is_set(), f"{what} stays open (its hub retries): {reader.error!r}"
@@ -444,6 +457,11 @@ def test_a_frozen_camera_is_reported_while_the_others_keep_answering(
     for what, reader in frozen_streams.items():
         seen = len(reader.events)
         reader.wait_count(seen + 2, what=f"{what} after the thaw")
+    wait_until(
+        lambda: client.get_camera("real-frozen").status.state is CameraState.LIVE,
+        UNRESPONSIVE_WITHIN_S,
+        lambda: f"real-frozen live again after the thaw; last view: {client.get_camera('real-frozen').status}",
+    )
     gateway.stop_readers(streams.values())
     for what, reader in streams.items():
         assert reader.error is None, f"{what}: {reader.error!r}"
