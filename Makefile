@@ -1,6 +1,6 @@
 # Mắt Thần — the two commands of the README, and a few helpers.
 #   make demo   set everything up and run the live demo (local Ray, synthetic cameras)
-#   make test   set everything up (Debian + Python packages) and run the whole suite
+#   make test   set everything up (Debian + Python packages), lint and type-check, run the whole suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,13 +11,20 @@ TEST_DEBS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gst
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools prometheus
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv system-python test-debs bench clean
+.PHONY: demo test lint venv system-python test-debs bench clean
 
 demo: venv
 	$(BIN)/matthan serve
 
-test: test-debs venv
+test: test-debs venv lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint, format, types and the package import rules (config in pyproject.toml).
+lint: venv
+	$(BIN)/ruff check cluster tests bench
+	$(BIN)/ruff format --check cluster tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 venv: $(VENV)/.installed
 

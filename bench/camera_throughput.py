@@ -39,8 +39,8 @@ def single_process(path: str, seconds: float, analysis_fps: float | None) -> dic
     same share of frames the cameras analyse: the work the system does, without its
     machinery. Without it: the decode floor."""
     from cluster.actors.pipeline import AnalysisPipeline
-    from cluster.domain import Frame
     from cluster.config import AnalysisConfig
+    from cluster.domain import Frame
 
     cv2.setNumThreads(1)
     cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
@@ -73,8 +73,14 @@ def run_system(path: str, cameras: int, seconds: float, warmup: float, analysis_
     through `SchedulerClient` and their camera handles, on a local Ray."""
     import ray
 
-    ray.init(address="local", num_cpus=local_ray_cpus(cameras), include_dashboard=False,
-             logging_level="ERROR", log_to_driver=False, namespace="bench")
+    ray.init(
+        address="local",
+        num_cpus=local_ray_cpus(cameras),
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+        namespace="bench",
+    )
     try:
         return asyncio.run(_measure_system(path, cameras, seconds, warmup, analysis_fps))
     finally:
@@ -85,8 +91,12 @@ async def _measure_system(path: str, cameras: int, seconds: float, warmup: float
     from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 
     ids = [f"bench-{i}" for i in range(cameras)]
-    configs = [CameraConfig(id=i, source=SourceConfig(url=path, loop=True, realtime=True),
-                            analysis=AnalysisConfig(fps=analysis_fps)) for i in ids]
+    configs = [
+        CameraConfig(
+            id=i, source=SourceConfig(url=path, loop=True, realtime=True), analysis=AnalysisConfig(fps=analysis_fps)
+        )
+        for i in ids
+    ]
     with tempfile.TemporaryDirectory(prefix="bench-cameras-") as state_dir:
         control = await start_cameras("bench", Path(state_dir), configs)
         try:
@@ -148,20 +158,49 @@ def main(argv: list[str] | None = None) -> None:
     print_table(
         f"{args.cameras} cameras x car-detection.mp4 (768x432 H.264, 12.5 fps real time), motion at "
         f"{args.analysis_fps:g} fps, {args.seconds:g} s",
-        ["measure", "plain grab() loop", "plain grab + same analysis", "Mắt Thần (Ray actors)",
-         "ratio vs grab / vs same analysis"],
         [
-            ["frames decoded / s / core (machine CPU)", f"{floor['fps_per_core']:.0f}",
-             f"{same_work['fps_per_core']:.0f}", f"{machine:.0f}",
-             f"{machine / floor['fps_per_core']:.2f} / {machine / same_work['fps_per_core']:.2f}"],
-            ["frames decoded / s / core (actor CPU only)", f"{floor['fps_per_core']:.0f}",
-             f"{same_work['fps_per_core']:.0f}", f"{actors:.0f}",
-             f"{actors / floor['fps_per_core']:.2f} / {actors / same_work['fps_per_core']:.2f}"],
-            ["frames received / s (source total)", "as fast as possible", "as fast as possible",
-             f"{system['received'] / system['wall_s']:.1f} of {system['expected_fps']:.1f}", ""],
-            ["capture-to-detection latency p50 / p99 ms", "-", "-",
-             f"{system['latency_p50_ms']:.1f} / {system['latency_p99_ms']:.1f}", ""],
-            ["skipped-frame ratio", "0 (no analysis)", f"{1 - same_work['analysed'] / same_work['frames']:.3f}", f"{system['skipped_ratio']:.3f}", ""],
+            "measure",
+            "plain grab() loop",
+            "plain grab + same analysis",
+            "Mắt Thần (Ray actors)",
+            "ratio vs grab / vs same analysis",
+        ],
+        [
+            [
+                "frames decoded / s / core (machine CPU)",
+                f"{floor['fps_per_core']:.0f}",
+                f"{same_work['fps_per_core']:.0f}",
+                f"{machine:.0f}",
+                f"{machine / floor['fps_per_core']:.2f} / {machine / same_work['fps_per_core']:.2f}",
+            ],
+            [
+                "frames decoded / s / core (actor CPU only)",
+                f"{floor['fps_per_core']:.0f}",
+                f"{same_work['fps_per_core']:.0f}",
+                f"{actors:.0f}",
+                f"{actors / floor['fps_per_core']:.2f} / {actors / same_work['fps_per_core']:.2f}",
+            ],
+            [
+                "frames received / s (source total)",
+                "as fast as possible",
+                "as fast as possible",
+                f"{system['received'] / system['wall_s']:.1f} of {system['expected_fps']:.1f}",
+                "",
+            ],
+            [
+                "capture-to-detection latency p50 / p99 ms",
+                "-",
+                "-",
+                f"{system['latency_p50_ms']:.1f} / {system['latency_p99_ms']:.1f}",
+                "",
+            ],
+            [
+                "skipped-frame ratio",
+                "0 (no analysis)",
+                f"{1 - same_work['analysed'] / same_work['frames']:.3f}",
+                f"{system['skipped_ratio']:.3f}",
+                "",
+            ],
             ["CPU % of a core per camera actor", "-", "-", f"{system['cpu_pct_per_actor']:.1f}", ""],
             ["USS MB per camera actor", "-", "-", f"{system['uss_mb_per_actor']:.0f}", ""],
             ["camera states at the end", "-", "-", ", ".join(system["states"]), ""],

@@ -98,8 +98,14 @@ async def wait_cameras_live(client: SchedulerClient, ids: Sequence[str], timeout
     deadline = time.monotonic() + timeout_s
     while True:
         views = {v.config.id: v for v in await client.list_cameras()}
-        ready = [views[i] for i in ids if i in views and views[i].status is not None
-                 and views[i].status.state.value == "live" and views[i].status.last_sequence > 0]
+        ready = [
+            views[i]
+            for i in ids
+            if i in views
+            and views[i].status is not None
+            and views[i].status.state.value == "live"
+            and views[i].status.last_sequence > 0
+        ]
         if len(ready) == len(ids):
             return [v.status.pid for v in ready if v.status is not None]
         if time.monotonic() > deadline:

@@ -135,8 +135,17 @@ class PhaseResult:
 # ------------------------------------------------------------------ clients
 
 
-def _client_process(target: str, assignments: list[str], *, max_fps: float, max_width: int, quality: int,
-                    ready: mp.Queue, stop: mp.Event, results: mp.Queue) -> None:
+def _client_process(
+    target: str,
+    assignments: list[str],
+    *,
+    max_fps: float,
+    max_width: int,
+    quality: int,
+    ready: mp.Queue,
+    stop: mp.Event,
+    results: mp.Queue,
+) -> None:
     """One client process: per assigned camera entry, a subscriber with its own
     connection, a frame-stream thread and a detection-stream thread."""
     import grpc
@@ -181,8 +190,11 @@ def _client_process(target: str, assignments: list[str], *, max_fps: float, max_
         client = MatthanClient(target, channel=grpc.insecure_channel(target, options=options))
         clients.append(client)
         for kind, stream, reader in (
-            ("frames", client.stream_frames(camera_id, max_fps=max_fps, max_width=max_width, quality=quality),
-             read_frames),
+            (
+                "frames",
+                client.stream_frames(camera_id, max_fps=max_fps, max_width=max_width, quality=quality),
+                read_frames,
+            ),
             ("detections", client.stream_detections([camera_id], include_empty=True), read_detections),
         ):
             record = StreamRecord(kind, camera_id)
@@ -230,8 +242,9 @@ async def _direct_detections(handle, record: StreamRecord, stop: asyncio.Event) 
             position = pull.batches[-1].sequence
 
 
-async def run_direct(control, ids: list[str], pids: list[int], *, seconds: float, warmup: float,
-                     source_fps: float, analysis_fps: float) -> PhaseResult:
+async def run_direct(
+    control, ids: list[str], pids: list[int], *, seconds: float, warmup: float, source_fps: float, analysis_fps: float
+) -> PhaseResult:
     """Baseline: one frame loop and one detection loop per camera over Ray, in this process."""
     stop = asyncio.Event()
     streams, tasks = [], []
@@ -251,13 +264,21 @@ async def run_direct(control, ids: list[str], pids: list[int], *, seconds: float
     for task in tasks:
         task.cancel()
     return PhaseResult(
-        "direct", t1 - t0, len(ids) * source_fps, len(ids) * analysis_fps, streams,
-        cpu1.seconds - cpu0.seconds, cam1.seconds - cam0.seconds, busy1 - busy0, window=(t0, t1),
+        "direct",
+        t1 - t0,
+        len(ids) * source_fps,
+        len(ids) * analysis_fps,
+        streams,
+        cpu1.seconds - cpu0.seconds,
+        cam1.seconds - cam0.seconds,
+        busy1 - busy0,
+        window=(t0, t1),
     )
 
 
-async def run_frontdoor(control, ids: list[str], pids: list[int], args: argparse.Namespace,
-                        source_fps: float) -> PhaseResult:
+async def run_frontdoor(
+    control, ids: list[str], pids: list[int], args: argparse.Namespace, source_fps: float
+) -> PhaseResult:
     """The gateway in this process; subscribers in `args.client_processes` processes."""
     from bench.frontdoor import _client_process  # by module name: picklable for spawn even when run as __main__
     from cluster.config.server import ServerConfig
@@ -269,12 +290,23 @@ async def run_frontdoor(control, ids: list[str], pids: list[int], args: argparse
     ctx = mp.get_context("spawn")  # never fork a process that runs gRPC and Ray threads
     ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     subscribers = [camera_id for camera_id in ids for _ in range(args.subscribers)]
-    shares = [subscribers[i::args.client_processes] for i in range(args.client_processes)]
+    shares = [subscribers[i :: args.client_processes] for i in range(args.client_processes)]
     procs = [
-        ctx.Process(target=_client_process, daemon=True, args=(target, share),
-                    kwargs={"max_fps": args.max_fps, "max_width": args.max_width, "quality": args.quality,
-                            "ready": ready, "stop": stop, "results": results})
-        for share in shares if share
+        ctx.Process(
+            target=_client_process,
+            daemon=True,
+            args=(target, share),
+            kwargs={
+                "max_fps": args.max_fps,
+                "max_width": args.max_width,
+                "quality": args.quality,
+                "ready": ready,
+                "stop": stop,
+                "results": results,
+            },
+        )
+        for share in shares
+        if share
     ]
     loop = asyncio.get_running_loop()
     try:
@@ -304,9 +336,16 @@ async def run_frontdoor(control, ids: list[str], pids: list[int], args: argparse
         await server.stop(1.0)
     per_stream_fps = min(args.max_fps, source_fps) if args.max_fps else source_fps
     return PhaseResult(
-        "frontdoor", t1 - t0, len(subscribers) * per_stream_fps, len(subscribers) * args.analysis_fps, streams,
-        cpu1.seconds - cpu0.seconds, cam1.seconds - cam0.seconds, busy1 - busy0,
-        client_cpu_s=cl1.seconds - cl0.seconds, window=(t0, t1),
+        "frontdoor",
+        t1 - t0,
+        len(subscribers) * per_stream_fps,
+        len(subscribers) * args.analysis_fps,
+        streams,
+        cpu1.seconds - cpu0.seconds,
+        cam1.seconds - cam0.seconds,
+        busy1 - busy0,
+        client_cpu_s=cl1.seconds - cl0.seconds,
+        window=(t0, t1),
     )
 
 
@@ -314,16 +353,28 @@ async def run(args: argparse.Namespace, clip: str, source_fps: float) -> tuple[P
     from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 
     ids = [f"bench-{i}" for i in range(args.cameras)]
-    cameras = [CameraConfig(id=i, source=SourceConfig(url=clip, loop=True, realtime=True),
-                            analysis=AnalysisConfig(fps=args.analysis_fps)) for i in ids]
+    cameras = [
+        CameraConfig(
+            id=i,
+            source=SourceConfig(url=clip, loop=True, realtime=True),
+            analysis=AnalysisConfig(fps=args.analysis_fps),
+        )
+        for i in ids
+    ]
     with tempfile.TemporaryDirectory(prefix="bench-frontdoor-") as state_dir:
         control = await start_cameras("bench-frontdoor", Path(state_dir), cameras)
         try:
             pids = await wait_cameras_live(control, ids, START_TIMEOUT_S)
             LOAD["cameras up"] = os.getloadavg()
-            direct = await run_direct(control, ids, pids, seconds=args.baseline_seconds,
-                                      warmup=min(args.warmup, 5.0), source_fps=source_fps,
-                                      analysis_fps=args.analysis_fps)
+            direct = await run_direct(
+                control,
+                ids,
+                pids,
+                seconds=args.baseline_seconds,
+                warmup=min(args.warmup, 5.0),
+                source_fps=source_fps,
+                analysis_fps=args.analysis_fps,
+            )
             LOAD["after direct"] = os.getloadavg()
             frontdoor = await run_frontdoor(control, ids, pids, args, source_fps)
             LOAD["after front door"] = os.getloadavg()
@@ -372,53 +423,112 @@ def report(args: argparse.Namespace, direct: PhaseResult, front: PhaseResult, lo
         f"{args.analysis_fps:g} fps), {args.subscribers} subscribers/camera to frames (max_fps {args.max_fps:g}, "
         f"max_width {args.max_width or 'full'}) and detections; {cores} cores; windows {direct.seconds:.0f} s "
         f"(direct) and {front.seconds:.0f} s (front door)",
-        ["measure", "direct over Ray (no gRPC)", f"gRPC front door ({args.client_processes} client processes)",
-         "front door vs direct"],
         [
-            ["frames / s: expected → delivered", rate(direct, d_frames, direct.frames_expected) + " upstream pulls",
-             rate(front, f_frames, front.frames_expected) + f" to {args.cameras * args.subscribers} streams",
-             ""],
-            ["frame latency capture → receive p50 / p99 ms", _ms(direct.latencies("frames")),
-             _ms(front.latencies("frames")),
-             f"p99 {(f_p99 - percentile(direct.latencies('frames'), 99)) * 1000:+.0f} ms"],
-            ["detection batches / s: expected → delivered", rate(direct, d_dets, direct.detections_expected),
-             rate(front, f_dets, front.detections_expected), ""],
-            ["detection latency capture → receive p50 / p99 ms", _ms(direct.latencies("detections")),
-             _ms(front.latencies("detections")),
-             f"p99 {(det_p99 - percentile(direct.latencies('detections'), 99)) * 1000:+.0f} ms"],
-            ["  of which capture → publish (camera) p50 / p99 ms", _ms(direct.detection_analysis()),
-             _ms(front.detection_analysis()), ""],
-            ["  of which publish → receive (delivery) p50 / p99 ms", _ms(direct.detection_delivery()),
-             _ms(front.detection_delivery()),
-             f"p99 {delivery_p99_change * 1000:+.0f} ms"],
-            ["reader process CPU, % of a core", core(direct.reader_cpu_s, direct), core(front.reader_cpu_s, front),
-             f"{(front.reader_cpu_s / front.seconds) / (direct.reader_cpu_s / direct.seconds):.2f}x"
-             if direct.reader_cpu_s else "-"],
-            ["reader CPU per delivered frame, ms", f"{d_cpu_ms:.2f}", f"{f_cpu_ms:.2f}",
-             f"{f_cpu_ms / d_cpu_ms:.2f}x" if d_cpu_ms else "-"],
-            ["reader CPU per delivered message (frame or batch), µs", f"{d_msg_us:.0f}", f"{f_msg_us:.0f}",
-             f"{f_msg_us / d_msg_us:.2f}x" if d_msg_us else "-"],
-            ["frames dropped for slowness", "- (one reader per camera)",
-             f"{dropped} ({_pct(dropped, dropped + f_frames)})", ""],
-            ["detection batches lost (sequence gaps)", f"{d_lost} of {d_exp} ({_pct(d_lost, d_exp)})",
-             f"{f_lost} of {f_exp} ({_pct(f_lost, f_exp)}); data-loss reports {front.data_loss_reports()}, "
-             f"resumes {sum(s.resumes for s in front.streams)}", ""],
+            "measure",
+            "direct over Ray (no gRPC)",
+            f"gRPC front door ({args.client_processes} client processes)",
+            "front door vs direct",
+        ],
+        [
+            [
+                "frames / s: expected → delivered",
+                rate(direct, d_frames, direct.frames_expected) + " upstream pulls",
+                rate(front, f_frames, front.frames_expected) + f" to {args.cameras * args.subscribers} streams",
+                "",
+            ],
+            [
+                "frame latency capture → receive p50 / p99 ms",
+                _ms(direct.latencies("frames")),
+                _ms(front.latencies("frames")),
+                f"p99 {(f_p99 - percentile(direct.latencies('frames'), 99)) * 1000:+.0f} ms",
+            ],
+            [
+                "detection batches / s: expected → delivered",
+                rate(direct, d_dets, direct.detections_expected),
+                rate(front, f_dets, front.detections_expected),
+                "",
+            ],
+            [
+                "detection latency capture → receive p50 / p99 ms",
+                _ms(direct.latencies("detections")),
+                _ms(front.latencies("detections")),
+                f"p99 {(det_p99 - percentile(direct.latencies('detections'), 99)) * 1000:+.0f} ms",
+            ],
+            [
+                "  of which capture → publish (camera) p50 / p99 ms",
+                _ms(direct.detection_analysis()),
+                _ms(front.detection_analysis()),
+                "",
+            ],
+            [
+                "  of which publish → receive (delivery) p50 / p99 ms",
+                _ms(direct.detection_delivery()),
+                _ms(front.detection_delivery()),
+                f"p99 {delivery_p99_change * 1000:+.0f} ms",
+            ],
+            [
+                "reader process CPU, % of a core",
+                core(direct.reader_cpu_s, direct),
+                core(front.reader_cpu_s, front),
+                f"{(front.reader_cpu_s / front.seconds) / (direct.reader_cpu_s / direct.seconds):.2f}x"
+                if direct.reader_cpu_s
+                else "-",
+            ],
+            [
+                "reader CPU per delivered frame, ms",
+                f"{d_cpu_ms:.2f}",
+                f"{f_cpu_ms:.2f}",
+                f"{f_cpu_ms / d_cpu_ms:.2f}x" if d_cpu_ms else "-",
+            ],
+            [
+                "reader CPU per delivered message (frame or batch), µs",
+                f"{d_msg_us:.0f}",
+                f"{f_msg_us:.0f}",
+                f"{f_msg_us / d_msg_us:.2f}x" if d_msg_us else "-",
+            ],
+            [
+                "frames dropped for slowness",
+                "- (one reader per camera)",
+                f"{dropped} ({_pct(dropped, dropped + f_frames)})",
+                "",
+            ],
+            [
+                "detection batches lost (sequence gaps)",
+                f"{d_lost} of {d_exp} ({_pct(d_lost, d_exp)})",
+                f"{f_lost} of {f_exp} ({_pct(f_lost, f_exp)}); data-loss reports {front.data_loss_reports()}, "
+                f"resumes {sum(s.resumes for s in front.streams)}",
+                "",
+            ],
             ["stream errors", str(len(direct.errors())), str(len(front.errors())), ""],
             ["client processes CPU, % of a core", "-", core(front.client_cpu_s or 0.0, front), ""],
-            ["camera actors CPU, % of a core (all cameras)", core(direct.camera_cpu_s, direct),
-             core(front.camera_cpu_s, front), ""],
-            ["machine CPU busy, % of all cores", f"{100 * direct.machine_busy_s / direct.seconds / cores:.0f}",
-             f"{100 * front.machine_busy_s / front.seconds / cores:.0f}", ""],
-            [f"goal: p99 capture → client < {GOAL_P99_S * 1000:.0f} ms (frames / detections)", "-",
-             f"{verdict(f_p99)} / {verdict(det_p99)}", ""],
+            [
+                "camera actors CPU, % of a core (all cameras)",
+                core(direct.camera_cpu_s, direct),
+                core(front.camera_cpu_s, front),
+                "",
+            ],
+            [
+                "machine CPU busy, % of all cores",
+                f"{100 * direct.machine_busy_s / direct.seconds / cores:.0f}",
+                f"{100 * front.machine_busy_s / front.seconds / cores:.0f}",
+                "",
+            ],
+            [
+                f"goal: p99 capture → client < {GOAL_P99_S * 1000:.0f} ms (frames / detections)",
+                "-",
+                f"{verdict(f_p99)} / {verdict(det_p99)}",
+                "",
+            ],
         ],
     )
     shown = "; ".join(f"{when}: {a:.2f} {b:.2f} {c:.2f}" for when, (a, b, c) in load.items())
     print(f"load average (1/5/15 min), {cores} cores: {shown}")
     peak = max(a for a, _, _ in load.values())
     if peak > 2 * cores:
-        print(f"note: the machine was shared (1-min load average up to {peak:.0f} on {cores} cores): latencies "
-              "include waiting for a CPU; compare the camera's own capture → publish share with the delivery share")
+        print(
+            f"note: the machine was shared (1-min load average up to {peak:.0f} on {cores} cores): latencies "
+            "include waiting for a CPU; compare the camera's own capture → publish share with the delivery share"
+        )
     for line in (direct.errors() + front.errors())[:10]:
         print("stream error:", line)
 
@@ -428,15 +538,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cameras", type=int, default=16, help="camera actors (1-64)")
     parser.add_argument("--subscribers", type=int, default=4, help="subscribers per camera (1-16)")
     parser.add_argument("--seconds", type=float, default=60.0, help="front-door measurement window")
-    parser.add_argument("--baseline-seconds", type=float, default=None,
-                        help="direct-over-Ray measurement window (default: --seconds)")
+    parser.add_argument(
+        "--baseline-seconds", type=float, default=None, help="direct-over-Ray measurement window (default: --seconds)"
+    )
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds of streaming before measuring")
     parser.add_argument("--analysis-fps", type=float, default=5.0)
     parser.add_argument("--max-fps", type=float, default=5.0, help="frame streams' max_fps")
     parser.add_argument("--max-width", type=int, default=0, help="frame streams' max_width (0: full size)")
     parser.add_argument("--quality", type=int, default=0, help="frame streams' JPEG quality (0: camera default)")
-    parser.add_argument("--client-processes", type=int, default=2,
-                        help="processes the subscriber threads are spread over")
+    parser.add_argument(
+        "--client-processes", type=int, default=2, help="processes the subscriber threads are spread over"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.cameras <= 64:
         parser.error("--cameras must be between 1 and 64")
@@ -457,8 +569,14 @@ def main(argv: list[str] | None = None) -> None:
     source_fps = capture.get(cv2.CAP_PROP_FPS) or 12.5
     capture.release()
     LOAD["before"] = os.getloadavg()
-    ray.init(address="local", num_cpus=local_ray_cpus(args.cameras), include_dashboard=False,
-             logging_level="ERROR", log_to_driver=False, namespace="bench-frontdoor")
+    ray.init(
+        address="local",
+        num_cpus=local_ray_cpus(args.cameras),
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+        namespace="bench-frontdoor",
+    )
     try:
         direct, front = asyncio.run(run(args, str(clip), source_fps))
     finally:

@@ -60,7 +60,9 @@ def run(args) -> list[list[str]]:
     from cluster.scheduler.settings import SchedulerSettings
 
     work = Path(tempfile.mkdtemp(prefix="bench-scheduler-"))
-    clip = ensure_demo_clips(work / "clips", (ClipSpec("tiny", 7, 1, 1, seconds=4.0, fps=4.0, width=160, height=96),))[0]
+    clip = ensure_demo_clips(work / "clips", (ClipSpec("tiny", 7, 1, 1, seconds=4.0, fps=4.0, width=160, height=96),))[
+        0
+    ]
     head_args = {"num_cpus": args.node_cpus, "include_dashboard": False}
     if args.fast_detection:
         head_args["_system_config"] = FAST_DETECTION
@@ -90,8 +92,9 @@ def run(args) -> list[list[str]]:
 
         # ---- 1. add N cameras --------------------------------------------------------------
         configs = [
-            CameraConfig(id=f"cam{i:03d}", source=SourceConfig(url=str(clip), loop=True),
-                         analysis=AnalysisConfig(fps=1.0))
+            CameraConfig(
+                id=f"cam{i:03d}", source=SourceConfig(url=str(clip), loop=True), analysis=AnalysisConfig(fps=1.0)
+            )
             for i in range(args.cameras)
         ]
 
@@ -104,8 +107,13 @@ def run(args) -> list[list[str]]:
         _wait(all_live, 900, "all cameras live")
         live = time.monotonic() - start
         rows.append([f"AddCamera x{args.cameras} -> all answered", f"{answered:.1f} s", ""])
-        rows.append([f"AddCamera x{args.cameras} -> all live", f"{live:.1f} s",
-                     f"{args.nodes} nodes x {args.node_cpus} logical CPUs"])
+        rows.append(
+            [
+                f"AddCamera x{args.cameras} -> all live",
+                f"{live:.1f} s",
+                f"{args.nodes} nodes x {args.node_cpus} logical CPUs",
+            ]
+        )
 
         # ---- 2. a node joins ---------------------------------------------------------------
         moves_before = len(report().recent_moves)
@@ -115,9 +123,13 @@ def run(args) -> list[list[str]]:
         _wait(lambda: balanced() and all_live(), 900, "balanced after the join")
         converged = time.monotonic() - start
         moves = report().recent_moves[moves_before:]
-        rows.append(["node join: moves until balanced", str(len(moves)),
-                     f"cap {settings.max_moves_per_minute}/min; {args.cameras // (args.nodes + 1)} would be an "
-                     "even share"])
+        rows.append(
+            [
+                "node join: moves until balanced",
+                str(len(moves)),
+                f"cap {settings.max_moves_per_minute}/min; {args.cameras // (args.nodes + 1)} would be an even share",
+            ]
+        )
         rows.append(["node join: balanced and live", f"{converged:.1f} s", ""])
 
         # ---- 3. a node dies ----------------------------------------------------------------

@@ -43,7 +43,7 @@ DEMO_CLIPS = (
 
 def _background(spec: ClipSpec, rng: np.random.Generator) -> np.ndarray:
     h, w = spec.height, spec.width
-    img = np.full((h, w, 3), 90, np.uint8)
+    img: np.ndarray = np.full((h, w, 3), 90, np.uint8)
     img[:] = rng.integers(70, 110, size=(h, w, 1), dtype=np.uint8)  # asphalt texture
     img = cv2.GaussianBlur(img, (5, 5), 0)
     cv2.rectangle(img, (0, 0), (w, h // 5), (60, 110, 60), -1)  # verge with trees
@@ -53,21 +53,35 @@ def _background(spec: ClipSpec, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def _mover(
+    rng: np.random.Generator,
+    width: int,
+    y_range: tuple[float, float],
+    speed_range: tuple[float, float],
+    size_range: tuple[int, int],
+    kind: str,
+) -> tuple:
+    return (
+        rng.uniform(0, width),
+        rng.uniform(*y_range),
+        rng.choice([-1, 1]) * rng.uniform(*speed_range),
+        int(rng.integers(*size_range)),
+        tuple(int(c) for c in rng.integers(30, 220, 3)),
+        kind,
+    )
+
+
 def render_clip(spec: ClipSpec, path: Path) -> Path:
     rng = np.random.default_rng(spec.seed)
     frames = int(spec.seconds * spec.fps)
     background = _background(spec, rng)
     h, w = spec.height, spec.width
-    # Each mover: start x, y, speed (px/frame), size, colour, kind.
-    movers = []
-    for _ in range(spec.people):
-        movers.append((rng.uniform(0, w), rng.uniform(h * 0.6, h * 0.9), rng.choice([-1, 1]) * rng.uniform(1, 3),
-                       int(rng.integers(10, 16)), tuple(int(c) for c in rng.integers(30, 220, 3)), "person"))
-    for _ in range(spec.vehicles):
-        movers.append((rng.uniform(0, w), rng.uniform(h * 0.3, h * 0.55), rng.choice([-1, 1]) * rng.uniform(5, 10),
-                       int(rng.integers(40, 70)), tuple(int(c) for c in rng.integers(30, 220, 3)), "vehicle"))
+    # Each mover: start x, y, speed (px/frame), size, colour, kind; people first (the
+    # random draws happen in this order, so a seed always renders the same clip).
+    movers = [_mover(rng, w, (h * 0.6, h * 0.9), (1, 3), (10, 16), "person") for _ in range(spec.people)]
+    movers += [_mover(rng, w, (h * 0.3, h * 0.55), (5, 10), (40, 70), "vehicle") for _ in range(spec.vehicles)]
     tmp = path.with_suffix(".tmp.mp4")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), spec.fps, (w, h))
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"mp4v"), spec.fps, (w, h))
     if not writer.isOpened():
         raise RuntimeError(f"cannot write demo clip {tmp}: no MPEG-4 encoder in this OpenCV build")
     try:
@@ -81,7 +95,9 @@ def render_clip(spec: ClipSpec, path: Path) -> Path:
                     cv2.circle(img, (x, yy - size - size // 3), size // 3, (60, 80, 120), -1)
                 else:
                     cv2.rectangle(img, (x - size, yy - size // 2), (x + size, yy + size // 2), colour, -1)
-                    cv2.rectangle(img, (x - size // 2, yy - size // 2 - 10), (x + size // 2, yy - size // 2), colour, -1)
+                    cv2.rectangle(
+                        img, (x - size // 2, yy - size // 2 - 10), (x + size // 2, yy - size // 2), colour, -1
+                    )
             noise = rng.normal(0, 4, img.shape)
             img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
             cv2.putText(img, f"{spec.name} #{i:04d}", (10, h - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
@@ -118,7 +134,7 @@ def demo_config(state_dir: Path, specs: tuple[ClipSpec, ...] = DEMO_CLIPS) -> Ma
             source=SourceConfig(url=str(path.resolve()), loop=True, realtime=True),
             analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
         )
-        for i, (spec, path) in enumerate(zip(specs, clips))
+        for i, (spec, path) in enumerate(zip(specs, clips, strict=False))
     ]
     # The demo's front door listens on loopback only and needs no token, so
     # `matthan watch` works in a second terminal; a real config lists tokens.

@@ -43,4 +43,3 @@ class FrontDoor:
                 await self.gateway.stop()
         finally:
             await self.metrics.stop()
-

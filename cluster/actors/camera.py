@@ -10,10 +10,10 @@ import logging
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..config import CameraConfig
-from ..domain import DetectionPull
+from ..domain import CameraState, CameraStatus, DetectionBatch, DetectionPull, JpegFrame
 from ..metrics.camera_side import CameraMeters
 from .capture import CaptureLoop
 from .jpeg import JpegCache
@@ -22,7 +22,6 @@ from .pipeline.detector import ModelError
 from .pipeline.pipeline import AnalysisPipeline
 from .ring import DetectionRing
 from .sources import open_source
-from ..domain import CameraState, CameraStatus, DetectionBatch, JpegFrame
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +86,12 @@ class CameraWorker:
             return
         self._failure = None
         self._capture = self._capture_factory(
-            self.camera_id, self.config.source, clock=self._clock, wall_clock=self._wall_clock,
-            opener=self._meters.timed_opener(open_source), on_state_change=self._meters.on_capture_state,
+            self.camera_id,
+            self.config.source,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
+            opener=self._meters.timed_opener(open_source),
+            on_state_change=self._meters.on_capture_state,
         )
         # Decode only what is asked for: the analysis thread and JPEG readers request frames.
         self._capture.retrieve_fps = 0

@@ -11,9 +11,8 @@ import logging
 import ray
 
 from ..config import CameraConfig
-from ..domain import DetectionPull
+from ..domain import CameraStatus, DetectionPull, JpegFrame
 from .camera import CameraWorker
-from ..domain import CameraStatus, JpegFrame
 
 ACTOR_NAME_PREFIX = "camera:"
 # Readers long-poll; each in-flight call holds one of these threads.

@@ -41,10 +41,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from cluster.support.backoff import Backoff
 from cluster.actors.sources import SourceError, VideoSource, open_source
-from cluster.domain import CameraState, CaptureStats, Frame
 from cluster.config.source import SourceConfig, redact_url
+from cluster.domain import CameraState, CaptureStats, Frame
+from cluster.support.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -272,9 +272,7 @@ class CaptureLoop:
                 with self._lock:
                     self._end_of_file = True
                     frames = self._stats.frames_received
-                self._set_state(
-                    CameraState.STOPPED, f"end of file {source.description} after {frames} frames"
-                )
+                self._set_state(CameraState.STOPPED, f"end of file {source.description} after {frames} frames")
                 return None
             silent_for = now - last_frame_at
             if silent_for >= self._config.stall_timeout_s:
@@ -409,5 +407,3 @@ def _smooth(previous: float, sample: float | None, first: bool) -> float:
     if sample is None:
         return previous
     return sample if first else (1.0 - SMOOTHING) * previous + SMOOTHING * sample
-
-

@@ -13,8 +13,7 @@ import threading
 import time
 from dataclasses import replace
 
-from ..domain import DetectionPull
-from ..domain import DetectionBatch
+from ..domain import DetectionBatch, DetectionPull
 
 
 class DetectionRing:

@@ -55,8 +55,11 @@ def run_list(args) -> int:
     for view in views:
         st = view.status
         table.add_row(
-            view.config.id, view.config.name, st.state.value if st else "not running",
-            (view.node_id or "")[:12], f"{st.fps_in:.1f}/{st.fps_out:.1f}" if st else "",
+            view.config.id,
+            view.config.name,
+            st.state.value if st else "not running",
+            (view.node_id or "")[:12],
+            f"{st.fps_in:.1f}/{st.fps_out:.1f}" if st else "",
             st.reason if st and st.state.value != "live" else "",
         )
     Console().print(table)
@@ -109,9 +112,16 @@ def view_as_dict(view: CameraView) -> dict:
     if view.status is not None:
         st = view.status
         status = {
-            "state": st.state.value, "reason": st.reason, "node_id": st.node_id, "mode": st.mode,
-            "fps_in": round(st.fps_in, 2), "fps_out": round(st.fps_out, 2),
-            "frames_received": st.frames_received, "frames_analysed": st.frames_analysed,
-            "frames_skipped": st.frames_skipped, "reconnects": st.reconnects, "last_sequence": st.last_sequence,
+            "state": st.state.value,
+            "reason": st.reason,
+            "node_id": st.node_id,
+            "mode": st.mode,
+            "fps_in": round(st.fps_in, 2),
+            "fps_out": round(st.fps_out, 2),
+            "frames_received": st.frames_received,
+            "frames_analysed": st.frames_analysed,
+            "frames_skipped": st.frames_skipped,
+            "reconnects": st.reconnects,
+            "last_sequence": st.last_sequence,
         }
     return {"config": view.config.model_dump(mode="json"), "status": status, "node_id": view.node_id}

@@ -24,8 +24,9 @@ def register(sub) -> None:
     common.add_argument("--namespace", default="matthan", help="Ray namespace of the scheduler actor")
     parser = sub.add_parser("cluster", help="nodes, load and camera placement; drain a node")
     actions = parser.add_subparsers(dest="cluster_command", required=True, metavar="ACTION")
-    status = actions.add_parser("status", parents=[common],
-                                help="table of nodes, load, cameras per node, unplaced cameras")
+    status = actions.add_parser(
+        "status", parents=[common], help="table of nodes, load, cameras per node, unplaced cameras"
+    )
     status.add_argument("--cameras", action="store_true", help="also list the cameras of each node")
     status.set_defaults(func=run_status)
     drain = actions.add_parser("drain", parents=[common], help="move every camera off a node before maintenance")
@@ -61,8 +62,9 @@ def run_status(args) -> int:
     if args.cameras:
         for node in report.nodes:
             if node.cameras:
-                console.print(f"{node.node_id[:NODE_ID_SHOWN]}: {', '.join(node.cameras)}", markup=False,
-                              highlight=False)
+                console.print(
+                    f"{node.node_id[:NODE_ID_SHOWN]}: {', '.join(node.cameras)}", markup=False, highlight=False
+                )
     for line in summary_lines(report):
         console.print(line, markup=False, highlight=False)
     for line in problem_lines(report):
@@ -77,8 +79,10 @@ def run_drain(args) -> int:
         result = asyncio.run(client.drain_node(node_id))
     except (ConnectionError, ControlError) as exc:
         return _fail(str(exc))
-    print(f"draining {node_id}: moved {len(result.moved_camera_ids)} camera(s)"
-          + (f": {', '.join(result.moved_camera_ids)}" if result.moved_camera_ids else ""))
+    print(
+        f"draining {node_id}: moved {len(result.moved_camera_ids)} camera(s)"
+        + (f": {', '.join(result.moved_camera_ids)}" if result.moved_camera_ids else "")
+    )
     if result.stranded_camera_ids:
         print(f"still there, waiting for room elsewhere: {', '.join(result.stranded_camera_ids)}")
     return 0
@@ -126,9 +130,15 @@ def node_table(report: SchedulerReport) -> Table:
     for node in report.nodes:
         cameras = str(len(node.cameras))
         table.add_row(
-            node.node_id[:NODE_ID_SHOWN], node.address, "head" if node.is_head else "worker", _node_state(node),
-            f"{node.cpus:g}", f"{node.usable:.2f}", f"{node.load:.2f}",
-            f"{node.utilisation:.0%}" if node.usable > 0 else "-", cameras,
+            node.node_id[:NODE_ID_SHOWN],
+            node.address,
+            "head" if node.is_head else "worker",
+            _node_state(node),
+            f"{node.cpus:g}",
+            f"{node.usable:.2f}",
+            f"{node.load:.2f}",
+            f"{node.utilisation:.0%}" if node.usable > 0 else "-",
+            cameras,
         )
     return table
 
@@ -141,8 +151,9 @@ def summary_lines(report: SchedulerReport) -> list[str]:
     lines.append(f"{len(report.unplaced)} unplaced; {report.moves_last_minute} voluntary move(s) in the last minute")
     if report.requested_bundles:
         total = sum(b.get("CPU", 0.0) for b in report.requested_bundles)
-        lines.append(f"asking the autoscaler for room for {len(report.requested_bundles)} camera(s), "
-                     f"{total:.2f} CPU in total")
+        lines.append(
+            f"asking the autoscaler for room for {len(report.requested_bundles)} camera(s), {total:.2f} CPU in total"
+        )
     if report.last_error:
         lines.append(f"last error the control loop survived: {report.last_error}")
     return lines

@@ -24,8 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         watch_cmd,
     )
 
-    parser = argparse.ArgumentParser(prog="matthan",
-                                     description="Mắt Thần: live video analytics for community cameras.")
+    parser = argparse.ArgumentParser(
+        prog="matthan", description="Mắt Thần: live video analytics for community cameras."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve_cmd.register(sub)

@@ -74,7 +74,9 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
 
     front_door = FrontDoor(config, control, scheduler_report=control.report)
     await front_door.start()
-    logger.info("serving; Ctrl-C to stop. `matthan watch`, `matthan status` and `matthan cluster status` show the cameras.")
+    logger.info(
+        "serving; Ctrl-C to stop. `matthan watch`, `matthan status` and `matthan cluster status` show the cameras."
+    )
     try:
         while not stop.is_set():
             try:

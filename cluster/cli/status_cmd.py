@@ -97,9 +97,16 @@ def camera_table(statuses: dict[str, CameraStatus | ControlError]) -> Table:
             continue
         style = STATE_STYLE.get(st.state, "")
         table.add_row(
-            cam, f"[{style}]{st.state.value}[/{style}]", str(st.mode), f"{st.fps_in:.1f}/{st.fps_out:.1f}",
-            str(st.frames_analysed), str(st.frames_skipped), str(st.reconnects),
-            f"{st.capture_to_publish_seconds * 1000:.0f}", f"{st.cpu_percent:.0f}", f"{st.memory_uss_bytes / 1e6:.0f}",
+            cam,
+            f"[{style}]{st.state.value}[/{style}]",
+            str(st.mode),
+            f"{st.fps_in:.1f}/{st.fps_out:.1f}",
+            str(st.frames_analysed),
+            str(st.frames_skipped),
+            str(st.reconnects),
+            f"{st.capture_to_publish_seconds * 1000:.0f}",
+            f"{st.cpu_percent:.0f}",
+            f"{st.memory_uss_bytes / 1e6:.0f}",
         )
     return table
 
@@ -122,7 +129,8 @@ def detection_table(camera_id: str, batches: tuple[DetectionBatch, ...]) -> Tabl
     for b in batches:
         when = dt.datetime.fromtimestamp(b.capture_time).strftime("%H:%M:%S.%f")[:-3]
         dets = ", ".join(
-            f"{d.class_name}#{d.track_id} {d.confidence:.2f}" if d.track_id is not None
+            f"{d.class_name}#{d.track_id} {d.confidence:.2f}"
+            if d.track_id is not None
             else f"{d.class_name} {d.confidence:.2f}"
             for d in b.detections
         )

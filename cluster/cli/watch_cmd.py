@@ -44,15 +44,23 @@ def render(rows: dict[str, CameraRow], now: float) -> Table:
         last = row.last
         age = f"{(now - last.capture_time) * 1000:.0f}" if last else ""
         view = ", ".join(f"{n}x {c}" for c, n in row.classes.most_common()) or "-"
-        table.add_row(cam, str(last.sequence if last else ""), age, f"{last.motion_ratio:.3f}" if last else "",
-                      view, str(len(row.tracks)), str(row.lost))
+        table.add_row(
+            cam,
+            str(last.sequence if last else ""),
+            age,
+            f"{last.motion_ratio:.3f}" if last else "",
+            view,
+            str(len(row.tracks)),
+            str(row.lost),
+        )
     return table
 
 
 def format_line(batch: DetectionBatch) -> str:
     when = dt.datetime.fromtimestamp(batch.capture_time).strftime("%H:%M:%S.%f")[:-3]
     dets = " ".join(
-        f"{d.class_name}#{d.track_id}:{d.confidence:.2f}" if d.track_id is not None
+        f"{d.class_name}#{d.track_id}:{d.confidence:.2f}"
+        if d.track_id is not None
         else f"{d.class_name}:{d.confidence:.2f}"
         for d in batch.detections
     )

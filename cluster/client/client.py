@@ -336,7 +336,7 @@ class MatthanClient:
         return NodeDrain(response.node_id, tuple(response.moved_camera_ids), tuple(response.stranded_camera_ids))
 
     def health(self, service: str = "") -> str:
-        """"SERVING", "NOT_SERVING", ... of the server or one service (no token needed)."""
+        """ "SERVING", "NOT_SERVING", ... of the server or one service (no token needed)."""
         response = self._unary(self._health.Check, health_pb2.HealthCheckRequest(service=service))
         return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
 

@@ -102,7 +102,7 @@ class AnalysisConfig(StrictModel):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Tracker stage.")
 
     @model_validator(mode="after")
-    def _detector_budget_fits(self) -> "AnalysisConfig":
+    def _detector_budget_fits(self) -> AnalysisConfig:
         if self.detector is not None and self.detector.max_fps > self.fps:
             # Not an error: the detector can never run faster than frames are analysed.
             self.detector.max_fps = self.fps

@@ -1,6 +1,6 @@
 """Renders docs/configuration.md from the config models, so the reference cannot drift.
 
-    python -m cluster.config.reference > docs/configuration.md
+python -m cluster.config.reference > docs/configuration.md
 """
 
 from __future__ import annotations
@@ -41,8 +41,14 @@ def _type_name(annotation) -> str:
 def _bounds(info: FieldInfo) -> str:
     parts = []
     for meta in info.metadata:
-        for attr, sym in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="), ("min_length", "len >="),
-                          ("max_length", "len <=")):
+        for attr, sym in (
+            ("gt", ">"),
+            ("ge", ">="),
+            ("lt", "<"),
+            ("le", "<="),
+            ("min_length", "len >="),
+            ("max_length", "len <="),
+        ):
             value = getattr(meta, attr, None)
             if value is not None:
                 parts.append(f"{sym} {value}")
@@ -53,7 +59,7 @@ def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
     if info.default_factory is not None:
-        value = info.default_factory()
+        value = info.get_default(call_default_factory=True, validated_data={})
         return "(see section)" if isinstance(value, BaseModel) else f"`{value!r}`"
     value = str(info.default) if isinstance(info.default, PurePath) else info.default
     return f"`{value!r}`"

@@ -35,7 +35,7 @@ class MatthanConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "MatthanConfig":
+    def _unique_ids(self) -> MatthanConfig:
         seen: set[str] = set()
         for cam in self.cameras:
             if cam.id in seen:

@@ -23,11 +23,15 @@ class SchedulerConfig(StrictModel):
         1.0, gt=0.0, le=60.0, description="Control loop period; a step also runs at once when a request arrives."
     )
     status_timeout_s: float = Field(
-        2.0, gt=0.0, le=60.0,
+        2.0,
+        gt=0.0,
+        le=60.0,
         description="Deadline of one status poll of the camera actors: a silent actor makes a step last this long.",
     )
     unresponsive_after_s: float = Field(
-        6.0, gt=0.0, le=600.0,
+        6.0,
+        gt=0.0,
+        le=600.0,
         description="A running camera whose actor has not answered for this long is reported unresponsive "
         "(and left running until heartbeat_timeout_s); must be below heartbeat_timeout_s.",
     )
@@ -35,7 +39,9 @@ class SchedulerConfig(StrictModel):
         20.0, gt=0.0, le=600.0, description="A camera actor silent this long is killed and recreated."
     )
     start_timeout_s: float = Field(
-        120.0, gt=0.0, le=3600.0,
+        120.0,
+        gt=0.0,
+        le=3600.0,
         description="A camera actor not answering this long after its creation is killed and recreated "
         "(pending resources, broken node, hung import).",
     )
@@ -43,7 +49,9 @@ class SchedulerConfig(StrictModel):
         2.0, gt=0.0, le=60.0, description="How long a camera actor gets to stop gracefully before it is killed."
     )
     suspect_node_s: float = Field(
-        60.0, gt=0.0, le=3600.0,
+        60.0,
+        gt=0.0,
+        le=3600.0,
         description="A node whose camera actors died together takes no camera for this long (or until Ray "
         "declares it dead).",
     )
@@ -53,7 +61,9 @@ class SchedulerConfig(StrictModel):
         0.2, ge=0.0, lt=1.0, description="Share of each node's CPUs kept free (decode spikes, reconnects)."
     )
     hysteresis: float = Field(
-        0.15, ge=0.0, le=10.0,
+        0.15,
+        ge=0.0,
+        le=10.0,
         description="Utilisation spread between nodes tolerated before cameras move (10 never rebalances).",
     )
     max_moves_per_minute: int = Field(
@@ -61,14 +71,18 @@ class SchedulerConfig(StrictModel):
     )
     use_head_node: bool = Field(True, description="Place cameras on the Ray head node too.")
     max_node_cpus: float | None = Field(
-        None, gt=0.0, le=1024.0,
+        None,
+        gt=0.0,
+        le=1024.0,
         description="CPUs of the largest node the autoscaler can add (accept cameras bigger than today's nodes).",
     )
 
     # ---- cost model -----------------------------------------------------------------------
     learn_costs: bool = Field(True, description="Refine each camera's CPU estimate from its measured use.")
     cost_warmup_s: float = Field(
-        20.0, ge=0.0, le=3600.0,
+        20.0,
+        ge=0.0,
+        le=3600.0,
         description="CPU samples count only after a camera has been live this long (opening a stream burns CPU).",
     )
 
@@ -98,7 +112,9 @@ class SchedulerConfig(StrictModel):
         60.0, gt=0.0, le=DAY_S, description="How often consolidation looks for a node it can empty."
     )
     release_grace_s: float = Field(
-        300.0, gt=0.0, le=DAY_S,
+        300.0,
+        gt=0.0,
+        le=DAY_S,
         description="A node emptied for release that is still there after this long takes cameras again.",
     )
 

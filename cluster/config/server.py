@@ -25,7 +25,7 @@ class Role(str, Enum):
     def rank(self) -> int:
         return _ROLE_RANK[self]
 
-    def at_least(self, other: "Role") -> bool:
+    def at_least(self, other: Role) -> bool:
         return self.rank >= other.rank
 
     def __str__(self) -> str:
@@ -58,7 +58,7 @@ class TokenConfig(StrictModel):
         return _lowercase(v)
 
     @model_validator(mode="after")
-    def _scope(self) -> "TokenConfig":
+    def _scope(self) -> TokenConfig:
         scoped = bool(self.cameras or self.groups)
         if self.role is Role.VIEWER and not scoped and not self.all_cameras:
             raise ValueError(f"viewer token {self.name!r} needs cameras, groups or all_cameras: true")
@@ -166,7 +166,7 @@ class ServerConfig(StrictModel):
         return _lowercase(v)
 
     @model_validator(mode="after")
-    def _safe(self) -> "ServerConfig":
+    def _safe(self) -> ServerConfig:
         loopback = is_loopback(self.host)
         if not self.tokens and not self.allow_unauthenticated:
             raise ValueError(

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from .base import StrictModel
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
-SUPPORTED_SCHEMES = NETWORK_SCHEMES + ("file",)
+SUPPORTED_SCHEMES = (*NETWORK_SCHEMES, "file")
 
 
 class ReconnectConfig(StrictModel):
@@ -23,7 +23,7 @@ class ReconnectConfig(StrictModel):
     jitter: float = Field(0.2, ge=0.0, le=1.0, description="Random +/- fraction applied to each delay.")
 
     @model_validator(mode="after")
-    def _max_not_below_initial(self) -> "ReconnectConfig":
+    def _max_not_below_initial(self) -> ReconnectConfig:
         if self.max_s < self.initial_s:
             raise ValueError(f"max_s ({self.max_s}) must be >= initial_s ({self.initial_s})")
         return self

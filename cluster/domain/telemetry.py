@@ -22,7 +22,7 @@ class HistogramSnapshot:
     def cumulative(self) -> list[tuple[float, int]]:
         """(upper bound, observations <= bound) pairs, ending with (inf, count)."""
         pairs, running = [], 0
-        for bound, n in zip((*self.bounds, float("inf")), self.counts):
+        for bound, n in zip((*self.bounds, float("inf")), self.counts, strict=False):
             running += n
             pairs.append((bound, running))
         return pairs

@@ -115,7 +115,13 @@ class AccessLog:
         return record
 
     def call(
-        self, principal: Principal | None, method: str, cameras: Sequence[str], peer: str, *, status: str,
+        self,
+        principal: Principal | None,
+        method: str,
+        cameras: Sequence[str],
+        peer: str,
+        *,
+        status: str,
         detail: str = "",
     ) -> None:
         """A unary call (camera admin, snapshot) or an auth failure (event "denied")."""

@@ -104,9 +104,7 @@ class Authenticator:
         if not values:
             if self._anonymous is not None:
                 return self._anonymous
-            raise AuthError(
-                grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <token>' metadata"
-            )
+            raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <token>' metadata")
         if len(values) > 1:
             raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "more than one 'authorization' metadata entry")
         value = values[0]

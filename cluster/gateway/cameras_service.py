@@ -115,9 +115,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
         # earlier, so a camera that answers but has no frame says so.
         poll_s = timeout * (1.0 - SNAPSHOT_REPLY_SHARE)
         try:
-            frame = await asyncio.wait_for(
-                handle.latest_jpeg(0, poll_s, max_width=max_width, quality=quality), timeout
-            )
+            frame = await asyncio.wait_for(handle.latest_jpeg(0, poll_s, max_width=max_width, quality=quality), timeout)
         except asyncio.TimeoutError:
             raise CameraUnresponsive(camera_id, "GetSnapshot", timeout) from None
         if frame is None:
@@ -212,8 +210,9 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             sub = subscribe(principal, cameras)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a status code (status_for logs bugs)
             code, message = status_for(exc)
-            state.access.call(principal, method, request_cameras(request), context.peer(), status=code.name,
-                              detail=message)
+            state.access.call(
+                principal, method, request_cameras(request), context.peer(), status=code.name, detail=message
+            )
             await context.abort(code, message)
             return  # abort() raises; this says so to the reader and the type checker
         record = state.access.stream_start(principal, method, cameras, context.peer(), **extra)
@@ -269,4 +268,3 @@ def _counters(sub) -> dict:
     if isinstance(sub, FrameSubscription):
         return {"dropped_slow": sub.dropped_slow, "skipped_rate": sub.skipped_rate}
     return {}
-

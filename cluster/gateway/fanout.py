@@ -125,8 +125,9 @@ class _Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug must not end the camera's streams: logged, then retried
-                log.exception("upstream pull of camera %s failed unexpectedly; retrying in %.1fs",
-                              self.camera_id, delay)
+                log.exception(
+                    "upstream pull of camera %s failed unexpectedly; retrying in %.1fs", self.camera_id, delay
+                )
             self._handle = None
             self._after_error()
             await asyncio.sleep(delay)
@@ -326,21 +327,30 @@ class Fanout:
         if self._closed is not None:
             raise self._closed
 
-    def _detection_hub(self, camera_id: str) -> DetectionHub:
+    # -- SubscriptionOwner (what subscriptions call)
+
+    @property
+    def retry_initial_s(self) -> float:
+        return self.settings.retry_initial_s
+
+    def detection_source(self, camera_id: str) -> DetectionHub | None:
+        return self._detection_hubs.get(camera_id)
+
+    def join_detection_hub(self, camera_id: str) -> DetectionHub:
         hub = self._detection_hubs.get(camera_id)
         if hub is None:
             hub = self._detection_hubs[camera_id] = DetectionHub(self, camera_id)
             hub.start()
         return hub
 
-    def _leave_detection_hub(self, camera_id: str, sub: DetectionSubscription) -> None:
+    def leave_detection_hub(self, camera_id: str, sub: DetectionSubscription) -> None:
         hub = self._detection_hubs.get(camera_id)
         if hub is not None:
             hub.subscribers.discard(sub)
             if not hub.subscribers:
                 self._stop_hub(self._detection_hubs, camera_id)
 
-    def _forget(self, sub: _Subscription) -> None:
+    def forget(self, sub: _Subscription) -> None:
         self._subscriptions.discard(sub)
         reason = sub.closed.kind if sub.closed is not None else CloseKind.CLOSED
         if isinstance(sub, FrameSubscription):
@@ -353,7 +363,7 @@ class Fanout:
         elif isinstance(sub, DetectionSubscription):
             self.meter.ended(sub, reason)
             for camera_id in list(sub.cameras):
-                self._leave_detection_hub(camera_id, sub)
+                self.leave_detection_hub(camera_id, sub)
 
     def _stop_hub(self, hubs: dict, key: object) -> None:
         hub = hubs.pop(key)

@@ -140,8 +140,9 @@ def unary(role: Role) -> Callable[[Handler], Callable]:
                 response = await fn(self, request, context, principal)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a status code (status_for logs bugs)
                 code, message = status_for(exc)
-                state.access.call(principal, method, request_cameras(request), context.peer(), status=code.name,
-                                  detail=message)
+                state.access.call(
+                    principal, method, request_cameras(request), context.peer(), status=code.name, detail=message
+                )
                 await context.abort(code, message)
             state.access.call(principal, method, request_cameras(request), context.peer(), status="OK")
             return response
@@ -162,9 +163,7 @@ def check_camera_id(field: str, value: str) -> str:
     if not value:
         raise RequestError(field, "must not be empty")
     if not _CAMERA_ID.match(value):
-        raise RequestError(
-            field, f"{_shown(value)} is not a camera id (1-63 lowercase letters, digits, '-' or '_')"
-        )
+        raise RequestError(field, f"{_shown(value)} is not a camera id (1-63 lowercase letters, digits, '-' or '_')")
     return value
 
 

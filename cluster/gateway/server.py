@@ -219,9 +219,7 @@ class GatewayServer:
         cameras_pb2_grpc.add_CamerasServicer_to_server(CamerasService(self.state), server)
         cluster_pb2_grpc.add_ClusterServicer_to_server(ClusterService(self.state), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
+        reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
         address = self.config.address
         try:
             if credentials is None:

@@ -13,18 +13,65 @@ import enum
 import logging
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..contract import DataLoss, LossReason
 from ..control import CameraNotFound
-from ..domain import DetectionBatch, JpegFrame
-
-if TYPE_CHECKING:
-    from .fanout import Fanout
+from ..domain import DetectionBatch, DetectionPull, JpegFrame
 
 log = logging.getLogger("matthan.gateway.fanout")
+
+
+# ---- what subscriptions need from the fan-out that owns them (fanout.py implements it)
+
+
+class DetectionSource(Protocol):
+    """One camera's detection hub, as a subscription sees it."""
+
+    subscribers: set
+
+    @property
+    def position(self) -> int | None:
+        """The last sequence the hub published (None before its first pull)."""
+        ...
+
+    async def read_ring(self, after_sequence: int, max_batches: int) -> DetectionPull: ...
+
+
+class SubscriptionEvents(Protocol):
+    """Where subscriptions report joins, leaves, replaced frames and cut-offs (SubscriptionMeter)."""
+
+    def joined(self, sub: FrameSubscription | DetectionSubscription, camera_id: str) -> None: ...
+
+    def left(self, sub: FrameSubscription | DetectionSubscription, camera_id: str, reason: CloseKind) -> None: ...
+
+    def frame_replaced(self, sub: FrameSubscription) -> None: ...
+
+    def camera_gone(self, camera_id: str) -> None: ...
+
+    def detections_cut_off(self, lost: Mapping[str, int]) -> None: ...
+
+
+class SubscriptionOwner(Protocol):
+    """The fan-out, as its subscriptions see it."""
+
+    @property
+    def meter(self) -> SubscriptionEvents: ...
+
+    @property
+    def retry_initial_s(self) -> float: ...
+
+    def forget(self, sub: _Subscription) -> None:
+        """The subscription closed: leave every hub."""
+        ...
+
+    def join_detection_hub(self, camera_id: str) -> DetectionSource: ...
+
+    def leave_detection_hub(self, camera_id: str, sub: DetectionSubscription) -> None: ...
+
+    def detection_source(self, camera_id: str) -> DetectionSource | None: ...
 
 
 class CloseKind(enum.Enum):
@@ -90,7 +137,7 @@ class FrameKey:
 
 
 class _Subscription:
-    def __init__(self, fanout: Fanout):
+    def __init__(self, fanout: SubscriptionOwner):
         self._fanout = fanout
         self._wakeup = asyncio.Event()
         self.closed: StreamClosed | None = None
@@ -101,7 +148,7 @@ class _Subscription:
             return
         self.closed = StreamClosed(kind, message)
         self._wakeup.set()
-        self._fanout._forget(self)
+        self._fanout.forget(self)
 
     async def _wait(self) -> None:
         self._wakeup.clear()
@@ -110,7 +157,7 @@ class _Subscription:
 
 class FrameSubscription(_Subscription):
     def __init__(
-        self, fanout: Fanout, key: FrameKey, queue_size: int, max_fps: float, monotonic: Callable[[], float]
+        self, fanout: SubscriptionOwner, key: FrameKey, queue_size: int, max_fps: float, monotonic: Callable[[], float]
     ):
         super().__init__(fanout)
         self.key = key
@@ -161,7 +208,7 @@ class FrameSubscription(_Subscription):
 class DetectionSubscription(_Subscription):
     """One detection stream: several cameras, one bounded queue, a cursor per camera."""
 
-    def __init__(self, fanout: Fanout, queue_size: int, filter: DetectionFilter, follow_all: bool):
+    def __init__(self, fanout: SubscriptionOwner, queue_size: int, filter: DetectionFilter, follow_all: bool):
         super().__init__(fanout)
         self._capacity = queue_size
         self._queue: deque[DetectionItem] = deque()
@@ -180,7 +227,7 @@ class DetectionSubscription(_Subscription):
         """Follow a camera: live from now, or from the ring right after `resume_after`."""
         if self.closed is not None or camera_id in self._cursors:
             return
-        hub = self._fanout._detection_hub(camera_id)
+        hub = self._fanout.join_detection_hub(camera_id)
         if resume_after is None:
             self._cursors[camera_id] = hub.position
         else:
@@ -196,7 +243,7 @@ class DetectionSubscription(_Subscription):
         self._cursors.pop(camera_id, None)
         self._catchup.pop(camera_id, None)
         self._pending_loss.pop(camera_id, None)
-        self._fanout._leave_detection_hub(camera_id, self)
+        self._fanout.leave_detection_hub(camera_id, self)
         self._fanout.meter.left(self, camera_id, reason)
 
     # -- called by the hub (synchronously: nothing interleaves)
@@ -254,7 +301,7 @@ class DetectionSubscription(_Subscription):
         original = self._cursors[camera_id]
         cursor = original or 0
         room = self._capacity - len(self._queue)
-        hub = self._fanout._detection_hubs.get(camera_id)
+        hub = self._fanout.detection_source(camera_id)
         if hub is None:
             self._catchup.pop(camera_id, None)
             return
@@ -268,7 +315,7 @@ class DetectionSubscription(_Subscription):
             return
         except Exception as exc:  # noqa: BLE001 - not answering, moving, or a bug: the hub's loop retries and logs
             log.debug("catch-up read of %s failed: %r", camera_id, exc)
-            await asyncio.sleep(self._fanout.settings.retry_initial_s)
+            await asyncio.sleep(self._fanout.retry_initial_s)
             return
         if self.closed is not None or camera_id not in self._cursors or self._cursors[camera_id] != original:
             return  # left, or the camera restarted while we read
@@ -276,9 +323,7 @@ class DetectionSubscription(_Subscription):
             self._camera_restarted(camera_id, pull.newest_sequence)
             return
         if pull.batches and pull.batches[0].sequence > cursor + 1:
-            self._note_loss(
-                camera_id, DataLoss(LossReason.RING_OVERWRITTEN, cursor + 1, pull.batches[0].sequence - 1)
-            )
+            self._note_loss(camera_id, DataLoss(LossReason.RING_OVERWRITTEN, cursor + 1, pull.batches[0].sequence - 1))
         for batch in pull.batches:
             if batch.sequence <= cursor:
                 continue
@@ -321,5 +366,3 @@ class DetectionSubscription(_Subscription):
         self._queue.append(DetectionItem(kept, loss))
         self._wakeup.set()
         return True
-
-

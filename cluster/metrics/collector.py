@@ -31,19 +31,44 @@ DISABLED = "disabled"
 STATES: tuple[str, ...] = (*(s.value for s in CameraState), UNOBSERVED, DISABLED)
 
 CAMERA_DEFS = (
-    d.CAMERA_INFO, d.CAMERA_ENABLED, d.CAMERA_UP, d.CAMERA_STATE, d.CAMERA_FRAMES_RECEIVED,
-    d.CAMERA_FRAMES_ANALYSED, d.CAMERA_FRAMES_SKIPPED, d.CAMERA_DETECTOR_RUNS, d.CAMERA_DETECTIONS,
-    d.CAMERA_RECONNECTS, d.CAMERA_ANALYSIS_ERRORS, d.CAMERA_SOURCE_FPS, d.CAMERA_ANALYSIS_FPS,
-    d.CAMERA_ANALYSIS_TARGET_FPS, d.CAMERA_FRAME_AGE, d.CAMERA_CPU, d.CAMERA_MEMORY, d.CAMERA_STAGE_DURATION,
+    d.CAMERA_INFO,
+    d.CAMERA_ENABLED,
+    d.CAMERA_UP,
+    d.CAMERA_STATE,
+    d.CAMERA_FRAMES_RECEIVED,
+    d.CAMERA_FRAMES_ANALYSED,
+    d.CAMERA_FRAMES_SKIPPED,
+    d.CAMERA_DETECTOR_RUNS,
+    d.CAMERA_DETECTIONS,
+    d.CAMERA_RECONNECTS,
+    d.CAMERA_ANALYSIS_ERRORS,
+    d.CAMERA_SOURCE_FPS,
+    d.CAMERA_ANALYSIS_FPS,
+    d.CAMERA_ANALYSIS_TARGET_FPS,
+    d.CAMERA_FRAME_AGE,
+    d.CAMERA_CPU,
+    d.CAMERA_MEMORY,
+    d.CAMERA_STAGE_DURATION,
     d.CAMERA_CAPTURE_TO_PUBLISH,
 )
 CLUSTER_DEFS = (
-    d.CLUSTER_CAMERAS_CONFIGURED, d.CLUSTER_CAMERAS_LIVE, d.CLUSTER_CAMERAS_UNPLACED, d.NODE_INFO, d.NODE_UP,
-    d.NODE_CPUS, d.NODE_CAMERAS, d.NODE_LOAD, d.NODE_DRAINING,
+    d.CLUSTER_CAMERAS_CONFIGURED,
+    d.CLUSTER_CAMERAS_LIVE,
+    d.CLUSTER_CAMERAS_UNPLACED,
+    d.NODE_INFO,
+    d.NODE_UP,
+    d.NODE_CPUS,
+    d.NODE_CAMERAS,
+    d.NODE_LOAD,
+    d.NODE_DRAINING,
 )
 SCHEDULER_DEFS = (
-    d.SCHEDULER_MOVES, d.SCHEDULER_RECOVERIES, d.SCHEDULER_UNPLACED, d.SCHEDULER_CAMERAS,
-    d.SCHEDULER_REQUESTED_BUNDLES, d.NODE_USABLE,
+    d.SCHEDULER_MOVES,
+    d.SCHEDULER_RECOVERIES,
+    d.SCHEDULER_UNPLACED,
+    d.SCHEDULER_CAMERAS,
+    d.SCHEDULER_REQUESTED_BUNDLES,
+    d.NODE_USABLE,
 )
 COLLECTED = (*CAMERA_DEFS, *CLUSTER_DEFS, *SCHEDULER_DEFS, d.SNAPSHOT_AGE)
 # The families of one scrape by definition. Any: prometheus_client's metric families
@@ -66,8 +91,9 @@ class ClusterCollector(Collector):
         snapshot = self._store.get()
         now = self._wall_clock()
         families = {definition: definition.family() for definition in COLLECTED}
-        cameras, cluster, scheduler = (self._fresh(r, now) for r in (snapshot.cameras, snapshot.cluster,
-                                                                      snapshot.scheduler))
+        cameras, cluster, scheduler = (
+            self._fresh(r, now) for r in (snapshot.cameras, snapshot.cluster, snapshot.scheduler)
+        )
         if cameras is not None:
             for view in cameras:
                 _add_camera_guarded(families, view, now)

@@ -59,8 +59,22 @@ ALLOWED_LABELS: dict[str, str] = {
 }
 # Identities whose number grows without bound: never labels.
 FORBIDDEN_LABELS: frozenset[str] = frozenset(
-    {"track", "track_id", "client", "client_id", "session", "session_id", "peer", "token", "user", "subscriber",
-     "subscription", "request_id", "frame", "sequence"}
+    {
+        "track",
+        "track_id",
+        "client",
+        "client_id",
+        "session",
+        "session_id",
+        "peer",
+        "token",
+        "user",
+        "subscriber",
+        "subscription",
+        "request_id",
+        "frame",
+        "sequence",
+    }
 )
 
 
@@ -123,36 +137,58 @@ def _i(name: str, help: str, *labels: str) -> MetricDef:
 
 # ---- cameras (collector, from CameraStatus) ------------------------------------------
 
-CAMERA_INFO = _i("camera_info", "A configured camera: its node (empty while not running), mode and name.",
-                 "camera", "node", "mode", "name")
+CAMERA_INFO = _i(
+    "camera_info",
+    "A configured camera: its node (empty while not running), mode and name.",
+    "camera",
+    "node",
+    "mode",
+    "name",
+)
 CAMERA_ENABLED = _g("camera_enabled", "1 if the camera is enabled in the desired state, else 0.", "camera")
 CAMERA_UP = _g("camera_up", "1 if the camera is live (frames arriving), else 0.", "camera")
 CAMERA_STATE = _g("camera_state", "1 for the camera's current state, 0 for the others.", "camera", "state")
 CAMERA_FRAMES_RECEIVED = _c("camera_frames_received_total", "Frames grabbed from the source.", "camera")
 CAMERA_FRAMES_ANALYSED = _c("camera_frames_analysed_total", "Frames analysed and published.", "camera")
-CAMERA_FRAMES_SKIPPED = _c("camera_frames_skipped_total",
-                           "Frames received but not analysed (analysis runs at analysis.fps).", "camera")
+CAMERA_FRAMES_SKIPPED = _c(
+    "camera_frames_skipped_total", "Frames received but not analysed (analysis runs at analysis.fps).", "camera"
+)
 CAMERA_DETECTOR_RUNS = _c("camera_detector_runs_total", "Detector inferences run.", "camera")
 CAMERA_DETECTIONS = _c("camera_detections_total", "Detections published, by class.", "camera", "class")
-CAMERA_RECONNECTS = _c("camera_reconnects_total",
-                       "Times the source went to reconnecting, by reason (unreachable, stalled, stream_error).",
-                       "camera", "reason")
+CAMERA_RECONNECTS = _c(
+    "camera_reconnects_total",
+    "Times the source went to reconnecting, by reason (unreachable, stalled, stream_error).",
+    "camera",
+    "reason",
+)
 CAMERA_ANALYSIS_ERRORS = _c("camera_analysis_errors_total", "Frames whose analysis raised an error.", "camera")
 CAMERA_SOURCE_FPS = _g("camera_source_fps", "Frames per second arriving from the source (smoothed).", "camera")
 CAMERA_ANALYSIS_FPS = _g("camera_analysis_fps", "Frames per second analysed (smoothed).", "camera")
-CAMERA_ANALYSIS_TARGET_FPS = _g("camera_analysis_target_fps",
-                                "Frames per second the camera should analyse: min(analysis.fps, source fps).",
-                                "camera")
-CAMERA_FRAME_AGE = _g("camera_frame_age_seconds",
-                      "Seconds since the newest frame was grabbed, as of the last refresh plus the time since.",
-                      "camera")
+CAMERA_ANALYSIS_TARGET_FPS = _g(
+    "camera_analysis_target_fps",
+    "Frames per second the camera should analyse: min(analysis.fps, source fps).",
+    "camera",
+)
+CAMERA_FRAME_AGE = _g(
+    "camera_frame_age_seconds",
+    "Seconds since the newest frame was grabbed, as of the last refresh plus the time since.",
+    "camera",
+)
 CAMERA_CPU = _g("camera_cpu_cores", "CPU used by the camera actor's process, in cores.", "camera")
 CAMERA_MEMORY = _g("camera_memory_uss_bytes", "Unique memory (USS) of the camera actor's process.", "camera")
-CAMERA_STAGE_DURATION = _h("camera_stage_duration_seconds",
-                           "Wall time of one frame in each stage: decode (to BGR) and the analysis stages.",
-                           STAGE_BUCKETS, "camera", "stage")
-CAMERA_CAPTURE_TO_PUBLISH = _h("camera_capture_to_publish_seconds",
-                               "From grabbing a frame to publishing its detections.", LATENCY_BUCKETS, "camera")
+CAMERA_STAGE_DURATION = _h(
+    "camera_stage_duration_seconds",
+    "Wall time of one frame in each stage: decode (to BGR) and the analysis stages.",
+    STAGE_BUCKETS,
+    "camera",
+    "stage",
+)
+CAMERA_CAPTURE_TO_PUBLISH = _h(
+    "camera_capture_to_publish_seconds",
+    "From grabbing a frame to publishing its detections.",
+    LATENCY_BUCKETS,
+    "camera",
+)
 
 # ---- cluster and nodes (collector, from ClusterStatus) ---------------------------------
 
@@ -169,34 +205,39 @@ NODE_DRAINING = _g("node_draining", "1 if the node takes no new cameras (drained
 # ---- scheduler (collector, from SchedulerSnapshot) -------------------------------------
 
 SCHEDULER_MOVES = _c("scheduler_moves_total", "Cameras moved between nodes, by reason.", "reason")
-SCHEDULER_RECOVERIES = _c("scheduler_recoveries_total",
-                          "Camera actors recreated after they died or stopped answering.")
-SCHEDULER_UNPLACED = _g("scheduler_unplaced_cameras", "Cameras without a node, by reason (too_big, no_capacity).",
-                        "reason")
+SCHEDULER_RECOVERIES = _c("scheduler_recoveries_total", "Camera actors recreated after they died or stopped answering.")
+SCHEDULER_UNPLACED = _g(
+    "scheduler_unplaced_cameras", "Cameras without a node, by reason (too_big, no_capacity).", "reason"
+)
 SCHEDULER_CAMERAS = _g("scheduler_cameras", "Desired cameras by scheduler phase.", "phase")
-SCHEDULER_REQUESTED_BUNDLES = _g("scheduler_requested_bundles",
-                                 "Resource bundles the scheduler asks the autoscaler for (0: no demand).")
+SCHEDULER_REQUESTED_BUNDLES = _g(
+    "scheduler_requested_bundles", "Resource bundles the scheduler asks the autoscaler for (0: no demand)."
+)
 NODE_USABLE = _g("node_usable_cores", "Cores of the node cameras may use (CPUs minus headroom).", "node")
 
 # ---- the refresher itself ---------------------------------------------------------------
 
 REFRESH_ERRORS = _c("metrics_refresh_errors_total", "Failed reads of the cluster state for metrics.", "source")
-REFRESH_DURATION = _h("metrics_refresh_duration_seconds", "Time to read the cluster state for metrics.",
-                      REFRESH_BUCKETS)
+REFRESH_DURATION = _h(
+    "metrics_refresh_duration_seconds", "Time to read the cluster state for metrics.", REFRESH_BUCKETS
+)
 SNAPSHOT_AGE = _g("metrics_snapshot_age_seconds", "Age of the cluster state served, by what was read.", "source")
 BUILD_INFO = _i("build_info", "The running matthan version.", "version")
 
 # ---- front door (GatewayMetrics, MetricsInterceptor) -----------------------------------
 
 GATEWAY_SUBSCRIBERS = _g("gateway_subscribers", "Open stream subscriptions, by camera and kind.", "camera", "kind")
-GATEWAY_SUBSCRIPTIONS_CLOSED = _c("gateway_subscriptions_closed_total",
-                                  "Subscriptions ended, by kind and reason (slow_consumer, camera_removed, ...).",
-                                  "kind", "reason")
+GATEWAY_SUBSCRIPTIONS_CLOSED = _c(
+    "gateway_subscriptions_closed_total",
+    "Subscriptions ended, by kind and reason (slow_consumer, camera_removed, ...).",
+    "kind",
+    "reason",
+)
 GATEWAY_DELIVERED = _c("gateway_messages_delivered_total", "Messages sent to subscribers.", "camera", "kind")
-GATEWAY_DROPPED = _c("gateway_messages_dropped_total", "Messages not delivered to a subscriber, by reason.",
-                     "camera", "kind", "reason")
-GATEWAY_RPCS_HANDLED = _c("gateway_rpcs_handled_total", "RPCs finished, by method and status code.",
-                          "method", "code")
+GATEWAY_DROPPED = _c(
+    "gateway_messages_dropped_total", "Messages not delivered to a subscriber, by reason.", "camera", "kind", "reason"
+)
+GATEWAY_RPCS_HANDLED = _c("gateway_rpcs_handled_total", "RPCs finished, by method and status code.", "method", "code")
 GATEWAY_RPCS_IN_FLIGHT = _g("gateway_rpcs_in_flight", "RPCs in progress (open streams included).", "method")
 GATEWAY_RPC_DURATION = _h("gateway_rpc_duration_seconds", "Duration of unary RPCs.", RPC_BUCKETS, "method")
 
@@ -205,16 +246,16 @@ GATEWAY_RPC_DURATION = _h("gateway_rpc_duration_seconds", "Duration of unary RPC
 BATCH_FRAMES = _c("batch_frames_processed_total", "Frames processed by batch jobs.")
 BATCH_JOBS_RUNNING = _g("batch_jobs_running", "Batch jobs running.")
 BATCH_JOBS_FINISHED = _c("batch_jobs_finished_total", "Batch jobs finished, by outcome.", "outcome")
-BATCH_JOB_PROGRESS = _g("batch_job_progress_ratio", "Share of its frames a running batch job has processed.",
-                        "batch_job")
+BATCH_JOB_PROGRESS = _g(
+    "batch_job_progress_ratio", "Share of its frames a running batch job has processed.", "batch_job"
+)
 BATCH_JOB_FRAMES = _g("batch_job_frames_processed", "Frames a running batch job has processed.", "batch_job")
 
 # ---- event store (EventStoreMetrics) ---------------------------------------------------
 
 EVENTS = _c("events_total", "Events stored, by camera and class.", "camera", "class")
 EVENT_STORE_ERRORS = _c("event_store_errors_total", "Failed event store operations.", "operation")
-EVENT_STORE_WRITE_DURATION = _h("event_store_write_duration_seconds", "Duration of event store writes.",
-                                STORE_BUCKETS)
+EVENT_STORE_WRITE_DURATION = _h("event_store_write_duration_seconds", "Duration of event store writes.", STORE_BUCKETS)
 
 ALL: tuple[MetricDef, ...] = tuple(v for v in list(globals().values()) if isinstance(v, MetricDef))
 BY_NAME: dict[str, MetricDef] = {d.name: d for d in ALL}

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from . import definitions as d
+from .grpc_interceptor import MetricsInterceptor
 
 KINDS: tuple[str, ...] = ("frames", "detections")
 _CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -95,10 +96,8 @@ class GatewayMetrics:
     def rpc_unimplemented(self) -> None:
         self._handled.labels(UNKNOWN_METHOD, "UNIMPLEMENTED").inc()
 
-    def interceptor(self):
+    def interceptor(self) -> MetricsInterceptor:
         """A grpc.aio server interceptor recording every RPC into these metrics."""
-        from .grpc_interceptor import MetricsInterceptor
-
         return MetricsInterceptor(self)
 
 

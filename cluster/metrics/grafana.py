@@ -16,8 +16,9 @@ TAG = "matthan"
 Panel = dict[str, Any]
 
 
-def target(expr: str, legend: str = "__auto", *, ref: str = "A", instant: bool = False,
-           fmt: str | None = None) -> dict[str, Any]:
+def target(
+    expr: str, legend: str = "__auto", *, ref: str = "A", instant: bool = False, fmt: str | None = None
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "datasource": DATASOURCE,
         "expr": expr,
@@ -32,13 +33,21 @@ def target(expr: str, legend: str = "__auto", *, ref: str = "A", instant: bool =
 
 
 def _targets(queries: list[tuple[str, str]], instant: bool = False, fmt: str | None = None) -> list[dict]:
-    return [target(expr, legend, ref=chr(ord("A") + i), instant=instant, fmt=fmt)
-            for i, (expr, legend) in enumerate(queries)]
+    return [
+        target(expr, legend, ref=chr(ord("A") + i), instant=instant, fmt=fmt)
+        for i, (expr, legend) in enumerate(queries)
+    ]
 
 
-def _field_config(unit: str, minimum: float | None, maximum: float | None,
-                  thresholds: Sequence[tuple[float | None, str]] | None, *, custom: dict | None = None,
-                  mappings: list[dict] | None = None) -> dict[str, Any]:
+def _field_config(
+    unit: str,
+    minimum: float | None,
+    maximum: float | None,
+    thresholds: Sequence[tuple[float | None, str]] | None,
+    *,
+    custom: dict | None = None,
+    mappings: list[dict] | None = None,
+) -> dict[str, Any]:
     steps = thresholds or [(None, "green")]
     defaults: dict[str, Any] = {
         "unit": unit,
@@ -54,10 +63,24 @@ def _field_config(unit: str, minimum: float | None, maximum: float | None,
     return {"defaults": defaults, "overrides": []}
 
 
-def timeseries(title: str, description: str, queries: list[tuple[str, str]], *, unit: str = "short",
-               stack: bool = False, minimum: float | None = 0, maximum: float | None = None) -> Panel:
-    custom = {"drawStyle": "line", "lineWidth": 1, "fillOpacity": 20 if stack else 5, "showPoints": "never",
-              "stacking": {"mode": "normal" if stack else "none", "group": "A"}, "spanNulls": False}
+def timeseries(
+    title: str,
+    description: str,
+    queries: list[tuple[str, str]],
+    *,
+    unit: str = "short",
+    stack: bool = False,
+    minimum: float | None = 0,
+    maximum: float | None = None,
+) -> Panel:
+    custom = {
+        "drawStyle": "line",
+        "lineWidth": 1,
+        "fillOpacity": 20 if stack else 5,
+        "showPoints": "never",
+        "stacking": {"mode": "normal" if stack else "none", "group": "A"},
+        "spanNulls": False,
+    }
     return {
         "type": "timeseries",
         "title": title,
@@ -65,14 +88,23 @@ def timeseries(title: str, description: str, queries: list[tuple[str, str]], *, 
         "datasource": DATASOURCE,
         "targets": _targets(queries),
         "fieldConfig": _field_config(unit, minimum, maximum, None, custom=custom),
-        "options": {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-                    "tooltip": {"mode": "multi", "sort": "desc"}},
+        "options": {
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
     }
 
 
-def stat(title: str, description: str, queries: list[tuple[str, str]], *, unit: str = "short",
-         thresholds: Sequence[tuple[float | None, str]] | None = None, text_mode: str = "auto",
-         mappings: list[dict] | None = None) -> Panel:
+def stat(
+    title: str,
+    description: str,
+    queries: list[tuple[str, str]],
+    *,
+    unit: str = "short",
+    thresholds: Sequence[tuple[float | None, str]] | None = None,
+    text_mode: str = "auto",
+    mappings: list[dict] | None = None,
+) -> Panel:
     return {
         "type": "stat",
         "title": title,
@@ -80,14 +112,26 @@ def stat(title: str, description: str, queries: list[tuple[str, str]], *, unit: 
         "datasource": DATASOURCE,
         "targets": _targets(queries, instant=True),
         "fieldConfig": _field_config(unit, None, None, thresholds, mappings=mappings),
-        "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                    "colorMode": "value", "graphMode": "none", "justifyMode": "auto", "textMode": text_mode,
-                    "orientation": "auto"},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "colorMode": "value",
+            "graphMode": "none",
+            "justifyMode": "auto",
+            "textMode": text_mode,
+            "orientation": "auto",
+        },
     }
 
 
-def bar_gauge(title: str, description: str, queries: list[tuple[str, str]], *, unit: str = "short",
-              minimum: float | None = 0, maximum: float | None = None) -> Panel:
+def bar_gauge(
+    title: str,
+    description: str,
+    queries: list[tuple[str, str]],
+    *,
+    unit: str = "short",
+    minimum: float | None = 0,
+    maximum: float | None = None,
+) -> Panel:
     return {
         "type": "bargauge",
         "title": title,
@@ -95,8 +139,12 @@ def bar_gauge(title: str, description: str, queries: list[tuple[str, str]], *, u
         "datasource": DATASOURCE,
         "targets": _targets(queries, instant=True),
         "fieldConfig": _field_config(unit, minimum, maximum, None),
-        "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                    "orientation": "horizontal", "displayMode": "gradient", "showUnfilled": True},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "orientation": "horizontal",
+            "displayMode": "gradient",
+            "showUnfilled": True,
+        },
     }
 
 
@@ -108,20 +156,37 @@ def heatmap(title: str, description: str, expr: str, *, unit: str = "s") -> Pane
         "datasource": DATASOURCE,
         "targets": [target(expr, "{{le}}", fmt="heatmap")],
         "fieldConfig": {"defaults": {"custom": {"scaleDistribution": {"type": "linear"}}}, "overrides": []},
-        "options": {"calculate": False, "yAxis": {"unit": unit}, "cellGap": 1,
-                    "color": {"mode": "scheme", "scheme": "Oranges", "steps": 64},
-                    "rowsFrame": {"layout": "auto"}, "legend": {"show": True}},
+        "options": {
+            "calculate": False,
+            "yAxis": {"unit": unit},
+            "cellGap": 1,
+            "color": {"mode": "scheme", "scheme": "Oranges", "steps": 64},
+            "rowsFrame": {"layout": "auto"},
+            "legend": {"show": True},
+        },
     }
 
 
 def datasource_variable() -> dict[str, Any]:
-    return {"type": "datasource", "name": "datasource", "label": "Data source", "query": "prometheus",
-            "current": {}, "hide": 0, "includeAll": False, "multi": False, "options": [], "refresh": 1,
-            "regex": "", "skipUrlSync": False}
+    return {
+        "type": "datasource",
+        "name": "datasource",
+        "label": "Data source",
+        "query": "prometheus",
+        "current": {},
+        "hide": 0,
+        "includeAll": False,
+        "multi": False,
+        "options": [],
+        "refresh": 1,
+        "regex": "",
+        "skipUrlSync": False,
+    }
 
 
-def query_variable(name: str, label: str, query: str, *, multi: bool = True,
-                   include_all: bool = True) -> dict[str, Any]:
+def query_variable(
+    name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True
+) -> dict[str, Any]:
     """A `label_values(...)` variable. Without an allValue, "All" expands to the
     values the query found, so a camera variable chained on `$node` limits the
     cameras to the selected nodes."""
@@ -178,8 +243,16 @@ class Layout:
         self._x, self._line_height = 0, 0
 
 
-def dashboard(uid: str, title: str, description: str, layout: Layout, variables: list[dict[str, Any]],
-              *, refresh: str = "30s", time_from: str = "now-1h") -> dict[str, Any]:
+def dashboard(
+    uid: str,
+    title: str,
+    description: str,
+    layout: Layout,
+    variables: list[dict[str, Any]],
+    *,
+    refresh: str = "30s",
+    time_from: str = "now-1h",
+) -> dict[str, Any]:
     return {
         "id": None,
         "uid": uid,
@@ -197,13 +270,33 @@ def dashboard(uid: str, title: str, description: str, layout: Layout, variables:
         "fiscalYearStartMonth": 0,
         "liveNow": False,
         "weekStart": "",
-        "annotations": {"list": [{
-            "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True,
-            "hide": True, "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
-        }]},
-        "links": [{"type": "dashboards", "tags": [TAG], "asDropdown": True, "title": "Mắt Thần dashboards",
-                   "includeVars": True, "keepTime": True, "icon": "external link", "targetBlank": False,
-                   "tooltip": "", "url": ""}],
+        "annotations": {
+            "list": [
+                {
+                    "builtIn": 1,
+                    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+                    "enable": True,
+                    "hide": True,
+                    "iconColor": "rgba(0, 211, 255, 1)",
+                    "name": "Annotations & Alerts",
+                    "type": "dashboard",
+                }
+            ]
+        },
+        "links": [
+            {
+                "type": "dashboards",
+                "tags": [TAG],
+                "asDropdown": True,
+                "title": "Mắt Thần dashboards",
+                "includeVars": True,
+                "keepTime": True,
+                "icon": "external link",
+                "targetBlank": False,
+                "tooltip": "",
+                "url": "",
+            }
+        ],
         "templating": {"list": [datasource_variable(), *variables]},
         "panels": layout.panels,
     }

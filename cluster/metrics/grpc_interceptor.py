@@ -16,17 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import grpc
 import grpc.aio
 
-if TYPE_CHECKING:
-    from .gateway import GatewayMetrics
+
+class RpcRecorder(Protocol):
+    """What the interceptor records into (`GatewayMetrics` implements it)."""
+
+    clock: Callable[[], float]
+
+    def rpc_started(self, method: str) -> None: ...
+
+    def rpc_finished(self, method: str, code: str, seconds: float | None) -> None: ...
+
+    def rpc_unimplemented(self) -> None: ...
 
 
 class MetricsInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, metrics: GatewayMetrics):
+    def __init__(self, metrics: RpcRecorder):
         self._metrics = metrics
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -37,15 +47,19 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method.lstrip("/")
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(method, handler.unary_unary), handler.request_deserializer, handler.response_serializer)
+                self._unary(method, handler.unary_unary), handler.request_deserializer, handler.response_serializer
+            )
         if handler.stream_unary is not None:
             return grpc.stream_unary_rpc_method_handler(
-                self._unary(method, handler.stream_unary), handler.request_deserializer, handler.response_serializer)
+                self._unary(method, handler.stream_unary), handler.request_deserializer, handler.response_serializer
+            )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                self._stream(method, handler.unary_stream), handler.request_deserializer, handler.response_serializer)
+                self._stream(method, handler.unary_stream), handler.request_deserializer, handler.response_serializer
+            )
         return grpc.stream_stream_rpc_method_handler(
-            self._stream(method, handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+            self._stream(method, handler.stream_stream), handler.request_deserializer, handler.response_serializer
+        )
 
     def _unary(self, method: str, behaviour):
         metrics = self._metrics

@@ -57,11 +57,13 @@ class MetricsServer:
 
         server_class = _ThreadingServer6 if ":" in self.host else _ThreadingServer
         try:
-            self._server = make_server(self.host.strip("[]"), self._requested_port, app, server_class,
-                                       handler_class=_QuietHandler)
+            self._server = make_server(
+                self.host.strip("[]"), self._requested_port, app, server_class, handler_class=_QuietHandler
+            )
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot serve metrics on {self.host}:{self._requested_port}: "
-                                     f"{exc.strerror}") from None
+            raise OSError(
+                exc.errno, f"cannot serve metrics on {self.host}:{self._requested_port}: {exc.strerror}"
+            ) from None
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-http", daemon=True)
         self._thread.start()
         logger.info("serving Prometheus metrics on %s", self.url)

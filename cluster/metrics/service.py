@@ -1,10 +1,10 @@
 """Everything behind the front door's `/metrics`, assembled from `MetricsConfig`.
 
-    service = MetricsService(config.metrics, control, scheduler=SchedulerReportSource(client.report))
-    await service.start()               # binds the port, starts the refresher on this loop
-    gateway_metrics = service.gateway   # give to the gRPC server (see gateway.py)
-    ...
-    await service.stop()
+service = MetricsService(config.metrics, control, scheduler=SchedulerReportSource(client.report))
+await service.start()               # binds the port, starts the refresher on this loop
+gateway_metrics = service.gateway   # give to the gRPC server (see gateway.py)
+...
+await service.stop()
 """
 
 from __future__ import annotations
@@ -49,11 +49,15 @@ class MetricsService:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.store = SnapshotStore()
         self.refresher = ClusterRefresher(
-            control, self.store, self.registry, interval_s=config.refresh_interval_s,
-            timeout_s=config.refresh_timeout_s, scheduler=scheduler, wall_clock=wall_clock,
+            control,
+            self.store,
+            self.registry,
+            interval_s=config.refresh_interval_s,
+            timeout_s=config.refresh_timeout_s,
+            scheduler=scheduler,
+            wall_clock=wall_clock,
         )
-        self.registry.register(ClusterCollector(self.store, wall_clock=wall_clock,
-                                                stale_after_s=config.stale_after_s))
+        self.registry.register(ClusterCollector(self.store, wall_clock=wall_clock, stale_after_s=config.stale_after_s))
         d.BUILD_INFO.create(self.registry).info({"version": matthan_version()})
         self.gateway = GatewayMetrics(self.registry)
         self.batch = BatchJobMetrics(self.registry)

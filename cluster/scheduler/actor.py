@@ -83,8 +83,10 @@ class SchedulerActor:
             exc.__traceback__ = None
             return exc
         except TimeoutError:
-            return ControlError(f"the scheduler did not apply {type(request).__name__} "
-                                f"within {timeout_s:.0f} s; it may still take effect")
+            return ControlError(
+                f"the scheduler did not apply {type(request).__name__} "
+                f"within {timeout_s:.0f} s; it may still take effect"
+            )
 
     # ---- admin (queued, applied by the loop) ------------------------------------------
 
@@ -94,13 +96,13 @@ class SchedulerActor:
     def update_camera(self, config: CameraConfig) -> CameraView | ControlError:
         return self._request(UpdateCamera(config))
 
-    def remove_camera(self, camera_id: str) -> None | ControlError:
+    def remove_camera(self, camera_id: str) -> ControlError | None:
         return self._request(RemoveCamera(camera_id))
 
     def drain_node(self, node_id: str) -> DrainResult | ControlError:
         return self._request(DrainNode(node_id))
 
-    def undrain_node(self, node_id: str) -> None | ControlError:
+    def undrain_node(self, node_id: str) -> ControlError | None:
         return self._request(UndrainNode(node_id))
 
     def seed(self, configs: list[CameraConfig]) -> bool | ControlError:
@@ -109,7 +111,7 @@ class SchedulerActor:
     def stop_all_cameras(self) -> int | ControlError:
         return self._request(StopAllCameras())
 
-    def resume_cameras(self) -> None | ControlError:
+    def resume_cameras(self) -> ControlError | None:
         return self._request(ResumeCameras())
 
     # ---- reads -------------------------------------------------------------------------

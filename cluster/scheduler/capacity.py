@@ -49,8 +49,11 @@ def node_capacities(state: SchedulerState, settings: SchedulerSettings) -> list[
     """The planner's view of the nodes, by node id: a node cameras may not use offers
     no capacity, a suspect node counts as dead."""
     return [
-        NodeCapacity(node.node_id, node.cpus if may_host(node, settings) else 0.0,
-                     node.alive and node.node_id not in state.suspect_nodes)
+        NodeCapacity(
+            node.node_id,
+            node.cpus if may_host(node, settings) else 0.0,
+            node.alive and node.node_id not in state.suspect_nodes,
+        )
         for node in sorted(state.nodes.values(), key=lambda n: n.node_id)
     ]
 

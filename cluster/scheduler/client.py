@@ -61,8 +61,11 @@ class SchedulerClient:
         read_deadline_s: float = READ_DEADLINE_S,
         admin_deadline_s: float = ADMIN_DEADLINE_S,
     ) -> None:
-        for name, value in (("read_attempt_s", read_attempt_s), ("read_deadline_s", read_deadline_s),
-                            ("admin_deadline_s", admin_deadline_s)):
+        for name, value in (
+            ("read_attempt_s", read_attempt_s),
+            ("read_deadline_s", read_deadline_s),
+            ("admin_deadline_s", admin_deadline_s),
+        ):
             if not value > 0:
                 raise ValueError(f"SchedulerClient {name} must be a positive number of seconds, got {value!r}")
         self._actor = actor
@@ -175,8 +178,9 @@ class SchedulerClient:
         try:
             await asyncio.wait_for(self._shutdown(stop_cameras), timeout_s)
         except (asyncio.TimeoutError, ControlError, RayError) as exc:
-            logger.warning("the scheduler did not shut down cleanly (%s); is the cluster going down already?",
-                           _describe(exc))
+            logger.warning(
+                "the scheduler did not shut down cleanly (%s); is the cluster going down already?", _describe(exc)
+            )
 
     async def _shutdown(self, stop_cameras: bool) -> None:
         if stop_cameras:

@@ -102,8 +102,9 @@ class Controller:
 
     def report(self) -> SchedulerReport:
         with self.lock:
-            return build_report(self.state, self.settings, self.cost, self.clock(), ticks=self.ticks,
-                                last_error=self.last_error)
+            return build_report(
+                self.state, self.settings, self.cost, self.clock(), ticks=self.ticks, last_error=self.last_error
+            )
 
     def camera_views(self) -> list[CameraView]:
         with self.lock:
@@ -189,9 +190,13 @@ class Controller:
         if saved is None:
             return SchedulerState()
         state = restored_state(saved, self.settings, self.cost, self.rng, self.clock())
-        logger.info("loaded %d camera(s), %d placement hint(s), draining %s from %s",
-                    len(saved.cameras), len(saved.placements), sorted(state.draining) or "none",
-                    self.store.state_dir if self.store else "-")
+        logger.info(
+            "loaded %d camera(s), %d placement hint(s), draining %s from %s",
+            len(saved.cameras),
+            len(saved.placements),
+            sorted(state.draining) or "none",
+            self.store.state_dir if self.store else "-",
+        )
         return state
 
     def _adopt(self, now: float, actions: StepActions) -> None:
@@ -201,8 +206,9 @@ class Controller:
         recovered: dict[str, CameraConfig] = {}
         if recover:
             for cid, actor in found.items():
-                config = self._guard(f"read the config of running camera {cid}",
-                                     functools.partial(self.boundary.read_config, actor))
+                config = self._guard(
+                    f"read the config of running camera {cid}", functools.partial(self.boundary.read_config, actor)
+                )
                 if isinstance(config, CameraConfig):
                     recovered[cid] = config
         with self.lock:
@@ -215,10 +221,12 @@ class Controller:
         glance (an actor still being created answers nothing, and waiting for it
         would make every step of a mass start last the whole timeout)."""
         with self.lock:
-            running = {r.camera_id: r.actor for r in self.state.cameras.in_phase(CameraPhase.RUNNING)
-                       if r.actor is not None}
-            starting = {r.camera_id: r.actor for r in self.state.cameras.in_phase(CameraPhase.STARTING)
-                        if r.actor is not None}
+            running = {
+                r.camera_id: r.actor for r in self.state.cameras.in_phase(CameraPhase.RUNNING) if r.actor is not None
+            }
+            starting = {
+                r.camera_id: r.actor for r in self.state.cameras.in_phase(CameraPhase.STARTING) if r.actor is not None
+            }
         probes: dict[str, Probe] = {}
         if running:
             probes.update(self.boundary.probe(running, self.settings.status_timeout_s))
@@ -235,8 +243,16 @@ class Controller:
         for item in items:
             name = type(item.request).__name__
             try:
-                reply = apply_request(self.state, item.request, settings=self.settings, cost=self.cost,
-                                      rng=self.rng, now=now, persist=self._persist_now, actions=actions)
+                reply = apply_request(
+                    self.state,
+                    item.request,
+                    settings=self.settings,
+                    cost=self.cost,
+                    rng=self.rng,
+                    now=now,
+                    persist=self._persist_now,
+                    actions=actions,
+                )
             except ControlError as exc:
                 logger.info("rejected %s: %s", name, exc)
                 item.future.set_exception(exc)
@@ -260,7 +276,7 @@ class Controller:
             try:
                 with self.lock:
                     value = reply_value(self.state, reply, settings=self.settings, now=self.clock(), actions=actions)
-            except Exception as exc:  # the caller gets the error
+            except Exception as exc:  # noqa: BLE001 - any failure of the reply is the caller's answer
                 item.future.set_exception(exc)
             else:
                 item.future.set_result(value)
@@ -271,14 +287,18 @@ class Controller:
         if actions.stops:
             self._guard("stop camera actors", lambda: self.boundary.stop_cameras(list(actions.stops)))
         for push in actions.pushes:
-            self._guard(f"send config to camera {push.config.id}",
-                        functools.partial(self.boundary.push_config, push.actor, push.config))
+            self._guard(
+                f"send config to camera {push.config.id}",
+                functools.partial(self.boundary.push_config, push.actor, push.config),
+            )
         for start in actions.starts:
             outcome = self._start_one(start)
             existing = None
             if isinstance(outcome, NameTaken):
-                existing = self._guard(f"look up camera {start.camera_id}",
-                                       functools.partial(self.boundary.lookup_camera_actor, start.camera_id))
+                existing = self._guard(
+                    f"look up camera {start.camera_id}",
+                    functools.partial(self.boundary.lookup_camera_actor, start.camera_id),
+                )
             with self.lock:
                 unwanted = record_start(self.state, start, outcome, existing, self.settings, now)
             if unwanted is not None:
@@ -306,4 +326,3 @@ class Controller:
             logger.info("asking the autoscaler for room for %d camera(s) (%.2f CPU in total)", len(bundles), total)
         else:
             logger.info("withdrawing the autoscaler request: every camera has a node")
-

@@ -42,8 +42,9 @@ def apply_nodes(state: SchedulerState, nodes: list[NodeInfo], settings: Schedule
     for node in nodes:
         old = before.get(node.node_id)
         if node.alive and (old is None or not old.alive):
-            logger.info("node %s joined (%s, %g CPU%s)", node.node_id, node.address, node.cpus,
-                        ", head" if node.is_head else "")
+            logger.info(
+                "node %s joined (%s, %g CPU%s)", node.node_id, node.address, node.cpus, ", head" if node.is_head else ""
+            )
     alive = state.alive_nodes()
     for node_id in sorted(set(before) - alive):
         if before[node_id].alive:
@@ -78,8 +79,14 @@ def apply_nodes(state: SchedulerState, nodes: list[NodeInfo], settings: Schedule
 # ---- status polls --------------------------------------------------------------------------
 
 
-def apply_probes(state: SchedulerState, probes: Mapping[str, Probe], settings: SchedulerSettings, cost: CostModel,
-                 now: float, actions: StepActions) -> None:
+def apply_probes(
+    state: SchedulerState,
+    probes: Mapping[str, Probe],
+    settings: SchedulerSettings,
+    cost: CostModel,
+    now: float,
+    actions: StepActions,
+) -> None:
     alive_nodes = state.alive_nodes()
     gone_by_node: dict[str, dict[str, str]] = {}  # node -> camera -> why its actor is gone
     for cid, probe in probes.items():
@@ -102,8 +109,9 @@ def apply_probes(state: SchedulerState, probes: Mapping[str, Probe], settings: S
         if node_id and (len(gone) >= SUSPECT_NODE_DEATHS or node_id in state.suspect_nodes):
             if node_id not in state.suspect_nodes:
                 state.suspect_nodes[node_id] = now
-                logger.warning("node %s: %d camera actors died at once; treating the node as dead for now",
-                               node_id, len(gone))
+                logger.warning(
+                    "node %s: %d camera actors died at once; treating the node as dead for now", node_id, len(gone)
+                )
             for cid in gone:
                 rec = state.cameras.require(cid)
                 rec.forget_actor()
@@ -124,12 +132,20 @@ def _silent(rec: CameraRecord, settings: SchedulerSettings, now: float) -> None:
     silent_for = rec.silent_for(now)
     if silent_for is not None and silent_for > settings.unresponsive_after_s and not rec.reported_unresponsive:
         rec.reported_unresponsive = True
-        logger.warning("camera %s: its actor has not answered for %.0f s; reported unresponsive", rec.camera_id,
-                       silent_for)
+        logger.warning(
+            "camera %s: its actor has not answered for %.0f s; reported unresponsive", rec.camera_id, silent_for
+        )
 
 
-def _heartbeat(state: SchedulerState, rec: CameraRecord, probe: Heartbeat, settings: SchedulerSettings,
-               cost: CostModel, now: float, actions: StepActions) -> None:
+def _heartbeat(
+    state: SchedulerState,
+    rec: CameraRecord,
+    probe: Heartbeat,
+    settings: SchedulerSettings,
+    cost: CostModel,
+    now: float,
+    actions: StepActions,
+) -> None:
     status = probe.status
     if rec.reported_unresponsive:
         logger.info("camera %s: its actor answers again", rec.camera_id)
@@ -148,9 +164,8 @@ def _heartbeat(state: SchedulerState, rec: CameraRecord, probe: Heartbeat, setti
         rec.healthy_since = now
         rec.reason = f"running on {rec.node_id}"
         logger.info("camera %s: actor up on node %s (%s)", rec.camera_id, rec.node_id, status.state.value)
-    elif rec.healthy_since is not None and now - rec.healthy_since >= settings.healthy_reset_s:
-        if rec.failures:
-            forgive(rec)
+    elif rec.healthy_since is not None and now - rec.healthy_since >= settings.healthy_reset_s and rec.failures:
+        forgive(rec)
     if rec.push_config:
         actions.push(rec.actor, rec.config)
         rec.push_config = False
@@ -170,19 +185,45 @@ def check_deadlines(state: SchedulerState, settings: SchedulerSettings, now: flo
     for phase, rec in state.cameras.entries():
         if rec.actor is None:
             continue
-        if phase is CameraPhase.STARTING and rec.started_at is not None:
-            if now - rec.started_at > settings.start_timeout_s:
-                _give_up(state, rec, "did not come up",
-                         f"actor did not answer within {settings.start_timeout_s:.0f} s of its start", settings, now,
-                         actions)
-        elif phase is CameraPhase.RUNNING and rec.last_heartbeat is not None:
-            if now - rec.last_heartbeat > settings.heartbeat_timeout_s:
-                _give_up(state, rec, "heartbeat lost", f"no heartbeat for {settings.heartbeat_timeout_s:.0f} s",
-                         settings, now, actions)
+        if (
+            phase is CameraPhase.STARTING
+            and rec.started_at is not None
+            and now - rec.started_at > settings.start_timeout_s
+        ):
+            _give_up(
+                state,
+                rec,
+                "did not come up",
+                f"actor did not answer within {settings.start_timeout_s:.0f} s of its start",
+                settings,
+                now,
+                actions,
+            )
+        elif (
+            phase is CameraPhase.RUNNING
+            and rec.last_heartbeat is not None
+            and now - rec.last_heartbeat > settings.heartbeat_timeout_s
+        ):
+            _give_up(
+                state,
+                rec,
+                "heartbeat lost",
+                f"no heartbeat for {settings.heartbeat_timeout_s:.0f} s",
+                settings,
+                now,
+                actions,
+            )
 
 
-def _give_up(state: SchedulerState, rec: CameraRecord, stop_reason: str, failure: str, settings: SchedulerSettings,
-             now: float, actions: StepActions) -> None:
+def _give_up(
+    state: SchedulerState,
+    rec: CameraRecord,
+    stop_reason: str,
+    failure: str,
+    settings: SchedulerSettings,
+    now: float,
+    actions: StepActions,
+) -> None:
     actions.stop(rec.camera_id, rec.actor, stop_reason)
     rec.stopped_at = now
     state.cameras.move(rec.camera_id, record_failure(rec, failure, now, settings))
@@ -207,9 +248,16 @@ def needs_recovery(state: SchedulerState, found: Mapping[str, object]) -> bool:
     return not state.persisted and bool(found) and len(state.cameras) == 0
 
 
-def adopt(state: SchedulerState, found: Mapping[str, object], recovered: Mapping[str, CameraConfig],
-          settings: SchedulerSettings, cost: CostModel, rng: random.Random, now: float,
-          actions: StepActions) -> None:
+def adopt(
+    state: SchedulerState,
+    found: Mapping[str, object],
+    recovered: Mapping[str, CameraConfig],
+    settings: SchedulerSettings,
+    cost: CostModel,
+    rng: random.Random,
+    now: float,
+    actions: StepActions,
+) -> None:
     """Take over the camera actors a previous scheduler left running (names are unique,
     so this is what prevents duplicates after a restart). `recovered` are the configs
     read from running actors when `needs_recovery`."""
@@ -244,8 +292,14 @@ def adopt(state: SchedulerState, found: Mapping[str, object], recovered: Mapping
 # ---- outcome of a start --------------------------------------------------------------------
 
 
-def record_start(state: SchedulerState, start: StartActor, outcome: object, existing: object | None,
-                 settings: SchedulerSettings, now: float) -> StopActor | None:
+def record_start(
+    state: SchedulerState,
+    start: StartActor,
+    outcome: object,
+    existing: object | None,
+    settings: SchedulerSettings,
+    now: float,
+) -> StopActor | None:
     """Record what `boundary.start_camera` gave for `start`: an actor handle, NameTaken
     (then `existing` is the actor registered under the name, if any), or another
     exception. Returns a stop for an actor nobody wants any more (the camera was

@@ -38,16 +38,23 @@ def unmet(p: PlacementPlan | None) -> bool:
     return bool(p.stranded) or any(u.reason is UnplacedReason.NO_CAPACITY for u in p.unplaced)
 
 
-def plan_step(state: SchedulerState, settings: SchedulerSettings, cost: CostModel, now: float, wall_now: float,
-              actions: StepActions) -> None:
+def plan_step(
+    state: SchedulerState,
+    settings: SchedulerSettings,
+    cost: CostModel,
+    now: float,
+    wall_now: float,
+    actions: StepActions,
+) -> None:
     """Plan where every camera runs and append what it takes to get there to `actions`."""
     nodes = node_capacities(state, settings)
     demand, current = _demand(state, cost)
     for node_id, since in list(state.releasing.items()):
         if now - since > settings.release_grace_s:
             del state.releasing[node_id]
-            logger.info("node %s was not released within %.0f s; it takes cameras again", node_id,
-                        settings.release_grace_s)
+            logger.info(
+                "node %s was not released within %.0f s; it takes cameras again", node_id, settings.release_grace_s
+            )
     if settings.autoscaling and state.last_plan is not None and not unmet(state.last_plan):
         _release_idle_nodes(state, nodes, current, now)
     state.moves.forget_before_window(now)
@@ -60,8 +67,15 @@ def plan_step(state: SchedulerState, settings: SchedulerSettings, cost: CostMode
     if settings.autoscaling and _consolidation_due(state, settings, now) and not (unmet(p) or p.moves or p.started):
         state.last_consolidation = now
         keep = _unreleasable(state, nodes)
-        c = consolidate(nodes, demand, current, max_moves=budget, headroom=settings.headroom,
-                        draining=_draining(state, nodes), keep=keep)
+        c = consolidate(
+            nodes,
+            demand,
+            current,
+            max_moves=budget,
+            headroom=settings.headroom,
+            draining=_draining(state, nodes),
+            keep=keep,
+        )
         if c.moves:
             emptied = {m.from_node for m in c.moves}
             for node_id in c.idle_nodes:
@@ -103,8 +117,9 @@ def _draining(state: SchedulerState, nodes: list[NodeCapacity]) -> set[str]:
             state.releasing.clear()
             wanted = set(state.draining)
         if all(n.node_id in wanted for n in open_nodes):
-            logger.warning("every node is draining: draining of %s suspended until another node joins",
-                           ", ".join(sorted(wanted)))
+            logger.warning(
+                "every node is draining: draining of %s suspended until another node joins", ", ".join(sorted(wanted))
+            )
             return set()
     return wanted
 
@@ -114,13 +129,18 @@ def _unreleasable(state: SchedulerState, nodes: list[NodeCapacity]) -> set[str]:
     return {n.node_id for n in nodes if state.nodes[n.node_id].is_head}
 
 
-def _release_idle_nodes(state: SchedulerState, nodes: list[NodeCapacity], current: dict[str, str],
-                        now: float) -> None:
+def _release_idle_nodes(state: SchedulerState, nodes: list[NodeCapacity], current: dict[str, str], now: float) -> None:
     busy = set(current.values())
     keep = _unreleasable(state, nodes)
     for n in nodes:
-        if n.alive and n.capacity > 0 and n.node_id not in busy and n.node_id not in keep \
-                and n.node_id not in state.releasing and n.node_id not in state.draining:
+        if (
+            n.alive
+            and n.capacity > 0
+            and n.node_id not in busy
+            and n.node_id not in keep
+            and n.node_id not in state.releasing
+            and n.node_id not in state.draining
+        ):
             state.releasing[n.node_id] = now
             logger.info("node %s is idle: leaving it empty so the autoscaler can release it", n.node_id)
 
@@ -130,14 +150,34 @@ def _consolidation_due(state: SchedulerState, settings: SchedulerSettings, now: 
     return last is None or now - last >= settings.consolidate_every_s
 
 
-def _plan(state: SchedulerState, settings: SchedulerSettings, nodes: list[NodeCapacity],
-          demand: list[CameraDemand], current: dict[str, str], budget: int) -> PlacementPlan:
-    return plan(nodes, demand, current, max_moves=budget, headroom=settings.headroom,
-                hysteresis=settings.hysteresis, draining=_draining(state, nodes))
+def _plan(
+    state: SchedulerState,
+    settings: SchedulerSettings,
+    nodes: list[NodeCapacity],
+    demand: list[CameraDemand],
+    current: dict[str, str],
+    budget: int,
+) -> PlacementPlan:
+    return plan(
+        nodes,
+        demand,
+        current,
+        max_moves=budget,
+        headroom=settings.headroom,
+        hysteresis=settings.hysteresis,
+        draining=_draining(state, nodes),
+    )
 
 
-def _apply(state: SchedulerState, p: PlacementPlan, settings: SchedulerSettings, cost: CostModel, now: float,
-           wall_now: float, actions: StepActions) -> None:
+def _apply(
+    state: SchedulerState,
+    p: PlacementPlan,
+    settings: SchedulerSettings,
+    cost: CostModel,
+    now: float,
+    wall_now: float,
+    actions: StepActions,
+) -> None:
     for cid in p.started:
         why = "new" if state.cameras.require(cid).lost_from is None else "its node died"
         _start(state, cid, p.assignments[cid], why, cost, actions)
@@ -147,8 +187,15 @@ def _apply(state: SchedulerState, p: PlacementPlan, settings: SchedulerSettings,
             actions.stop(move.camera_id, rec.actor, f"moving to {move.to_node}: {move.reason.value}")
             rec.stopped_at = now
         keep = state.plan_costs[move.camera_id] if move.reason not in EVACUATION_REASONS else None
-        _start(state, move.camera_id, move.to_node, f"moved from {move.from_node}: {move.reason.value}", cost,
-               actions, keep_cost=keep)
+        _start(
+            state,
+            move.camera_id,
+            move.to_node,
+            f"moved from {move.from_node}: {move.reason.value}",
+            cost,
+            actions,
+            keep_cost=keep,
+        )
         state.moves.record(move, now, wall_now)
         actions.moves.append(move)
     unplaced = {u.camera_id: u for u in p.unplaced}
@@ -165,8 +212,15 @@ def _apply(state: SchedulerState, p: PlacementPlan, settings: SchedulerSettings,
         logger.warning("draining is waiting for room for %d camera(s): %s", len(p.stranded), ", ".join(p.stranded))
 
 
-def _start(state: SchedulerState, cid: str, node_id: str, why: str, cost: CostModel, actions: StepActions,
-           keep_cost: float | None = None) -> None:
+def _start(
+    state: SchedulerState,
+    cid: str,
+    node_id: str,
+    why: str,
+    cost: CostModel,
+    actions: StepActions,
+    keep_cost: float | None = None,
+) -> None:
     rec = state.cameras.require(cid)
     cpus = reservation(cost.cost(cid) if keep_cost is None else keep_cost)
     rec.forget_actor()

@@ -20,6 +20,7 @@ taken name by looking the name up; never by the text of an error message.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -76,7 +77,7 @@ class RayCluster:
             name = entry.get("name", "")
             if entry.get("namespace") != self.namespace or not name.startswith(ACTOR_NAME_PREFIX):
                 continue
-            camera_id = name[len(ACTOR_NAME_PREFIX):]
+            camera_id = name[len(ACTOR_NAME_PREFIX) :]
             actor = self.lookup_camera_actor(camera_id)
             if actor is not None:
                 found[camera_id] = actor
@@ -114,10 +115,8 @@ class RayCluster:
         # Ask nicely first (closes streams, joins threads), all at once, briefly.
         refs = []
         for stop in stops:
-            try:
+            with contextlib.suppress(RayError):  # already dead: ray.kill below is enough
                 refs.append(stop.actor.stop.remote())  # type: ignore[attr-defined]
-            except RayError:  # already dead: ray.kill below is enough
-                pass
         if refs:
             ray.wait(refs, num_returns=len(refs), timeout=self.stop_timeout_s)
         for stop in stops:
@@ -147,8 +146,11 @@ class RayCluster:
             ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
             answered = set(ready)
             for camera_id, ref in refs.items():
-                results[camera_id] = _probe_result(ref) if ref in answered else Silent(
-                    f"no answer within the {timeout_s:g} s poll timeout")
+                results[camera_id] = (
+                    _probe_result(ref)
+                    if ref in answered
+                    else Silent(f"no answer within the {timeout_s:g} s poll timeout")
+                )
         return results
 
     def read_config(self, actor: object) -> CameraConfig:

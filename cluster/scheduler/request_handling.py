@@ -49,8 +49,17 @@ logger = logging.getLogger(__name__)
 Persist = Callable[[], None]
 
 
-def apply_request(state: SchedulerState, request: Request, *, settings: SchedulerSettings, cost: CostModel,
-                  rng: random.Random, now: float, persist: Persist, actions: StepActions) -> Reply:
+def apply_request(
+    state: SchedulerState,
+    request: Request,
+    *,
+    settings: SchedulerSettings,
+    cost: CostModel,
+    rng: random.Random,
+    now: float,
+    persist: Persist,
+    actions: StepActions,
+) -> Reply:
     """Apply one request; raises ControlError (nothing changed) when it is rejected."""
     if isinstance(request, AddCamera):
         return _add(state, request.config, settings, cost, rng, persist)
@@ -73,8 +82,9 @@ def apply_request(state: SchedulerState, request: Request, *, settings: Schedule
     raise ControlError(f"unknown request {request!r}")
 
 
-def reply_value(state: SchedulerState, reply: Reply, *, settings: SchedulerSettings, now: float,
-                actions: StepActions) -> object:
+def reply_value(
+    state: SchedulerState, reply: Reply, *, settings: SchedulerSettings, now: float, actions: StepActions
+) -> object:
     """The answer to a request, after the step carried out `actions`."""
     if isinstance(reply, ViewOf):
         return camera_view(state, reply.camera_id, settings, now)
@@ -91,8 +101,14 @@ def reply_value(state: SchedulerState, reply: Reply, *, settings: SchedulerSetti
 # ---- cameras ---------------------------------------------------------------------------------
 
 
-def _add(state: SchedulerState, config: CameraConfig, settings: SchedulerSettings, cost: CostModel,
-         rng: random.Random, persist: Persist) -> Reply:
+def _add(
+    state: SchedulerState,
+    config: CameraConfig,
+    settings: SchedulerSettings,
+    cost: CostModel,
+    rng: random.Random,
+    persist: Persist,
+) -> Reply:
     if config.id in state.cameras:
         raise CameraExists(config.id)
     estimate = cost.update_config(config)
@@ -108,8 +124,15 @@ def _add(state: SchedulerState, config: CameraConfig, settings: SchedulerSetting
     return ViewOf(config.id)
 
 
-def _update(state: SchedulerState, config: CameraConfig, settings: SchedulerSettings, cost: CostModel, now: float,
-            persist: Persist, actions: StepActions) -> Reply:
+def _update(
+    state: SchedulerState,
+    config: CameraConfig,
+    settings: SchedulerSettings,
+    cost: CostModel,
+    now: float,
+    persist: Persist,
+    actions: StepActions,
+) -> Reply:
     rec = state.cameras.require(config.id)
     old = rec.config
     estimate = cost.update_config(config)
@@ -146,8 +169,7 @@ def _update(state: SchedulerState, config: CameraConfig, settings: SchedulerSett
     return ViewOf(config.id)
 
 
-def _remove(state: SchedulerState, camera_id: str, cost: CostModel, persist: Persist,
-            actions: StepActions) -> Reply:
+def _remove(state: SchedulerState, camera_id: str, cost: CostModel, persist: Persist, actions: StepActions) -> Reply:
     phase = state.cameras.phase_of(camera_id)
     rec = state.cameras.remove(camera_id)
     _persist(persist, undo=lambda: state.cameras.add(rec, phase))
@@ -158,8 +180,14 @@ def _remove(state: SchedulerState, camera_id: str, cost: CostModel, persist: Per
     return Value(None)
 
 
-def _seed(state: SchedulerState, configs: tuple[CameraConfig, ...], settings: SchedulerSettings, cost: CostModel,
-          rng: random.Random, persist: Persist) -> Reply:
+def _seed(
+    state: SchedulerState,
+    configs: tuple[CameraConfig, ...],
+    settings: SchedulerSettings,
+    cost: CostModel,
+    rng: random.Random,
+    persist: Persist,
+) -> Reply:
     if state.persisted or len(state.cameras):
         return Value(False)
     for config in configs:

@@ -66,8 +66,11 @@ class SchedulerStateStore:
         except FileNotFoundError:
             return state
         except (OSError, json.JSONDecodeError) as exc:
-            logger.warning("%s: ignoring unreadable placement state (%s); running actors are found by name",
-                           self.placement_path, exc)
+            logger.warning(
+                "%s: ignoring unreadable placement state (%s); running actors are found by name",
+                self.placement_path,
+                exc,
+            )
             return state
         try:
             if raw.get("version") != PLACEMENT_FORMAT_VERSION:
@@ -90,9 +93,7 @@ class SchedulerStateStore:
         self.desired.save(state.cameras)
         payload = {
             "version": PLACEMENT_FORMAT_VERSION,
-            "placements": {
-                cam: {"node_id": p.node_id, "cpus": p.cpus} for cam, p in sorted(state.placements.items())
-            },
+            "placements": {cam: {"node_id": p.node_id, "cpus": p.cpus} for cam, p in sorted(state.placements.items())},
             "draining": sorted(state.draining),
             "restarts": dict(sorted(state.restarts.items())),
             "costs": {cam: round(c, 6) for cam, c in sorted(state.costs.items())},

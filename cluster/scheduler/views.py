@@ -22,8 +22,7 @@ from .settings import SchedulerSettings
 from .state import SchedulerState
 
 
-def unresponsive_reason(rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings,
-                        now: float) -> str | None:
+def unresponsive_reason(rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings, now: float) -> str | None:
     """Why the camera counts as unresponsive now, or None if it does not."""
     silent_for = rec.silent_for(now) if phase is CameraPhase.RUNNING else None
     if silent_for is None or silent_for <= settings.unresponsive_after_s:
@@ -31,8 +30,9 @@ def unresponsive_reason(rec: CameraRecord, phase: CameraPhase, settings: Schedul
     return f"its actor has not answered for {silent_for:.0f} s"
 
 
-def observed_status(rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings,
-                    now: float) -> CameraStatus | None:
+def observed_status(
+    rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings, now: float
+) -> CameraStatus | None:
     """The camera's newest status as it should be shown now (None without an actor)."""
     if phase not in (CameraPhase.STARTING, CameraPhase.RUNNING) or rec.status is None:
         return None
@@ -97,8 +97,15 @@ def cluster_status(state: SchedulerState, settings: SchedulerSettings, cost: Cos
     )
 
 
-def build_report(state: SchedulerState, settings: SchedulerSettings, cost: CostModel, now: float, *, ticks: int,
-                 last_error: str | None) -> SchedulerReport:
+def build_report(
+    state: SchedulerState,
+    settings: SchedulerSettings,
+    cost: CostModel,
+    now: float,
+    *,
+    ticks: int,
+    last_error: str | None,
+) -> SchedulerReport:
     cameras = []
     for phase, rec in state.cameras.entries():
         active = phase in (CameraPhase.STARTING, CameraPhase.RUNNING)

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from cluster.actors.capture import CaptureLoop
-from cluster.domain import CameraState
 from cluster.config.source import SourceConfig
-from tests.fixtures.waiting import wait_until  # noqa: F401 - re-exported for the tests here
+from cluster.domain import CameraState
 from tests.fixtures.streams import (
     BlackHoleServer,
     MjpegServer,
@@ -23,6 +22,7 @@ from tests.fixtures.streams import (
     write_random_bytes,
     write_truncated_copy,
 )
+from tests.fixtures.waiting import wait_until  # noqa: F401 - re-exported for the tests here
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ import pytest
 
 from cluster.actors.camera import CameraWorker
 from cluster.actors.pipeline import AnalysisPipeline
-from cluster.domain import CameraState
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, SourceConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
+from cluster.domain import CameraState
 
 from .conftest import wait_until
 

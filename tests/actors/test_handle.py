@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def actor(ray_local, tmp_path):
     """A camera whose file is missing: it fails at once but answers every call."""
-    config = CameraConfig(id="handle-test", source=SourceConfig(url=str(tmp_path / "missing.mp4")),
-                          analysis=AnalysisConfig(fps=5.0))
+    config = CameraConfig(
+        id="handle-test", source=SourceConfig(url=str(tmp_path / "missing.mp4")), analysis=AnalysisConfig(fps=5.0)
+    )
     actor = CameraActor.options(num_cpus=0.1).remote(config)
     # Up before the test's short deadlines start (a worker process starts slowly on a busy machine).
     assert ray_local.get(actor.ping.remote(), timeout=120) == "handle-test"

@@ -38,8 +38,9 @@ def test_models_pull_refuses_a_corrupt_download(tmp_path, models, capsys):
     with open(mirror / "yolo-fastest-1.1.weights", "r+b") as fh:
         fh.seek(1000)  # past the header, whose first bytes are zeros already
         fh.write(b"\xff\xff\xff\xff")
-    code = main(["models", "pull", "yolo-fastest-1.1", "--dest", str(tmp_path / "out"),
-                 "--base-url", mirror.as_uri() + "/"])
+    code = main(
+        ["models", "pull", "yolo-fastest-1.1", "--dest", str(tmp_path / "out"), "--base-url", mirror.as_uri() + "/"]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "sha256" in err.lower(), err
     assert not (tmp_path / "out" / "yolo-fastest-1.1.weights").exists(), "a bad download must not be kept"
@@ -51,6 +52,7 @@ def test_models_pull_unknown_model_lists_known_ones(tmp_path, capsys):
 
 
 def test_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "cluster.cli.main", "--help"], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cluster.cli.main", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0 and "serve" in result.stdout

@@ -37,7 +37,9 @@ class ServeProcess:
         self.log = open(self.log_path, "a")  # noqa: SIM115 - the process writes to it until interrupt() closes it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cluster.cli.main", "serve", "--config", str(self.config_path)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
     def interrupt(self, timeout: float = 90) -> int:
@@ -61,8 +63,9 @@ def serve_setup(tmp_path):
     [clip] = ensure_demo_clips(tmp_path / "clips", (CLIP,))
     grpc_port, metrics_port = free_port(), free_port()
     config = {
-        "cameras": [{"id": "cam-1", "name": "Hẻm 1", "source": {"url": str(clip), "loop": True},
-                     "analysis": {"fps": 4}}],
+        "cameras": [
+            {"id": "cam-1", "name": "Hẻm 1", "source": {"url": str(clip), "loop": True}, "analysis": {"fps": 4}}
+        ],
         "runtime": {"state_dir": str(tmp_path / "state"), "ray": {"num_cpus": 4}},
         "server": {"host": "127.0.0.1", "port": grpc_port, "allow_unauthenticated": True},
         "metrics": {"host": "127.0.0.1", "port": metrics_port, "refresh_interval_s": 1},
@@ -103,7 +106,8 @@ def test_serve_end_to_end(serve_setup):
 
         body = wait_for(
             lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode(),
-            30, "metrics endpoint",
+            30,
+            "metrics endpoint",
         )
         assert 'matthan_camera_up{camera="cam-2"' in body or 'camera="cam-2"' in body, "cam-2 missing from /metrics"
     finally:

@@ -44,19 +44,34 @@ def test_read_cameras_reports_each_camera_and_who_cannot_answer() -> None:
 @pytest.mark.slow
 def test_status_command_shows_the_cameras_of_a_running_scheduler(ray_local, tmp_path) -> None:
     [clip] = ensure_demo_clips(tmp_path / "clips", (CLIP,))
-    camera = CameraConfig(id="status-live", source=SourceConfig(url=str(clip), loop=True, realtime=True),
-                          analysis=AnalysisConfig(fps=4.0))
+    camera = CameraConfig(
+        id="status-live", source=SourceConfig(url=str(clip), loop=True, realtime=True), analysis=AnalysisConfig(fps=4.0)
+    )
     path = asyncio.run(ServePath.start(tmp_path / "state", [camera], prefix="status-cmd"))
     try:
+
         def publishing() -> bool:
             view = asyncio.run(path.client.get_camera("status-live"))
             return view.status is not None and view.status.last_sequence > 0
 
         wait_until(publishing, 120, "status-live publishing", poll_s=0.5)
         shown = subprocess.run(
-            [sys.executable, "-m", "cluster.cli.main", "status", "--address", ray.get_runtime_context().gcs_address,
-             "--namespace", path.namespace, "--detections", "2"],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                sys.executable,
+                "-m",
+                "cluster.cli.main",
+                "status",
+                "--address",
+                ray.get_runtime_context().gcs_address,
+                "--namespace",
+                path.namespace,
+                "--detections",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     finally:
         asyncio.run(path.stop())
@@ -68,9 +83,20 @@ def test_status_command_shows_the_cameras_of_a_running_scheduler(ray_local, tmp_
 @pytest.mark.slow
 def test_status_command_without_a_scheduler_fails_with_one_line(ray_local) -> None:
     shown = subprocess.run(
-        [sys.executable, "-m", "cluster.cli.main", "status", "--address", ray.get_runtime_context().gcs_address,
-         "--namespace", "status-cmd-nobody"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "cluster.cli.main",
+            "status",
+            "--address",
+            ray.get_runtime_context().gcs_address,
+            "--namespace",
+            "status-cmd-nobody",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert shown.returncode == 1, shown.stdout
     assert "no scheduler actor" in shown.stderr and shown.stderr.strip().count("\n") == 0, shown.stderr

@@ -62,10 +62,14 @@ def test_detector_budget_is_capped_by_analysis_rate():
 
 
 def test_file_sources_are_accepted_as_paths_and_file_urls():
-    config = parse_config({"cameras": [
-        {"id": "a", "source": {"url": "/videos/a.mp4"}},
-        {"id": "b", "source": {"url": "file:///videos/b.mp4"}},
-    ]})
+    config = parse_config(
+        {
+            "cameras": [
+                {"id": "a", "source": {"url": "/videos/a.mp4"}},
+                {"id": "b", "source": {"url": "file:///videos/b.mp4"}},
+            ]
+        }
+    )
     assert [c.source.is_file for c in config.cameras] == [True, True]
     assert str(config.cameras[1].source.file_path) == "/videos/b.mp4"
 

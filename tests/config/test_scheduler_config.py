@@ -28,13 +28,14 @@ def test_config_values_reach_the_settings():
 
 
 def test_bad_scheduler_values_are_named():
-    with pytest.raises(ConfigError, match="scheduler.headroom"):
+    with pytest.raises(ConfigError, match=r"scheduler.headroom"):
         parse_config({"scheduler": {"headroom": 1.5}})
-    with pytest.raises(ConfigError, match="scheduler: unresponsive_after_s .* below heartbeat_timeout_s"):
+    with pytest.raises(ConfigError, match=r"scheduler: unresponsive_after_s .* below heartbeat_timeout_s"):
         parse_config({"scheduler": {"heartbeat_timeout_s": 5.0}})
 
 
 def test_placement_defaults_are_the_config_defaults():
     config = SchedulerConfig()
-    assert (config.headroom, config.hysteresis) == (placement.DEFAULT_HEADROOM, placement.DEFAULT_HYSTERESIS), \
+    assert (config.headroom, config.hysteresis) == (placement.DEFAULT_HEADROOM, placement.DEFAULT_HYSTERESIS), (
         "the planner's own defaults agree with the operator's"
+    )

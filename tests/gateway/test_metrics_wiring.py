@@ -112,8 +112,9 @@ def test_rpcs_are_counted_by_method_and_status_code(make_metered) -> None:
     # The interceptor records a refused call just after the status went out: wait for it.
     wait_until(lambda: gateway.handled("GetCamera", "OK") == 2, what="two successful lookups")
     wait_until(lambda: gateway.handled("GetCamera", "NOT_FOUND") == 1, what="the unknown camera as NOT_FOUND")
-    wait_until(lambda: gateway.handled("GetCamera", "INVALID_ARGUMENT") == 1,
-               what="the malformed request as INVALID_ARGUMENT")
+    wait_until(
+        lambda: gateway.handled("GetCamera", "INVALID_ARGUMENT") == 1, what="the malformed request as INVALID_ARGUMENT"
+    )
     assert gateway.value("matthan_gateway_rpc_duration_seconds_count", method=f"{CAMERAS}/GetCamera") == 4
     assert gateway.value("matthan_gateway_rpcs_in_flight", method=f"{CAMERAS}/GetCamera") == 0
 
@@ -128,8 +129,10 @@ def test_frame_stream_counts_a_subscriber_while_open_and_every_frame_the_client_
         gateway.run(cam.publish_frame())
         received.append(next(frames))
     assert gateway.subscribers("cam-a", "frames") == 1, "one open frame stream on cam-a"
-    wait_until(lambda: gateway.delivered("cam-a", "frames") == len(received),
-               what=f"delivered frames to reach the {len(received)} the client received")
+    wait_until(
+        lambda: gateway.delivered("cam-a", "frames") == len(received),
+        what=f"delivered frames to reach the {len(received)} the client received",
+    )
 
     stream.cancel()
     wait_until(lambda: gateway.subscribers("cam-a", "frames") == 0, what="the subscriber gauge to go down")
@@ -156,11 +159,15 @@ def test_detection_stream_counts_each_camera_it_follows_and_the_batches_delivere
     assert gateway.subscribers("cam-a", "detections") == 1 and gateway.subscribers("cam-c", "detections") == 1, (
         "one open subscription on each camera of the stream"
     )
-    wait_until(lambda: gateway.delivered("cam-a", "detections") == 5 and gateway.delivered("cam-c", "detections") == 2,
-               what=f"delivered batches to match what the client received ({per_camera})")
+    wait_until(
+        lambda: gateway.delivered("cam-a", "detections") == 5 and gateway.delivered("cam-c", "detections") == 2,
+        what=f"delivered batches to match what the client received ({per_camera})",
+    )
     stream.cancel()
-    wait_until(lambda: gateway.subscribers("cam-a", "detections") == gateway.subscribers("cam-c", "detections") == 0,
-               what="both cameras' subscriber gauges to go down")
+    wait_until(
+        lambda: gateway.subscribers("cam-a", "detections") == gateway.subscribers("cam-c", "detections") == 0,
+        what="both cameras' subscriber gauges to go down",
+    )
     wait_until(lambda: gateway.closed("detections", "closed") == 2, what="a close per camera the stream followed")
 
 
@@ -173,8 +180,11 @@ def test_a_slow_frame_client_shows_up_as_dropped_frames(make_metered) -> None:
     big_jpeg = FAKE_JPEG[:-2] + bytes(64 * 1024) + FAKE_JPEG[-2:]  # bigger than the slow client's window
     gateway.call(cam.start_producing, 0.01, True, False, 1, big_jpeg)
     next(slow)  # then stop reading for a while
-    wait_until(lambda: (gateway.dropped("cam-a", "frames", "queue_full") or 0) > 0, timeout=20,
-               what="frames replaced in the slow client's queue to be counted")
+    wait_until(
+        lambda: (gateway.dropped("cam-a", "frames", "queue_full") or 0) > 0,
+        timeout=20,
+        what="frames replaced in the slow client's queue to be counted",
+    )
     # Frames already in the transport were queued before the drops: read on until one tells of them.
     later = next(slow)
     for _ in range(20):
@@ -210,8 +220,10 @@ def test_a_detection_client_cut_off_for_falling_behind_counts_drops_and_the_clos
     wait_until(lambda: gateway.closed("detections", "slow_consumer") == 1, what="the cut-off to count as closed")
     assert (gateway.dropped("cam-a", "detections", "slow_consumer") or 0) > 0, "the batches it will not get"
     assert gateway.subscribers("cam-a", "detections") == 0
-    wait_until(lambda: gateway.handled("StreamDetections", "RESOURCE_EXHAUSTED") == 1,
-               what="the stream RPC to finish with RESOURCE_EXHAUSTED")
+    wait_until(
+        lambda: gateway.handled("StreamDetections", "RESOURCE_EXHAUSTED") == 1,
+        what="the stream RPC to finish with RESOURCE_EXHAUSTED",
+    )
 
 
 def test_batches_the_ring_no_longer_holds_count_as_dropped_data_loss(make_metered) -> None:
@@ -221,8 +233,10 @@ def test_batches_the_ring_no_longer_holds_count_as_dropped_data_loss(make_metere
     stream = gateway.client("admin").stream_detections(["cam-a"], resume_after={"cam-a": 2}, auto_resume=False)
     event = next(iter(stream))
     assert event.data_loss is not None and (event.data_loss.first_missing, event.data_loss.last_missing) == (3, 24)
-    wait_until(lambda: gateway.dropped("cam-a", "detections", "ring_overwritten") == 22,
-               what="batches 3..24 to count as dropped (ring_overwritten)")
+    wait_until(
+        lambda: gateway.dropped("cam-a", "detections", "ring_overwritten") == 22,
+        what="batches 3..24 to count as dropped (ring_overwritten)",
+    )
     stream.cancel()
 
 
@@ -230,8 +244,9 @@ def test_a_removed_camera_leaves_no_per_camera_series_behind(make_metered) -> No
     gateway = make_metered()
     cam = gateway.camera("cam-c")
     gateway.run(cam.publish_batch(count=2))
-    events = iter(gateway.client("viewer-all").stream_detections(["cam-c"], resume_after={"cam-c": 0},
-                                                                 auto_resume=False))
+    events = iter(
+        gateway.client("viewer-all").stream_detections(["cam-c"], resume_after={"cam-c": 0}, auto_resume=False)
+    )
     next(events)
     next(events)
     wait_until(lambda: gateway.delivered("cam-c", "detections") == 2, what="the two batches to count as delivered")
@@ -252,8 +267,11 @@ def test_refused_streams_and_calls_create_no_series_for_the_names_they_ask_for(m
     stub = cameras_pb2_grpc.CamerasStub(gateway.channel())
     for camera_id in ("ghost-1", "ghost-2"):
         with pytest.raises(grpc.RpcError) as err:
-            next(stub.StreamDetections(cameras_pb2.StreamDetectionsRequest(camera_ids=[camera_id]),
-                                       metadata=metadata("admin"), timeout=5))
+            next(
+                stub.StreamDetections(
+                    cameras_pb2.StreamDetectionsRequest(camera_ids=[camera_id]), metadata=metadata("admin"), timeout=5
+                )
+            )
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.RpcError):
         gateway.channel().unary_unary(f"/{CAMERAS}/NoSuchMethod")(b"", metadata=metadata("admin"), timeout=5)
@@ -272,12 +290,16 @@ def test_a_camera_revoked_from_an_all_camera_stream_leaves_only_that_cameras_gau
     stream = gateway.client("viewer-w1").stream_detections(auto_resume=False)  # all it may see: cam-a, cam-c
     reader = threading.Thread(target=lambda: list(stream), daemon=True)
     reader.start()
-    wait_until(lambda: gateway.subscribers("cam-a", "detections") == gateway.subscribers("cam-c", "detections") == 1,
-               what="the all-camera stream to count on cam-a and cam-c")
+    wait_until(
+        lambda: gateway.subscribers("cam-a", "detections") == gateway.subscribers("cam-c", "detections") == 1,
+        what="the all-camera stream to count on cam-a and cam-c",
+    )
     gateway.client("operator").update_camera({"id": "cam-a", "groups": ["ward-2"]}, ["groups"])
     wait_until(lambda: gateway.subscribers("cam-a", "detections") == 0, what="cam-a to drop out of the stream")
-    wait_until(lambda: gateway.closed("detections", "access_revoked") == 1,
-               what="cam-a's leaving to count as closed because access was revoked")
+    wait_until(
+        lambda: gateway.closed("detections", "access_revoked") == 1,
+        what="cam-a's leaving to count as closed because access was revoked",
+    )
     assert gateway.subscribers("cam-c", "detections") == 1, "the stream goes on with cam-c"
     stream.cancel()
     reader.join(10)

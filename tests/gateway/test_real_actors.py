@@ -117,8 +117,14 @@ class RealGateway:
         self._observer: MatthanClient | None = None
 
     def start(self) -> None:
-        config = ServerConfig(host="127.0.0.1", port=0, allow_unauthenticated=True, grace_period_s=0.5,
-                              camera_refresh_s=0.5, limits={"snapshot_timeout_s": SNAPSHOT_TIMEOUT_S})
+        config = ServerConfig(
+            host="127.0.0.1",
+            port=0,
+            allow_unauthenticated=True,
+            grace_period_s=0.5,
+            camera_refresh_s=0.5,
+            limits={"snapshot_timeout_s": SNAPSHOT_TIMEOUT_S},
+        )
         # Short long-polls and retries: a removed camera's streams end promptly.
         settings = FanoutSettings(pull_timeout_s=0.5, retry_initial_s=0.05, retry_max_s=0.3)
         cameras = [camera(camera_id, self.clip) for camera_id in BASE_CAMERAS]
@@ -310,8 +316,11 @@ def test_a_slow_frame_client_does_not_slow_a_fast_one(gateway: RealGateway) -> N
     fast = gateway.read(gateway.client().stream_frames("real-1"))
     fast.wait_count(40, timeout=60, what="fast client")
     # The slow client is told what it missed (dropped_slow) once its buffers are full.
-    wait_until(lambda: slow.events and slow.events[-1].dropped_slow > 0, DATA_TIMEOUT_S,
-             lambda: f"the slow client to see dropped frames; it read {len(slow.events)}")
+    wait_until(
+        lambda: slow.events and slow.events[-1].dropped_slow > 0,
+        DATA_TIMEOUT_S,
+        lambda: f"the slow client to see dropped frames; it read {len(slow.events)}",
+    )
     fast_count, slow_count = len(fast.events), len(slow.events)
     gateway.stop_readers([slow, fast])
     assert fast_count >= 2 * slow_count, f"fast client read {fast_count} frames, slow one {slow_count}"
@@ -327,8 +336,11 @@ def test_detections_resume_after_a_disconnect_without_loss(gateway: RealGateway)
     gateway.stop_readers([first])
     last = first.events[-1].batch.sequence
     # Disconnected while the camera keeps publishing: several batches are missed live.
-    wait_until(lambda: gateway.view("real-2").status.last_sequence >= last + 3, DATA_TIMEOUT_S,
-             "the camera to publish 3 batches after the disconnect")
+    wait_until(
+        lambda: gateway.view("real-2").status.last_sequence >= last + 3,
+        DATA_TIMEOUT_S,
+        "the camera to publish 3 batches after the disconnect",
+    )
     resumed = gateway.read(
         client.stream_detections(["real-2"], include_empty=True, resume_after={"real-2": last}, auto_resume=False)
     )
@@ -410,7 +422,8 @@ def test_a_frozen_camera_is_reported_while_the_others_keep_answering(
     frozen = gateway.wait_publishing("real-frozen")
     streams = {
         f"{kind} {camera_id}": gateway.read(
-            client.stream_frames(camera_id, max_fps=5) if kind == "frames"
+            client.stream_frames(camera_id, max_fps=5)
+            if kind == "frames"
             else client.stream_detections([camera_id], include_empty=True, auto_resume=False)
         )
         for camera_id in (*BASE_CAMERAS, "real-frozen")
@@ -446,8 +459,9 @@ def test_a_frozen_camera_is_reported_while_the_others_keep_answering(
         )
         reported = client.get_camera("real-frozen").status
         assert "not answered" in reported.reason, f"the reason says why: {reported.reason!r}"
-        listed_live = {v.config.id for v in client.list_cameras()
-                       if v.status is not None and v.status.state is CameraState.LIVE}
+        listed_live = {
+            v.config.id for v in client.list_cameras() if v.status is not None and v.status.state is CameraState.LIVE
+        }
         assert "real-frozen" not in listed_live, f"ListCameras no longer shows it live: {sorted(listed_live)}"
         frozen_streams = {w: r for w, r in streams.items() if "real-frozen" in w}
         for what, reader in frozen_streams.items():

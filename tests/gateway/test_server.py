@@ -60,8 +60,10 @@ def test_shutdown_turns_health_not_serving_before_streams_end_with_unavailable(m
     threads = [threading.Thread(target=f, daemon=True) for f in (watch_health, read_stream)]
     for t in threads:
         t.start()
-    wait_until(lambda: ("batch", None) in events and ("health", health_pb2.HealthCheckResponse.SERVING) in events,
-               what="a live stream and a health watch")
+    wait_until(
+        lambda: ("batch", None) in events and ("health", health_pb2.HealthCheckResponse.SERVING) in events,
+        what="a live stream and a health watch",
+    )
     gateway.run(gateway.server.stop(grace=1.0))
     for t in threads:
         t.join(10)

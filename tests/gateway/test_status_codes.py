@@ -182,8 +182,11 @@ def test_unresponsive_and_unavailable_cameras_map_to_unavailable() -> None:
     from cluster.control import CameraUnavailable, CameraUnresponsive, SchedulerUnavailable
     from cluster.gateway.rpc import status_for
 
-    for error in (CameraUnresponsive("cam-a", "latest_jpeg", 6.0), CameraUnavailable("camera 'cam-a' is starting"),
-                  SchedulerUnavailable("the scheduler actor did not answer")):
+    for error in (
+        CameraUnresponsive("cam-a", "latest_jpeg", 6.0),
+        CameraUnavailable("camera 'cam-a' is starting"),
+        SchedulerUnavailable("the scheduler actor did not answer"),
+    ):
         code, message = status_for(error)
         assert code is grpc.StatusCode.UNAVAILABLE, f"{type(error).__name__} -> {code}"
         assert message == str(error), f"the client reads why: {message!r}"
@@ -222,6 +225,7 @@ def test_drain_node_status_codes(gateway) -> None:
     drain = stub.DrainNode
     expect(grpc.StatusCode.NOT_FOUND, call, drain, cluster_pb2.DrainNodeRequest(node_id="node-9"))
     expect(INVALID, call, drain, cluster_pb2.DrainNodeRequest(node_id=" "), field="node_id")
+
     async def cannot_drain(node_id: str):
         raise NotImplementedError
 

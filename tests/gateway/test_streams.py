@@ -87,9 +87,11 @@ def test_slow_detection_client_is_cut_off_while_a_fast_one_gets_every_batch(make
 def test_slow_frame_client_loses_old_frames_not_the_fast_clients_rate(make_gateway) -> None:
     gateway = make_gateway()
     cam = gateway.camera("cam-a")
-    slow = iter(cameras_pb2_grpc.CamerasStub(gateway.channel(SMALL_WINDOW)).StreamFrames(
-        cameras_pb2.StreamFramesRequest(camera_id="cam-a"), metadata=metadata("viewer-all")
-    ))
+    slow = iter(
+        cameras_pb2_grpc.CamerasStub(gateway.channel(SMALL_WINDOW)).StreamFrames(
+            cameras_pb2.StreamFramesRequest(camera_id="cam-a"), metadata=metadata("viewer-all")
+        )
+    )
     fast = iter(gateway.client("viewer-all").stream_frames("cam-a"))
     big_jpeg = FAKE_JPEG[:-2] + bytes(64 * 1024) + FAKE_JPEG[-2:]  # bigger than the slow client's window
     gateway.call(cam.start_producing, 0.01, True, False, 1, big_jpeg)

@@ -46,9 +46,7 @@ def make_ca(common_name: str) -> tuple[Pem, ec.EllipticCurvePrivateKey, x509.Cer
     return _pem(cert, key), key, cert
 
 
-def make_leaf(
-    common_name: str, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, server: bool
-) -> Pem:
+def make_leaf(common_name: str, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, server: bool) -> Pem:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (

@@ -53,7 +53,7 @@ def convention_problems(text: str, bounded_values: Mapping[str, Iterable[str]] |
                     key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
                     by_series.setdefault(key, set()).add(s.labels["le"])
             if any("+Inf" not in les for les in by_series.values()):
-                problems.append(f"{name}: a histogram series without an le=\"+Inf\" bucket")
+                problems.append(f'{name}: a histogram series without an le="+Inf" bucket')
         elif family.type == "gauge":
             if name.endswith("_total"):
                 problems.append(f"{name}: a gauge named like a counter")

@@ -20,10 +20,15 @@ class FakeClock:
 
 
 def camera_config(camera_id: str, *, enabled: bool = True, fps: float = 5.0) -> CameraConfig:
-    return CameraConfig.model_validate({
-        "id": camera_id, "name": f"Camera {camera_id}", "enabled": enabled,
-        "source": {"url": f"rtsp://cams.local/{camera_id}"}, "analysis": {"fps": fps},
-    })
+    return CameraConfig.model_validate(
+        {
+            "id": camera_id,
+            "name": f"Camera {camera_id}",
+            "enabled": enabled,
+            "source": {"url": f"rtsp://cams.local/{camera_id}"},
+            "analysis": {"fps": fps},
+        }
+    )
 
 
 @dataclass
@@ -40,27 +45,50 @@ def meters_snapshot(*, frames: int = 3, classes: tuple[str, ...] = ("person", "c
     return meters.snapshot()
 
 
-def status(camera_id: str, *, state: CameraState = CameraState.LIVE, node_id: str = "node-a",
-           last_frame_time: float | None = 1_700_000_000.0 - 2.0, fps_in: float = 12.5,
-           metrics: CameraMetricsSnapshot | None = None) -> CameraStatus:
+def status(
+    camera_id: str,
+    *,
+    state: CameraState = CameraState.LIVE,
+    node_id: str = "node-a",
+    last_frame_time: float | None = 1_700_000_000.0 - 2.0,
+    fps_in: float = 12.5,
+    metrics: CameraMetricsSnapshot | None = None,
+) -> CameraStatus:
     return CameraStatus(
-        camera_id=camera_id, state=state, reason="test", node_id=node_id, pid=1234, mode="motion-only",
-        frames_received=100, frames_analysed=40, frames_skipped=60, detector_runs=7, reconnects=1,
-        fps_in=fps_in, fps_out=5.0, last_frame_time=last_frame_time, last_sequence=40,
-        stage_seconds={"motion": 0.002}, capture_to_publish_seconds=0.2, cpu_percent=25.0,
-        memory_uss_bytes=150_000_000, metrics=metrics,
+        camera_id=camera_id,
+        state=state,
+        reason="test",
+        node_id=node_id,
+        pid=1234,
+        mode="motion-only",
+        frames_received=100,
+        frames_analysed=40,
+        frames_skipped=60,
+        detector_runs=7,
+        reconnects=1,
+        fps_in=fps_in,
+        fps_out=5.0,
+        last_frame_time=last_frame_time,
+        last_sequence=40,
+        stage_seconds={"motion": 0.002},
+        capture_to_publish_seconds=0.2,
+        cpu_percent=25.0,
+        memory_uss_bytes=150_000_000,
+        metrics=metrics,
     )
 
 
 def view(camera_id: str, st: CameraStatus | None, *, enabled: bool = True) -> CameraView:
-    return CameraView(config=camera_config(camera_id, enabled=enabled), status=st,
-                      node_id=st.node_id if st else None)
+    return CameraView(config=camera_config(camera_id, enabled=enabled), status=st, node_id=st.node_id if st else None)
 
 
-def cluster_status(nodes: tuple[NodeView, ...] = (), live: int = 1, configured: int = 2,
-                   unplaced: tuple[str, ...] = ()) -> ClusterStatus:
-    nodes = nodes or (NodeView("node-a", "10.0.0.1", True, 4.0, ("cam-1",), 0.8),
-                      NodeView("node-b", "10.0.0.2", False, 4.0, (), 0.0, draining=True))
+def cluster_status(
+    nodes: tuple[NodeView, ...] = (), live: int = 1, configured: int = 2, unplaced: tuple[str, ...] = ()
+) -> ClusterStatus:
+    nodes = nodes or (
+        NodeView("node-a", "10.0.0.1", True, 4.0, ("cam-1",), 0.8),
+        NodeView("node-b", "10.0.0.2", False, 4.0, (), 0.0, draining=True),
+    )
     return ClusterStatus(nodes=nodes, cameras_configured=configured, cameras_live=live, unplaced=unplaced)
 
 

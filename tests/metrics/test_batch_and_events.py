@@ -27,8 +27,9 @@ def test_a_job_reports_progress_while_it_runs_and_its_outcome_after():
     assert get(registry, "matthan_batch_jobs_finished_total", outcome="succeeded") == 1
     assert get(registry, "matthan_batch_jobs_finished_total", outcome="failed") == 0, "outcomes exported at 0"
     assert get(registry, "matthan_batch_jobs_running") == 0
-    assert get(registry, "matthan_batch_job_progress_ratio", batch_job="job-1") is None, \
+    assert get(registry, "matthan_batch_job_progress_ratio", batch_job="job-1") is None, (
         "finished jobs leave no per-job series (bounded label)"
+    )
 
 
 def test_per_job_series_are_capped():

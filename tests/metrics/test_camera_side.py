@@ -60,19 +60,23 @@ def test_classes_beyond_the_cap_are_counted_as_other():
     assert classes[OTHER_CLASS] == 5
 
 
-@pytest.mark.parametrize(("reason", "label"), [
-    ("unreachable: connection refused; retrying in 0.5 s", "unreachable"),
-    ("stalled: no frame for 10.0 s since the last frame from x; retrying in 1.0 s", "stalled"),
-    ("read failed: broken pipe; retrying in 2.0 s", "stream_error"),
-])
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [
+        ("unreachable: connection refused; retrying in 0.5 s", "unreachable"),
+        ("stalled: no frame for 10.0 s since the last frame from x; retrying in 1.0 s", "stalled"),
+        ("read failed: broken pipe; retrying in 2.0 s", "stream_error"),
+    ],
+)
 def test_reconnect_reasons_map_to_a_fixed_set(reason, label):
     assert reconnect_reason(reason) == label
 
 
 def test_only_entries_into_reconnecting_are_counted():
     meters = CameraMeters()
-    assert meters.snapshot().reconnects_by_reason == dict.fromkeys(RECONNECT_REASONS, 0), \
+    assert meters.snapshot().reconnects_by_reason == dict.fromkeys(RECONNECT_REASONS, 0), (
         "every reason must be exported at 0 before the first reconnect"
+    )
     meters.on_capture_state(CameraState.CONNECTING, "opening x")
     meters.on_capture_state(CameraState.RECONNECTING, "unreachable: refused; retrying in 0.5 s")
     meters.on_capture_state(CameraState.STALLED, "stalled: no frame")

@@ -44,8 +44,9 @@ def test_analysed_frames_fill_stage_latency_and_class_meters(worker_for, tiny_cl
     assert meters.capture_to_publish_seconds.count >= 4
     assert meters.capture_to_publish_seconds.count <= status.frames_analysed, "one observation per analysed frame"
     assert {"decode", "motion"} <= set(meters.stage_seconds), f"stages seen: {sorted(meters.stage_seconds)}"
-    assert meters.stage_seconds["decode"].count >= meters.stage_seconds["motion"].count, \
+    assert meters.stage_seconds["decode"].count >= meters.stage_seconds["motion"].count, (
         "every analysed frame was decoded first"
+    )
     assert meters.stage_seconds["motion"].total > 0
     assert meters.reconnects_by_reason == {"unreachable": 0, "stalled": 0, "stream_error": 0}
     assert meters.analysis_errors == 0
@@ -53,11 +54,13 @@ def test_analysed_frames_fill_stage_latency_and_class_meters(worker_for, tiny_cl
 
 def test_an_unreachable_source_counts_reconnects_by_reason(worker_for):
     # Port 1 on loopback refuses at once: "unreachable", retried after a short backoff.
-    source = SourceConfig.model_validate({
-        "url": "rtsp://127.0.0.1:1/none", "open_timeout_s": 2.0,
-        "reconnect": {"initial_s": 0.1, "max_s": 0.2, "jitter": 0.0},
-    })
+    source = SourceConfig.model_validate(
+        {
+            "url": "rtsp://127.0.0.1:1/none",
+            "open_timeout_s": 2.0,
+            "reconnect": {"initial_s": 0.1, "max_s": 0.2, "jitter": 0.0},
+        }
+    )
     worker = worker_for(source)
-    wait_until(lambda: worker.status().metrics.reconnects_by_reason["unreachable"] >= 2, 30,
-               worker.status)
+    wait_until(lambda: worker.status().metrics.reconnects_by_reason["unreachable"] >= 2, 30, worker.status)
     assert worker.status().metrics.reconnects_by_reason["stalled"] == 0

@@ -55,8 +55,9 @@ def test_a_live_camera_renders_counters_gauges_and_info():
     assert value(text, "matthan_camera_cpu_cores", camera="cam-1") == 0.25, "25% of a core is 0.25 cores"
     assert value(text, "matthan_camera_frame_age_seconds", camera="cam-1") == 2.0
     assert value(text, "matthan_camera_analysis_target_fps", camera="cam-1") == 5.0, "min(analysis.fps, source)"
-    assert value(text, "matthan_camera_info", camera="cam-1", node="node-a", mode="motion-only",
-                 name="Camera cam-1") == 1
+    assert (
+        value(text, "matthan_camera_info", camera="cam-1", node="node-a", mode="motion-only", name="Camera cam-1") == 1
+    )
     assert value(text, "matthan_camera_detections_total", camera="cam-1", **{"class": "person"}) == 3
     assert value(text, "matthan_camera_reconnects_total", camera="cam-1", reason="stalled") == 1
     assert value(text, "matthan_camera_reconnects_total", camera="cam-1", reason="unreachable") == 0
@@ -69,8 +70,11 @@ def test_a_live_camera_renders_counters_gauges_and_info():
 def test_histograms_are_cumulative_with_count_and_sum():
     clock = FakeClock()
     text = scrape(store_with([view("cam-1", status("cam-1", metrics=meters_snapshot(frames=3)))], clock), clock)
-    buckets = {dict(k)["le"]: v for k, v in samples(text, "matthan_camera_stage_duration_seconds_bucket").items()
-               if dict(k)["stage"] == "detector"}
+    buckets = {
+        dict(k)["le"]: v
+        for k, v in samples(text, "matthan_camera_stage_duration_seconds_bucket").items()
+        if dict(k)["stage"] == "detector"
+    }
     assert buckets["+Inf"] == 3
     assert buckets["0.025"] == 0 and buckets["0.05"] == 3, f"0.03 s belongs in le=0.05: {buckets}"
     counts = list(buckets.values())
@@ -78,8 +82,11 @@ def test_histograms_are_cumulative_with_count_and_sum():
     assert value(text, "matthan_camera_stage_duration_seconds_count", camera="cam-1", stage="detector") == 3
     assert abs(value(text, "matthan_camera_stage_duration_seconds_sum", camera="cam-1", stage="detector") - 0.09) < 1e-9
     assert value(text, "matthan_camera_capture_to_publish_seconds_count", camera="cam-1") == 3
-    assert {dict(k)["stage"] for k in samples(text, "matthan_camera_stage_duration_seconds_count")} == \
-        {"decode", "motion", "detector"}
+    assert {dict(k)["stage"] for k in samples(text, "matthan_camera_stage_duration_seconds_count")} == {
+        "decode",
+        "motion",
+        "detector",
+    }
 
 
 def test_cameras_without_status_are_unobserved_or_disabled_and_not_up():
@@ -135,9 +142,14 @@ def test_cluster_status_renders_nodes_and_totals():
 
 def test_scheduler_snapshot_renders_moves_recoveries_and_capacity():
     clock = FakeClock()
-    snap = SchedulerSnapshot(moves_total={"rebalance": 3, "drain": 1}, recoveries_total=2,
-                             unplaced_by_reason={"no_capacity": 2}, cameras_by_phase={"running": 5},
-                             node_usable_cores={"node-a": 3.4}, requested_bundles=1)
+    snap = SchedulerSnapshot(
+        moves_total={"rebalance": 3, "drain": 1},
+        recoveries_total=2,
+        unplaced_by_reason={"no_capacity": 2},
+        cameras_by_phase={"running": 5},
+        node_usable_cores={"node-a": 3.4},
+        requested_bundles=1,
+    )
     text = scrape(store_with([], clock, scheduler=snap), clock)
     assert value(text, "matthan_scheduler_moves_total", reason="rebalance") == 3
     assert value(text, "matthan_scheduler_recoveries_total") == 2
@@ -159,10 +171,20 @@ def test_one_broken_status_does_not_fail_the_scrape(caplog):
 
 def test_exposition_follows_the_conventions():
     clock = FakeClock()
-    snap = SchedulerSnapshot(moves_total={"rebalance": 1}, recoveries_total=1, unplaced_by_reason={"too_big": 1},
-                             cameras_by_phase={"running": 1}, node_usable_cores={"node-a": 3.0})
-    store = store_with([view("cam-1", status("cam-1", metrics=meters_snapshot())), view("cam-2", None)], clock,
-                       cluster=cluster_status(), scheduler=snap)
-    problems = convention_problems(scrape(store, clock), {"camera": {"cam-1", "cam-2"},
-                                                          "node": {"node-a", "node-b", ""}})
+    snap = SchedulerSnapshot(
+        moves_total={"rebalance": 1},
+        recoveries_total=1,
+        unplaced_by_reason={"too_big": 1},
+        cameras_by_phase={"running": 1},
+        node_usable_cores={"node-a": 3.0},
+    )
+    store = store_with(
+        [view("cam-1", status("cam-1", metrics=meters_snapshot())), view("cam-2", None)],
+        clock,
+        cluster=cluster_status(),
+        scheduler=snap,
+    )
+    problems = convention_problems(
+        scrape(store, clock), {"camera": {"cam-1", "cam-2"}, "node": {"node-a", "node-b", ""}}
+    )
     assert problems == []

@@ -14,10 +14,18 @@ def test_defaults_serve_on_loopback():
     assert config.refresh_interval_s == 5.0
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("port", 70000), ("port", -1), ("refresh_interval_s", 0.1), ("refresh_interval_s", 1000),
-    ("refresh_timeout_s", 0), ("stale_after_s", 0.5), ("host", ""),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("port", 70000),
+        ("port", -1),
+        ("refresh_interval_s", 0.1),
+        ("refresh_interval_s", 1000),
+        ("refresh_timeout_s", 0),
+        ("stale_after_s", 0.5),
+        ("host", ""),
+    ],
+)
 def test_out_of_bounds_values_are_refused(field, value):
     with pytest.raises(ValidationError, match=field):
         MetricsConfig.model_validate({field: value})

@@ -25,8 +25,9 @@ def test_each_definition_follows_the_conventions(definition):
         assert name.endswith("_info")
     assert set(definition.labels) <= set(d.ALLOWED_LABELS), f"undeclared labels in {definition.labels}"
     assert not set(definition.labels) & d.FORBIDDEN_LABELS
-    assert "job" not in definition.labels and "instance" not in definition.labels, \
+    assert "job" not in definition.labels and "instance" not in definition.labels, (
         "Prometheus owns job and instance (ours would become exported_job)"
+    )
     assert definition.help.strip()
 
 

@@ -37,14 +37,18 @@ def test_delivered_and_dropped_messages_are_counted(registry, metrics):
     metrics.messages_delivered("cam-1", "detections", 0)
     metrics.messages_dropped("cam-1", "frames", "queue_full", 2)
     assert get(registry, "matthan_gateway_messages_delivered_total", camera="cam-1", kind="detections") == 5
-    assert get(registry, "matthan_gateway_messages_dropped_total", camera="cam-1", kind="frames",
-               reason="queue_full") == 2
+    assert (
+        get(registry, "matthan_gateway_messages_dropped_total", camera="cam-1", kind="frames", reason="queue_full") == 2
+    )
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.subscription_opened("cam-1", "video"),
-    lambda m: m.messages_delivered("cam-1", "Frames"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.subscription_opened("cam-1", "video"),
+        lambda m: m.messages_delivered("cam-1", "Frames"),
+    ],
+)
 def test_unknown_kinds_are_refused(metrics, call):
     with pytest.raises(ValueError, match="subscription kind"):
         call(metrics)
@@ -63,8 +67,10 @@ def test_forget_camera_removes_its_series(registry, metrics):
     metrics.messages_delivered("cam-2", "frames")
     metrics.forget_camera("cam-1")
     assert get(registry, "matthan_gateway_subscribers", camera="cam-1", kind="frames") is None
-    assert get(registry, "matthan_gateway_messages_dropped_total", camera="cam-1", kind="frames",
-               reason="queue_full") is None
+    assert (
+        get(registry, "matthan_gateway_messages_dropped_total", camera="cam-1", kind="frames", reason="queue_full")
+        is None
+    )
     assert get(registry, "matthan_gateway_messages_delivered_total", camera="cam-2", kind="frames") == 1
 
 
@@ -73,6 +79,5 @@ def test_rpc_bookkeeping(registry, metrics):
     assert get(registry, "matthan_gateway_rpcs_in_flight", method="matthan.v1.Cameras/ListCameras") == 1
     metrics.rpc_finished("matthan.v1.Cameras/ListCameras", "OK", 0.02)
     assert get(registry, "matthan_gateway_rpcs_in_flight", method="matthan.v1.Cameras/ListCameras") == 0
-    assert get(registry, "matthan_gateway_rpcs_handled_total", method="matthan.v1.Cameras/ListCameras",
-               code="OK") == 1
+    assert get(registry, "matthan_gateway_rpcs_handled_total", method="matthan.v1.Cameras/ListCameras", code="OK") == 1
     assert get(registry, "matthan_gateway_rpc_duration_seconds_sum", method="matthan.v1.Cameras/ListCameras") == 0.02

@@ -48,10 +48,14 @@ async def written(request: bytes, context) -> None:  # a stream handler that wri
 
 
 def handlers():
-    unary = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in
-             [("Echo", echo), ("Missing", missing), ("Broken", broken), ("Denied", quietly_denied)]}
-    streams = {name: grpc.unary_stream_rpc_method_handler(fn) for name, fn in
-               [("Count", count), ("Forever", forever), ("Written", written)]}
+    unary = {
+        name: grpc.unary_unary_rpc_method_handler(fn)
+        for name, fn in [("Echo", echo), ("Missing", missing), ("Broken", broken), ("Denied", quietly_denied)]
+    }
+    streams = {
+        name: grpc.unary_stream_rpc_method_handler(fn)
+        for name, fn in [("Count", count), ("Forever", forever), ("Written", written)]
+    }
     return grpc.method_handlers_generic_handler(SERVICE, {**unary, **streams})
 
 
@@ -75,15 +79,19 @@ def run_scenario(scenario):
 
 
 def handled(registry, method: str, code: str) -> float | None:
-    return registry.get_sample_value("matthan_gateway_rpcs_handled_total",
-                                     {"method": f"{SERVICE}/{method}", "code": code})
+    return registry.get_sample_value(
+        "matthan_gateway_rpcs_handled_total", {"method": f"{SERVICE}/{method}", "code": code}
+    )
 
 
 def test_unary_calls_are_counted_by_code_and_timed():
     async def scenario(channel, registry):
         assert await channel.unary_unary(f"/{SERVICE}/Echo")(b"hi") == b"hi"
-        for method, code in [("Missing", grpc.StatusCode.NOT_FOUND), ("Broken", grpc.StatusCode.UNKNOWN),
-                             ("Denied", grpc.StatusCode.PERMISSION_DENIED)]:
+        for method, code in [
+            ("Missing", grpc.StatusCode.NOT_FOUND),
+            ("Broken", grpc.StatusCode.UNKNOWN),
+            ("Denied", grpc.StatusCode.PERMISSION_DENIED),
+        ]:
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await channel.unary_unary(f"/{SERVICE}/{method}")(b"x")
             assert err.value.code() == code, "the interceptor must not change what the client sees"
@@ -93,8 +101,7 @@ def test_unary_calls_are_counted_by_code_and_timed():
     assert handled(registry, "Missing", "NOT_FOUND") == 1
     assert handled(registry, "Broken", "UNKNOWN") == 1
     assert handled(registry, "Denied", "PERMISSION_DENIED") == 1
-    assert registry.get_sample_value("matthan_gateway_rpc_duration_seconds_count",
-                                     {"method": f"{SERVICE}/Echo"}) == 1
+    assert registry.get_sample_value("matthan_gateway_rpc_duration_seconds_count", {"method": f"{SERVICE}/Echo"}) == 1
     assert registry.get_sample_value("matthan_gateway_rpcs_in_flight", {"method": f"{SERVICE}/Echo"}) == 0
 
 
@@ -107,8 +114,9 @@ def test_streams_are_counted_but_not_timed():
     registry = run_scenario(scenario)
     assert handled(registry, "Count", "OK") == 1
     assert handled(registry, "Written", "OK") == 1
-    assert registry.get_sample_value("matthan_gateway_rpc_duration_seconds_count",
-                                     {"method": f"{SERVICE}/Count"}) is None, "a stream's length is no latency"
+    assert (
+        registry.get_sample_value("matthan_gateway_rpc_duration_seconds_count", {"method": f"{SERVICE}/Count"}) is None
+    ), "a stream's length is no latency"
 
 
 def test_a_stream_the_client_cancels_is_counted_as_cancelled_and_leaves_no_call_in_flight():
@@ -134,6 +142,8 @@ def test_unknown_methods_share_one_label():
             assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
     registry = run_scenario(scenario)
-    assert registry.get_sample_value("matthan_gateway_rpcs_handled_total",
-                                     {"method": "unknown", "code": "UNIMPLEMENTED"}) == 2
+    assert (
+        registry.get_sample_value("matthan_gateway_rpcs_handled_total", {"method": "unknown", "code": "UNIMPLEMENTED"})
+        == 2
+    )
     assert handled(registry, "Nope1", "UNIMPLEMENTED") is None

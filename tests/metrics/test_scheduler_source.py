@@ -9,8 +9,13 @@ from cluster.metrics.scheduler import SchedulerReportSource
 
 
 def report(moves=(), cameras=(), unplaced=(), nodes=(), bundles=()):
-    return NS(recent_moves=tuple(moves), cameras=tuple(cameras), unplaced=tuple(unplaced), nodes=tuple(nodes),
-              requested_bundles=tuple(bundles))
+    return NS(
+        recent_moves=tuple(moves),
+        cameras=tuple(cameras),
+        unplaced=tuple(unplaced),
+        nodes=tuple(nodes),
+        requested_bundles=tuple(bundles),
+    )
 
 
 def move(at, camera, reason="rebalance"):
@@ -30,24 +35,31 @@ class Reports:
 
 
 def test_moves_are_counted_once_each_across_refreshes():
-    source = SchedulerReportSource(Reports(report(moves=[move(1, "c1"), move(2, "c2", "drain")]),
-                                           report(moves=[move(1, "c1"), move(2, "c2", "drain"), move(3, "c1")])))
+    source = SchedulerReportSource(
+        Reports(
+            report(moves=[move(1, "c1"), move(2, "c2", "drain")]),
+            report(moves=[move(1, "c1"), move(2, "c2", "drain"), move(3, "c1")]),
+        )
+    )
     assert asyncio.run(source.scheduler_snapshot()).moves_total == {"rebalance": 1, "drain": 1}
     assert asyncio.run(source.scheduler_snapshot()).moves_total == {"rebalance": 2, "drain": 1}
 
 
 def test_recoveries_never_go_down_when_a_camera_is_removed():
-    source = SchedulerReportSource(Reports(report(cameras=[camera("c1", 2), camera("c2", 1)]),
-                                           report(cameras=[camera("c1", 3)])))
+    source = SchedulerReportSource(
+        Reports(report(cameras=[camera("c1", 2), camera("c2", 1)]), report(cameras=[camera("c1", 3)]))
+    )
     assert asyncio.run(source.scheduler_snapshot()).recoveries_total == 3
     assert asyncio.run(source.scheduler_snapshot()).recoveries_total == 4
 
 
 def test_current_state_is_summarised_by_phase_reason_and_node():
-    rep = report(cameras=[camera("c1"), camera("c2", phase="pending")],
-                 unplaced=[NS(reason=NS(value="no_capacity")), NS(reason=NS(value="no_capacity"))],
-                 nodes=[NS(node_id="n1", usable=3.4, alive=True), NS(node_id="n2", usable=3.4, alive=False)],
-                 bundles=[{"CPU": 1.0}])
+    rep = report(
+        cameras=[camera("c1"), camera("c2", phase="pending")],
+        unplaced=[NS(reason=NS(value="no_capacity")), NS(reason=NS(value="no_capacity"))],
+        nodes=[NS(node_id="n1", usable=3.4, alive=True), NS(node_id="n2", usable=3.4, alive=False)],
+        bundles=[{"CPU": 1.0}],
+    )
     snap = asyncio.run(SchedulerReportSource(Reports(rep)).scheduler_snapshot())
     assert snap.cameras_by_phase == {"running": 1, "pending": 1}
     assert snap.unplaced_by_reason == {"no_capacity": 2}

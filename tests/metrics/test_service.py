@@ -24,16 +24,24 @@ def test_the_service_serves_cluster_and_front_door_metrics():
             service.batch.job_started("job-1", 10)
             service.events.events_written("cam-1", "person")
             loop = asyncio.get_running_loop()
-            with await loop.run_in_executor(None, lambda: urllib.request.urlopen(service.server.url, timeout=10)) \
-                    as response:
+            with await loop.run_in_executor(
+                None, lambda: urllib.request.urlopen(service.server.url, timeout=10)
+            ) as response:
                 return response.read().decode()
         finally:
             await service.stop()
 
     text = asyncio.run(scenario())
     names = set(families(text))
-    for expected in ("matthan_camera_up", "matthan_node_up", "matthan_build_info", "matthan_gateway_subscribers",
-                     "matthan_batch_job_progress_ratio", "matthan_events", "matthan_metrics_refresh_errors"):
+    for expected in (
+        "matthan_camera_up",
+        "matthan_node_up",
+        "matthan_build_info",
+        "matthan_gateway_subscribers",
+        "matthan_batch_job_progress_ratio",
+        "matthan_events",
+        "matthan_metrics_refresh_errors",
+    ):
         assert expected in names, f"{expected} missing from /metrics"
     assert convention_problems(text, {"camera": {"cam-1", "cam-2"}, "node": {"node-a", "node-b", ""}}) == []
     assert control.calls >= 1, "start() refreshes once before serving"

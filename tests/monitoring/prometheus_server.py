@@ -29,20 +29,30 @@ class PrometheusServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_path = workdir / "prometheus.yml"
-        self.config_path.write_text(yaml.safe_dump({
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
-            "rule_files": [str(p) for p in rule_files],
-            "scrape_configs": scrape_configs,
-        }))
+        self.config_path.write_text(
+            yaml.safe_dump(
+                {
+                    "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
+                    "rule_files": [str(p) for p in rule_files],
+                    "scrape_configs": scrape_configs,
+                }
+            )
+        )
         self.log_path = workdir / "prometheus.log"
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> None:
         log = self.log_path.open("w")
         self._process = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={self.config_path}", f"--storage.tsdb.path={self.workdir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                PROMETHEUS,
+                f"--config.file={self.config_path}",
+                f"--storage.tsdb.path={self.workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

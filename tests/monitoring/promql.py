@@ -95,7 +95,7 @@ def comparisons_as_bool(expr: str) -> str:
         elif depth == 0:
             op = next((o for o in _COMPARISONS if expr.startswith(o, i)), None)
             if op is not None and not expr.startswith(("=~", "!~"), i):
-                rest = expr[i + len(op):]
+                rest = expr[i + len(op) :]
                 out.append(op)
                 if not re.match(r"\s*bool\b", rest):
                     out.append(" bool")

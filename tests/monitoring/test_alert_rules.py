@@ -12,8 +12,13 @@ from cluster.metrics import definitions as d
 from .promql import ALERT_TESTS, alert_rules
 
 REQUIRED = {
-    "MatthanCameraDown", "MatthanCameraStalled", "MatthanAnalysisBehindSource", "MatthanLatencyP99OverBudget",
-    "MatthanCamerasUnplaced", "MatthanEventStoreErrors", "MatthanNodeLost",
+    "MatthanCameraDown",
+    "MatthanCameraStalled",
+    "MatthanAnalysisBehindSource",
+    "MatthanLatencyP99OverBudget",
+    "MatthanCamerasUnplaced",
+    "MatthanEventStoreErrors",
+    "MatthanNodeLost",
 }
 
 

@@ -27,8 +27,9 @@ def test_the_files_are_what_the_generator_makes():
     for name, build in DASHBOARDS.items():
         path = DASHBOARD_DIR / name
         assert path.exists(), f"{path} missing: python -m cluster.metrics.dashboards {DASHBOARD_DIR}"
-        assert path.read_text(encoding="utf-8") == render(build()), \
+        assert path.read_text(encoding="utf-8") == render(build()), (
             f"{path} is out of date: python -m cluster.metrics.dashboards {DASHBOARD_DIR}"
+        )
     assert {p.name for p in dashboard_files()} == set(DASHBOARDS), "a dashboard file without a generator"
 
 
@@ -52,7 +53,7 @@ def test_fixed_uid_and_datasource_variable_everywhere(path):
 def test_camera_dashboards_have_camera_and_node_variables(name):
     variables = {v["name"]: v for v in load_dashboard(DASHBOARD_DIR / name)["templating"]["list"]}
     assert variables["node"]["definition"] == "label_values(matthan_node_info, node)"
-    assert '$node' in variables["camera"]["definition"], "cameras are chained on the selected nodes"
+    assert "$node" in variables["camera"]["definition"], "cameras are chained on the selected nodes"
 
 
 def test_the_batch_dashboard_selects_jobs():

@@ -104,9 +104,11 @@ async def feed(service: MetricsService, stop: asyncio.Event) -> None:
         gw.messages_delivered(LIVE, "frames", 5)
         gw.messages_delivered(LIVE, "detections", 5)
         gw.messages_dropped(LIVE, "frames", "queue_full")
-        for method, code, seconds in [("matthan.v1.Cameras/ListCameras", "OK", 0.004),
-                                      ("matthan.v1.Cameras/GetCamera", "NOT_FOUND", 0.002),
-                                      ("matthan.v1.Cameras/StreamDetections", "CANCELLED", None)]:
+        for method, code, seconds in [
+            ("matthan.v1.Cameras/ListCameras", "OK", 0.004),
+            ("matthan.v1.Cameras/GetCamera", "NOT_FOUND", 0.002),
+            ("matthan.v1.Cameras/StreamDetections", "CANCELLED", None),
+        ]:
             gw.rpc_started(method)
             gw.rpc_finished(method, code, seconds)
         gw.subscription_opened(LIVE, "frames")
@@ -136,32 +138,55 @@ class LiveStack:
         self.loop = LoopThread()
         [clip] = ensure_demo_clips(workdir / "clips", (CLIP,))
         cameras = [
-            CameraConfig(id=LIVE, name="E2E live", source=SourceConfig(url=str(clip), loop=True, realtime=True),
-                         analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001))),
+            CameraConfig(
+                id=LIVE,
+                name="E2E live",
+                source=SourceConfig(url=str(clip), loop=True, realtime=True),
+                analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
+            ),
             CameraConfig(id=BROKEN, name="E2E broken", source=SourceConfig(url=str(workdir / "missing.mp4"))),
-            CameraConfig(id=HUGE, name="E2E too big", source=SourceConfig(url=str(clip), loop=True),
-                         analysis=AnalysisConfig(fps=10.0, detector=DetectorConfig(
-                             model=workdir / "never-loaded.cfg", input_size=1280, max_fps=10.0))),
+            CameraConfig(
+                id=HUGE,
+                name="E2E too big",
+                source=SourceConfig(url=str(clip), loop=True),
+                analysis=AnalysisConfig(
+                    fps=10.0, detector=DetectorConfig(model=workdir / "never-loaded.cfg", input_size=1280, max_fps=10.0)
+                ),
+            ),
         ]
         self.node_id = ray.get_runtime_context().get_node_id()
         node = next(n for n in ray.nodes() if n["NodeID"] == self.node_id)
-        self.serve_path = self.loop.run(ServePath.start(
-            workdir / "scheduler-state", cameras, prefix="metrics-e2e", headroom=HEADROOM, learn_costs=False))
+        self.serve_path = self.loop.run(
+            ServePath.start(
+                workdir / "scheduler-state", cameras, prefix="metrics-e2e", headroom=HEADROOM, learn_costs=False
+            )
+        )
         control = self.serve_path.client
         self.service = MetricsService(
-            MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0), control,
+            MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0),
+            control,
             scheduler=WithMoves(SchedulerReportSource(control.report)),
         )
         self.loop.run(self.service.start())
         self._feeder = asyncio.run_coroutine_threadsafe(feed(self.service, self._stop_feeding), self.loop.loop)
-        self.prometheus = PrometheusServer(workdir, [
-            {"job_name": "matthan", "static_configs": [{"targets": [f"127.0.0.1:{self.service.server.port}"]}]},
-            {"job_name": "ray", "static_configs": [
-                {"targets": [f"{node['NodeManagerAddress']}:{node['MetricsExportPort']}"]}]},
-        ], [ALERTS])
+        self.prometheus = PrometheusServer(
+            workdir,
+            [
+                {"job_name": "matthan", "static_configs": [{"targets": [f"127.0.0.1:{self.service.server.port}"]}]},
+                {
+                    "job_name": "ray",
+                    "static_configs": [{"targets": [f"{node['NodeManagerAddress']}:{node['MetricsExportPort']}"]}],
+                },
+            ],
+            [ALERTS],
+        )
         self.prometheus.start()
-        self.variables = {"camera": f"({LIVE}|{BROKEN})", "node": self.node_id, "batch_job": BATCH_JOB,
-                          "datasource": "prometheus"}
+        self.variables = {
+            "camera": f"({LIVE}|{BROKEN})",
+            "node": self.node_id,
+            "batch_job": BATCH_JOB,
+            "datasource": "prometheus",
+        }
         self.deadline = time.monotonic() + DATA_TIMEOUT_S
 
     def wait_for_data(self, exprs: list[tuple[str, str]]) -> list[str]:

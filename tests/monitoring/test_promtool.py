@@ -13,8 +13,9 @@ PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=120,
-                          cwd=ALERTS.parent, check=False)
+    return subprocess.run(
+        [PROMTOOL, *args], capture_output=True, text=True, timeout=120, cwd=ALERTS.parent, check=False
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -69,8 +69,10 @@ def _mismatches(model: type[BaseModel], descriptor: Descriptor, path: str = "") 
                 problems.append(f"{path}{name}: a model in config but a scalar in proto")
             else:
                 problems.extend(_mismatches(sub, field.message_type, f"{path}{name}."))
-    for name in proto_fields - set(model.model_fields):
-        problems.append(f"{path}{name}: in {descriptor.full_name} but not in {model.__name__}")
+    problems.extend(
+        f"{path}{name}: in {descriptor.full_name} but not in {model.__name__}"
+        for name in proto_fields - set(model.model_fields)
+    )
     return problems
 
 

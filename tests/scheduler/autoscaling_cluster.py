@@ -13,6 +13,7 @@ Two things of the stock class do not work here:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -96,7 +97,10 @@ class LocalAutoscalingCluster(AutoscalingCluster):
         config_path.write_text(json.dumps(self._config))
         head = dict(self._head_resources)
         cmd = [
-            str(RAY_CLI), "start", "--head", "--block",
+            str(RAY_CLI),
+            "start",
+            "--head",
+            "--block",
             f"--port={self.port}",
             f"--temp-dir={self.temp_dir}",
             f"--autoscaling-config={config_path}",
@@ -108,16 +112,23 @@ class LocalAutoscalingCluster(AutoscalingCluster):
             cmd.append(f"--system-config={json.dumps(_system_config, separators=(',', ':'))}")
         # RAY_AUTH_MODE: `ray start` turns token auth on when ~/.ray/auth_token exists
         # (a local ray.init() creates one); our test driver connects without a token.
-        env = {**os.environ, "AUTOSCALER_UPDATE_INTERVAL_S": "1", "RAY_FAKE_CLUSTER": "1",
-               "RAY_AUTH_MODE": "disabled", **(override_env or {})}
+        env = {
+            **os.environ,
+            "AUTOSCALER_UPDATE_INTERVAL_S": "1",
+            "RAY_FAKE_CLUSTER": "1",
+            "RAY_AUTH_MODE": "disabled",
+            **(override_env or {}),
+        }
         env.pop("RAY_ADDRESS", None)
         log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the child's lifetime
         self.process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while not self._gcs_up():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"fake autoscaling cluster did not start; see {self.log_path}:\n"
-                                   + self.log_path.read_text()[-3000:])
+                raise RuntimeError(
+                    f"fake autoscaling cluster did not start; see {self.log_path}:\n"
+                    + self.log_path.read_text()[-3000:]
+                )
             time.sleep(0.5)
 
     def _gcs_up(self) -> bool:
@@ -133,7 +144,7 @@ class LocalAutoscalingCluster(AutoscalingCluster):
             return
         try:
             root = psutil.Process(self.process.pid)
-            tree = [root] + root.children(recursive=True)
+            tree = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             tree = []
         # Also the fake worker nodes' processes, in case one was re-parented away.
@@ -145,15 +156,11 @@ class LocalAutoscalingCluster(AutoscalingCluster):
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
         self.process.send_signal(signal.SIGTERM)  # `ray start --block` stops its node on SIGTERM
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         for proc in tree:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 proc.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(tree, timeout=10)
         self.process = None
         shutil.rmtree(self.temp_dir, ignore_errors=True)

@@ -7,8 +7,8 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cluster.domain import AnalysisMode, CameraState, CameraStatus
 from cluster.config import CameraConfig, SourceConfig
+from cluster.domain import AnalysisMode, CameraState, CameraStatus
 from cluster.scheduler.actions import StopActor
 from cluster.scheduler.boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent
 from cluster.scheduler.controller import Controller
@@ -43,10 +43,25 @@ class FakeActor:
 
     def status(self) -> CameraStatus:
         return CameraStatus(
-            camera_id=self.camera_id, state=self.state, reason="", node_id=self.node_id, pid=1, mode=AnalysisMode.MOTION_ONLY,
-            frames_received=10, frames_analysed=5, frames_skipped=5, detector_runs=0, reconnects=0, fps_in=5.0,
-            fps_out=1.0, last_frame_time=None, last_sequence=5, stage_seconds={}, capture_to_publish_seconds=0.01,
-            cpu_percent=self.cpu_percent, memory_uss_bytes=0,
+            camera_id=self.camera_id,
+            state=self.state,
+            reason="",
+            node_id=self.node_id,
+            pid=1,
+            mode=AnalysisMode.MOTION_ONLY,
+            frames_received=10,
+            frames_analysed=5,
+            frames_skipped=5,
+            detector_runs=0,
+            reconnects=0,
+            fps_in=5.0,
+            fps_out=1.0,
+            last_frame_time=None,
+            last_sequence=5,
+            stage_seconds={},
+            capture_to_publish_seconds=0.01,
+            cpu_percent=self.cpu_percent,
+            memory_uss_bytes=0,
         )
 
 
@@ -151,32 +166,49 @@ class FakeCluster:
         self.capacity_requests.append(list(bundles))
 
 
-def camera(camera_id: str, *, enabled: bool = True, fps: float = 1.0, detector_size: int | None = None,
-           width: int = 640) -> CameraConfig:
+def camera(
+    camera_id: str, *, enabled: bool = True, fps: float = 1.0, detector_size: int | None = None, width: int = 640
+) -> CameraConfig:
     """A camera whose prior cost is about 0.23 cores (unknown 720p source)."""
     analysis: dict = {"fps": fps, "width": width}
     if detector_size is not None:
         analysis["detector"] = {"model": "/models/x.cfg", "input_size": detector_size, "max_fps": fps}
-    return CameraConfig(id=camera_id, enabled=enabled, source=SourceConfig(url=f"rtsp://cams.local/{camera_id}"),
-                        analysis=analysis)
+    return CameraConfig(
+        id=camera_id, enabled=enabled, source=SourceConfig(url=f"rtsp://cams.local/{camera_id}"), analysis=analysis
+    )
 
 
 TEST_SETTINGS = SchedulerSettings(
-    namespace="test", restart_jitter=0.0, restart_initial_s=1.0, restart_max_s=60.0, crash_loop_failures=4,
-    crash_loop_window_s=120.0, crash_loop_retry_s=300.0, max_moves_per_minute=4, heartbeat_timeout_s=10.0,
-    start_timeout_s=30.0, learn_costs=False,
+    namespace="test",
+    restart_jitter=0.0,
+    restart_initial_s=1.0,
+    restart_max_s=60.0,
+    crash_loop_failures=4,
+    crash_loop_window_s=120.0,
+    crash_loop_retry_s=300.0,
+    max_moves_per_minute=4,
+    heartbeat_timeout_s=10.0,
+    start_timeout_s=30.0,
+    learn_costs=False,
 )
 
 
 class Harness:
     """A controller over a FakeCluster with a fake clock."""
 
-    def __init__(self, settings: SchedulerSettings = TEST_SETTINGS, *, cluster: FakeCluster | None = None,
-                 store: SchedulerStateStore | None = None, clock: FakeClock | None = None) -> None:
+    def __init__(
+        self,
+        settings: SchedulerSettings = TEST_SETTINGS,
+        *,
+        cluster: FakeCluster | None = None,
+        store: SchedulerStateStore | None = None,
+        clock: FakeClock | None = None,
+    ) -> None:
         self.cluster = cluster or FakeCluster()
         self.clock = clock or FakeClock()
-        self.ctl = Controller(self.cluster, settings, store=store, clock=self.clock, wall_clock=self.clock,
-                              rng=random.Random(0))
+        self.ctl = Controller(
+            self.cluster, settings, store=store, clock=self.clock, wall_clock=self.clock, rng=random.Random(0)
+        )
 
     def do(self, request: Request):
         """Submit, run one step, return the answer (or raise the rejection)."""

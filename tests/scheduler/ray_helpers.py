@@ -43,8 +43,9 @@ def run(coro) -> Any:
     return asyncio.run(coro)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, describe: Callable[[], str] | str,
-               poll_s: float = 1.0) -> Any:
+def wait_until(
+    condition: Callable[[], Any], timeout: float, describe: Callable[[], str] | str, poll_s: float = 1.0
+) -> Any:
     """Poll `condition` (exceptions count as not yet, e.g. the scheduler restarting)."""
     return shared_wait_until(condition, timeout, describe, poll_s=poll_s, tolerate_errors=True)
 
@@ -52,7 +53,7 @@ def wait_until(condition: Callable[[], Any], timeout: float, describe: Callable[
 def named_camera_actors(namespace: str) -> list[str]:
     """Camera ids of the alive named camera actors of `namespace` (one per camera, if all is well)."""
     return sorted(
-        entry["name"][len(ACTOR_NAME_PREFIX):]
+        entry["name"][len(ACTOR_NAME_PREFIX) :]
         for entry in ray.util.list_named_actors(all_namespaces=True)
         if entry.get("namespace") == namespace and entry.get("name", "").startswith(ACTOR_NAME_PREFIX)
     )

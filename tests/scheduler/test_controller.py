@@ -122,7 +122,7 @@ def test_draining_an_unknown_node_names_the_alive_ones():
     h = Harness()
     three_nodes(h)
     h.steps(1)
-    with pytest.raises(NodeNotFound, match="nope.*head, w1, w2"):
+    with pytest.raises(NodeNotFound, match=r"nope.*head, w1, w2"):
         h.do(DrainNode("nope"))
 
 

@@ -62,8 +62,9 @@ def test_when_demand_drops_a_worker_is_emptied_for_release_but_the_head_never_is
     assert len(released) >= 1 and all(busy[n] == 0 for n in released), f"emptied for release: {busy} {released}"
     assert all(m.reason in ("consolidate", "rebalance") for m in report.recent_moves), report.recent_moves
     h.steps(5, advance=5.0)
-    assert all(busy[n] == 0 for n in released) and not any(h.cluster.on(n) for n in released), \
+    assert all(busy[n] == 0 for n in released) and not any(h.cluster.on(n) for n in released), (
         "rebalancing does not refill a node left for release"
+    )
 
 
 def test_a_node_left_for_release_takes_cameras_again_when_demand_grows():

@@ -114,8 +114,11 @@ def test_a_failing_start_is_a_counted_failure_of_that_camera_only():
     h.do(AddCamera(camera("new")))
     cam = h.ctl.report().camera("new")
     assert cam.phase.value == "backing_off" and "could not start" in cam.reason, cam
-    assert {c: p for c, p in h.phases().items() if c != "new"} == {"cam0": "running", "cam1": "running",
-                                                                    "cam2": "running"}
+    assert {c: p for c, p in h.phases().items() if c != "new"} == {
+        "cam0": "running",
+        "cam1": "running",
+        "cam2": "running",
+    }
     h.cluster.broken = set()
     h.steps(3)
     assert h.ctl.report().camera("new").phase.value == "running"

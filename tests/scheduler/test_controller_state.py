@@ -77,7 +77,10 @@ def test_with_no_state_file_the_desired_set_is_rebuilt_from_running_actors(store
     h2.steps(2)
     assert set(h2.phases()) == {"cam0", "cam1", "cam2"}, "cameras recovered, not stopped"
     assert [c["id"] for c in json.loads((empty.state_dir / "cameras.json").read_text())["cameras"]] == [
-        "cam0", "cam1", "cam2"], "and persisted"
+        "cam0",
+        "cam1",
+        "cam2",
+    ], "and persisted"
 
 
 def test_seed_applies_only_to_a_scheduler_without_a_desired_set(store):
@@ -107,7 +110,7 @@ def test_a_change_that_cannot_be_persisted_is_rejected_and_rolled_back(store, mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store, "save", disk_full)
-    with pytest.raises(ControlError, match="could not persist.*No space left"):
+    with pytest.raises(ControlError, match=r"could not persist.*No space left"):
         h.do(RemoveCamera("cam0"))
     assert "cam0" in h.phases(), "still desired"
     assert "cam0" in h.cluster.named, "and still running"

@@ -14,8 +14,14 @@ SOURCE = REPO_ROOT / "cluster" / "scheduler"
 RAY_WRAPPERS = {"cluster.scheduler.ray_cluster", "cluster.scheduler.actor", "cluster.scheduler.client"}
 # What the scheduler may import of the project; of the camera actor only its Ray
 # boundary (to create camera actors and wrap their handles).
-ALLOWED = ("cluster.domain", "cluster.config", "cluster.support", "cluster.control",
-           "cluster.actors.camera_actor", "cluster.actors.handle")
+ALLOWED = (
+    "cluster.domain",
+    "cluster.config",
+    "cluster.support",
+    "cluster.control",
+    "cluster.actors.camera_actor",
+    "cluster.actors.handle",
+)
 
 
 def module_name(path: Path) -> str:
@@ -58,7 +64,7 @@ def test_the_scheduler_modules_import_each_other_without_a_cycle():
     def visit(module: str) -> None:
         if module in done:
             return
-        assert module not in visiting, f"import cycle: {' -> '.join(visiting[visiting.index(module):] + [module])}"
+        assert module not in visiting, f"import cycle: {' -> '.join([*visiting[visiting.index(module) :], module])}"
         visiting.append(module)
         for imported in sorted(graph[module]):
             visit(imported)
@@ -76,8 +82,13 @@ def test_only_the_thin_wrappers_import_ray():
 
 def test_the_scheduler_imports_only_what_it_may_of_the_project():
     bad = {
-        m: sorted(i for i in imported if i.startswith("cluster.") and not i.startswith(PACKAGE)
-                  and not any(i == a or i.startswith(f"{a}.") for a in ALLOWED))
+        m: sorted(
+            i
+            for i in imported
+            if i.startswith("cluster.")
+            and not i.startswith(PACKAGE)
+            and not any(i == a or i.startswith(f"{a}.") for a in ALLOWED)
+        )
         for m, imported in MODULES.items()
     }
     bad = {m: i for m, i in bad.items() if i}

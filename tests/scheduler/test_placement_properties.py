@@ -183,7 +183,7 @@ def test_unplaced_reason_and_autoscaler_demand(s: Scenario):
     needy = [u for u in p.unplaced if u.reason is UnplacedReason.NO_CAPACITY]
     assert len(p.autoscaler_demand) == len(needy) + len(p.stranded), "one bundle per camera that needs room"
     costs = [u.cost for u in needy] + [next(c.cost for c in s.cameras if c.camera_id == x) for x in p.stranded]
-    for bundle, cost in zip(p.autoscaler_demand, costs):
+    for bundle, cost in zip(p.autoscaler_demand, costs, strict=False):
         assert bundle["CPU"] >= cost / (1 - s.headroom) - 1e-12, f"bundle {bundle} too small for {cost}"
         assert bundle["CPU"] >= 1e-4, "a zero bundle would not ask for anything"
 

@@ -36,8 +36,15 @@ def autoscaling(tmp_path):
     try:
         ray.init(address=cluster.address, namespace=NAMESPACE, log_to_driver=False, logging_level="WARNING")
         settings = SchedulerSettings(
-            namespace=NAMESPACE, state_dir=tmp_path / "state", tick_s=0.5, learn_costs=False, autoscaling=True,
-            consolidate_every_s=3.0, max_node_cpus=1.0, heartbeat_timeout_s=60.0, start_timeout_s=120.0,
+            namespace=NAMESPACE,
+            state_dir=tmp_path / "state",
+            tick_s=0.5,
+            learn_costs=False,
+            autoscaling=True,
+            consolidate_every_s=3.0,
+            max_node_cpus=1.0,
+            heartbeat_timeout_s=60.0,
+            start_timeout_s=120.0,
         )
         yield SchedulerClient(ensure_scheduler(settings), NAMESPACE)
     finally:
@@ -55,8 +62,10 @@ def test_the_autoscaler_adds_a_node_for_waiting_cameras_and_releases_it_when_the
 
     def describe():
         r = report()
-        return f"phases {r.phase_counts()}, nodes {[(n.node_id[-6:], n.alive, n.cameras) for n in r.nodes]}, " \
-               f"unplaced {[u.camera_id for u in r.unplaced]}, request {len(r.requested_bundles)}"
+        return (
+            f"phases {r.phase_counts()}, nodes {[(n.node_id[-6:], n.alive, n.cameras) for n in r.nodes]}, "
+            f"unplaced {[u.camera_id for u in r.unplaced]}, request {len(r.requested_bundles)}"
+        )
 
     def live(count):
         status = run(client.cluster_status())

@@ -40,7 +40,11 @@ NAMESPACE = "district-test"
 CAMERAS = [f"cam{i:02d}" for i in range(64)]
 NODE_CPUS = 12
 SETTINGS = SchedulerSettings(
-    namespace=NAMESPACE, tick_s=0.5, heartbeat_timeout_s=60.0, start_timeout_s=240.0, max_moves_per_minute=30,
+    namespace=NAMESPACE,
+    tick_s=0.5,
+    heartbeat_timeout_s=60.0,
+    start_timeout_s=240.0,
+    max_moves_per_minute=30,
 )
 SPREAD_TOLERANCE = SETTINGS.hysteresis + 0.25 / (NODE_CPUS * (1 - SETTINGS.headroom))
 COUNT_TOLERANCE = 3
@@ -73,8 +77,14 @@ def district(tmp_path_factory):
     if ray.is_initialized():
         ray.shutdown()  # the session's single-node Ray, if a test started it
     clip = tiny_clip(tmp_path_factory.mktemp("clips"))
-    cluster = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": NODE_CPUS, "include_dashboard": False, "_system_config": FAST_NODE_FAILURE_DETECTION})
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={
+            "num_cpus": NODE_CPUS,
+            "include_dashboard": False,
+            "_system_config": FAST_NODE_FAILURE_DETECTION,
+        },
+    )
     try:
         for _ in range(2):
             cluster.add_node(num_cpus=NODE_CPUS)
@@ -121,8 +131,13 @@ def test_a_joining_node_takes_cameras_with_bounded_moves(district):
     def rebalanced():
         report = district.report()
         on_new = next((n for n in report.nodes if n.node_id == node.node_id), None)
-        return on_new is not None and on_new.cameras and spread(report) <= SPREAD_TOLERANCE \
-            and district.all_live() and report
+        return (
+            on_new is not None
+            and on_new.cameras
+            and spread(report) <= SPREAD_TOLERANCE
+            and district.all_live()
+            and report
+        )
 
     report = wait_until(rebalanced, 180, district.describe, poll_s=2.0)
     moves = report.recent_moves[moves_before:]
@@ -195,9 +210,21 @@ def test_bad_requests_get_clear_errors_and_change_nothing(district):
 
 def matthan(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cluster.cli.main", "cluster", *args,
-         "--address", district_address(), "--namespace", NAMESPACE],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "cluster.cli.main",
+            "cluster",
+            *args,
+            "--address",
+            district_address(),
+            "--namespace",
+            NAMESPACE,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,  # the tests assert the exit code themselves
     )
 
 
@@ -228,8 +255,11 @@ def test_cli_drains_a_node_and_shows_it(district):
 def settled(district: District) -> bool:
     """All live, and nothing left to move."""
     report = district.report()
-    return report.phase_counts() == {"running": len(CAMERAS)} and spread(report) <= SPREAD_TOLERANCE \
+    return (
+        report.phase_counts() == {"running": len(CAMERAS)}
+        and spread(report) <= SPREAD_TOLERANCE
         and bool(district.all_live())
+    )
 
 
 def test_a_restarted_scheduler_adopts_every_camera_without_duplicates_or_losses(district):

@@ -24,8 +24,13 @@ pytestmark = pytest.mark.slow
 
 NAMESPACE = "unresponsive-test"
 SETTINGS = SchedulerSettings(
-    namespace=NAMESPACE, tick_s=0.5, status_timeout_s=1.0, unresponsive_after_s=3.0,
-    heartbeat_timeout_s=300.0, start_timeout_s=240.0, learn_costs=False,
+    namespace=NAMESPACE,
+    tick_s=0.5,
+    status_timeout_s=1.0,
+    unresponsive_after_s=3.0,
+    heartbeat_timeout_s=300.0,
+    start_timeout_s=240.0,
+    learn_costs=False,
 )
 # Reads answer from the scheduler's memory; these deadlines are what a caller is promised.
 READ_ATTEMPT_S = 5.0
@@ -46,8 +51,9 @@ def clip_camera(camera_id: str, clip: Path) -> CameraConfig:
 @pytest.fixture
 def client(ray_local, tmp_path):
     settings = SETTINGS.replace(state_dir=tmp_path / "state")
-    client = SchedulerClient(ensure_scheduler(settings), NAMESPACE, read_attempt_s=READ_ATTEMPT_S,
-                             read_deadline_s=READ_DEADLINE_S)
+    client = SchedulerClient(
+        ensure_scheduler(settings), NAMESPACE, read_attempt_s=READ_ATTEMPT_S, read_deadline_s=READ_DEADLINE_S
+    )
     try:
         yield client
     finally:
@@ -67,14 +73,20 @@ def test_a_frozen_camera_actor_is_reported_not_waited_for(client, media):
     clip = media / "car-detection.mp4"
     for cid in ("frozen", "other"):
         run(client.add_camera(clip_camera(cid, clip)))
-    wait_until(lambda: all(in_state(client, c, CameraState.LIVE) for c in ("frozen", "other")), 180,
-               lambda: f"both cameras live: {run(client.list_cameras())}")
+    wait_until(
+        lambda: all(in_state(client, c, CameraState.LIVE) for c in ("frozen", "other")),
+        180,
+        lambda: f"both cameras live: {run(client.list_cameras())}",
+    )
     pid = view(client, "frozen").status.pid
     assert pid != os.getpid(), "the camera runs in its own actor process"
     os.kill(pid, signal.SIGSTOP)
     try:
-        frozen = wait_until(lambda: in_state(client, "frozen", CameraState.UNRESPONSIVE), REPORTED_WITHIN_S,
-                            lambda: f"frozen camera reported: {view(client, 'frozen').status}")
+        frozen = wait_until(
+            lambda: in_state(client, "frozen", CameraState.UNRESPONSIVE),
+            REPORTED_WITHIN_S,
+            lambda: f"frozen camera reported: {view(client, 'frozen').status}",
+        )
         assert "its actor has not answered for" in frozen.status.reason, frozen.status.reason
         # Everything else keeps answering within the client's read deadline (a read past
         # it raises SchedulerUnavailable), and the other camera keeps being polled.
@@ -84,14 +96,21 @@ def test_a_frozen_camera_actor_is_reported_not_waited_for(client, media):
         assert views["other"].status.state is CameraState.LIVE, views["other"].status
         status = run(client.cluster_status())
         assert (status.cameras_configured, status.cameras_live) == (2, 1), f"the frozen one is not live: {status}"
-        wait_until(lambda: view(client, "other").status.frames_received > before, 60,
-                   "the other camera's status is refreshed while one actor is frozen")
+        wait_until(
+            lambda: view(client, "other").status.frames_received > before,
+            60,
+            "the other camera's status is refreshed while one actor is frozen",
+        )
         report = run(client.report())
-        assert report.camera("frozen").state == "unresponsive" and report.camera("frozen").restarts == 0, \
-            report.camera("frozen")
+        assert report.camera("frozen").state == "unresponsive" and report.camera("frozen").restarts == 0, report.camera(
+            "frozen"
+        )
     finally:
         os.kill(pid, signal.SIGCONT)
-    back = wait_until(lambda: in_state(client, "frozen", CameraState.LIVE), 60,
-                      lambda: f"frozen camera live again: {view(client, 'frozen').status}")
+    back = wait_until(
+        lambda: in_state(client, "frozen", CameraState.LIVE),
+        60,
+        lambda: f"frozen camera live again: {view(client, 'frozen').status}",
+    )
     assert back.status.pid == pid, "the same actor process: it was not replaced"
     assert run(client.report()).camera("frozen").restarts == 0

@@ -22,15 +22,18 @@ def _raise(error: Exception):
     raise error
 
 
-@pytest.mark.parametrize("error", [
-    CameraNotFound("cam1"),
-    CameraExists("cam1"),
-    NodeNotFound("n1", "alive nodes: a, b"),
-    PlacementRejected("cannot drain node n1: it is the last node"),
-    ControlError("could not persist"),
-    CameraUnavailable("camera 'cam1' is pending: waiting for a node"),
-    SchedulerUnavailable("the scheduler did not answer"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        CameraNotFound("cam1"),
+        CameraExists("cam1"),
+        NodeNotFound("n1", "alive nodes: a, b"),
+        PlacementRejected("cannot drain node n1: it is the last node"),
+        ControlError("could not persist"),
+        CameraUnavailable("camera 'cam1' is pending: waiting for a node"),
+        SchedulerUnavailable("the scheduler did not answer"),
+    ],
+)
 def test_a_control_error_survives_the_trip_with_its_type_and_message(error):
     returned = capture(lambda: _raise(error))  # what the actor method returns
     carried = pickle.loads(pickle.dumps(returned))  # what Ray hands the client

@@ -21,7 +21,7 @@ def test_settings_reject_nonsense_with_the_setting_named():
 
 
 def test_unresponsive_reporting_must_come_before_replacement():
-    with pytest.raises(ValueError, match="unresponsive_after_s .* must be below heartbeat_timeout_s"):
+    with pytest.raises(ValueError, match=r"unresponsive_after_s .* must be below heartbeat_timeout_s"):
         SchedulerSettings(unresponsive_after_s=20.0, heartbeat_timeout_s=20.0)
     assert SchedulerSettings().unresponsive_after_s == 6.0, "reported after 6 s by default"
 

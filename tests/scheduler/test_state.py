@@ -44,8 +44,12 @@ def test_adding_a_camera_twice_is_refused_and_changes_nothing():
 
 def test_unknown_cameras_are_camera_not_found():
     buckets = CameraBuckets()
-    for call in (lambda: buckets.move("x", CameraPhase.PENDING), lambda: buckets.remove("x"),
-                 lambda: buckets.phase_of("x"), lambda: buckets.require("x")):
+    for call in (
+        lambda: buckets.move("x", CameraPhase.PENDING),
+        lambda: buckets.remove("x"),
+        lambda: buckets.phase_of("x"),
+        lambda: buckets.require("x"),
+    ):
         with pytest.raises(CameraNotFound, match="'x'"):
             call()
 
@@ -59,8 +63,9 @@ def test_the_check_catches_a_camera_filed_twice():
         buckets.check()
 
 
-operations = st.lists(st.tuples(st.sampled_from(["add", "move", "remove"]), st.sampled_from(IDS),
-                                st.sampled_from(PHASES)), max_size=60)
+operations = st.lists(
+    st.tuples(st.sampled_from(["add", "move", "remove"]), st.sampled_from(IDS), st.sampled_from(PHASES)), max_size=60
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -83,10 +88,29 @@ def test_any_sequence_of_changes_keeps_one_bucket_per_camera(ops):
     assert sum(buckets.count(p) for p in PHASES) == len(expected), "each camera counted once"
 
 
-events = st.lists(st.sampled_from([
-    "add", "add", "remove", "disable", "enable", "kill_actor", "silence", "revive", "kill_node", "add_node",
-    "drain", "undrain", "step", "step", "wait",
-]), min_size=1, max_size=40)
+events = st.lists(
+    st.sampled_from(
+        [
+            "add",
+            "add",
+            "remove",
+            "disable",
+            "enable",
+            "kill_actor",
+            "silence",
+            "revive",
+            "kill_node",
+            "add_node",
+            "drain",
+            "undrain",
+            "step",
+            "step",
+            "wait",
+        ]
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 
 @settings(max_examples=100, deadline=None)

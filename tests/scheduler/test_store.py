@@ -37,5 +37,5 @@ def test_an_unreadable_placement_file_is_ignored_but_the_cameras_load(tmp_path):
 def test_an_unreadable_desired_set_is_an_error_naming_the_file(tmp_path):
     store = SchedulerStateStore(tmp_path)
     store.desired.path.write_text("{not json")
-    with pytest.raises(ConfigError, match="cameras.json"):
+    with pytest.raises(ConfigError, match=r"cameras.json"):
         store.load()

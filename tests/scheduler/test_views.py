@@ -43,8 +43,9 @@ def test_a_silent_camera_is_reported_unresponsive_everywhere_and_left_running():
     assert status is not None and status.state is CameraState.UNRESPONSIVE, status
     assert status.reason == "its actor has not answered for 7 s", status.reason
     assert status.frames_received == 10 and status.node_id == "head", "the rest is its last status"
-    assert [v.status.state for v in h.ctl.camera_views() if v.config.id != "cam1"] == [CameraState.LIVE] * 2, \
+    assert [v.status.state for v in h.ctl.camera_views() if v.config.id != "cam1"] == [CameraState.LIVE] * 2, (
         "the other cameras are unaffected"
+    )
     cluster = h.ctl.cluster_status()
     assert (cluster.cameras_configured, cluster.cameras_live) == (3, 2), f"not counted live: {cluster}"
     reported = h.ctl.report().camera("cam1")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cluster.support.backoff import Backoff
 from cluster.config.source import ReconnectConfig
+from cluster.support.backoff import Backoff
 
 
 @st.composite

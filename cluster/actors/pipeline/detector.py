@@ -20,15 +20,16 @@ Threads: this module never calls cv2.setNumThreads; that is the caller's choice.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
-from cluster.domain import Box, Detection
 from cluster.config.analysis import DetectorConfig
+from cluster.domain import Box, Detection
 
 Layout = Literal["darknet", "yolov5", "yolov8"]
 
@@ -370,8 +371,7 @@ def load_detector(config: DetectorConfig) -> DnnDetector:
         unknown = [name for name in config.classes if name not in class_names]
         if unknown:
             raise ModelError(
-                f"unknown class names in detector.classes: {', '.join(repr(n) for n in unknown)} "
-                f"(not in {names_path})"
+                f"unknown class names in detector.classes: {', '.join(repr(n) for n in unknown)} (not in {names_path})"
             )
         allowed = tuple(sorted({class_names.index(name) for name in config.classes}))
     net = _read_net(config, model_format)

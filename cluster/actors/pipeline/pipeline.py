@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-from cluster.domain import AnalysisResult, Detection, Frame
 from cluster.config.analysis import AnalysisConfig
+from cluster.domain import AnalysisResult, Detection, Frame
 
 from .detector import Detector, load_detector
 from .motion import MotionDetector

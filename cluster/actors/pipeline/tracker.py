@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
 
-from cluster.domain import Box, Detection
 from cluster.config.analysis import TrackerConfig
+from cluster.domain import Box, Detection
 
 # Distances are measured on normalised boxes; the normalised frame is a unit square.
 _NORMALISED_DIAGONAL = math.sqrt(2.0)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from cluster.actors.pipeline import ModelError, load_detector
-from cluster.domain import Detection
 from cluster.config import DetectorConfig
+from cluster.domain import Detection
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_detections_are_normalised_untracked_and_above_threshold(
     assert every, "the clip should give some detections"
     for d in every:
         box = d.box
-        assert 0.0 <= box.x and 0.0 <= box.y and box.w > 0 and box.h > 0, f"bad box {box}"
+        assert box.x >= 0.0 and box.y >= 0.0 and box.w > 0 and box.h > 0, f"bad box {box}"
         assert box.x + box.w <= 1.0 + 1e-9 and box.y + box.h <= 1.0 + 1e-9, f"box leaves the frame: {box}"
         assert d.confidence >= 0.25, f"{d} is below the confidence threshold"
         assert d.track_id is None, f"the detector must not assign track ids: {d}"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cluster.actors.pipeline import AnalysisPipeline, FrameContext, ModelError
-from cluster.domain import Box, Detection, Frame
 from cluster.config import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
+from cluster.domain import Box, Detection, Frame
 
 from .conftest import PARKING_LOT_FPS
 

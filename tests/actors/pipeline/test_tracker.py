@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cluster.actors.pipeline import Tracker
-from cluster.domain import Box, Detection
 from cluster.config import TrackerConfig
+from cluster.domain import Box, Detection
 
 
 def car(x: float, y: float = 0.4, size: float = 0.2) -> Detection:
