@@ -13,8 +13,7 @@ import threading
 import time
 from dataclasses import replace
 
-from ..domain import DetectionPull
-from ..domain import DetectionBatch
+from ..domain import DetectionBatch, DetectionPull
 
 
 class DetectionRing:
@@ -25,6 +24,14 @@ class DetectionRing:
         self._batches: collections.deque[DetectionBatch] = collections.deque(maxlen=capacity)
         self._next_sequence = 1
         self._cond = threading.Condition()
+
+    def resize(self, capacity: int) -> None:
+        """Keep at most `capacity` batches from now on (the newest ones if it shrinks)."""
+        if capacity < 1:
+            raise ValueError(f"ring capacity must be >= 1, got {capacity}")
+        with self._cond:
+            if capacity != self._batches.maxlen:
+                self._batches = collections.deque(self._batches, maxlen=capacity)
 
     def publish(self, batch: DetectionBatch) -> DetectionBatch:
         """Store `batch` under the next sequence number and wake readers."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cluster.actors.camera import CameraWorker
-from cluster.actors.pipeline import AnalysisPipeline
+from cluster.video.pipeline import AnalysisPipeline
 from cluster.domain import CameraState
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, SourceConfig
 from cluster.demo import ClipSpec, ensure_demo_clips

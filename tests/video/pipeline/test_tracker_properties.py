@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cluster.actors.pipeline import Tracker
+from cluster.video.pipeline import Tracker
 from cluster.domain import Box, Detection
 from cluster.config import TrackerConfig
 

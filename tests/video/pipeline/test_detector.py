@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cluster.actors.pipeline import ModelError, load_detector
+from cluster.video.pipeline import ModelError, load_detector
 from cluster.domain import Detection
 from cluster.config import DetectorConfig
 

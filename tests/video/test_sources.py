@@ -7,8 +7,8 @@ import os
 import pydantic
 import pytest
 
-from cluster.actors import sources
-from cluster.actors.sources import SourceError, ffmpeg_capture_options, open_source
+from cluster.video import sources
+from cluster.video.sources import SourceError, ffmpeg_capture_options, open_source
 from cluster.config.source import SourceConfig
 from tests.fixtures.streams import free_port
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cluster.actors.pipeline import MotionDetector
+from cluster.video.pipeline import MotionDetector
 from cluster.config import MotionConfig
 
 WIDTH, HEIGHT = 320, 180
