@@ -87,8 +87,16 @@ class Side(enum.IntEnum):
 
 
 def side_of(point: Point, start: Point, end: Point) -> Side:
-    """Which side of the directed line start -> end `point` is on."""
-    cross = (end[0] - start[0]) * (point[1] - start[1]) - (end[1] - start[1]) * (point[0] - start[0])
+    """Which side of the directed line start -> end `point` is on.
+
+    Computed from the line's lower end point (by x, then y) whichever way it is
+    drawn, so reversing a line flips the side exactly, rounding included.
+    """
+    flip = end < start
+    origin, far = (end, start) if flip else (start, end)
+    cross = (far[0] - origin[0]) * (point[1] - origin[1]) - (far[1] - origin[1]) * (point[0] - origin[0])
+    if flip:
+        cross = -cross
     # y grows downwards, so a positive cross product is on the right as seen on screen.
     if cross > 0:
         return Side.RIGHT

@@ -65,12 +65,15 @@ class MediaTimeline:
             raw = None
         if self._pts is None:
             pts = 0.0
-        elif raw is not None and self._raw is not None and raw > self._raw:
-            pts = self._pts + (raw - self._raw)
-        elif frame_period is not None:
-            pts = self._pts + frame_period
         else:
-            waited = now - self._arrived if self._arrived is not None else 0.0
-            pts = self._pts + max(MIN_STEP_S, waited)
+            pts = self._pts + (raw - self._raw) if raw is not None and self._raw is not None else self._pts
+            if not pts > self._pts:  # no usable difference: stood still, went back, or none
+                pts = self._pts + self._fallback_step(frame_period, now)
         self._pts, self._raw, self._arrived = pts, raw, now
         return pts
+
+    def _fallback_step(self, frame_period: float | None, now: float) -> float:
+        if frame_period is not None:
+            return frame_period
+        waited = now - self._arrived if self._arrived is not None else 0.0
+        return max(MIN_STEP_S, waited)
