@@ -23,7 +23,7 @@ import logging
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..config import CameraConfig
 from ..domain import AnalysisMode, CameraState, CameraStatus, DetectionBatch, DetectionPull, Frame, JpegFrame
@@ -137,10 +137,15 @@ class CameraWorker:
             return
         self._failure = None
         self._capture = self._capture_factory(
-            self.camera_id, self.config.source, clock=self._clock, wall_clock=self._wall_clock,
-            opener=self._meters.timed_opener(open_source), on_state_change=self._meters.on_capture_state,
+            self.camera_id,
+            self.config.source,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
+            opener=self._meters.timed_opener(open_source),
+            on_state_change=self._meters.on_capture_state,
             # Decode what the analysis is due and what readers ask for, nothing else.
-            retrieve_fps=self.config.analysis.fps, frame_hook=hook,
+            retrieve_fps=self.config.analysis.fps,
+            frame_hook=hook,
         )
         self._capture.start()
         self._thread = threading.Thread(target=self._analysis_loop, name=f"analysis-{self.camera_id}", daemon=True)
@@ -174,8 +179,11 @@ class CameraWorker:
     def _running(self) -> bool:
         capture, thread = self._capture, self._thread
         return (
-            self._failure is None and capture is not None and capture.running
-            and thread is not None and thread.is_alive()
+            self._failure is None
+            and capture is not None
+            and capture.running
+            and thread is not None
+            and thread.is_alive()
         )
 
     def _fail_setup(self, exc: Exception) -> None:

@@ -308,9 +308,7 @@ class CaptureLoop:
                 with self._lock:
                     self._end_of_file = True
                     frames = self._stats.frames_received
-                self._set_state(
-                    CameraState.STOPPED, f"end of file {source.description} after {frames} frames"
-                )
+                self._set_state(CameraState.STOPPED, f"end of file {source.description} after {frames} frames")
                 return None
             silent_for = now - last_frame_at
             if silent_for >= self._config.stall_timeout_s:
@@ -446,5 +444,3 @@ def _smooth(previous: float, sample: float | None, first: bool) -> float:
     if sample is None:
         return previous
     return sample if first else (1.0 - SMOOTHING) * previous + SMOOTHING * sample
-
-

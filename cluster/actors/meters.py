@@ -6,7 +6,7 @@ import collections
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import psutil
 

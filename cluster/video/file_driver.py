@@ -97,6 +97,9 @@ def analyse_file(
     """Analyse the file of `source` with `analysis` settings, as fast as it decodes
     or, with `realtime`, paced at the file's own frame rate."""
     return FileAnalysis(
-        source.model_copy(update={"realtime": realtime}), analysis,
-        camera_id=camera_id, frame_hook=frame_hook, pipeline=pipeline,
+        source.model_copy(update={"realtime": realtime}),
+        analysis,
+        camera_id=camera_id,
+        frame_hook=frame_hook,
+        pipeline=pipeline,
     )

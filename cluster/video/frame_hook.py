@@ -76,9 +76,7 @@ class GrabbedSource(Protocol):
     def retrieve(self) -> np.ndarray | None: ...
 
 
-def retrieve_frame(
-    source: GrabbedSource, hook: FrameHook, *, sequence: int, capture_time: float
-) -> Frame | None:
+def retrieve_frame(source: GrabbedSource, hook: FrameHook, *, sequence: int, capture_time: float) -> Frame | None:
     """Decode the frame `source` last grabbed, stamp it and pass it through `hook`;
     None if the source has no image for it. The result is read-only: it is shared
     with every reader."""

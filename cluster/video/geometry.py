@@ -41,7 +41,7 @@ class Polygon:
                 raise ValueError(f"polygon point ({x}, {y}) is outside 0..1 (coordinates are normalised)")
 
     @classmethod
-    def of(cls, points: Iterable[Sequence[float]]) -> "Polygon":
+    def of(cls, points: Iterable[Sequence[float]]) -> Polygon:
         return cls(tuple((float(x), float(y)) for x, y in points))
 
     def contains(self, point: Point) -> bool:

@@ -256,8 +256,9 @@ class VideoSource:
             self._capture.release()
             self._capture = cv2.VideoCapture(str(self._config.file_path), cv2.CAP_FFMPEG, _decode_params(self._config))
             if not (self._capture.isOpened() and self._capture.grab()):
-                raise SourceError(f"video file {self.description} could not be read again from the start",
-                                  permanent=True)
+                raise SourceError(
+                    f"video file {self.description} could not be read again from the start", permanent=True
+                )
         self._frames_this_pass = 1
 
 
@@ -303,8 +304,9 @@ def _check_url(url: str) -> None:
                 permanent=True,
             )
         if any(ch.isspace() or ord(ch) < 32 for ch in url):
-            raise SourceError(f"malformed source URL {safe!r}: it contains whitespace or control characters",
-                              permanent=True)
+            raise SourceError(
+                f"malformed source URL {safe!r}: it contains whitespace or control characters", permanent=True
+            )
         if not parts.hostname:
             raise SourceError(f"malformed source URL {safe!r}: no host", permanent=True)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
@@ -337,13 +339,13 @@ def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: Me
     )
 
 
-def _open_network(
-    config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None
-) -> VideoSource:
+def _open_network(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
     description = _safe_url(config.url)
     params = [
-        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(config.open_timeout_s * 1000),
-        cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(config.read_timeout_s * 1000),
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+        int(config.open_timeout_s * 1000),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+        int(config.read_timeout_s * 1000),
         *_decode_params(config),
     ]
     _options_gate.acquire(ffmpeg_capture_options(config))

@@ -75,7 +75,8 @@ def make_loop() -> Iterator[Callable[..., tuple[CaptureLoop, StateLog]]]:
     loops: list[CaptureLoop] = []
 
     def make(url: str, *, camera_id: str = "cam", start: bool = True, **kwargs: Any) -> tuple[CaptureLoop, StateLog]:
-        loop_kwargs = {key: kwargs.pop(key) for key in ("retrieve_fps", "frame_hook", "opener", "rng", "clock") if key in kwargs}
+        loop_keys = ("retrieve_fps", "frame_hook", "opener", "rng", "clock")
+        loop_kwargs = {key: kwargs.pop(key) for key in loop_keys if key in kwargs}
         log = StateLog()
         loop = CaptureLoop(camera_id, SourceConfig(url=str(url), **kwargs), on_state_change=log, **loop_kwargs)
         loops.append(loop)

@@ -12,10 +12,10 @@ import pytest
 
 from cluster.actors.camera import CameraWorker
 from cluster.actors.capture import CaptureLoop
-from cluster.video.pipeline import AnalysisPipeline
-from cluster.domain import CameraState
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, SourceConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
+from cluster.domain import CameraState
+from cluster.video.pipeline import AnalysisPipeline
 
 from .conftest import wait_until
 

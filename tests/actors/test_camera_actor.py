@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cluster.actors.camera_actor import CameraActor
-from cluster.domain import CameraState
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
+from cluster.domain import CameraState
 from tests.fixtures.streams import write_random_bytes
 
 pytestmark = pytest.mark.slow
@@ -96,8 +96,11 @@ def test_an_analysis_update_over_ray_keeps_the_source_running(ray_local, spawn, 
 def test_detector_camera_tracks_the_car_on_real_footage(ray_local, spawn, media, models):
     detector = DetectorConfig(model=models / "yolo-fastest-1.1-xl.cfg", input_size=416, max_fps=12.5)
     actor = spawn(
-        "parking", media / "person-bicycle-car-detection.gif",
-        fps=12.5, detector=detector, motion=MotionConfig(gate_detector=False),
+        "parking",
+        media / "person-bicycle-car-detection.gif",
+        fps=12.5,
+        detector=detector,
+        motion=MotionConfig(gate_detector=False),
     )
     status = wait_status(ray_local, actor, lambda s: s.detector_runs >= 30, 120, "30 detector runs")
     assert status.mode == "detector"

@@ -140,7 +140,9 @@ def test_a_frame_hook_reaches_the_analysis_and_the_jpegs_and_changes_live(run_wo
         return AnalysisPipeline(camera_id, config, extra_stages=[probe], previous=previous)
 
     config = CameraConfig(
-        id="cam", name="open", source=SourceConfig(url=str(media / "car-detection.mp4"), loop=True),
+        id="cam",
+        name="open",
+        source=SourceConfig(url=str(media / "car-detection.mp4"), loop=True),
     )
     worker = run_worker(config, pipeline_factory=pipeline_with_probe, frame_hook_factory=hook_from_name)
     wait_until(lambda: len(probe.means) >= 2, 30, lambda: f"status {worker.status()}")
@@ -152,7 +154,7 @@ def test_a_frame_hook_reaches_the_analysis_and_the_jpegs_and_changes_live(run_wo
     wait_until(lambda: len(probe.means) >= analysed_before + 3, 30, "analysis stopped after the update")
     private_jpeg, _ = jpeg_mean(worker, seen)
 
-    assert min(probe.means[analysed_before + 1:]) >= 254, "the analysis must only see hooked frames"
+    assert min(probe.means[analysed_before + 1 :]) >= 254, "the analysis must only see hooked frames"
     assert private_jpeg >= 250, f"JPEGs must only show hooked frames, mean {private_jpeg:.0f}"
     assert worker.status().reconnects == 0, "a hook change is not a source change"
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from cluster.actors.capture import CaptureLoop
-from cluster.video.sources import SourceError
-from cluster.domain import CameraState
 from cluster.config.source import SourceConfig
+from cluster.domain import CameraState
+from cluster.video.sources import SourceError
 from tests.actors.conftest import wait_until
 
 FAST_RECONNECT = {"initial_s": 0.01, "max_s": 0.05, "multiplier": 2.0, "jitter": 0.0}
@@ -302,9 +302,11 @@ def test_a_new_frame_hook_applies_from_the_next_frame(make_loop, car_clip):
 
     loop.set_frame_hook(Paint(200))
     after = wait_until(
-        lambda: (frame := loop.wait_due(before.sequence, timeout=1)) is not None and frame.image[0, 0, 0] == 200
-        and frame,
-        10, "no frame with the new hook",
+        lambda: (
+            (frame := loop.wait_due(before.sequence, timeout=1)) is not None and frame.image[0, 0, 0] == 200 and frame
+        ),
+        10,
+        "no frame with the new hook",
     )
 
     assert (after.image == 200).all(), "the new hook must apply to the whole frame"
@@ -344,7 +346,10 @@ def test_mjpeg_stream_goes_live_and_delivers_frames(make_loop, mjpeg_server):
 
 def test_black_hole_url_reaches_reconnecting_as_unreachable(black_hole, make_loop):
     loop, log = make_loop(
-        black_hole.url("rtsp"), camera_id="void", open_timeout_s=1.5, read_timeout_s=1,
+        black_hole.url("rtsp"),
+        camera_id="void",
+        open_timeout_s=1.5,
+        read_timeout_s=1,
         reconnect=SLOW_ENOUGH_RECONNECT,
     )
 
@@ -400,8 +405,10 @@ def test_permanent_open_error_fails_without_retrying(make_loop):
 def test_source_that_opens_but_sends_nothing_stalls(make_loop):
     first = ScriptedSource(frames=0)
     loop, log = make_loop(
-        "rtsp://cam.local/x", opener=ScriptedOpener(first, ScriptedSource(frames=1000)),
-        stall_timeout_s=0.3, reconnect=FAST_RECONNECT,
+        "rtsp://cam.local/x",
+        opener=ScriptedOpener(first, ScriptedSource(frames=1000)),
+        stall_timeout_s=0.3,
+        reconnect=FAST_RECONNECT,
     )
 
     index, reason = log.wait_for(CameraState.STALLED, 10)
@@ -414,8 +421,10 @@ def test_source_that_opens_but_sends_nothing_stalls(make_loop):
 
 def test_live_source_that_goes_silent_stalls_then_reconnects(make_loop):
     loop, log = make_loop(
-        "rtsp://cam.local/x", opener=ScriptedOpener(ScriptedSource(frames=5), ScriptedSource(frames=1000)),
-        stall_timeout_s=0.3, reconnect=FAST_RECONNECT,
+        "rtsp://cam.local/x",
+        opener=ScriptedOpener(ScriptedSource(frames=5), ScriptedSource(frames=1000)),
+        stall_timeout_s=0.3,
+        reconnect=FAST_RECONNECT,
     )
 
     index, reason = log.wait_for(CameraState.STALLED, 10)
@@ -466,8 +475,10 @@ def test_broken_state_callback_does_not_stop_capture():
         raise RuntimeError("observer bug")
 
     loop = CaptureLoop(
-        "cam", SourceConfig(url="rtsp://cam.local/x"),
-        opener=ScriptedOpener(ScriptedSource(frames=1000)), on_state_change=explode,
+        "cam",
+        SourceConfig(url="rtsp://cam.local/x"),
+        opener=ScriptedOpener(ScriptedSource(frames=1000)),
+        on_state_change=explode,
     )
     loop.start()
     try:

@@ -49,8 +49,12 @@ def test_udp_transport_delivers_frames(rtsp_server, make_loop):
 def test_server_restart_is_survived_by_reconnecting(rtsp_server_factory, make_loop):
     server = rtsp_server_factory({"/live": "testsrc"})
     loop, log = make_loop(
-        server.url("/live"), camera_id="restart", open_timeout_s=5, read_timeout_s=1,
-        stall_timeout_s=2, reconnect=FAST_RECONNECT,
+        server.url("/live"),
+        camera_id="restart",
+        open_timeout_s=5,
+        read_timeout_s=1,
+        stall_timeout_s=2,
+        reconnect=FAST_RECONNECT,
     )
     live_index, _ = log.wait_for(CameraState.LIVE, LIVE_WITHIN_S)
     before = loop.wait_frame(0, timeout=10)
@@ -72,8 +76,12 @@ def test_server_restart_is_survived_by_reconnecting(rtsp_server_factory, make_lo
 
 def test_stalling_stream_reads_as_stalled_not_unreachable(rtsp_server, make_loop):
     loop, log = make_loop(
-        rtsp_server.url("/stall"), camera_id="stall", open_timeout_s=10, read_timeout_s=1,
-        stall_timeout_s=1.5, reconnect=FAST_RECONNECT,
+        rtsp_server.url("/stall"),
+        camera_id="stall",
+        open_timeout_s=10,
+        read_timeout_s=1,
+        stall_timeout_s=1.5,
+        reconnect=FAST_RECONNECT,
     )
 
     live_index, _ = log.wait_for(CameraState.LIVE, LIVE_WITHIN_S)

@@ -106,8 +106,11 @@ def test_the_frame_hook_is_what_the_pipeline_sees(parking_lot_clip):
     source, analysis = SourceConfig(url=str(parking_lot_clip)), AnalysisConfig(fps=5.0)
     plain_probe, hooked_probe = ImageProbe(), ImageProbe()
     plain = list(analyse_file(source, analysis, pipeline=AnalysisPipeline("a", analysis, extra_stages=[plain_probe])))
-    hooked = list(analyse_file(source, analysis, frame_hook=Invert(),
-                               pipeline=AnalysisPipeline("b", analysis, extra_stages=[hooked_probe])))
+    hooked = list(
+        analyse_file(
+            source, analysis, frame_hook=Invert(), pipeline=AnalysisPipeline("b", analysis, extra_stages=[hooked_probe])
+        )
+    )
 
     assert len(plain) == len(hooked) and plain_probe.means, "both runs analyse the same frames"
     for plain_mean, hooked_mean, (frame, _) in zip(plain_probe.means, hooked_probe.means, hooked):

@@ -32,8 +32,9 @@ def star_polygons(draw: st.DrawFn) -> Polygon:
     """Simple polygons: vertices at increasing angles around a centre (star-shaped)."""
     cx, cy = draw(st.floats(0.3, 0.7)), draw(st.floats(0.3, 0.7))
     count = draw(st.integers(3, 9))
-    angles = sorted(draw(st.lists(st.floats(0.0, 2 * math.pi, exclude_max=True), min_size=count, max_size=count,
-                                  unique=True)))
+    angles = sorted(
+        draw(st.lists(st.floats(0.0, 2 * math.pi, exclude_max=True), min_size=count, max_size=count, unique=True))
+    )
     assume(all(b - a > 0.2 for a, b in zip(angles, angles[1:])) and angles[0] + 2 * math.pi - angles[-1] > 0.2)
     radii = draw(st.lists(st.floats(0.08, 0.28), min_size=count, max_size=count))
     return Polygon(tuple((cx + r * math.cos(a), cy + r * math.sin(a)) for a, r in zip(angles, radii)))
@@ -60,8 +61,7 @@ def test_point_in_a_square() -> None:
 
 
 def test_point_in_a_concave_polygon() -> None:
-    u_shape = Polygon(((0.1, 0.1), (0.3, 0.1), (0.3, 0.7), (0.7, 0.7), (0.7, 0.1), (0.9, 0.1), (0.9, 0.9),
-                       (0.1, 0.9)))
+    u_shape = Polygon(((0.1, 0.1), (0.3, 0.1), (0.3, 0.7), (0.7, 0.7), (0.7, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9)))
     assert not u_shape.contains((0.5, 0.4)), "the notch of the U is outside"
     assert u_shape.contains((0.2, 0.4)) and u_shape.contains((0.5, 0.8)), "the arms and the base are inside"
 

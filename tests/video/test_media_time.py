@@ -11,8 +11,13 @@ from cluster.video.media_time import MIN_STEP_S, MediaTimeline
 PERIOD = 0.08  # a 12.5 fps file
 
 
-def feed(timeline: MediaTimeline, raws: list[float | None], *, period: float | None = PERIOD,
-         arrivals: list[float] | None = None) -> list[float]:
+def feed(
+    timeline: MediaTimeline,
+    raws: list[float | None],
+    *,
+    period: float | None = PERIOD,
+    arrivals: list[float] | None = None,
+) -> list[float]:
     arrivals = arrivals if arrivals is not None else [0.0] * len(raws)
     return [timeline.advance(raw, frame_period=period, now=now) for raw, now in zip(raws, arrivals)]
 

@@ -8,9 +8,9 @@ import time
 import pydantic
 import pytest
 
+from cluster.config.source import SourceConfig
 from cluster.video import sources
 from cluster.video.sources import SourceError, ffmpeg_capture_options, open_source
-from cluster.config.source import SourceConfig
 from tests.fixtures.streams import free_port
 
 

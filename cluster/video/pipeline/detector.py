@@ -20,15 +20,16 @@ Threads: this module never calls cv2.setNumThreads; that is the caller's choice.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
-from cluster.domain import Box, Detection
 from cluster.config.analysis import DetectorConfig
+from cluster.domain import Box, Detection
 
 Layout = Literal["darknet", "yolov5", "yolov8"]
 
@@ -153,10 +154,10 @@ def select_detections(
         return ()
     boxes, scores, class_ids = boxes_cxcywh[keep], scores[keep], class_ids[keep]
     xywh = np.column_stack((boxes[:, 0] - boxes[:, 2] / 2, boxes[:, 1] - boxes[:, 3] / 2, boxes[:, 2], boxes[:, 3]))
-    kept = cv2.dnn.NMSBoxesBatched(
+    survivors = cv2.dnn.NMSBoxesBatched(
         xywh.astype(np.float64).tolist(), scores.astype(float).tolist(), class_ids.tolist(), confidence, nms
     )
-    kept = np.asarray(kept, dtype=np.int64).reshape(-1)
+    kept = np.asarray(survivors, dtype=np.int64).reshape(-1)
     xyxy = np.column_stack((xywh[:, 0], xywh[:, 1], xywh[:, 0] + xywh[:, 2], xywh[:, 1] + xywh[:, 3]))
     frame_xyxy = geometry.to_frame_boxes(xyxy[kept])
     detections = []
@@ -370,8 +371,7 @@ def load_detector(config: DetectorConfig) -> DnnDetector:
         unknown = [name for name in config.classes if name not in class_names]
         if unknown:
             raise ModelError(
-                f"unknown class names in detector.classes: {', '.join(repr(n) for n in unknown)} "
-                f"(not in {names_path})"
+                f"unknown class names in detector.classes: {', '.join(repr(n) for n in unknown)} (not in {names_path})"
             )
         allowed = tuple(sorted({class_names.index(name) for name in config.classes}))
     net = _read_net(config, model_format)

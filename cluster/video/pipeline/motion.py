@@ -75,7 +75,7 @@ class MotionDetector:
         self._allowed_pixels = 0
         self._foreground: np.ndarray | None = None  # cleaned mask of the last update
 
-    def continued(self, config: MotionConfig) -> "MotionDetector":
+    def continued(self, config: MotionConfig) -> MotionDetector:
         """A detector with `config`, sharing this one's background if `config` leaves it valid."""
         return MotionDetector(config, self.warmup_frames, background=self._background)
 
@@ -90,10 +90,11 @@ class MotionDetector:
         if background.subtractor is None or small.shape != background.shape:
             background.start(small.shape)
         assert background.subtractor is not None and background.shape is not None
-        if background.shape != self._allowed_shape:
-            self._allowed = self._allowed_area(background.shape)
+        allowed = self._allowed
+        if allowed is None or background.shape != self._allowed_shape:
+            allowed = self._allowed = self._allowed_area(background.shape)
             self._allowed_shape = background.shape
-            self._allowed_pixels = cv2.countNonZero(self._allowed)
+            self._allowed_pixels = cv2.countNonZero(allowed)
         foreground = background.subtractor.apply(small)
         background.frames_seen += 1
         self._foreground = None
@@ -101,7 +102,7 @@ class MotionDetector:
             return False, 0.0
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, _KERNEL)
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, _KERNEL)
-        foreground = cv2.bitwise_and(foreground, self._allowed)
+        foreground = cv2.bitwise_and(foreground, allowed)
         self._foreground = foreground
         ratio = cv2.countNonZero(foreground) / self._allowed_pixels
         return (ratio > 0.0 and ratio >= self.config.min_area), ratio

@@ -178,7 +178,7 @@ class AnalysisPipeline:
         detector: Detector | None = None,
         extra_stages: Sequence[Stage] | None = None,
         *,
-        previous: "AnalysisPipeline | None" = None,
+        previous: AnalysisPipeline | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.config = config
@@ -189,7 +189,8 @@ class AnalysisPipeline:
         if config.motion.enabled:
             previous_motion = previous.motion if previous is not None else None
             self.motion = (
-                previous_motion.continued(config.motion) if previous_motion is not None
+                previous_motion.continued(config.motion)
+                if previous_motion is not None
                 else MotionDetector(config.motion)
             )
             stages.append(MotionStage(self.motion))
@@ -215,9 +216,7 @@ class AnalysisPipeline:
         self.stages: tuple[Stage, ...] = tuple(stages)
 
     @staticmethod
-    def _detector(
-        config: AnalysisConfig, given: Detector | None, previous: "AnalysisPipeline | None"
-    ) -> Detector | None:
+    def _detector(config: AnalysisConfig, given: Detector | None, previous: AnalysisPipeline | None) -> Detector | None:
         if given is not None:
             return given
         if config.detector is None:
@@ -232,13 +231,13 @@ class AnalysisPipeline:
         return load_detector(config.detector)
 
     @staticmethod
-    def _schedule(max_fps: float | None, previous: "AnalysisPipeline | None") -> RateSchedule:
+    def _schedule(max_fps: float | None, previous: AnalysisPipeline | None) -> RateSchedule:
         stage = previous._detector_stage if previous is not None else None
         if stage is not None and stage.schedule.fps == max_fps:
             return stage.schedule
         return RateSchedule(max_fps)
 
-    def _tracker(self, config: AnalysisConfig, previous: "AnalysisPipeline | None") -> Tracker:
+    def _tracker(self, config: AnalysisConfig, previous: AnalysisPipeline | None) -> Tracker:
         old = previous.tracker if previous is not None else None
         if old is None:
             return Tracker(config.tracker)

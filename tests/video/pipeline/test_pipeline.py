@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cluster.video.pipeline import AnalysisPipeline, FrameContext, ModelError
-from cluster.domain import Box, Detection, Frame
 from cluster.config import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
+from cluster.domain import Box, Detection, Frame
+from cluster.video.pipeline import AnalysisPipeline, FrameContext, ModelError
 
 from .conftest import PARKING_LOT_FPS
 

@@ -33,6 +33,9 @@ class FixedDetector:
         return "fixed"
 
 
+INJECTED = DetectorConfig(model="injected-detector-loads-nothing.cfg", max_fps=5.0)
+
+
 @pytest.fixture(scope="module")
 def detector_config(models) -> DetectorConfig:
     return DetectorConfig(model=models / "yolo-fastest-1.1.cfg", input_size=320, confidence=0.25)
@@ -79,7 +82,7 @@ def test_a_new_background_size_starts_a_fresh_model(detector_config: DetectorCon
 
 
 def test_unchanged_tracker_settings_keep_the_tracks() -> None:
-    config = AnalysisConfig(motion=MotionConfig(enabled=False), detector=DetectorConfig(model="unused.cfg", max_fps=5.0))
+    config = AnalysisConfig(motion=MotionConfig(enabled=False), detector=INJECTED)
     detector = FixedDetector()
     old = AnalysisPipeline("cam", config, detector=detector)
     [first] = old.process(frame(0)).detections
@@ -91,7 +94,7 @@ def test_unchanged_tracker_settings_keep_the_tracks() -> None:
 
 
 def test_new_tracker_settings_continue_the_ids() -> None:
-    config = AnalysisConfig(motion=MotionConfig(enabled=False), detector=DetectorConfig(model="unused.cfg", max_fps=5.0))
+    config = AnalysisConfig(motion=MotionConfig(enabled=False), detector=INJECTED)
     old = AnalysisPipeline("cam", config, detector=FixedDetector(0.1))
     old.process(frame(0))
     old.process(frame(1))  # id 1, the same object twice

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cluster.video.pipeline import Tracker
-from cluster.domain import Box, Detection
 from cluster.config import TrackerConfig
+from cluster.domain import Box, Detection
+from cluster.video.pipeline import Tracker
 
 
 def car(x: float, y: float = 0.4, size: float = 0.2) -> Detection:
