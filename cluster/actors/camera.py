@@ -127,7 +127,9 @@ class CameraWorker:
                 self._reconfigure(config)
 
     def _start(self) -> None:
-        self._stop.clear()
+        # A fresh event per run: an analysis thread that outlived its stop() (stuck in
+        # a slow frame past the join timeout) still sees its own run's stop.
+        self._stop = threading.Event()
         try:
             self._pipeline = self._pipeline_factory(self.camera_id, self.config.analysis)
             hook = self._frame_hook_factory(self.config)
@@ -148,7 +150,9 @@ class CameraWorker:
             frame_hook=hook,
         )
         self._capture.start()
-        self._thread = threading.Thread(target=self._analysis_loop, name=f"analysis-{self.camera_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._analysis_loop, args=(self._capture, self._stop), name=f"analysis-{self.camera_id}", daemon=True
+        )
         self._thread.start()
         self._usage.restart()  # CPU readings describe the running camera, not its start-up
 
@@ -193,18 +197,16 @@ class CameraWorker:
 
     # ---- analysis thread -------------------------------------------------------------
 
-    def _analysis_loop(self) -> None:
-        capture = self._capture
-        assert capture is not None
+    def _analysis_loop(self, capture: CaptureLoop, stop: threading.Event) -> None:
         last_sequence = 0
-        while not self._stop.is_set():
+        while not stop.is_set():
             # Frames come as the sampler marks them due, paced by the source's media
             # time; if analysis is slower, the newest due frame wins and the rest count
             # as skipped.
             frame = capture.wait_due(last_sequence, _FRAME_WAIT_S)
             if frame is None:
                 if capture.state()[0] in TERMINAL_STATES:
-                    self._stop.wait(_FRAME_WAIT_S)  # nothing more will come: do not spin
+                    stop.wait(_FRAME_WAIT_S)  # nothing more will come: do not spin
                 continue
             last_sequence = frame.sequence
             pipeline = self._pipeline  # one pipeline for the whole frame, even during an update
