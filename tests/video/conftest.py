@@ -61,9 +61,11 @@ def black_hole() -> Iterator[BlackHoleServer]:
 
 @pytest.fixture(scope="session")
 def rtsp_available() -> None:
+    """GStreamer's RTSP server is a test dependency (`make test` installs it): without
+    it the RTSP tests fail, they are not skipped."""
     why_not = rtsp_server_available()
     if why_not:
-        pytest.skip(f"RTSP test server cannot run: {why_not}")
+        pytest.fail(f"RTSP test server cannot run: {why_not}")
 
 
 @pytest.fixture
