@@ -34,38 +34,43 @@ START_TIMEOUT_S = 300.0  # 16+ actor processes start slowly on a busy 2-core mac
 
 
 def single_process(path: str, seconds: float, analysis_fps: float | None) -> dict:
-    """Plain OpenCV in one process, no Ray, no threads: grab() every frame of the file
-    as fast as possible, looping. With `analysis_fps`, also retrieve and analyse the
-    same share of frames the cameras analyse: the work the system does, without its
-    machinery. Without it: the decode floor."""
-    from cluster.actors.pipeline import AnalysisPipeline
-    from cluster.config import AnalysisConfig
-    from cluster.domain import Frame
-
+    """One process, no Ray, no threads: grab() every frame of the file as fast as
+    possible, looping. Without `analysis_fps`: plain OpenCV, the decode floor. With
+    it: the video core's file driver, which samples the same share of frames by
+    media time and analyses them, the work the system does without its machinery."""
     cv2.setNumThreads(1)
+    if analysis_fps:
+        return _file_driver(path, seconds, analysis_fps)
     cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
-    source_fps = cap.get(cv2.CAP_PROP_FPS) or 12.5
-    pipeline = AnalysisPipeline("floor", AnalysisConfig(fps=analysis_fps)) if analysis_fps else None
-    frames = analysed = 0
-    credit = 0.0
+    frames = 0
     start_cpu, start = time.process_time(), time.monotonic()
     while time.monotonic() - start < seconds:
         if not cap.grab():
             cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             continue
         frames += 1
-        if pipeline is None:
-            continue
-        credit += analysis_fps / source_fps
-        if credit >= 1.0:
-            credit -= 1.0
-            ok, image = cap.retrieve()
-            if ok:
-                pipeline.process(Frame(frames, time.time(), image))
-                analysed += 1
     cpu = time.process_time() - start_cpu
     cap.release()
-    return {"frames": frames, "analysed": analysed, "cpu_s": cpu, "fps_per_core": frames / cpu if cpu else float("nan")}
+    return {"frames": frames, "analysed": 0, "cpu_s": cpu, "fps_per_core": frames / cpu if cpu else float("nan")}
+
+
+def _file_driver(path: str, seconds: float, analysis_fps: float) -> dict:
+    from cluster.config import AnalysisConfig, SourceConfig
+    from cluster.video.file_driver import analyse_file
+
+    run = analyse_file(SourceConfig(url=path, loop=True, decode_threads=1), AnalysisConfig(fps=analysis_fps))
+    start_cpu, start = time.process_time(), time.monotonic()
+    for _ in run:
+        if time.monotonic() - start >= seconds:
+            break
+    cpu = time.process_time() - start_cpu
+    frames = run.frames_grabbed
+    return {
+        "frames": frames,
+        "analysed": run.frames_analysed,
+        "cpu_s": cpu,
+        "fps_per_core": frames / cpu if cpu else float("nan"),
+    }
 
 
 def run_system(path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float) -> dict:

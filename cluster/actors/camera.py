@@ -1,7 +1,20 @@
-"""One camera end to end, as plain Python: capture loop → analysis → ring + JPEG.
+"""One camera end to end, as plain Python: the live driver of the video core.
+
+    capture thread (CaptureLoop): grab every frame, FrameSampler by pts,
+                                  decode through the frame hook
+        |-- due frames (newest wins) --> analysis thread: pipeline --> ring
+        '-- any decoded frame ---------> JPEG cache (readers, on request)
 
 `CameraActor` (camera_actor.py) is a thin Ray wrapper around `CameraWorker`, so
 everything here can be driven by tests without Ray.
+
+Live updates: `update(config)` with a new source reconnects (stop, start; the
+ring and its sequence numbers survive). Any other change (analysis, frame hook,
+output, name, groups) is applied to the running camera without touching the
+source: a new pipeline is built beside the running one, carrying over what did
+not change (the motion background, a loaded detector, live tracks: see
+`AnalysisPipeline`), and swapped in between two frames; the frame hook and the
+sampling rate take effect from the next decoded frame.
 """
 
 from __future__ import annotations
@@ -13,27 +26,36 @@ import time
 from collections.abc import Callable
 
 from ..config import CameraConfig
-from ..domain import CameraState, CameraStatus, DetectionBatch, DetectionPull, JpegFrame
+from ..domain import AnalysisMode, CameraState, CameraStatus, DetectionBatch, DetectionPull, Frame, JpegFrame
 from ..metrics.camera_side import CameraMeters
-from .capture import CaptureLoop
+from ..video.frame_hook import FrameHook, frame_hook_for
+from ..video.pipeline.detector import ModelError
+from ..video.pipeline.pipeline import AnalysisPipeline
+from ..video.sources import open_source
+from .capture import TERMINAL_STATES, CaptureLoop
 from .jpeg import JpegCache
 from .meters import Ewma, ProcessUsage, RateMeter
-from .pipeline.detector import ModelError
-from .pipeline.pipeline import AnalysisPipeline
 from .ring import DetectionRing
-from .sources import open_source
 
 logger = logging.getLogger(__name__)
 
 # How long the analysis thread waits for a frame before re-checking for stop.
 _FRAME_WAIT_S = 0.5
+# What building a pipeline or a frame hook from a camera's settings may raise: a
+# configuration the camera cannot run, reported as FAILED rather than raised.
+_SETUP_ERRORS = (ModelError, ValueError, OSError)
+
+# pipeline_factory(camera_id, analysis_config, previous=running pipeline or None)
+PipelineFactory = Callable[..., AnalysisPipeline]
+FrameHookFactory = Callable[[CameraConfig], FrameHook]
 
 
 class CameraWorker:
     """Runs one camera: a capture thread (inside CaptureLoop) and an analysis thread.
 
     The public methods only read shared state under short locks, so a Ray actor
-    can serve them from its thread pool while decoding continues.
+    can serve them from its thread pool while decoding continues; `start`,
+    `stop` and `update` are serialised among themselves.
     """
 
     def __init__(
@@ -44,7 +66,8 @@ class CameraWorker:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         capture_factory: Callable[..., CaptureLoop] = CaptureLoop,
-        pipeline_factory: Callable[..., AnalysisPipeline] = AnalysisPipeline,
+        pipeline_factory: PipelineFactory = AnalysisPipeline,
+        frame_hook_factory: FrameHookFactory = frame_hook_for,
     ):
         self.config = config
         self.camera_id = config.id
@@ -53,10 +76,13 @@ class CameraWorker:
         self._wall_clock = wall_clock
         self._capture_factory = capture_factory
         self._pipeline_factory = pipeline_factory
+        self._frame_hook_factory = frame_hook_factory
+        self._control = threading.Lock()  # start / stop / update, one at a time
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._capture: CaptureLoop | None = None
+        # Replaced whole by update(); the analysis thread reads it once per frame.
         self._pipeline: AnalysisPipeline | None = None
         self._failure: str | None = None  # a configuration failure that capture cannot fix
         self.ring = DetectionRing(config.id, config.output.ring_size)
@@ -76,12 +102,39 @@ class CameraWorker:
         """Build the pipeline and start capturing. A model that cannot be loaded
         puts the camera in FAILED with the reason, instead of raising: the actor
         must stay up so its state can be read."""
-        self._stop.clear()
+        with self._control:
+            self._start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._control:
+            self._stop_threads(timeout)
+
+    def update(self, config: CameraConfig) -> None:
+        """Apply a new desired state. Only a source change reconnects; the ring
+        (and so subscribers' sequence numbers) always survives."""
+        if config.id != self.camera_id:
+            raise ValueError(f"cannot change camera id from {self.camera_id!r} to {config.id!r}")
+        with self._control:
+            if config == self.config:
+                return
+            previous, self.config = self.config, config
+            self.jpegs.default_quality = config.output.jpeg_quality
+            self.ring.resize(config.output.ring_size)
+            if config.source != previous.source or not self._running():
+                self._stop_threads()
+                self._start()
+            else:
+                self._reconfigure(config)
+
+    def _start(self) -> None:
+        # A fresh event per run: an analysis thread that outlived its stop() (stuck in
+        # a slow frame past the join timeout) still sees its own run's stop.
+        self._stop = threading.Event()
         try:
-            self._pipeline = self._pipeline_factory(self.camera_id, self.config.analysis, clock=self._clock)
-        except (ModelError, ValueError, OSError) as exc:
-            self._failure = f"analysis setup failed: {exc}"
-            logger.error("camera %s: %s", self.camera_id, self._failure)
+            self._pipeline = self._pipeline_factory(self.camera_id, self.config.analysis)
+            hook = self._frame_hook_factory(self.config)
+        except _SETUP_ERRORS as exc:
+            self._fail_setup(exc)
             self._usage.restart()
             return
         self._failure = None
@@ -92,15 +145,34 @@ class CameraWorker:
             wall_clock=self._wall_clock,
             opener=self._meters.timed_opener(open_source),
             on_state_change=self._meters.on_capture_state,
+            # Decode what the analysis is due and what readers ask for, nothing else.
+            retrieve_fps=self.config.analysis.fps,
+            frame_hook=hook,
         )
-        # Decode only what is asked for: the analysis thread and JPEG readers request frames.
-        self._capture.retrieve_fps = 0
         self._capture.start()
-        self._thread = threading.Thread(target=self._analysis_loop, name=f"analysis-{self.camera_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._analysis_loop, args=(self._capture, self._stop), name=f"analysis-{self.camera_id}", daemon=True
+        )
         self._thread.start()
         self._usage.restart()  # CPU readings describe the running camera, not its start-up
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def _reconfigure(self, config: CameraConfig) -> None:
+        """The analysis-only part of update(): new pipeline and hook, same source."""
+        capture = self._capture
+        assert capture is not None
+        try:
+            pipeline = self._pipeline_factory(self.camera_id, config.analysis, previous=self._pipeline)
+            hook = self._frame_hook_factory(config)
+        except _SETUP_ERRORS as exc:
+            self._stop_threads()
+            self._fail_setup(exc)
+            return
+        self._pipeline = pipeline
+        capture.set_frame_hook(hook)
+        capture.retrieve_fps = config.analysis.fps
+        logger.info("camera %s: analysis updated in place: %s", self.camera_id, pipeline.describe())
+
+    def _stop_threads(self, timeout: float = 5.0) -> None:
         self._stop.set()
         if self._capture is not None:
             self._capture.stop(timeout)
@@ -108,69 +180,70 @@ class CameraWorker:
             self._thread.join(timeout)
             self._thread = None
 
-    def update(self, config: CameraConfig) -> None:
-        """Apply a new desired state. Only what changed is rebuilt; the ring (and so
-        subscribers' sequence numbers) survives."""
-        if config.id != self.camera_id:
-            raise ValueError(f"cannot change camera id from {self.camera_id!r} to {config.id!r}")
-        if config == self.config:
-            return
-        self.stop()
-        self.config = config
-        self.jpegs.default_quality = config.output.jpeg_quality
-        self.start()
+    def _running(self) -> bool:
+        capture, thread = self._capture, self._thread
+        return (
+            self._failure is None
+            and capture is not None
+            and capture.running
+            and thread is not None
+            and thread.is_alive()
+        )
+
+    def _fail_setup(self, exc: Exception) -> None:
+        self._pipeline = None
+        self._failure = f"analysis setup failed: {exc}"
+        logger.error("camera %s: %s", self.camera_id, self._failure)
 
     # ---- analysis thread -------------------------------------------------------------
 
-    def _analysis_loop(self) -> None:
-        assert self._capture is not None and self._pipeline is not None
-        capture, pipeline = self._capture, self._pipeline
-        interval = 1.0 / self.config.analysis.fps
-        next_due = self._clock()
+    def _analysis_loop(self, capture: CaptureLoop, stop: threading.Event) -> None:
         last_sequence = 0
-        while not self._stop.is_set():
-            delay = next_due - self._clock()
-            if delay > 0 and self._stop.wait(delay):
-                break
-            capture.request_frame()
-            frame = capture.wait_frame(last_sequence, _FRAME_WAIT_S)
+        while not stop.is_set():
+            # Frames come as the sampler marks them due, paced by the source's media
+            # time; if analysis is slower, the newest due frame wins and the rest count
+            # as skipped.
+            frame = capture.wait_due(last_sequence, _FRAME_WAIT_S)
             if frame is None:
-                next_due = self._clock()
+                if capture.state()[0] in TERMINAL_STATES:
+                    stop.wait(_FRAME_WAIT_S)  # nothing more will come: do not spin
                 continue
             last_sequence = frame.sequence
-            try:
-                result = pipeline.process(frame)
-            except Exception:  # a bad frame must not kill the camera
-                self._analysis_errors += 1
-                self._meters.count_analysis_error()
-                logger.exception("camera %s: analysis failed on frame %d", self.camera_id, frame.sequence)
+            pipeline = self._pipeline  # one pipeline for the whole frame, even during an update
+            if pipeline is None:
                 continue
-            publish_time = self._wall_clock()
-            self.ring.publish(
-                DetectionBatch(
-                    camera_id=self.camera_id,
-                    sequence=0,
-                    frame_sequence=frame.sequence,
-                    capture_time=frame.capture_time,
-                    publish_time=publish_time,
-                    detections=result.detections,
-                    motion=result.motion,
-                    motion_ratio=result.motion_ratio,
-                )
+            self._analyse(pipeline, frame)
+
+    def _analyse(self, pipeline: AnalysisPipeline, frame: Frame) -> None:
+        try:
+            result = pipeline.process(frame)
+        except Exception:  # a bad frame must not kill the camera
+            self._analysis_errors += 1
+            self._meters.count_analysis_error()
+            logger.exception("camera %s: analysis failed on frame %d", self.camera_id, frame.sequence)
+            return
+        publish_time = self._wall_clock()
+        self.ring.publish(
+            DetectionBatch(
+                camera_id=self.camera_id,
+                sequence=0,
+                frame_sequence=frame.sequence,
+                capture_time=frame.capture_time,
+                publish_time=publish_time,
+                detections=result.detections,
+                motion=result.motion,
+                motion_ratio=result.motion_ratio,
             )
-            with self._lock:
-                self._analysed += 1
-                self._detector_runs += int(result.detector_ran)
-                self._rate_out.tick()
-                self._latency.add(max(0.0, publish_time - frame.capture_time))
-                for name, seconds in result.stage_seconds.items():
-                    self._stage.setdefault(name, Ewma()).add(seconds)
-            self._meters.observe_analysis(
-                result.stage_seconds, result.detections, max(0.0, publish_time - frame.capture_time)
-            )
-            # Keep the cadence, but never try to catch up with a burst after a stall.
-            now = self._clock()
-            next_due = max(next_due + interval, now - interval)
+        )
+        latency = max(0.0, publish_time - frame.capture_time)
+        with self._lock:
+            self._analysed += 1
+            self._detector_runs += int(result.detector_ran)
+            self._rate_out.tick()
+            self._latency.add(latency)
+            for name, seconds in result.stage_seconds.items():
+                self._stage.setdefault(name, Ewma()).add(seconds)
+        self._meters.observe_analysis(result.stage_seconds, result.detections, latency)
 
     # ---- reads (called from the actor's thread pool) ---------------------------------
 
@@ -184,6 +257,7 @@ class CameraWorker:
     def status(self) -> CameraStatus:
         state, reason = self.state()
         capture = self._capture.stats() if self._capture is not None else None
+        pipeline = self._pipeline
         cpu, uss = self._usage.sample()
         with self._lock:
             analysed = self._analysed
@@ -197,7 +271,7 @@ class CameraWorker:
                 reason=reason,
                 node_id=self.node_id,
                 pid=os.getpid(),
-                mode=self._pipeline.mode if self._pipeline is not None else "none",
+                mode=pipeline.mode if pipeline is not None else AnalysisMode.NONE,
                 frames_received=received,
                 frames_analysed=analysed,
                 frames_skipped=max(0, received - analysed),

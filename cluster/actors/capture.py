@@ -2,11 +2,24 @@
 
 `CaptureLoop` grabs every frame the source produces, so nothing queues up inside
 FFmpeg and the newest frame is always the live one, but converts (retrieves) a
-frame to BGR only when someone needs it: at most `retrieve_fps` times a second,
-or for the next frame after `request_frame()`. The newest decoded frame sits in a
-single slot (newest wins, there is no queue); `wait_frame()` blocks until a newer
-one than the caller has seen arrives. `Frame.sequence` counts every grabbed frame,
-so gaps between the sequences a reader sees are the frames it skipped.
+frame to BGR only when someone needs it:
+
+    grab (every frame; the source stamps its media time, pts)
+      |
+      +-- due? FrameSampler(retrieve_fps) decides by pts --+
+      +-- requested? (request_frame(), for a reader) ------+--> retrieve + frame hook
+                                                                  |
+                        newest retrieved frame: latest(), wait_frame()  (readers, JPEGs)
+                        newest due frame:       wait_due()              (the analysis)
+
+`retrieve_fps` is per second of media time: None makes every frame due, 0 none
+(only requested frames are decoded). Each slot holds one frame (newest wins,
+there is no queue): a consumer slower than the frames skips some, it never falls
+behind. The frame hook (`cluster.video.frame_hook`) is applied as the frame is
+decoded, so no consumer ever sees an unhooked image. `Frame.sequence` counts
+every grabbed frame, so gaps between the sequences a reader sees are the frames
+it skipped. The capture loop keeps one `MediaTimeline` for its whole life and
+hands it to every open, so pts never goes back across reconnects.
 
 States (CameraState) and what moves between them:
 
@@ -41,14 +54,17 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from cluster.actors.sources import SourceError, VideoSource, open_source
 from cluster.config.source import SourceConfig, redact_url
 from cluster.domain import CameraState, CaptureStats, Frame
 from cluster.support.backoff import Backoff
+from cluster.video.frame_hook import IDENTITY, FrameHook, retrieve_frame
+from cluster.video.media_time import MediaTimeline
+from cluster.video.sampler import FrameSampler
+from cluster.video.sources import SourceError, VideoSource, open_source
 
 log = logging.getLogger(__name__)
 
-Opener = Callable[..., VideoSource]  # opener(config, *, clock=..., sleep=...) -> VideoSource
+Opener = Callable[..., VideoSource]  # opener(config, *, clock=..., sleep=..., timeline=...) -> VideoSource
 StateCallback = Callable[[CameraState, str], None]
 
 # Pause after a failed grab that returned at once (e.g. a dropped connection), so
@@ -59,8 +75,6 @@ STOP_POLL_S = 0.05
 # fps_in is measured over windows of at least this length, then smoothed.
 FPS_WINDOW_S = 1.0
 SMOOTHING = 0.3  # weight of the newest sample in the smoothed figures
-# A retrieve schedule that fell this far behind starts over instead of bursting.
-MAX_RETRIEVE_LAG_S = 1.0
 
 TERMINAL_STATES = (CameraState.FAILED, CameraState.STOPPED)
 
@@ -78,6 +92,7 @@ class CaptureLoop:
         rng: random.Random | None = None,
         opener: Opener = open_source,
         retrieve_fps: float | None = None,
+        frame_hook: FrameHook = IDENTITY,
         on_state_change: StateCallback | None = None,
     ) -> None:
         self.camera_id = camera_id
@@ -97,15 +112,18 @@ class CaptureLoop:
         self._state = CameraState.CONNECTING
         self._reason = f"not started; source {self._description}"
         self._end_of_file = False
-        self._frame: Frame | None = None
+        self._frame: Frame | None = None  # newest retrieved
+        self._due_frame: Frame | None = None  # newest retrieved because it was due
         self._retrieve_fps = self._checked_fps(retrieve_fps)
+        self._sampler = self._sampler_for(self._retrieve_fps)
+        self._frame_hook = frame_hook
         self._frame_requested = False
         self._stats = CaptureStats()
 
         # Capture thread only.
+        self._timeline = MediaTimeline()
         self._sequence = 0
         self._last_failure = ""
-        self._next_retrieve_due = 0.0
         self._fps_window_start = 0.0
         self._fps_window_frames = 0
 
@@ -142,13 +160,21 @@ class CaptureLoop:
 
     @retrieve_fps.setter
     def retrieve_fps(self, fps: float | None) -> None:
-        """None: convert every frame. 0: only on request_frame(). >0: at most that many a second."""
+        """Frames due per second of media time. None: every frame. 0: none, only on
+        request_frame(). A change starts a fresh schedule at the next frame."""
         fps = self._checked_fps(fps)
         with self._lock:
-            self._retrieve_fps = fps
+            if fps != self._retrieve_fps:
+                self._retrieve_fps = fps
+                self._sampler = self._sampler_for(fps)
 
     def set_retrieve_fps(self, fps: float | None) -> None:
         self.retrieve_fps = fps
+
+    def set_frame_hook(self, hook: FrameHook) -> None:
+        """Apply `hook` to every frame decoded from the next one on."""
+        with self._lock:
+            self._frame_hook = hook
 
     def request_frame(self) -> None:
         """Convert the next grabbed frame whatever the rate (for a reader that needs one now)."""
@@ -178,10 +204,18 @@ class CaptureLoop:
     def wait_frame(self, after_sequence: int, timeout: float) -> Frame | None:
         """The newest frame if its sequence is above `after_sequence`, waiting up to
         `timeout` s for one. None on timeout, or at once if the loop has ended."""
+        return self._wait(after_sequence, timeout, due=False)
+
+    def wait_due(self, after_sequence: int, timeout: float) -> Frame | None:
+        """Like `wait_frame`, for the newest frame the sampler marked due (the
+        analysis's frames; requested frames never show up here)."""
+        return self._wait(after_sequence, timeout, due=True)
+
+    def _wait(self, after_sequence: int, timeout: float, *, due: bool) -> Frame | None:
         deadline = time.monotonic() + timeout
         with self._new_frame:
             while True:
-                frame = self._frame
+                frame = self._due_frame if due else self._frame
                 if frame is not None and frame.sequence > after_sequence:
                     return frame
                 remaining = deadline - time.monotonic()
@@ -235,7 +269,9 @@ class CaptureLoop:
 
     def _open(self) -> VideoSource | None:
         """Open on a helper thread so stop() need not wait out a slow open."""
-        pending = _PendingOpen(self._opener, self._config, clock=self._clock, sleep=self._stop.wait)
+        pending = _PendingOpen(
+            self._opener, self._config, clock=self._clock, sleep=self._stop.wait, timeline=self._timeline
+        )
         while not pending.done.wait(STOP_POLL_S):
             if self._stop.is_set():
                 pending.abandon()
@@ -288,17 +324,13 @@ class CaptureLoop:
         wall = self._wall_clock()
         with self._lock:
             requested = self._frame_requested
-            fps = self._retrieve_fps
-        retrieve = requested or fps is None or (fps > 0 and now >= self._next_retrieve_due)
+            sampler = self._sampler
+            hook = self._frame_hook
+        due = sampler is not None and sampler.due(source.pts)
         decode_seconds = None
-        image = None
-        if retrieve:
-            if fps:
-                # Keep to the schedule (so the average rate is right even when frames
-                # arrive just before their due time), unless it is far behind.
-                behind = now - self._next_retrieve_due > MAX_RETRIEVE_LAG_S
-                self._next_retrieve_due = (now if behind else self._next_retrieve_due) + 1.0 / fps
-            image = source.retrieve()
+        frame = None
+        if due or requested:
+            frame = retrieve_frame(source, hook, sequence=self._sequence, capture_time=wall)
             decode_seconds = self._clock() - now
         rate = self._measure_rate(now)
         with self._new_frame:
@@ -309,16 +341,17 @@ class CaptureLoop:
                 last_frame_time=wall,
                 fps_in=_smooth(stats.fps_in, rate, stats.fps_in == 0.0),
             )
-            if image is not None:
-                image.flags.writeable = False  # shared with every reader
-                self._frame = Frame(sequence=self._sequence, capture_time=wall, image=image)
+            if frame is not None:
+                self._frame = frame
+                if due:
+                    self._due_frame = frame
                 self._frame_requested = False
                 self._stats = replace(
                     self._stats,
                     frames_decoded=stats.frames_decoded + 1,
                     decode_seconds=_smooth(stats.decode_seconds, decode_seconds, stats.frames_decoded == 0),
-                    width=image.shape[1],
-                    height=image.shape[0],
+                    width=frame.image.shape[1],
+                    height=frame.image.shape[0],
                 )
                 self._new_frame.notify_all()
 
@@ -358,9 +391,13 @@ class CaptureLoop:
 
     @staticmethod
     def _checked_fps(fps: float | None) -> float | None:
-        if fps is not None and fps < 0:
+        if fps is not None and not fps >= 0:
             raise ValueError(f"retrieve_fps must be None, 0 or positive, not {fps}")
         return fps
+
+    @staticmethod
+    def _sampler_for(fps: float | None) -> FrameSampler | None:
+        return None if fps == 0 else FrameSampler(fps)
 
 
 class _PendingOpen:

@@ -25,6 +25,14 @@ class DetectionRing:
         self._next_sequence = 1
         self._cond = threading.Condition()
 
+    def resize(self, capacity: int) -> None:
+        """Keep at most `capacity` batches from now on (the newest ones if it shrinks)."""
+        if capacity < 1:
+            raise ValueError(f"ring capacity must be >= 1, got {capacity}")
+        with self._cond:
+            if capacity != self._batches.maxlen:
+                self._batches = collections.deque(self._batches, maxlen=capacity)
+
     def publish(self, batch: DetectionBatch) -> DetectionBatch:
         """Store `batch` under the next sequence number and wake readers."""
         with self._cond:

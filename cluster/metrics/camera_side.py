@@ -26,20 +26,7 @@ from ..domain.telemetry import CameraMetricsSnapshot, HistogramSnapshot
 # Bucket upper bounds in seconds; +Inf is implicit. Per-stage times run from a
 # fraction of a millisecond (motion on a small frame) to a few hundred ms (a
 # detector on a busy core).
-STAGE_BUCKETS: tuple[float, ...] = (
-    0.0005,
-    0.001,
-    0.0025,
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1.0,
-    2.5,
-)
+STAGE_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 # Capture to publish: a live camera should stay well under a second.
 LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,37 +13,22 @@ import pytest
 from cluster.actors.capture import CaptureLoop
 from cluster.config.source import SourceConfig
 from cluster.domain import CameraState
-from tests.fixtures.streams import (
-    BlackHoleServer,
-    MjpegServer,
-    RtspServer,
-    rtsp_server_available,
-    write_random_bytes,
-    write_truncated_copy,
-)
 from tests.fixtures.waiting import wait_until  # noqa: F401 - re-exported for the tests here
 
-
-@pytest.fixture(scope="session")
-def car_clip(media: Path) -> Path:
-    """768x432 H.264 at 12.5 fps, 377 frames (about 30 s)."""
-    return media / "car-detection.mp4"
-
-
-@pytest.fixture(scope="session")
-def short_clip(media: Path) -> Path:
-    """480x270, 23 frames: reaches its end quickly."""
-    return media / "people-detection.gif"
-
-
-@pytest.fixture
-def truncated_clip(car_clip: Path, tmp_path: Path) -> Path:
-    return write_truncated_copy(car_clip, tmp_path / "truncated.mp4", fraction=0.3)
-
-
-@pytest.fixture
-def noise_file(tmp_path: Path) -> Path:
-    return write_random_bytes(tmp_path / "noise.mp4")
+# The media and stream-server fixtures live with the video core's tests (sources
+# come first); the camera actor's tests use the same ones.
+from tests.video.conftest import (  # noqa: F401 - fixtures, found by pytest by name
+    black_hole,
+    car_clip,
+    mjpeg_server,
+    noise_file,
+    parking_lot_clip,
+    rtsp_available,
+    rtsp_server,
+    rtsp_server_factory,
+    short_clip,
+    truncated_clip,
+)
 
 
 class StateLog:
@@ -91,7 +75,8 @@ def make_loop() -> Iterator[Callable[..., tuple[CaptureLoop, StateLog]]]:
     loops: list[CaptureLoop] = []
 
     def make(url: str, *, camera_id: str = "cam", start: bool = True, **kwargs: Any) -> tuple[CaptureLoop, StateLog]:
-        loop_kwargs = {key: kwargs.pop(key) for key in ("retrieve_fps", "opener", "rng", "clock") if key in kwargs}
+        loop_keys = ("retrieve_fps", "frame_hook", "opener", "rng", "clock")
+        loop_kwargs = {key: kwargs.pop(key) for key in loop_keys if key in kwargs}
         log = StateLog()
         loop = CaptureLoop(camera_id, SourceConfig(url=str(url), **kwargs), on_state_change=log, **loop_kwargs)
         loops.append(loop)
@@ -102,47 +87,3 @@ def make_loop() -> Iterator[Callable[..., tuple[CaptureLoop, StateLog]]]:
     yield make
     stuck = [loop.camera_id for loop in loops if not loop.stop(timeout=15)]
     assert not stuck, f"capture threads did not end after stop(): {stuck}"
-
-
-@pytest.fixture
-def mjpeg_server() -> Iterator[MjpegServer]:
-    with MjpegServer(width=320, height=240, fps=10) as server:
-        yield server
-
-
-@pytest.fixture
-def black_hole() -> Iterator[BlackHoleServer]:
-    with BlackHoleServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def rtsp_available() -> None:
-    why_not = rtsp_server_available()
-    if why_not:
-        pytest.skip(f"RTSP test server cannot run: {why_not}")
-
-
-@pytest.fixture
-def rtsp_server_factory(rtsp_available: None) -> Iterator[Callable[..., RtspServer]]:
-    """rtsp_server_factory({"/cam": "testsrc", ...}, stall_after_s=...) -> a running RtspServer."""
-    servers: list[RtspServer] = []
-
-    def make(mounts: dict[str, str], **kwargs: Any) -> RtspServer:
-        server = RtspServer(mounts, **kwargs)
-        servers.append(server)
-        server.start()
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def rtsp_server(rtsp_available: None, car_clip: Path) -> Iterator[RtspServer]:
-    """One server for a module's read-only tests: a live test pattern, the car clip
-    (sent without re-encoding) and a mount that stalls 2 s after it starts."""
-    mounts = {"/live": "testsrc", "/clip": f"file:{car_clip}", "/stall": "stall"}
-    with RtspServer(mounts, stall_after_s=2.0) as server:
-        yield server

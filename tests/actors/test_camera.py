@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -10,10 +11,11 @@ import numpy as np
 import pytest
 
 from cluster.actors.camera import CameraWorker
-from cluster.actors.pipeline import AnalysisPipeline
+from cluster.actors.capture import CaptureLoop
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, SourceConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.domain import CameraState
+from cluster.video.pipeline import AnalysisPipeline
 
 from .conftest import wait_until
 
@@ -143,3 +145,25 @@ def test_update_cannot_change_the_id(make_worker, street_clip):
     worker = make_worker(street_clip)
     with pytest.raises(ValueError, match="cannot change camera id"):
         worker.update(worker.config.model_copy(update={"id": "other"}))
+
+
+def test_the_analysis_thread_of_a_failed_camera_waits_instead_of_spinning(tmp_path):
+    class CountingCapture(CaptureLoop):
+        waits = 0
+
+        def wait_due(self, after_sequence, timeout):
+            CountingCapture.waits += 1
+            return super().wait_due(after_sequence, timeout)
+
+    config = CameraConfig(id="cam-1", source=SourceConfig(url=str(tmp_path / "missing.mp4")))
+    worker = CameraWorker(config, capture_factory=CountingCapture)
+    worker.start()
+    try:
+        wait_until(lambda: worker.state()[0] is CameraState.FAILED, 15, lambda: str(worker.state()))
+        before = CountingCapture.waits
+        time.sleep(1.0)
+        waits = CountingCapture.waits - before
+    finally:
+        worker.stop()
+    # Waiting: about 2 a second (one per half-second pause). Spinning: many thousands.
+    assert waits <= 20, f"the analysis thread asked for a frame {waits} times in 1 s after the source failed"

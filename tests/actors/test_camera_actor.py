@@ -77,6 +77,22 @@ def test_rtsp_camera_goes_live_and_serves_frames(ray_local, spawn, rtsp_server):
     assert image.shape == (240, 320, 3), f"test pattern is 320x240, got {image.shape}"
 
 
+def test_an_analysis_update_over_ray_keeps_the_source_running(ray_local, spawn, rtsp_server):
+    actor = spawn("rtsp-update", rtsp_server.url("/live"))
+    before = wait_status(ray_local, actor, lambda s: s.state is CameraState.LIVE and s.last_sequence >= 3, 60, "live")
+    config = ray_local.get(actor.config.remote(), timeout=30)
+
+    quieter = config.model_copy(update={"analysis": AnalysisConfig(fps=2.0, motion=MotionConfig(min_area=0.05))})
+    ray_local.get(actor.update.remote(quieter), timeout=30)
+    after = wait_status(
+        ray_local, actor, lambda s: s.last_sequence >= before.last_sequence + 3, 60, "batches after the update"
+    )
+
+    assert ray_local.get(actor.config.remote(), timeout=30) == quieter, "the actor should hold the new settings"
+    assert after.reconnects == 0, f"an analysis update must not reconnect the stream: {after}"
+    assert after.frames_received > before.frames_received, "the source's frame count must run on, not restart"
+
+
 def test_detector_camera_tracks_the_car_on_real_footage(ray_local, spawn, media, models):
     detector = DetectorConfig(model=models / "yolo-fastest-1.1-xl.cfg", input_size=416, max_fps=12.5)
     actor = spawn(

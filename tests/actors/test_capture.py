@@ -1,4 +1,5 @@
-"""CaptureLoop: files, MJPEG, the state machine (with scripted sources), frame hand-off."""
+"""CaptureLoop: files, MJPEG, the state machine (with scripted sources), frame hand-off,
+sampling by media time, the frame hook."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import numpy as np
 import pytest
 
 from cluster.actors.capture import CaptureLoop
-from cluster.actors.sources import SourceError
 from cluster.config.source import SourceConfig
 from cluster.domain import CameraState
+from cluster.video.sources import SourceError
 from tests.actors.conftest import wait_until
 
 FAST_RECONNECT = {"initial_s": 0.01, "max_s": 0.05, "multiplier": 2.0, "jitter": 0.0}
@@ -29,11 +30,13 @@ class ScriptedSource:
         self.description = "scripted"
         self.fps = 50.0
         self.size = (32, 24)
+        self.pts = 0.0
         self.released = threading.Event()
 
     def grab(self) -> bool:
         if self.remaining > 0:
             self.remaining -= 1
+            self.pts += 1.0 / self.fps
             time.sleep(0.005)
             return True
         if self.grab_error is not None:
@@ -157,7 +160,8 @@ def test_every_frame_is_decoded_when_no_rate_is_set(make_loop, short_clip):
 
 
 def test_low_retrieve_rate_grabs_every_frame_but_decodes_few(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=False, loop=False, retrieve_fps=2)
+    # The rate is per second of footage: 0.2 of the clip's 30 s make 7 frames due.
+    loop, log = make_loop(car_clip, realtime=False, loop=False, retrieve_fps=0.2)
 
     log.wait_for(CameraState.STOPPED, 30)
     stats = loop.stats()
@@ -167,8 +171,8 @@ def test_low_retrieve_rate_grabs_every_frame_but_decodes_few(make_loop, car_clip
 
 
 def test_sequence_gaps_show_the_frames_a_reader_skipped(make_loop, car_clip):
-    # Unpaced playback grabs far faster than 20 decodes a second.
-    loop, log = make_loop(car_clip, realtime=False, loop=True, retrieve_fps=20)
+    # 5 of the clip's 12.5 frames per second are due: the others are never decoded.
+    loop, log = make_loop(car_clip, realtime=False, loop=True, retrieve_fps=5)
     sequences: list[int] = []
     while len(sequences) < 5:
         frame = loop.wait_frame(sequences[-1] if sequences else 0, timeout=10)
@@ -218,6 +222,24 @@ def test_retrieve_rate_can_be_changed_while_running(make_loop, car_clip):
 def test_negative_retrieve_rate_is_refused():
     with pytest.raises(ValueError, match="retrieve_fps"):
         CaptureLoop("cam", SourceConfig(url="/x.mp4"), retrieve_fps=-1)
+
+
+# ---- media time across reconnects -------------------------------------------------------
+
+
+def test_media_time_continues_across_reconnects(make_loop):
+    timelines = []
+
+    def opener(config: SourceConfig, *, timeline, **_: object) -> ScriptedSource:
+        timelines.append(timeline)
+        return ScriptedSource(frames=3 if len(timelines) == 1 else 1000)
+
+    loop, log = make_loop("rtsp://cam.local/x", opener=opener, stall_timeout_s=0.3, reconnect=FAST_RECONNECT)
+    wait_until(lambda: len(timelines) >= 2, 10, lambda: f"no reconnect; changes {log.changes}")
+
+    assert timelines[0] is not None and timelines[1] is timelines[0], (
+        "every open must get the camera's one media timeline, so pts never goes back"
+    )
 
 
 # ---- MJPEG ----------------------------------------------------------------------------

@@ -72,6 +72,7 @@ def test_server_restart_is_survived_by_reconnecting(rtsp_server_factory, make_lo
 
     assert after is not None and after.sequence > before.sequence, f"frames did not resume; {loop.state()}"
     assert loop.stats().reconnects >= 1, f"reconnects not counted: {loop.stats()}"
+    assert after.pts > before.pts, f"media time went back across the reconnect: {before.pts} then {after.pts}"
 
 
 def test_stalling_stream_reads_as_stalled_not_unreachable(rtsp_server, make_loop):

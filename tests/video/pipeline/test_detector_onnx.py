@@ -11,13 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx  # the test extra: builds the models
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
-from cluster.actors.pipeline import ModelError, load_detector
 from cluster.config import DetectorConfig
-
-onnx = pytest.importorskip("onnx", reason="the `onnx` package (test extra) builds the models")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from cluster.video.pipeline import ModelError, load_detector
 
 INPUT = 64  # network input side
 CLASS_NAMES = ("alpha", "beta", "gamma")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from cluster.config.analysis import TrackerConfig
@@ -33,17 +33,18 @@ class Tracker:
     No Hungarian solver: with a handful of objects per camera greedy is as good and
     needs no scipy.
 
-    A track keeps its id while it is matched at least every `max_age_s` seconds; one
-    unseen for longer (timestamp - last_seen > max_age_s) is dropped, so detector
-    misses shorter than that are bridged. Unmatched detections open new tracks. Ids
-    start at 1, only grow, and are never reused.
+    Time is the frames' media time (`Frame.pts`), passed to every `update`: a track
+    keeps its id while it is matched at least every `max_age_s` seconds of footage;
+    one unseen for longer (timestamp - last_seen > max_age_s) is dropped, so
+    detector misses shorter than that are bridged. Unmatched detections open new
+    tracks. Ids start at 1, only grow, and are never reused, also by a tracker that
+    continues another one's ids (`ids=previous.ids`, after a settings change).
     """
 
-    def __init__(self, config: TrackerConfig, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, config: TrackerConfig, *, ids: Iterator[int] | None = None) -> None:
         self.config = config
-        self._clock = clock
         self._tracks: list[Track] = []
-        self._next_id = 1
+        self.ids = ids if ids is not None else itertools.count(1)
 
     @property
     def tracks(self) -> tuple[Track, ...]:
@@ -54,10 +55,10 @@ class Tracker:
         """Drop every track; ids still continue from where they were."""
         self._tracks = []
 
-    def update(self, detections: Sequence[Detection], timestamp: float | None = None) -> tuple[Detection, ...]:
-        """Assign track ids to one frame's detections (returned in the same order).
-        `timestamp` defaults to the injected clock."""
-        now = self._clock() if timestamp is None else timestamp
+    def update(self, detections: Sequence[Detection], timestamp: float) -> tuple[Detection, ...]:
+        """Assign track ids to one frame's detections (returned in the same order);
+        `timestamp` is the frame's media time in seconds."""
+        now = timestamp
         self._tracks = [t for t in self._tracks if now - t.last_seen <= self.config.max_age_s]
         pairs = self._candidate_pairs(detections)
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))  # best affinity, then oldest track, then input order
@@ -72,8 +73,7 @@ class Tracker:
         for index, detection in enumerate(detections):
             track = track_for_detection.get(index)
             if track is None:
-                track = Track(self._next_id, detection.class_id, detection.box, now, hits=0)
-                self._next_id += 1
+                track = Track(next(self.ids), detection.class_id, detection.box, now, hits=0)
                 self._tracks.append(track)
             track.box = detection.box
             track.class_id = detection.class_id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cluster.actors.pipeline import Tracker
 from cluster.config import TrackerConfig
 from cluster.domain import Box, Detection
+from cluster.video.pipeline import Tracker
 
 coordinate = st.floats(0.0, 0.8, allow_nan=False)
 size = st.floats(0.02, 0.2, allow_nan=False)

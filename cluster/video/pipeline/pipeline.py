@@ -1,18 +1,24 @@
-"""One camera's analysis: downscale -> motion -> detector -> tracker, as stages."""
+"""One camera's analysis: downscale -> motion -> detector -> tracker, as stages.
+
+Time in here is media time: the detector's rate budget and the tracker's ages
+follow `Frame.pts`, never a clock, so a file analysed at 20x real time gives the
+same detections and track ids as the same file played live.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import cv2
 import numpy as np
 
-from cluster.config.analysis import AnalysisConfig
-from cluster.domain import AnalysisResult, Detection, Frame
+from cluster.config.analysis import AnalysisConfig, DetectorConfig
+from cluster.domain import AnalysisMode, AnalysisResult, Detection, Frame
 
+from ..sampler import RateSchedule
 from .detector import Detector, load_detector
 from .motion import MotionDetector
 from .tracker import Tracker
@@ -25,13 +31,12 @@ class FrameContext:
 
     frame: Frame
     image: np.ndarray  # the (possibly downscaled) BGR image the stages work on
-    timestamp: float  # from the pipeline's clock: drives rate limiting and track ages
+    timestamp: float  # the frame's media time (pts): drives rate limiting and track ages
     motion: bool = False
     motion_ratio: float = 0.0
     detections: tuple[Detection, ...] = ()
     detector_ran: bool = False
     fresh_detections: bool = False  # detections were (re)computed this frame: the tracker runs
-    notes: dict[str, object] = field(default_factory=dict)  # for stages added later (e.g. rules)
 
 
 class Stage(Protocol):
@@ -98,29 +103,27 @@ class MotionRegionsStage:
 class DetectorStage:
     """Runs the detector when the frame moved (if gated) and the budget allows.
 
-    The budget is a schedule, not a minimum gap: each run moves the next due time
-    one interval on, so frames arriving slightly off the interval still reach
-    `max_fps` on average; after an idle stretch at most half an interval is caught
-    up, so there is no burst.
+    The budget is a `RateSchedule` over the frames' media time: `max_fps` runs per
+    second of footage on average, no burst after an idle stretch.
     """
 
     name = "detector"
 
-    def __init__(self, detector: Detector, max_fps: float | None, gate_on_motion: bool) -> None:
+    def __init__(self, detector: Detector, schedule: RateSchedule, gate_on_motion: bool) -> None:
         self.detector = detector
-        self.interval = 1.0 / max_fps if max_fps else 0.0
+        self.schedule = schedule
         self.gate_on_motion = gate_on_motion
-        self._next_due: float | None = None
         self.runs = 0
+
+    @property
+    def interval(self) -> float:
+        return self.schedule.interval
 
     def run(self, context: FrameContext) -> bool:
         if self.gate_on_motion and not context.motion:
             return False
-        now = context.timestamp
-        if self._next_due is not None and now < self._next_due:
+        if not self.schedule.due(context.timestamp):
             return False
-        previous_due = now if self._next_due is None else self._next_due
-        self._next_due = max(previous_due, now - self.interval / 2) + self.interval
         context.detections = self.detector.detect(context.image)
         context.detector_ran = True
         context.fresh_detections = True
@@ -142,7 +145,7 @@ class TrackerStage:
 
 
 class AnalysisPipeline:
-    """Analyses one camera's frames; plain Python, no Ray.
+    """Analyses one camera's frames; plain Python, no Ray, no clock.
 
     Detections are reported only on frames where the detector ran; other frames
     carry an empty tuple and `detector_ran=False` (motion is still reported). A
@@ -155,45 +158,102 @@ class AnalysisPipeline:
     otherwise every analysed frame. A detector that fails to load raises
     `ModelError` here, at construction. `extra_stages` run after the tracker, in
     order (e.g. rules later on).
+
+    `previous` is the pipeline this one replaces after a settings change (a live
+    update). What did not change is carried over instead of rebuilt: the loaded
+    detector (unless its model settings changed), the detector's budget schedule
+    (unless `max_fps` changed), the motion background (unless width, history or
+    var_threshold changed: `MotionDetector.continued`), the tracker with its live
+    tracks (unless its settings or the detector changed; a new tracker still
+    continues the old one's ids) and, when none are given, the extra stages. The
+    carried-over parts are only referenced here, never read, so the new pipeline
+    can be built while `previous` is still analysing; the caller swaps them
+    between two frames, and the two must never process frames at the same time.
     """
 
     def __init__(
         self,
         camera_id: str,
         config: AnalysisConfig,
-        clock: Callable[[], float] = time.monotonic,
         detector: Detector | None = None,
-        extra_stages: Sequence[Stage] = (),
+        extra_stages: Sequence[Stage] | None = None,
+        *,
+        previous: AnalysisPipeline | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.config = config
-        self._clock = clock
-        if detector is None and config.detector is not None:
-            detector = load_detector(config.detector)
+        detector = self._detector(config, detector, previous)
         self.detector = detector
         stages: list[Stage] = [ResizeStage(config.width)]
-        motion = MotionDetector(config.motion) if config.motion.enabled else None
-        if motion is not None:
-            stages.append(MotionStage(motion))
+        self.motion: MotionDetector | None = None
+        if config.motion.enabled:
+            previous_motion = previous.motion if previous is not None else None
+            self.motion = (
+                previous_motion.continued(config.motion)
+                if previous_motion is not None
+                else MotionDetector(config.motion)
+            )
+            stages.append(MotionStage(self.motion))
         self._detector_stage: DetectorStage | None = None
         produces_detections = True
         if detector is not None:
             max_fps = config.detector.max_fps if config.detector is not None else None
             gate = config.motion.enabled and config.motion.gate_detector
-            self._detector_stage = DetectorStage(detector, max_fps, gate)
+            self._detector_stage = DetectorStage(detector, self._schedule(max_fps, previous), gate)
             stages.append(self._detector_stage)
-        elif motion is not None and config.motion.report_regions:
-            stages.append(MotionRegionsStage(motion, config.motion.region_min_area))
+        elif self.motion is not None and config.motion.report_regions:
+            stages.append(MotionRegionsStage(self.motion, config.motion.region_min_area))
         else:
             produces_detections = False
+        self.tracker: Tracker | None = None
         if config.tracker.enabled and produces_detections:
-            stages.append(TrackerStage(Tracker(config.tracker, clock)))
-        stages.extend(extra_stages)
+            self.tracker = self._tracker(config, previous)
+            stages.append(TrackerStage(self.tracker))
+        if extra_stages is None:
+            extra_stages = previous.extra_stages if previous is not None else ()
+        self.extra_stages: tuple[Stage, ...] = tuple(extra_stages)
+        stages.extend(self.extra_stages)
         self.stages: tuple[Stage, ...] = tuple(stages)
 
+    @staticmethod
+    def _detector(config: AnalysisConfig, given: Detector | None, previous: AnalysisPipeline | None) -> Detector | None:
+        if given is not None:
+            return given
+        if config.detector is None:
+            return None
+        if (
+            previous is not None
+            and previous.detector is not None
+            and previous.config.detector is not None
+            and _model_settings(previous.config.detector) == _model_settings(config.detector)
+        ):
+            return previous.detector
+        return load_detector(config.detector)
+
+    @staticmethod
+    def _schedule(max_fps: float | None, previous: AnalysisPipeline | None) -> RateSchedule:
+        stage = previous._detector_stage if previous is not None else None
+        if stage is not None and stage.schedule.fps == max_fps:
+            return stage.schedule
+        return RateSchedule(max_fps)
+
+    def _tracker(self, config: AnalysisConfig, previous: AnalysisPipeline | None) -> Tracker:
+        old = previous.tracker if previous is not None else None
+        if old is None:
+            return Tracker(config.tracker)
+        assert previous is not None
+        # Tracks describe what made the detections: the same detector, or for
+        # motion-only cameras the same motion settings.
+        same_source = previous.detector is self.detector and (
+            self.detector is not None or previous.config.motion == config.motion
+        )
+        if same_source and previous.config.tracker == config.tracker:
+            return old
+        return Tracker(config.tracker, ids=old.ids)
+
     @property
-    def mode(self) -> str:
-        return "motion-only" if self.detector is None else "detector"
+    def mode(self) -> AnalysisMode:
+        return AnalysisMode.MOTION_ONLY if self.detector is None else AnalysisMode.DETECTOR
 
     @property
     def detector_runs(self) -> int:
@@ -220,7 +280,7 @@ class AnalysisPipeline:
             raise ValueError(
                 f"camera {self.camera_id}: expected a BGR HxWx3 uint8 image, got {image.shape} {image.dtype}"
             )
-        context = FrameContext(frame=frame, image=image, timestamp=self._clock())
+        context = FrameContext(frame=frame, image=image, timestamp=frame.pts)
         stage_seconds: dict[str, float] = {}
         for stage in self.stages:
             started = time.perf_counter()
@@ -233,3 +293,8 @@ class AnalysisPipeline:
             detector_ran=context.detector_ran,
             stage_seconds=stage_seconds,
         )
+
+
+def _model_settings(config: DetectorConfig) -> dict[str, object]:
+    """What a loaded detector depends on: everything but its run budget."""
+    return config.model_dump(exclude={"max_fps"})

@@ -20,6 +20,14 @@ the file's frame rate like a camera; `loop=True` starts over at the end. Without
 `loop`, the end of the file makes `grab()` return False and sets `end_of_file`,
 which the capture loop reports as a normal end, not an error. A file that ends
 well before the frame count its container announces is reported as truncated.
+
+Media time. After every successful `grab()`, `pts` is the frame's presentation
+time in seconds since the camera started, by the rule of `media_time.py`: the
+stream's own timestamps (`CAP_PROP_POS_MSEC`, a property read) where they move
+forward, a frame period across the loop of a file, the time away across a
+reconnect (pass the previous source's `timeline` to `open_source`). HTTP(S)
+sources are MJPEG, whose timestamps FFmpeg invents at an assumed 25 fps: their
+media time is the monotonic time since they opened.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ import numpy as np
 
 from cluster.config.source import NETWORK_SCHEMES, SourceConfig, redact_url
 
+from .media_time import MediaTimeline
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], object]
 
@@ -52,6 +62,9 @@ TRUNCATED_BELOW = 0.9
 FALLBACK_FPS = 25.0
 # Realtime pacing catches up after a slow frame, but never by bursting more than this.
 MAX_PACING_LAG_S = 1.0
+# Schemes whose stream timestamps are FFmpeg's invention (MJPEG at an assumed rate),
+# not the camera's: media time follows arrival instead.
+UNTIMED_SCHEMES = ("http", "https")
 
 
 class SourceError(Exception):
@@ -149,6 +162,7 @@ class VideoSource:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         first_frame_grabbed: bool = False,
+        timeline: MediaTimeline | None = None,
     ) -> None:
         self._capture = capture
         self._config = config
@@ -166,9 +180,20 @@ class VideoSource:
         self._frames_this_pass = 1 if first_frame_grabbed else 0
         self._pace_period = 1.0 / (self.fps or FALLBACK_FPS)
         self._next_due: float | None = None
+        self._timeline = timeline if timeline is not None else MediaTimeline()
+        self._timeline.new_pass()
+        self._stream_timestamps = config.scheme not in UNTIMED_SCHEMES
+        self._fallback_step = self._pace_period if self.is_file else None
+        self.pts = self._timeline.pts  # media time of the last grabbed frame
+
+    @property
+    def timeline(self) -> MediaTimeline:
+        """This camera's media time; hand it to the next `open_source` after a reconnect."""
+        return self._timeline
 
     def grab(self) -> bool:
-        """Take the next frame from the source without converting it.
+        """Take the next frame from the source without converting it; on True, `pts`
+        is its media time.
 
         False means no frame: for a network source a read timeout or a dropped
         connection (the caller decides when that is a stall); for a file the end,
@@ -180,17 +205,18 @@ class VideoSource:
             self._wait_for_next_frame_time()
         if self._pending_first_frame:  # decoded during the open to prove the file is a video
             self._pending_first_frame = False
-            return True
-        if self._capture.grab():
+        elif self._capture.grab():
             self._frames_this_pass += 1
-            return True
-        if not self.is_file:
+        elif not self.is_file:
             return False
-        self._check_not_truncated()
-        if not self._config.loop:
-            self.end_of_file = True
-            return False
-        return self._start_over()
+        else:
+            self._check_not_truncated()
+            if not self._config.loop:
+                self.end_of_file = True
+                return False
+            self._start_over()
+        self._stamp()
+        return True
 
     def retrieve(self) -> np.ndarray | None:
         """The last grabbed frame as a BGR array (a fresh copy), or None."""
@@ -199,6 +225,10 @@ class VideoSource:
 
     def release(self) -> None:
         self._capture.release()
+
+    def _stamp(self) -> None:
+        raw = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if self._stream_timestamps else None
+        self.pts = self._timeline.advance(raw, frame_period=self._fallback_step, now=self._clock())
 
     def _wait_for_next_frame_time(self) -> None:
         now = self._clock()
@@ -218,8 +248,9 @@ class VideoSource:
                 permanent=True,
             )
 
-    def _start_over(self) -> bool:
+    def _start_over(self) -> None:
         self.loops += 1
+        self._timeline.new_pass()
         if not (self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0) and self._capture.grab()):
             # Some containers do not seek back cleanly; opening again always works.
             self._capture.release()
@@ -229,19 +260,26 @@ class VideoSource:
                     f"video file {self.description} could not be read again from the start", permanent=True
                 )
         self._frames_this_pass = 1
-        return True
 
 
-def open_source(config: SourceConfig, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> VideoSource:
+def open_source(
+    config: SourceConfig,
+    *,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+    timeline: MediaTimeline | None = None,
+) -> VideoSource:
     """Open `config`'s source, bounded by its open timeout. Raises SourceError.
 
     `clock` and `sleep` drive the realtime pacing of files (the capture loop
-    passes a sleep that a stop request interrupts).
+    passes a sleep that a stop request interrupts) and the media time of
+    network sources. `timeline` continues the media time of an earlier open of
+    the same camera (a reconnect); without it the first frame is at pts 0.
     """
     _check_url(config.url)
     if config.is_file:
-        return _open_file(config, clock=clock, sleep=sleep)
-    return _open_network(config, clock=clock, sleep=sleep)
+        return _open_file(config, clock=clock, sleep=sleep, timeline=timeline)
+    return _open_network(config, clock=clock, sleep=sleep, timeline=timeline)
 
 
 def _safe_url(url: str) -> str:
@@ -283,7 +321,7 @@ def _decode_params(config: SourceConfig) -> list[int]:
     return [cv2.CAP_PROP_N_THREADS, config.decode_threads] if config.decode_threads else []
 
 
-def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep) -> VideoSource:
+def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
     path: Path = config.file_path
     if not path.exists():
         raise SourceError(f"video file {path} does not exist", permanent=True)
@@ -296,10 +334,12 @@ def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep) -> VideoSour
     if not capture.grab():
         capture.release()
         raise SourceError(f"video file {path} has no decodable frame: corrupt or empty", permanent=True)
-    return VideoSource(capture, config, description=str(path), clock=clock, sleep=sleep, first_frame_grabbed=True)
+    return VideoSource(
+        capture, config, description=str(path), clock=clock, sleep=sleep, first_frame_grabbed=True, timeline=timeline
+    )
 
 
-def _open_network(config: SourceConfig, *, clock: Clock, sleep: Sleep) -> VideoSource:
+def _open_network(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
     description = _safe_url(config.url)
     params = [
         cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
@@ -325,4 +365,4 @@ def _open_network(config: SourceConfig, *, clock: Clock, sleep: Sleep) -> VideoS
         else:
             why = f"refused, or not a video stream (failed after {elapsed:.1f} s)"
         raise SourceError(f"could not open {description}: {why}", permanent=False)
-    return VideoSource(capture, config, description=description, clock=clock, sleep=sleep)
+    return VideoSource(capture, config, description=description, clock=clock, sleep=sleep, timeline=timeline)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pydantic
 import pytest
 
-from cluster.actors import sources
-from cluster.actors.sources import SourceError, ffmpeg_capture_options, open_source
 from cluster.config.source import SourceConfig
+from cluster.video import sources
+from cluster.video.sources import SourceError, ffmpeg_capture_options, open_source
 from tests.fixtures.streams import free_port
 
 
@@ -244,3 +245,106 @@ def test_open_puts_the_capture_options_variable_back(monkeypatch):
     open_error(SourceConfig(url=f"rtsp://127.0.0.1:{free_port()}/x", open_timeout_s=5))
 
     assert os.environ[sources.CAPTURE_OPTIONS_ENV] == "someone;else", "the previous value was not restored"
+
+
+# ---- media time ----------------------------------------------------------------------
+
+
+def grab_stamps(source, count: int) -> list[float]:
+    stamps = []
+    for _ in range(count):
+        assert source.grab(), f"grab failed after {len(stamps)} frames"
+        stamps.append(source.pts)
+    return stamps
+
+
+def test_file_frames_carry_the_container_timestamps(car_clip):
+    source = open_source(SourceConfig(url=str(car_clip), realtime=False))
+    try:
+        stamps = grab_stamps(source, 10)
+    finally:
+        source.release()
+
+    assert stamps == pytest.approx([i * 0.08 for i in range(10)]), f"12.5 fps file: {stamps}"
+
+
+def test_variable_frame_timing_of_a_gif_is_kept(short_clip):
+    source = open_source(SourceConfig(url=str(short_clip), realtime=False))
+    try:
+        stamps = grab_stamps(source, 4)
+    finally:
+        source.release()
+
+    # The gif's frame delays are 80 and 90 ms: its own timing, not a nominal rate.
+    assert stamps == pytest.approx([0.0, 0.08, 0.17, 0.25]), f"gif timestamps {stamps}"
+
+
+def test_a_looping_file_goes_on_in_media_time(short_clip):
+    source = open_source(SourceConfig(url=str(short_clip), realtime=False, loop=True))
+    try:
+        stamps = grab_stamps(source, 23 * 2 + 1)
+    finally:
+        source.release()
+
+    steps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    assert all(step > 0 for step in steps), f"pts went back at the loop: {stamps[20:26]}"
+    # The last frame is at 1.83 s; the first frame of the second pass one 12.5 fps period later.
+    assert stamps[23] == pytest.approx(1.83 + 0.08), f"first frame of the second pass at {stamps[23]}"
+    assert stamps[46] == pytest.approx(2 * (1.83 + 0.08)), f"first frame of the third pass at {stamps[46]}"
+
+
+def test_realtime_playback_gives_the_same_timestamps(short_clip):
+    clock = FakeClock()
+    paced = open_source(SourceConfig(url=str(short_clip), realtime=True), clock=clock, sleep=clock.sleep)
+    fast = open_source(SourceConfig(url=str(short_clip), realtime=False))
+    try:
+        paced_stamps, fast_stamps = grab_stamps(paced, 23), grab_stamps(fast, 23)
+    finally:
+        paced.release()
+        fast.release()
+
+    assert paced_stamps == fast_stamps, "media time must not depend on the playback speed"
+
+
+def test_opening_again_with_the_timeline_continues_media_time(car_clip):
+    first = open_source(SourceConfig(url=str(car_clip), realtime=False))
+    try:
+        before = grab_stamps(first, 5)[-1]
+    finally:
+        first.release()
+    again = open_source(SourceConfig(url=str(car_clip), realtime=False), timeline=first.timeline)
+    try:
+        after = grab_stamps(again, 2)
+    finally:
+        again.release()
+
+    assert after == pytest.approx([before + 0.08, before + 0.16]), f"{before} then {after}"
+
+
+def test_mjpeg_media_time_follows_arrival_not_ffmpegs_assumed_rate(mjpeg_server):
+    # FFmpeg numbers MJPEG frames at an assumed 25 fps; the server sends 10 a second.
+    clock_start = time.monotonic()
+    source = open_source(SourceConfig(url=mjpeg_server.url, open_timeout_s=10, read_timeout_s=5))
+    try:
+        stamps = grab_stamps(source, 21)
+    finally:
+        source.release()
+    elapsed = time.monotonic() - clock_start
+
+    span = stamps[-1] - stamps[0]
+    assert 1.0 <= span <= elapsed, f"20 frames at 10 fps span about 2 s of media time, got {span:.2f} s"
+    assert all(b > a for a, b in zip(stamps, stamps[1:])), f"pts must increase: {stamps}"
+
+
+@pytest.mark.rtsp
+def test_rtsp_frames_carry_the_stream_timestamps(rtsp_server):
+    source = open_source(SourceConfig(url=rtsp_server.url("/clip"), open_timeout_s=10))
+    try:
+        stamps = grab_stamps(source, 30)
+    finally:
+        source.release()
+
+    steps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    assert all(step > 0 for step in steps), f"pts must increase: {stamps}"
+    # The clip mount sends the 12.5 fps file as is: its frames are 80 ms of footage apart.
+    assert stamps[-1] - stamps[1] == pytest.approx(28 * 0.08, abs=0.05), f"RTSP timestamps {stamps}"

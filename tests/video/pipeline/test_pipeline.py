@@ -1,16 +1,18 @@
-"""AnalysisPipeline: stage wiring, gating, rate limiting, and tracking on real footage."""
+"""AnalysisPipeline: stage wiring, gating, rate limiting on media time, and tracking on
+real footage. Time in the pipeline is the frames' pts, so the tests stamp frames."""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cluster.actors.pipeline import AnalysisPipeline, FrameContext, ModelError
 from cluster.config import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
 from cluster.domain import Box, Detection, Frame
+from cluster.video.pipeline import AnalysisPipeline, FrameContext, ModelError
 
 from .conftest import PARKING_LOT_FPS
 
@@ -46,12 +48,9 @@ class ImageShapeProbe:
         return False
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+def at(frame: Frame, pts: float) -> Frame:
+    """`frame` stamped with media time `pts` (what drives budgets and track ages)."""
+    return replace(frame, pts=pts)
 
 
 def still_frames(count: int, width: int = 320, height: int = 180) -> list[Frame]:
@@ -66,7 +65,7 @@ def with_moving_square(frames: list[Frame]) -> list[Frame]:
         image = frame.image.copy()
         x = 10 + 45 * (frame.sequence % 6)
         image[60:100, x : x + 40] = 255
-        moved.append(Frame(frame.sequence, frame.capture_time, image))
+        moved.append(Frame(frame.sequence, frame.capture_time, image, frame.pts))
     return moved
 
 
@@ -80,12 +79,10 @@ def test_motion_only_mode_is_described_and_reports_no_detections_on_a_still_fram
 
 
 def test_motion_only_mode_reports_moving_regions_as_tracked_motion_detections() -> None:
-    clock = Clock()
-    pipeline = AnalysisPipeline("cam-1", AnalysisConfig(), clock=clock)
+    pipeline = AnalysisPipeline("cam-1", AnalysisConfig())
     track_ids = set()
-    for frame in with_moving_square(still_frames(8)):
-        clock.now += 0.2
-        result = pipeline.process(frame)
+    for index, frame in enumerate(with_moving_square(still_frames(8))):
+        result = pipeline.process(at(frame, 0.2 * (index + 1)))
         for det in result.detections:
             assert det.class_name == "motion", f"motion-only cameras report 'motion', got {det.class_name}"
             track_ids.add(det.track_id)
@@ -117,50 +114,46 @@ def test_narrow_frames_are_not_resized() -> None:
 
 
 def test_motion_gate_keeps_the_detector_off_a_still_scene() -> None:
-    detector, clock = FixedDetector(), Clock()
+    detector = FixedDetector()
     config = AnalysisConfig(fps=10, detector=UNUSED_MODEL.model_copy(update={"max_fps": 10}))
-    pipeline = AnalysisPipeline("cam-1", config, clock=clock, detector=detector)
+    pipeline = AnalysisPipeline("cam-1", config, detector=detector)
     for frame in still_frames(10):
-        clock.now = frame.sequence / 10
-        result = pipeline.process(frame)
+        result = pipeline.process(at(frame, frame.sequence / 10))
         assert result.detector_ran is False and result.detections == ()
     assert detector.calls == 0, f"detector ran {detector.calls} times on a still scene"
 
 
 def test_motion_opens_the_gate() -> None:
-    detector, clock = FixedDetector(), Clock()
+    detector = FixedDetector()
     config = AnalysisConfig(fps=10, detector=UNUSED_MODEL.model_copy(update={"max_fps": 10}))
-    pipeline = AnalysisPipeline("cam-1", config, clock=clock, detector=detector)
+    pipeline = AnalysisPipeline("cam-1", config, detector=detector)
     frames = still_frames(5) + with_moving_square(still_frames(10)[5:])
     ran = []
     for frame in frames:
-        clock.now = frame.sequence / 10
-        ran.append(pipeline.process(frame).detector_ran)
+        ran.append(pipeline.process(at(frame, frame.sequence / 10)).detector_ran)
     assert ran == [False] * 5 + [True] * 5, f"detector runs per frame: {ran}"
 
 
 def test_without_gating_the_detector_runs_on_a_still_scene() -> None:
-    detector, clock = FixedDetector(), Clock()
+    detector = FixedDetector()
     config = AnalysisConfig(
         fps=10, motion=MotionConfig(gate_detector=False), detector=UNUSED_MODEL.model_copy(update={"max_fps": 10})
     )
-    pipeline = AnalysisPipeline("cam-1", config, clock=clock, detector=detector)
+    pipeline = AnalysisPipeline("cam-1", config, detector=detector)
     for frame in still_frames(3):
-        clock.now = frame.sequence / 10
-        pipeline.process(frame)
+        pipeline.process(at(frame, frame.sequence / 10))
     assert detector.calls == 3
 
 
-def test_detector_is_rate_limited_by_the_clock() -> None:
-    detector, clock = FixedDetector(), Clock()
+def test_detector_is_rate_limited_by_media_time() -> None:
+    detector = FixedDetector()
     config = AnalysisConfig(
         fps=10, motion=MotionConfig(enabled=False), detector=UNUSED_MODEL.model_copy(update={"max_fps": 2})
     )
-    pipeline = AnalysisPipeline("cam-1", config, clock=clock, detector=detector)
+    pipeline = AnalysisPipeline("cam-1", config, detector=detector)
     ran_on = []
     for frame in still_frames(20):  # 2 s at 10 fps
-        clock.now = frame.sequence / 10
-        if pipeline.process(frame).detector_ran:
+        if pipeline.process(at(frame, frame.sequence / 10)).detector_ran:
             ran_on.append(frame.sequence)
     assert ran_on == [0, 5, 10, 15], f"2 fps over 2 s should run on every 5th frame, ran on {ran_on}"
     assert pipeline.detector_runs == 4
@@ -168,7 +161,7 @@ def test_detector_is_rate_limited_by_the_clock() -> None:
 
 def test_detector_frames_carry_tracked_detections_and_stage_times() -> None:
     config = AnalysisConfig(motion=MotionConfig(enabled=False), detector=UNUSED_MODEL)
-    pipeline = AnalysisPipeline("cam-1", config, clock=Clock(), detector=FixedDetector())
+    pipeline = AnalysisPipeline("cam-1", config, detector=FixedDetector())
     result = pipeline.process(still_frames(1)[0])
     assert pipeline.mode == "detector"
     assert [d.track_id for d in result.detections] == [1]
@@ -179,7 +172,7 @@ def test_tracker_can_be_disabled() -> None:
     config = AnalysisConfig(
         motion=MotionConfig(enabled=False), detector=UNUSED_MODEL, tracker=TrackerConfig(enabled=False)
     )
-    result = AnalysisPipeline("cam-1", config, clock=Clock(), detector=FixedDetector()).process(still_frames(1)[0])
+    result = AnalysisPipeline("cam-1", config, detector=FixedDetector()).process(still_frames(1)[0])
     assert [d.track_id for d in result.detections] == [None]
     assert "tracker" not in result.stage_seconds
 
@@ -201,17 +194,16 @@ def test_car_keeps_one_track_id_across_detector_misses(
 ) -> None:
     """Real model on real footage: Yolo-Fastest-xl misses the car for 7 frames
     (about 0.5 s) mid-clip; default tracker settings must bridge that."""
-    clock = Clock()
     config = AnalysisConfig(
         fps=60,
         motion=MotionConfig(gate_detector=False),
         detector=xl_config.model_copy(update={"max_fps": 60}),
     )
-    pipeline = AnalysisPipeline("parking-lot", config, clock=clock)
+    pipeline = AnalysisPipeline("parking-lot", config)
     car_tracks: Counter[int] = Counter()
     for index, image in enumerate(parking_lot_frames):
-        clock.now = index / PARKING_LOT_FPS
-        result = pipeline.process(Frame(index, 1000.0 + clock.now, image))
+        pts = index / PARKING_LOT_FPS
+        result = pipeline.process(Frame(index, 1000.0 + pts, image, pts=pts))
         assert result.detector_ran, f"frame {index}: the detector should run on every frame here"
         car_tracks.update(d.track_id for d in result.detections if d.class_name == "car")
     total = sum(car_tracks.values())

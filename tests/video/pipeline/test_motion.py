@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cluster.actors.pipeline import MotionDetector
 from cluster.config import MotionConfig
+from cluster.video.pipeline import MotionDetector
 
 WIDTH, HEIGHT = 320, 180
 RECT = 40  # side of the moving square, pixels

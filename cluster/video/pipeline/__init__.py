@@ -1,5 +1,6 @@
-"""The analysis pipeline: plain Python over numpy frames (no Ray), driven by a
-camera actor for live sources and by batch tasks for files."""
+"""The analysis pipeline: plain Python over numpy frames (no Ray, no clock: time
+is the frames' media time), driven by the camera actor for live sources and by
+the file driver (`cluster.video.file_driver`) for files."""
 
 from .detector import Detector, DnnDetector, ModelError, load_detector
 from .motion import MotionDetector

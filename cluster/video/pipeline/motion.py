@@ -8,7 +8,38 @@ import numpy as np
 from cluster.config.analysis import MotionConfig
 from cluster.domain import Box
 
+from ..geometry import Polygon, polygons_mask
+
 _KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+
+
+class _Background:
+    """The learned MOG2 background of one camera at one frame size. Successive
+    MotionDetectors of a camera share it while the settings that shape it
+    (width, history, var_threshold) stay the same."""
+
+    def __init__(self, config: MotionConfig) -> None:
+        self.settings = _background_settings(config)
+        self.subtractor: cv2.BackgroundSubtractorMOG2 | None = None
+        self.shape: tuple[int, int] | None = None
+        self.frames_seen = 0
+
+    def start(self, shape: tuple[int, ...]) -> None:
+        _, history, var_threshold = self.settings
+        self.subtractor = cv2.createBackgroundSubtractorMOG2(
+            history=history, varThreshold=var_threshold, detectShadows=False
+        )
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.frames_seen = 0
+
+    def reset(self) -> None:
+        self.subtractor = None
+        self.shape = None
+        self.frames_seen = 0
+
+
+def _background_settings(config: MotionConfig) -> tuple[int, int, float]:
+    return (config.width, config.history, config.var_threshold)
 
 
 class MotionDetector:
@@ -26,40 +57,52 @@ class MotionDetector:
     Warm-up: MOG2 reports every pixel as foreground on the first frame it sees, so
     the first `warmup_frames` frames of a fresh model (at start, after `reset()` and
     when the frame size changes) only teach the background and report (False, 0.0).
+
+    `continued(config)` is the detector for changed settings that keeps what this
+    one learned when it can: masks and thresholds apply to the foreground, so only
+    a change of width, history or var_threshold starts a fresh background.
     """
 
-    def __init__(self, config: MotionConfig, warmup_frames: int = 1) -> None:
+    def __init__(self, config: MotionConfig, warmup_frames: int = 1, *, background: _Background | None = None) -> None:
         if warmup_frames < 1:
             raise ValueError(f"warmup_frames must be at least 1, got {warmup_frames}")
         self.config = config
         self.warmup_frames = warmup_frames
-        self._subtractor: cv2.BackgroundSubtractorMOG2 | None = None
-        self._shape: tuple[int, int] | None = None
-        self._allowed: np.ndarray | None = None  # 255 where motion counts
+        fits = background is not None and background.settings == _background_settings(config)
+        self._background = background if background is not None and fits else _Background(config)
+        self._allowed: np.ndarray | None = None  # 255 where motion counts, for _allowed_shape
+        self._allowed_shape: tuple[int, int] | None = None
         self._allowed_pixels = 0
-        self._frames_seen = 0
         self._foreground: np.ndarray | None = None  # cleaned mask of the last update
+
+    def continued(self, config: MotionConfig) -> MotionDetector:
+        """A detector with `config`, sharing this one's background if `config` leaves it valid."""
+        return MotionDetector(config, self.warmup_frames, background=self._background)
 
     def reset(self) -> None:
         """Forget the background (e.g. after the camera moved or reconnected)."""
-        self._subtractor = None
-        self._shape = None
-        self._frames_seen = 0
+        self._background.reset()
         self._foreground = None
 
     def update(self, image: np.ndarray) -> tuple[bool, float]:
         small = self._prepare(image)
-        if self._subtractor is None or small.shape != self._shape:
-            self._start(small.shape)
-        assert self._subtractor is not None and self._allowed is not None
-        foreground = self._subtractor.apply(small)
-        self._frames_seen += 1
+        background = self._background
+        if background.subtractor is None or small.shape != background.shape:
+            background.start(small.shape)
+        assert background.subtractor is not None and background.shape is not None
+        allowed = self._allowed
+        if allowed is None or background.shape != self._allowed_shape:
+            allowed = self._allowed = self._allowed_area(background.shape)
+            self._allowed_shape = background.shape
+            self._allowed_pixels = cv2.countNonZero(allowed)
+        foreground = background.subtractor.apply(small)
+        background.frames_seen += 1
         self._foreground = None
-        if self._frames_seen <= self.warmup_frames or self._allowed_pixels == 0:
+        if background.frames_seen <= self.warmup_frames or self._allowed_pixels == 0:
             return False, 0.0
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, _KERNEL)
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, _KERNEL)
-        foreground = cv2.bitwise_and(foreground, self._allowed)
+        foreground = cv2.bitwise_and(foreground, allowed)
         self._foreground = foreground
         ratio = cv2.countNonZero(foreground) / self._allowed_pixels
         return (ratio > 0.0 and ratio >= self.config.min_area), ratio
@@ -87,19 +130,7 @@ class MotionDetector:
             grey = cv2.resize(grey, (self.config.width, new_height), interpolation=cv2.INTER_LINEAR)
         return cv2.GaussianBlur(grey, (5, 5), 0)
 
-    def _start(self, shape: tuple[int, ...]) -> None:
-        self._subtractor = cv2.createBackgroundSubtractorMOG2(
-            history=self.config.history, varThreshold=self.config.var_threshold, detectShadows=False
-        )
-        self._shape = (int(shape[0]), int(shape[1]))
-        self._allowed = self._allowed_area(self._shape)
-        self._allowed_pixels = cv2.countNonZero(self._allowed)
-        self._frames_seen = 0
-
     def _allowed_area(self, shape: tuple[int, int]) -> np.ndarray:
         height, width = shape
-        allowed = np.full((height, width), 255, dtype=np.uint8)
-        for polygon in self.config.masks:
-            points = np.array([[x * width, y * height] for x, y in polygon], dtype=np.float64)
-            cv2.fillPoly(allowed, [np.round(points).astype(np.int32)], 0)
-        return allowed
+        masked = polygons_mask((Polygon.of(points) for points in self.config.masks), width, height)
+        return cv2.bitwise_not(masked)

@@ -154,10 +154,10 @@ def select_detections(
         return ()
     boxes, scores, class_ids = boxes_cxcywh[keep], scores[keep], class_ids[keep]
     xywh = np.column_stack((boxes[:, 0] - boxes[:, 2] / 2, boxes[:, 1] - boxes[:, 3] / 2, boxes[:, 2], boxes[:, 3]))
-    kept = cv2.dnn.NMSBoxesBatched(
+    survivors = cv2.dnn.NMSBoxesBatched(
         xywh.astype(np.float64).tolist(), scores.astype(float).tolist(), class_ids.tolist(), confidence, nms
     )
-    kept = np.asarray(kept, dtype=np.int64).reshape(-1)
+    kept = np.asarray(survivors, dtype=np.int64).reshape(-1)
     xyxy = np.column_stack((xywh[:, 0], xywh[:, 1], xywh[:, 0] + xywh[:, 2], xywh[:, 1] + xywh[:, 3]))
     frame_xyxy = geometry.to_frame_boxes(xyxy[kept])
     detections = []

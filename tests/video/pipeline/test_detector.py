@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cluster.actors.pipeline import ModelError, load_detector
 from cluster.config import DetectorConfig
 from cluster.domain import Detection
+from cluster.video.pipeline import ModelError, load_detector
 
 
 @pytest.fixture(scope="module")
