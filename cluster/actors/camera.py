@@ -27,7 +27,6 @@ from collections.abc import Callable
 
 from ..config import CameraConfig
 from ..domain import AnalysisMode, CameraState, CameraStatus, DetectionBatch, DetectionPull, Frame, JpegFrame
-from ..metrics.camera_side import CameraMeters
 from ..video.frame_hook import FrameHook, frame_hook_for
 from ..video.pipeline.detector import ModelError
 from ..video.pipeline.pipeline import AnalysisPipeline
@@ -36,6 +35,7 @@ from .capture import TERMINAL_STATES, CaptureLoop
 from .jpeg import JpegCache
 from .meters import Ewma, ProcessUsage, RateMeter
 from .ring import DetectionRing
+from .telemetry import CameraMeters
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ def actor_name(camera_id: str) -> str:
     return f"{ACTOR_NAME_PREFIX}{camera_id}"
 
 
-@ray.remote(max_concurrency=MAX_CONCURRENCY)
+# Ray's type overloads omit `max_concurrency`, which `ray.remote` accepts for actor classes.
+@ray.remote(max_concurrency=MAX_CONCURRENCY)  # type: ignore[call-overload]
 class CameraActor:
     def __init__(self, config: CameraConfig):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -416,7 +416,7 @@ class _PendingOpen:
     def _run(self, opener: Opener, config: SourceConfig, kwargs: dict[str, object]) -> None:
         try:
             source, error = opener(config, **kwargs), None
-        except BaseException as exc:  # handed to the capture thread as is
+        except BaseException as exc:  # noqa: BLE001 - handed to the capture thread, which raises it there
             source, error = None, exc
         with self._lock:
             if self._abandoned:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import itertools
 import threading
-import time
 from dataclasses import replace
 
 from ..domain import DetectionBatch, DetectionPull
@@ -51,13 +50,8 @@ class DetectionRing:
         """Batches with sequence > after_sequence, oldest first; waits up to
         `timeout_s` for the first one if there is none yet."""
         max_batches = max(1, max_batches)
-        deadline = time.monotonic() + max(0.0, timeout_s)
         with self._cond:
-            while self._next_sequence - 1 <= after_sequence:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._cond.wait(remaining):
-                    if self._next_sequence - 1 <= after_sequence:
-                        break
+            self._cond.wait_for(lambda: self._next_sequence - 1 > after_sequence, max(0.0, timeout_s))
             oldest = self._batches[0].sequence if self._batches else self._next_sequence
             start = max(0, after_sequence + 1 - oldest)
             picked = tuple(itertools.islice(self._batches, start, start + max_batches))

@@ -93,7 +93,12 @@ class TrackerConfig(StrictModel):
 class AnalysisConfig(StrictModel):
     """How a camera's frames are analysed."""
 
-    fps: float = Field(5.0, gt=0.0, le=60.0, description="Frames analysed per second (the rest are skipped).")
+    fps: float = Field(
+        5.0,
+        gt=0.0,
+        le=60.0,
+        description="Frames analysed per second of footage (chosen by their media time; the rest are skipped).",
+    )
     width: int = Field(
         640, ge=64, le=3840, description="Frames wider than this are downscaled before analysis (keeps aspect)."
     )

@@ -76,5 +76,5 @@ class CameraStatus:
     capture_to_publish_seconds: float  # smoothed
     cpu_percent: float  # of one core, this actor's process
     memory_uss_bytes: int
-    # Cumulative histograms and counters for Prometheus (cluster/metrics/camera_side.py).
+    # Cumulative histograms and counters for Prometheus (cluster/actors/telemetry.py).
     metrics: CameraMetricsSnapshot | None = None

@@ -1,5 +1,5 @@
 """Frozen copies of a camera actor's cumulative meters, shipped in
-`CameraStatus.metrics` (the meters themselves live in `cluster.metrics.camera_side`)."""
+`CameraStatus.metrics` (the meters themselves live in `cluster.actors.telemetry`)."""
 
 from __future__ import annotations
 

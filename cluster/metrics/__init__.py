@@ -1,10 +1,9 @@
 """Prometheus metrics for the whole cluster, served from one scrape target.
 
-Modules (import them directly; this package imports nothing, so the camera actor
-can use `camera_side` without pulling in the rest):
+Modules (import them directly; this package imports nothing). The cumulative
+histograms and counters a camera actor fills and ships in `CameraStatus.metrics`
+live with the actor, in `cluster/actors/telemetry.py`.
 
-- `camera_side`: cumulative histograms and counters a camera actor fills (plain
-  Python) and ships in `CameraStatus.metrics`.
 - `definitions`: every metric name, type, help text, labels and buckets, in one place.
 - `snapshot`, `refresher`, `collector`: a background task pulls camera statuses and
   cluster status from a `CameraControl` into a snapshot; a custom collector renders

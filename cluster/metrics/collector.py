@@ -18,9 +18,8 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from ..control import CameraView, ClusterStatus
-from ..domain import CameraState
+from ..domain import CameraState, HistogramSnapshot
 from . import definitions as d
-from .camera_side import HistogramSnapshot
 from .scheduler import SchedulerSnapshot
 from .snapshot import ClusterSnapshot, Reading, SnapshotStore
 

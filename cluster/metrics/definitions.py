@@ -27,7 +27,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from .camera_side import LATENCY_BUCKETS, STAGE_BUCKETS
+from ..actors.telemetry import LATENCY_BUCKETS, STAGE_BUCKETS
 
 PREFIX = "matthan_"
 

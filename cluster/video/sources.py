@@ -300,7 +300,7 @@ def _check_url(url: str) -> None:
         if scheme not in NETWORK_SCHEMES:
             raise SourceError(
                 f"unsupported URL scheme {scheme!r} in {safe!r}; expected one of "
-                f"{', '.join(NETWORK_SCHEMES + ('file',))} or a file path",
+                f"{', '.join((*NETWORK_SCHEMES, 'file'))} or a file path",
                 permanent=True,
             )
         if any(ch.isspace() or ord(ch) < 32 for ch in url):

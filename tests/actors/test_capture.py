@@ -3,6 +3,7 @@ sampling by media time, the frame hook."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -90,7 +91,7 @@ def test_realtime_file_is_delivered_at_roughly_its_frame_rate(make_loop, car_cli
 
 
 def test_looping_file_keeps_going_past_its_end(make_loop, short_clip):
-    loop, log = make_loop(short_clip, realtime=False, loop=True, retrieve_fps=0)
+    loop, _log = make_loop(short_clip, realtime=False, loop=True, retrieve_fps=0)
 
     wait_until(lambda: loop.stats().frames_received > 3 * 23, 20, lambda: f"stats {loop.stats()}")
 
@@ -140,7 +141,7 @@ def test_truncated_file_fails_with_a_reason(make_loop, truncated_clip):
 
 
 def test_file_that_is_not_a_video_fails(make_loop, noise_file):
-    loop, log = make_loop(noise_file)
+    _loop, log = make_loop(noise_file)
 
     _, reason = log.wait_for(CameraState.FAILED, 10)
 
@@ -172,14 +173,14 @@ def test_low_retrieve_rate_grabs_every_frame_but_decodes_few(make_loop, car_clip
 
 def test_sequence_gaps_show_the_frames_a_reader_skipped(make_loop, car_clip):
     # 5 of the clip's 12.5 frames per second are due: the others are never decoded.
-    loop, log = make_loop(car_clip, realtime=False, loop=True, retrieve_fps=5)
+    loop, _log = make_loop(car_clip, realtime=False, loop=True, retrieve_fps=5)
     sequences: list[int] = []
     while len(sequences) < 5:
         frame = loop.wait_frame(sequences[-1] if sequences else 0, timeout=10)
         assert frame is not None, f"frames stopped coming; state {loop.state()}"
         sequences.append(frame.sequence)
 
-    gaps = [later - earlier for earlier, later in zip(sequences, sequences[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sequences)]
     assert all(gap >= 1 for gap in gaps), f"sequences must increase: {sequences}"
     assert max(gaps) > 1, f"skipped frames should show as sequence gaps: {sequences}"
     stats = loop.stats()
@@ -187,7 +188,7 @@ def test_sequence_gaps_show_the_frames_a_reader_skipped(make_loop, car_clip):
 
 
 def test_request_frame_decodes_one_frame_on_demand(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=0)
+    loop, _log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=0)
     wait_until(lambda: loop.stats().frames_received >= 5, 10, lambda: f"stats {loop.stats()}")
     assert loop.stats().frames_decoded == 0, "nothing should be decoded before a request"
 
@@ -201,7 +202,7 @@ def test_request_frame_decodes_one_frame_on_demand(make_loop, car_clip):
 
 def test_wait_frame_returns_none_when_nothing_newer_comes(make_loop):
     source = ScriptedSource(frames=1)
-    loop, log = make_loop("rtsp://cam.local/x", opener=ScriptedOpener(source), stall_timeout_s=60)
+    loop, _log = make_loop("rtsp://cam.local/x", opener=ScriptedOpener(source), stall_timeout_s=60)
     first = loop.wait_frame(0, timeout=10)
     assert first is not None, f"the scripted frame never arrived; {loop.state()}"
 
@@ -210,7 +211,7 @@ def test_wait_frame_returns_none_when_nothing_newer_comes(make_loop):
 
 
 def test_retrieve_rate_can_be_changed_while_running(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=0)
+    loop, _log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=0)
     wait_until(lambda: loop.stats().frames_received >= 3, 10, "no frames")
     assert loop.stats().frames_decoded == 0
 
@@ -234,7 +235,7 @@ def test_media_time_continues_across_reconnects(make_loop):
         timelines.append(timeline)
         return ScriptedSource(frames=3 if len(timelines) == 1 else 1000)
 
-    loop, log = make_loop("rtsp://cam.local/x", opener=opener, stall_timeout_s=0.3, reconnect=FAST_RECONNECT)
+    _loop, log = make_loop("rtsp://cam.local/x", opener=opener, stall_timeout_s=0.3, reconnect=FAST_RECONNECT)
     wait_until(lambda: len(timelines) >= 2, 10, lambda: f"no reconnect; changes {log.changes}")
 
     assert timelines[0] is not None and timelines[1] is timelines[0], (
@@ -260,7 +261,7 @@ def test_mjpeg_stream_goes_live_and_delivers_frames(make_loop, mjpeg_server):
 
 
 def test_black_hole_url_reaches_reconnecting_as_unreachable(black_hole, make_loop):
-    loop, log = make_loop(
+    _loop, log = make_loop(
         black_hole.url("rtsp"),
         camera_id="void",
         open_timeout_s=1.5,
@@ -319,7 +320,7 @@ def test_permanent_open_error_fails_without_retrying(make_loop):
 
 def test_source_that_opens_but_sends_nothing_stalls(make_loop):
     first = ScriptedSource(frames=0)
-    loop, log = make_loop(
+    _loop, log = make_loop(
         "rtsp://cam.local/x",
         opener=ScriptedOpener(first, ScriptedSource(frames=1000)),
         stall_timeout_s=0.3,
@@ -353,7 +354,7 @@ def test_live_source_that_goes_silent_stalls_then_reconnects(make_loop):
 
 def test_permanent_error_while_reading_fails(make_loop):
     broken = ScriptedSource(frames=3, grab_error=SourceError("file x ended early: truncated", permanent=True))
-    loop, log = make_loop("rtsp://cam.local/x", opener=ScriptedOpener(broken), reconnect=FAST_RECONNECT)
+    _loop, log = make_loop("rtsp://cam.local/x", opener=ScriptedOpener(broken), reconnect=FAST_RECONNECT)
 
     _, reason = log.wait_for(CameraState.FAILED, 10)
 
@@ -361,7 +362,7 @@ def test_permanent_error_while_reading_fails(make_loop):
 
 
 def test_bug_in_the_opener_fails_the_camera_visibly(make_loop):
-    loop, log = make_loop("rtsp://cam.local/x", opener=ScriptedOpener(RuntimeError("boom")))
+    _loop, log = make_loop("rtsp://cam.local/x", opener=ScriptedOpener(RuntimeError("boom")))
 
     _, reason = log.wait_for(CameraState.FAILED, 10)
 
@@ -415,7 +416,7 @@ def test_stop_before_start_leaves_it_stopped_and_start_twice_is_refused():
 
 
 def test_file_goes_connecting_live_then_stopped_at_its_end(make_loop, short_clip):
-    loop, log = make_loop(short_clip, realtime=False)
+    _loop, log = make_loop(short_clip, realtime=False)
 
     log.wait_for(CameraState.STOPPED, 20)
 

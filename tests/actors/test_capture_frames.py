@@ -21,7 +21,7 @@ def test_frames_are_due_by_media_time_not_by_how_fast_they_arrive(make_loop, car
 
 
 def test_decoded_frames_carry_the_media_time_of_the_file(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=False, loop=False, retrieve_fps=None)
+    loop, _log = make_loop(car_clip, realtime=False, loop=False, retrieve_fps=None)
     frames = []
     while len(frames) < 5:
         frame = loop.wait_frame(frames[-1].sequence if frames else 0, timeout=10)
@@ -34,7 +34,7 @@ def test_decoded_frames_carry_the_media_time_of_the_file(make_loop, car_clip):
 
 
 def test_requested_frames_reach_readers_but_not_the_due_slot(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=0)
+    loop, _log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=0)
     wait_until(lambda: loop.stats().frames_received >= 3, 10, "no frames")
 
     loop.request_frame()
@@ -45,7 +45,7 @@ def test_requested_frames_reach_readers_but_not_the_due_slot(make_loop, car_clip
 
 
 def test_due_frames_reach_the_due_slot(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=5)
+    loop, _log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=5)
 
     first = loop.wait_due(0, timeout=10)
     second = loop.wait_due(first.sequence if first else 0, timeout=10)
@@ -66,7 +66,7 @@ class Paint:
 
 
 def test_the_frame_hook_is_applied_to_every_decoded_frame(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=5, frame_hook=Paint(7))
+    loop, _log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=5, frame_hook=Paint(7))
 
     due = loop.wait_due(0, timeout=10)
     loop.request_frame()
@@ -78,7 +78,7 @@ def test_the_frame_hook_is_applied_to_every_decoded_frame(make_loop, car_clip):
 
 
 def test_a_new_frame_hook_applies_from_the_next_frame(make_loop, car_clip):
-    loop, log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=5, frame_hook=Paint(7))
+    loop, _log = make_loop(car_clip, realtime=True, loop=True, retrieve_fps=5, frame_hook=Paint(7))
     before = loop.wait_due(0, timeout=10)
     assert before is not None and (before.image == 7).all(), "the first hook was not applied"
 

@@ -367,6 +367,47 @@ def test_an_added_camera_goes_live_and_streams(gateway: RealGateway, added_camer
     assert {e.batch.camera_id for e in detections.events} == {"real-added"}
 
 
+def test_an_analysis_update_over_grpc_keeps_the_source_connected(
+    gateway: RealGateway, added_cameras: list[str]
+) -> None:
+    """UpdateCamera of analysis settings only is applied to the running pipeline: the
+    same actor, the same open source (no reconnect, the frame count goes on), the ring's
+    sequences go on, and the new settings take effect."""
+    client = gateway.client()
+    added_cameras.append("real-update")
+    client.add_camera(camera("real-update", gateway.clip))
+    before = gateway.wait_publishing("real-update").status
+    detections = gateway.read(client.stream_detections(["real-update"], include_empty=True, auto_resume=False))
+    detections.wait_count(2, what="detections before the update")
+
+    updated = client.update_camera(
+        {"id": "real-update", "analysis": {"fps": 2.0, "motion": {"min_area": 0.002}}},
+        fields=["analysis.fps", "analysis.motion.min_area"],
+    )
+    assert updated.config.analysis.fps == 2.0, f"the desired state changed: {updated.config.analysis}"
+    wait_until(
+        lambda: gateway.view("real-update").status.fps_out < 3.5,
+        DATA_TIMEOUT_S,
+        lambda: f"analysis at about 2 fps after the update; status {gateway.view('real-update').status}",
+    )
+    seen = len(detections.events)
+    detections.wait_count(seen + 2, what="detections after the update")
+    after = gateway.view("real-update").status
+    gateway.stop_readers([detections])
+
+    assert after.pid == before.pid, f"the same actor process runs the camera: {before.pid} -> {after.pid}"
+    assert after.reconnects == before.reconnects, f"no reconnect: {before.reconnects} -> {after.reconnects}"
+    assert after.frames_received > before.frames_received, (
+        f"the source's frame count goes on, never reset: {before.frames_received} -> {after.frames_received}"
+    )
+    assert after.last_sequence > before.last_sequence, "the ring's sequences go on"
+    sequences = [event.batch.sequence for event in detections.events]
+    assert sequences == list(range(sequences[0], sequences[0] + len(sequences))), (
+        f"one unbroken run of detection sequences across the update: {sequences}"
+    )
+    assert all(event.data_loss is None for event in detections.events), "the stream reported no loss or restart"
+
+
 def test_removing_a_camera_ends_its_streams_with_not_found(gateway: RealGateway, added_cameras: list[str]) -> None:
     client = gateway.client()
     added_cameras.append("real-removed")

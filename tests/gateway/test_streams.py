@@ -73,7 +73,7 @@ def test_slow_detection_client_is_cut_off_while_a_fast_one_gets_every_batch(make
     slow_seen = [slow_first]
     with pytest.raises(grpc.RpcError) as err:
         for msg in slow:  # the stream raises part-way: every message before that counts
-            slow_seen.append(msg.batch.sequence)  # noqa: PERF401
+            slow_seen.append(msg.batch.sequence)
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err.value.details()
     assert "resume_after" in err.value.details() and "last sequences sent: cam-a=" in err.value.details()
     assert len(slow_seen) < len(received), f"the stuck client got {len(slow_seen)}, the fast one {len(received)}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cluster.actors.telemetry import CameraMeters, CameraMetricsSnapshot
 from cluster.config import CameraConfig
 from cluster.control import CameraView, ClusterStatus, NodeView
 from cluster.domain import CameraState, CameraStatus
-from cluster.metrics.camera_side import CameraMeters, CameraMetricsSnapshot
 
 
 class FakeClock:

@@ -8,6 +8,7 @@ the clip takes about 3.3 s; as fast as possible, a fraction of that.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_frames_are_sampled_by_media_time(parking_lot_clip):
 
     assert run.frames_grabbed == 41, f"every frame is grabbed: {run.frames_grabbed}"
     assert run.frames_analysed == len(stamps) == 17, f"5 fps of 3.33 s of footage: {stamps}"
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 0.1 and max(gaps) <= 0.3, f"analysed frames about 0.2 s of footage apart: {gaps}"
 
 
@@ -113,7 +114,7 @@ def test_the_frame_hook_is_what_the_pipeline_sees(parking_lot_clip):
     )
 
     assert len(plain) == len(hooked) and plain_probe.means, "both runs analyse the same frames"
-    for plain_mean, hooked_mean, (frame, _) in zip(plain_probe.means, hooked_probe.means, hooked):
+    for plain_mean, hooked_mean, (frame, _) in zip(plain_probe.means, hooked_probe.means, hooked, strict=True):
         assert hooked_mean == pytest.approx(255 - plain_mean), "the pipeline must see the hooked image"
         assert float(frame.image.mean()) == pytest.approx(hooked_mean), "the yielded frame is the hooked one"
 

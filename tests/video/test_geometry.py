@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -35,9 +36,9 @@ def star_polygons(draw: st.DrawFn) -> Polygon:
     angles = sorted(
         draw(st.lists(st.floats(0.0, 2 * math.pi, exclude_max=True), min_size=count, max_size=count, unique=True))
     )
-    assume(all(b - a > 0.2 for a, b in zip(angles, angles[1:])) and angles[0] + 2 * math.pi - angles[-1] > 0.2)
+    assume(all(b - a > 0.2 for a, b in itertools.pairwise(angles)) and angles[0] + 2 * math.pi - angles[-1] > 0.2)
     radii = draw(st.lists(st.floats(0.08, 0.28), min_size=count, max_size=count))
-    return Polygon(tuple((cx + r * math.cos(a), cy + r * math.sin(a)) for a, r in zip(angles, radii)))
+    return Polygon(tuple((cx + r * math.cos(a), cy + r * math.sin(a)) for a, r in zip(angles, radii, strict=True)))
 
 
 def rectangle(x0: float, y0: float, x1: float, y1: float) -> Polygon:
@@ -120,7 +121,7 @@ def test_mask_agrees_with_contains_away_from_the_edges(polygon: Polygon, p: tupl
 def _distance_to_outline(p: tuple[float, float], polygon: Polygon) -> float:
     best = math.inf
     points = polygon.points
-    for (ax, ay), (bx, by) in zip(points, points[1:] + points[:1]):
+    for (ax, ay), (bx, by) in zip(points, points[1:] + points[:1], strict=True):
         dx, dy = bx - ax, by - ay
         t = max(0.0, min(1.0, ((p[0] - ax) * dx + (p[1] - ay) * dy) / (dx * dx + dy * dy)))
         best = min(best, math.hypot(p[0] - (ax + t * dx), p[1] - (ay + t * dy)))

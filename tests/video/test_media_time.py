@@ -19,7 +19,7 @@ def feed(
     arrivals: list[float] | None = None,
 ) -> list[float]:
     arrivals = arrivals if arrivals is not None else [0.0] * len(raws)
-    return [timeline.advance(raw, frame_period=period, now=now) for raw, now in zip(raws, arrivals)]
+    return [timeline.advance(raw, frame_period=period, now=now) for raw, now in zip(raws, arrivals, strict=True)]
 
 
 def test_first_frame_is_at_zero_whatever_the_stream_says() -> None:

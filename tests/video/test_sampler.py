@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,7 +37,7 @@ def test_no_burst_after_a_gap() -> None:
     after_gap = [10.0 + i * 0.04 for i in range(25)]  # 9 s of nothing, then 1 s more
     due = due_times(sampler, after_gap)
     assert len(due) <= 6, f"after a gap the schedule must not catch up in a burst: {due}"
-    gaps = [b - a for a, b in zip(due, due[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(due)]
     assert min(gaps) >= 0.1 - 1e-9, f"due frames at most half an interval early: {due}"
 
 

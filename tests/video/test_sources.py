@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 
@@ -286,7 +287,7 @@ def test_a_looping_file_goes_on_in_media_time(short_clip):
     finally:
         source.release()
 
-    steps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    steps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
     assert all(step > 0 for step in steps), f"pts went back at the loop: {stamps[20:26]}"
     # The last frame is at 1.83 s; the first frame of the second pass one 12.5 fps period later.
     assert stamps[23] == pytest.approx(1.83 + 0.08), f"first frame of the second pass at {stamps[23]}"
@@ -333,7 +334,7 @@ def test_mjpeg_media_time_follows_arrival_not_ffmpegs_assumed_rate(mjpeg_server)
 
     span = stamps[-1] - stamps[0]
     assert 1.0 <= span <= elapsed, f"20 frames at 10 fps span about 2 s of media time, got {span:.2f} s"
-    assert all(b > a for a, b in zip(stamps, stamps[1:])), f"pts must increase: {stamps}"
+    assert all(b > a for a, b in itertools.pairwise(stamps)), f"pts must increase: {stamps}"
 
 
 @pytest.mark.rtsp
@@ -344,7 +345,7 @@ def test_rtsp_frames_carry_the_stream_timestamps(rtsp_server):
     finally:
         source.release()
 
-    steps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    steps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
     assert all(step > 0 for step in steps), f"pts must increase: {stamps}"
     # The clip mount sends the 12.5 fps file as is: its frames are 80 ms of footage apart.
     assert stamps[-1] - stamps[1] == pytest.approx(28 * 0.08, abs=0.05), f"RTSP timestamps {stamps}"

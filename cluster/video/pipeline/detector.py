@@ -161,7 +161,7 @@ def select_detections(
     xyxy = np.column_stack((xywh[:, 0], xywh[:, 1], xywh[:, 0] + xywh[:, 2], xywh[:, 1] + xywh[:, 3]))
     frame_xyxy = geometry.to_frame_boxes(xyxy[kept])
     detections = []
-    for (x0, y0, x1, y1), index in zip(frame_xyxy, kept):
+    for (x0, y0, x1, y1), index in zip(frame_xyxy, kept, strict=True):
         if x1 <= x0 or y1 <= y0:
             continue  # entirely in the padding or outside the frame
         class_id = int(class_ids[index])

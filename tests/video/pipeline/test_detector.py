@@ -122,7 +122,7 @@ def test_names_file_with_wrong_class_count_is_refused(tmp_path: Path, models: Pa
     names = tmp_path / "three.names"
     names.write_text("person\nbicycle\ncar\n")
     config = DetectorConfig(model=models / "yolo-fastest-1.1.cfg", names=names)
-    with pytest.raises(ModelError, match="lists 3 classes but model .* outputs 80"):
+    with pytest.raises(ModelError, match=r"lists 3 classes but model .* outputs 80"):
         load_detector(config)
 
 
@@ -135,7 +135,7 @@ def test_missing_names_file_is_named(tmp_path: Path, models: Path) -> None:
 def test_unknown_model_extension_asks_for_format(tmp_path: Path) -> None:
     model = tmp_path / "model.pt"
     model.write_bytes(b"\x00" * 16)
-    with pytest.raises(ModelError, match="cannot tell the format of model file .*model.pt"):
+    with pytest.raises(ModelError, match=r"cannot tell the format of model file .*model.pt"):
         load_detector(DetectorConfig(model=model))
 
 

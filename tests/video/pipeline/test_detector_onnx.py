@@ -110,6 +110,6 @@ def test_wrong_explicit_layout_is_a_class_count_error(tmp_path: Path) -> None:
 
 def test_names_file_that_fits_neither_layout_is_refused(tmp_path: Path) -> None:
     config = config_for(tmp_path, v5_output())
-    config.names = write_names(tmp_path / "four.names", CLASS_NAMES + ("delta",))
+    config.names = write_names(tmp_path / "four.names", (*CLASS_NAMES, "delta"))
     with pytest.raises(ModelError, match=r"matches neither yolov5 \(1, N, 9\) nor yolov8 \(1, 8, N\)"):
         load_detector(config)

@@ -185,7 +185,7 @@ def test_describe_names_detector_budget_and_gating() -> None:
 
 def test_unloadable_model_fails_construction(tmp_path: Path) -> None:
     config = AnalysisConfig(detector=DetectorConfig(model=tmp_path / "gone.cfg"))
-    with pytest.raises(ModelError, match="gone.cfg does not exist"):
+    with pytest.raises(ModelError, match=r"gone.cfg does not exist"):
         AnalysisPipeline("cam-1", config)
 
 

@@ -46,7 +46,7 @@ def test_ids_are_unique_per_frame_increasing_and_never_reused_after_expiry(
         frame_ids = [d.track_id for d in out]
         assert all(isinstance(i, int) and i >= 1 for i in frame_ids), f"ids must be positive ints: {frame_ids}"
         assert len(set(frame_ids)) == len(frame_ids), f"ids repeated within a frame: {frame_ids}"
-        for d_in, d_out in zip(detections, out):
+        for d_in, d_out in zip(detections, out, strict=True):
             assert (d_out.box, d_out.class_id) == (d_in.box, d_in.class_id), "detections come back unchanged"
         for track_id in frame_ids:
             if track_id in last_seen:

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from cluster.domain import CameraState
-from cluster.metrics.camera_side import (
+from cluster.actors.telemetry import (
     LATENCY_BUCKETS,
     MAX_CLASSES,
     OTHER_CLASS,
@@ -17,6 +16,7 @@ from cluster.metrics.camera_side import (
     CumulativeHistogram,
     reconnect_reason,
 )
+from cluster.domain import CameraState
 
 
 @dataclass
