@@ -266,7 +266,7 @@ def _page_sql(filter: EventFilter, order: Order, limit: int, after: tuple[str, l
         params += after[1]
     if split is None:
         page = f"SELECT {SELECT_COLUMNS} FROM events e {_where(terms)} {order_by()}"
-        page_params = [*params, limit]
+        page_params = list(params)
     else:
         column, values = split
         walks = [f"SELECT * FROM (SELECT {SELECT_COLUMNS} FROM events e {_where([f'e.{column} = ?', *terms])} "
