@@ -14,19 +14,22 @@ from cluster.events import EventFilter, EventStore, Order
 from .factory import T0, event, revised
 
 CAMERAS = ["cam-0", "cam-1", "cam-2", "cam-3"]
-PROPERTY_SETTINGS = settings(max_examples=120, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 
 # An event: (camera index, start offset in s); few distinct offsets, so ties are common.
 event_specs = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40)), max_size=40)
+# Every camera, one, none, or several (a viewer's scope: read as merged per-camera walks).
+camera_filters = st.none() | st.sets(st.sampled_from(CAMERAS), max_size=1) | st.sets(st.sampled_from(CAMERAS),
+                                                                                      min_size=2)
 
 
 @st.composite
 def scenarios(draw):
     return {
-        "initial": draw(event_specs),
-        "cameras": draw(st.none() | st.sets(st.sampled_from(CAMERAS))),
+        "initial": draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40)), min_size=5, max_size=60)),
+        "cameras": draw(camera_filters),
         "order": draw(st.sampled_from(list(Order))),
-        "page_size": draw(st.integers(1, 8)),
+        "page_size": draw(st.integers(1, 3) | st.integers(4, 12)),
         # Written between pages: new events anywhere in time (live ones after, reprocessed ones
         # before what was paged) and updates of existing ones.
         "between_pages": draw(st.lists(st.tuples(event_specs, st.lists(st.integers(0, 39), max_size=5)),

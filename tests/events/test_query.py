@@ -98,18 +98,21 @@ def test_pages_follow_each_other_without_gaps(store):
     assert seen == ids(reversed(events)), "every event once, newest first"
 
 
-def test_a_page_over_several_cameras_is_in_order(store):
+@pytest.mark.parametrize("order", list(Order))
+def test_pages_over_several_cameras_are_in_order(store, order):
     events = [event(n, camera=f"cam-{n % 4}") for n in range(40)]
     store.write(events)
     scope = EventFilter(cameras={"cam-0", "cam-1", "cam-3"})
     seen, cursor = [], None
     while True:
-        page = store.query(scope, page_size=6, cursor=cursor)
+        page = store.query(scope, order=order, page_size=6, cursor=cursor)
         seen += ids(page.events)
         cursor = page.cursor
         if not page.has_more:
             break
-    assert seen == [e.event_id for e in reversed(events) if e.camera_id != "cam-2"]
+    in_scope = [e.event_id for e in events if e.camera_id != "cam-2"]
+    assert seen == (in_scope[::-1] if order is Order.NEWEST_FIRST else in_scope), \
+        "each camera's walk merged into one order"
 
 
 def test_the_last_page_says_there_is_no_more(store):
