@@ -34,7 +34,7 @@ def test_inserts_and_updates_come_in_the_order_they_were_written(store):
 
 def test_resuming_from_a_position_loses_nothing(store):
     store.write([event(n) for n in range(3)])
-    seen, position = follow(store, 0, limit=2)
+    _, position = follow(store, 0, limit=2)
     store.write([event(n) for n in range(3, 6)] + [revised(event(0), 1)])
     more, _ = follow(store, position, limit=2)
     assert ids(more) == ids([event(3), event(4), event(5), event(0)]), "only what changed since, all of it"
