@@ -47,8 +47,8 @@ DELIVERY_ORDER = (Severity.ALERT, Severity.INFO)
 EVICTION_ORDER = (Severity.INFO, Severity.ALERT)
 
 
-@dataclass(frozen=True, slots=True)
-class _RetryPolicy:
+@dataclass(slots=True)
+class _RetryPolicy:  # the shape Backoff reads (cluster.support.backoff.BackoffPolicy)
     initial_s: float
     max_s: float
     multiplier: float = 2.0
@@ -75,7 +75,7 @@ class EventBatcher:
         rng: random.Random | None = None,
     ):
         self._sink = sink
-        self._config = config if config is not None else EventBatchConfig()
+        self._config = config if config is not None else EventBatchConfig.model_validate({})
         self._metrics = metrics if metrics is not None else EventStoreMetrics(CollectorRegistry())
         self._clock = clock
         self._backoff = Backoff(_RetryPolicy(self._config.retry_initial_s, self._config.retry_max_s), rng)

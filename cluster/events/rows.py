@@ -31,19 +31,23 @@ MUTABLE_COLUMNS: tuple[str, ...] = (
 )
 SELECT_COLUMNS = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
 INSERT_SQL = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+INSERT_NEW_SQL = INSERT_SQL + " ON CONFLICT (event_id) DO NOTHING"  # a stored id: a replay, ignored
 UPDATE_SQL = f"UPDATE events SET {', '.join(f'{c} = ?' for c in MUTABLE_COLUMNS)} WHERE seq = ?"
 INSERT_THUMBNAIL_SQL = "INSERT OR REPLACE INTO thumbnails (event_seq, jpeg) VALUES (?, ?)"
+
+
+# The enums are str subclasses: sqlite3 binds them as their text value, without the
+# cost of `.value` (the insert path runs this for every event).
+_NO_BOX = (None, None, None, None)
 
 
 def to_row(event: Event, seq: int, change_seq: int) -> tuple[Any, ...]:
     box = event.peak_box
     return (
-        seq, change_seq, event.event_id, event.camera_id, event.type.value, event.severity.value, event.rule,
+        seq, change_seq, event.event_id, event.camera_id, event.type, event.severity, event.rule,
         event.start_time, event.end_time, event.start_pts, event.end_pts, event.class_name, event.track_id,
-        None if event.direction is None else event.direction.value, event.dwell_s, event.count,
-        event.peak_confidence,
-        None if box is None else box.x, None if box is None else box.y,
-        None if box is None else box.w, None if box is None else box.h,
+        event.direction, event.dwell_s, event.count, event.peak_confidence,
+        *(_NO_BOX if box is None else (box.x, box.y, box.w, box.h)),
         event.job_id, event.revision,
     )
 
@@ -51,11 +55,9 @@ def to_row(event: Event, seq: int, change_seq: int) -> tuple[Any, ...]:
 def to_update_row(event: Event, seq: int, change_seq: int) -> tuple[Any, ...]:
     box = event.peak_box
     return (
-        change_seq, event.severity.value, event.end_time, event.end_pts, event.class_name,
-        None if event.direction is None else event.direction.value, event.dwell_s, event.count,
-        event.peak_confidence,
-        None if box is None else box.x, None if box is None else box.y,
-        None if box is None else box.w, None if box is None else box.h,
+        change_seq, event.severity, event.end_time, event.end_pts, event.class_name, event.direction,
+        event.dwell_s, event.count, event.peak_confidence,
+        *(_NO_BOX if box is None else (box.x, box.y, box.w, box.h)),
         event.revision, seq,
     )
 

@@ -48,6 +48,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,16 @@ from . import retention as ret
 from .errors import StoreClosed
 from .reader import DEFAULT_BUSY_TIMEOUT_S, EventReader, last_change_seq_of
 from .retention import RetentionPolicy, RetentionResult
-from .rows import INSERT_SQL, INSERT_THUMBNAIL_SQL, UPDATE_SQL, Stored, plan_batch, to_row, to_update_row
+from .rows import (
+    INSERT_NEW_SQL,
+    INSERT_SQL,
+    INSERT_THUMBNAIL_SQL,
+    UPDATE_SQL,
+    Stored,
+    plan_batch,
+    to_row,
+    to_update_row,
+)
 from .schema import Synchronous, WriterLock, open_writer_connection, store_error
 
 if TYPE_CHECKING:
@@ -137,7 +147,7 @@ class EventStore(EventReader):
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    result, plan = self._apply(conn, batch)
+                    result, new = self._apply(conn, batch)
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
@@ -146,10 +156,12 @@ class EventStore(EventReader):
             except sqlite3.Error as exc:
                 raise store_error(exc, "write", self.path) from exc
         self._metrics.batch_committed(len(batch))
-        for event in plan.new:
-            self._metrics.events_by_type(event.camera_id, event.type.value)
-            if event.class_name is not None:
-                self._metrics.events_written(event.camera_id, event.class_name)
+        by_type = Counter((e.camera_id, e.type.value) for e in new)
+        by_class = Counter((e.camera_id, e.class_name) for e in new if e.class_name is not None)
+        for (camera_id, event_type), count in by_type.items():
+            self._metrics.events_by_type(camera_id, event_type, count)
+        for (camera_id, class_name), count in by_class.items():
+            self._metrics.events_written(camera_id, class_name, count)
         return result
 
     def enforce_retention(self, now: float) -> RetentionResult:
@@ -212,7 +224,11 @@ class EventStore(EventReader):
             raise StoreClosed()
         return self._writer
 
-    def _apply(self, conn: sqlite3.Connection, batch: Sequence[Event]):
+    def _apply(self, conn: sqlite3.Connection, batch: Sequence[Event]) -> tuple[WriteResult, Sequence[Event]]:
+        """The batch's effect, in the caller's transaction; and the events that were new."""
+        change = last_change_seq_of(conn)
+        if all(e.revision == 0 for e in batch):
+            return self._insert_starts(conn, batch, change)
         ids = list({e.event_id for e in batch})
         stored: dict[str, Stored] = {}
         for i in range(0, len(ids), LOOKUP_CHUNK):
@@ -222,28 +238,48 @@ class EventStore(EventReader):
                 chunk)
             stored.update((r[0], Stored(r[1], r[2])) for r in rows)
         plan = plan_batch(batch, stored)
-        change = last_change_seq_of(conn)
-        new_rows, new_thumbnails = [], []
+        new_rows, thumbnails = [], []
         for event in plan.new:
             change += 1
             new_rows.append(to_row(event, change, change))  # seq: the change that created it
             if event.thumbnail is not None:
-                new_thumbnails.append((change, event.thumbnail))
-        update_rows, update_thumbnails = [], []
+                thumbnails.append((change, event.thumbnail))
+        update_rows = []
         for event, seq in plan.updates:
             change += 1
             update_rows.append(to_update_row(event, seq, change))
             if event.thumbnail is not None:
-                update_thumbnails.append((seq, event.thumbnail))
+                thumbnails.append((seq, event.thumbnail))
         if new_rows:
             conn.executemany(INSERT_SQL, new_rows)
         if update_rows:
             conn.executemany(UPDATE_SQL, update_rows)
-        if new_thumbnails or update_thumbnails:
-            conn.executemany(INSERT_THUMBNAIL_SQL, new_thumbnails + update_thumbnails)
+        if thumbnails:
+            conn.executemany(INSERT_THUMBNAIL_SQL, thumbnails)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'last_change_seq'", (change,))
-        result = WriteResult(len(plan.new), len(plan.updates), plan.ignored, change)
-        return result, plan
+        return WriteResult(len(plan.new), len(plan.updates), plan.ignored, change), plan.new
+
+    @staticmethod
+    def _insert_starts(conn: sqlite3.Connection, batch: Sequence[Event], change: int):
+        """A batch of revision-0 events (the common case: events that just started).
+        Any of them already stored has a revision >= 0, so it is a replay to ignore,
+        which `ON CONFLICT DO NOTHING` does without a lookup first; the rows that went
+        in are told apart afterwards by their fresh seqs, only when some did not."""
+        rows = [to_row(e, change + i, change + i) for i, e in enumerate(batch, 1)]
+        inserted = conn.executemany(INSERT_NEW_SQL, rows).rowcount
+        if inserted == len(batch):
+            new = list(zip(range(change + 1, change + len(batch) + 1), batch, strict=True))
+        else:
+            present = {r[0] for r in conn.execute("SELECT seq FROM events WHERE seq > ? AND seq <= ?",
+                                                  (change, change + len(batch)))}
+            new = [(seq, e) for seq, e in enumerate(batch, change + 1) if seq in present]
+        thumbnails = [(seq, e.thumbnail) for seq, e in new if e.thumbnail is not None]
+        if thumbnails:
+            conn.executemany(INSERT_THUMBNAIL_SQL, thumbnails)
+        last = new[-1][0] if new else change
+        if new:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'last_change_seq'", (last,))
+        return WriteResult(len(new), 0, len(batch) - len(new), last), [e for _, e in new]
 
     def _delete_chunk(self, select) -> tuple[int, int]:
         with self._write_lock:

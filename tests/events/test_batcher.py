@@ -3,6 +3,7 @@ the writer is down and delivers it when the writer is back (see cluster/events/b
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 
@@ -147,7 +148,7 @@ def test_retries_back_off(writer, clock):
         clock.now += 0.1
         if batcher.step() is not None:
             attempts.append(clock.now)
-    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert gaps and gaps[0] < gaps[-1] <= 4.0 * 1.2 + 0.1, f"waits grow to retry_max_s: {gaps}"
 
 
