@@ -36,9 +36,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import percentile, print_table
-from cluster.domain import Box, Event
+from cluster.domain import Box, Event, EventType
 from cluster.events import Bucket, EventFilter, EventStore
 from cluster.events.rows import INSERT_SQL, to_row
+from cluster.events.schema import Synchronous
 
 T0 = 1_790_000_000.0
 DAY = 86400.0
@@ -52,8 +53,8 @@ BLOCK_BATCHES = 20  # insert blocks alternate between the two files
 
 def generate(n: int, cameras: int, days: float, seed: int) -> list[Event]:
     rng = random.Random(seed)
-    class_names, class_weights = zip(*CLASSES, strict=True)
-    type_names, type_weights = zip(*TYPES, strict=True)
+    class_names, class_weights = [c for c, _ in CLASSES], [w for _, w in CLASSES]
+    type_names, type_weights = [t for t, _ in TYPES], [w for _, w in TYPES]
     starts = sorted(T0 + rng.uniform(0.0, days * DAY) for _ in range(n))
     events = []
     for i, start in enumerate(starts):
@@ -77,7 +78,7 @@ def generate(n: int, cameras: int, days: float, seed: int) -> list[Event]:
     return events
 
 
-def open_raw(path: Path, synchronous: str) -> sqlite3.Connection:
+def open_raw(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
     EventStore(path, synchronous=synchronous).close()  # the same schema, indexes and file settings
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -150,7 +151,8 @@ def queries(cameras: int, days: float) -> list[Query]:
         Query("crossings of one line per hour and direction",
               lambda rng: {"camera": camera(rng), "day": day(rng)},
               lambda s, a: s.count(EventFilter(cameras={a["camera"]}, rules={"ramp"}, classes={"motorbike"},
-                                               types={"line_crossing"}, time_from=a["day"], time_to=a["day"] + DAY),
+                                               types={EventType.LINE_CROSSING}, time_from=a["day"],
+                                               time_to=a["day"] + DAY),
                                    group_by=["direction"], bucket="hour", time_zone="Asia/Ho_Chi_Minh"),
               f"SELECT {hour} AS h, direction, count(*) FROM events WHERE camera_id = ? AND type = ? "
               "AND class_name = ? AND rule = ? AND start_time >= ? AND start_time < ? "
@@ -172,7 +174,8 @@ def time_queries(store: EventStore, path: Path, shapes: list[Query], repeats: in
     rng = random.Random(seed)
     results = []
     for shape in shapes:
-        store_ms, raw_ms = [], []
+        store_ms: list[float] = []
+        raw_ms: list[float] = []
         for i in range(repeats):
             arguments = shape.arguments(rng)
             runs = [("store", lambda a=arguments, q=shape: q.via_store(store, a)),

@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -71,15 +72,17 @@ GROUP_COLUMNS: dict[GroupBy, str] = {
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
-    cameras: frozenset[str] | None = None
-    types: frozenset[EventType] | None = None
-    severities: frozenset[Severity] | None = None
-    classes: frozenset[str] | None = None
-    rules: frozenset[str] | None = None
+    # Sets of any kind (and, for types and severities, their string values) are taken;
+    # each is kept as a frozenset.
+    cameras: AbstractSet[str] | None = None
+    types: AbstractSet[EventType] | None = None
+    severities: AbstractSet[Severity] | None = None
+    classes: AbstractSet[str] | None = None
+    rules: AbstractSet[str] | None = None
     time_from: float | None = None
     time_to: float | None = None
     min_dwell_s: float | None = None
-    job_ids: frozenset[str] | None = None  # events of these batch jobs only
+    job_ids: AbstractSet[str] | None = None  # events of these batch jobs only
     live_only: bool = False  # events of live cameras only (no batch job)
 
     def __post_init__(self) -> None:
@@ -105,7 +108,7 @@ class EventFilter:
 
     def matches(self, event: Event) -> bool:
         """The same test as the SQL, in Python (for events not read from the store)."""
-        def within(value: Any, allowed: frozenset | None) -> bool:
+        def within(value: Any, allowed: AbstractSet | None) -> bool:
             return allowed is None or value in allowed
 
         return (
@@ -123,7 +126,7 @@ class EventFilter:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             name, value = f.name, getattr(self, f.name)
-            if isinstance(value, frozenset):
+            if isinstance(value, AbstractSet):
                 value = sorted(v.value if isinstance(v, enum.Enum) else v for v in value)
             out[name] = value
         return out
@@ -139,7 +142,7 @@ class EventFilter:
         terms: list[str] = []
         params: list[Any] = []
 
-        def one_of(column: str, values: frozenset | None) -> None:
+        def one_of(column: str, values: AbstractSet | None) -> None:
             if values is None or column == without:
                 return
             if not values:
