@@ -29,9 +29,6 @@ DEFAULT_PAGE_SIZE = 100
 MAX_FILTER_VALUES = 10_000  # ids in one filter (a camera group is far smaller)
 MAX_NAME_LENGTH = 256
 DEFAULT_MAX_GROUPS = 10_000
-# A page over several cameras (a viewer's scope) reads each camera's index in order and
-# merges the heads; beyond this many, one scan of the time index, filtered, is cheaper.
-MAX_MERGED_VALUES = 64
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -135,15 +132,14 @@ class EventFilter:
         text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
-    def sql(self, alias: str = "", *, without: str | None = None) -> tuple[list[str], list[Any]]:
-        """WHERE terms (to be joined with AND) and their parameters; `without`: leave
-        out the term on that column (the caller filters on it another way)."""
+    def sql(self, alias: str = "") -> tuple[list[str], list[Any]]:
+        """WHERE terms (to be joined with AND) and their parameters."""
         p = f"{alias}." if alias else ""
         terms: list[str] = []
         params: list[Any] = []
 
         def one_of(column: str, values: AbstractSet | None) -> None:
-            if values is None or column == without:
+            if values is None:
                 return
             if not values:
                 terms.append("0")  # an empty set matches nothing
@@ -217,17 +213,6 @@ class CountRow:
     direction: Direction | None = None
     type: EventType | None = None
     severity: Severity | None = None
-
-
-def ordered_split(filter: EventFilter) -> tuple[str, list[Any]] | None:
-    """For an ordered page: the column whose several values are best read as one
-    index range each, merged (an IN over an index would sort every matching row).
-    None when no column has 2 to MAX_MERGED_VALUES values."""
-    for column, values in (("camera_id", filter.cameras), ("class_name", filter.classes),
-                           ("job_id", filter.job_ids)):
-        if values is not None and 2 <= len(values) <= MAX_MERGED_VALUES:
-            return column, sorted(values)
-    return None
 
 
 def checked_order(order: Order | str) -> Order:

@@ -39,7 +39,6 @@ from .query import (
     checked_group_by,
     checked_order,
     checked_page_size,
-    ordered_split,
 )
 from .rows import EVENT_COLUMNS, SELECT_COLUMNS, from_row
 from .schema import open_reader_connection, read_transaction, store_error
@@ -253,31 +252,24 @@ _COUNT_FIELDS: dict[GroupBy, tuple[str, Callable[[Any], Any]]] = {
 
 def _page_sql(filter: EventFilter, order: Order, limit: int, after: tuple[str, list[Any]] | None,
               with_thumbnails: bool) -> tuple[str, list[Any]]:
-    """One ordered page: a walk of one index in order, or, for several cameras (classes,
-    jobs), one walk per value, each limited, merged; thumbnails joined to the page only."""
+    """One ordered page, thumbnails joined to the page only. For several cameras (a
+    viewer's scope) SQLite walks each camera's (camera_id, start_time) index range in
+    order and stops each walk once it cannot beat the rows it has (its IN-early-out
+    ORDER BY ... LIMIT): no sort of every matching row (bench/event_store.py)."""
     def order_by(alias: str = "") -> str:
         direction = "DESC" if order is Order.NEWEST_FIRST else "ASC"
         return f"ORDER BY {alias}start_time {direction}, {alias}seq {direction}"
 
-    split = ordered_split(filter)
-    terms, params = filter.sql("e", without=split[0] if split else None)
+    terms, params = filter.sql("e")
     if after is not None:
         terms.append(after[0])
         params += after[1]
-    if split is None:
-        page = f"SELECT {SELECT_COLUMNS} FROM events e {_where(terms)} {order_by()}"
-        page_params = list(params)
-    else:
-        column, values = split
-        walks = [f"SELECT * FROM (SELECT {SELECT_COLUMNS} FROM events e {_where([f'e.{column} = ?', *terms])} "
-                 f"{order_by()} LIMIT ?)" for _ in values]
-        page = f"SELECT * FROM ({' UNION ALL '.join(walks)}) {order_by()}"
-        page_params = [v for value in values for v in (value, *params, limit)]
-    page_params.append(limit)
+    page = f"SELECT {SELECT_COLUMNS} FROM events e {_where(terms)} {order_by()} LIMIT ?"
+    params.append(limit)
     if not with_thumbnails:
-        return f"{page} LIMIT ?", page_params
-    return (f"SELECT p.*, t.jpeg FROM ({page} LIMIT ?) p LEFT JOIN thumbnails t ON t.event_seq = p.seq "
-            f"{order_by('p.')}", page_params)
+        return page, params
+    return (f"SELECT p.*, t.jpeg FROM ({page}) p LEFT JOIN thumbnails t ON t.event_seq = p.seq "
+            f"{order_by('p.')}", params)
 
 
 def _bucket_sql(segments: Sequence[OffsetSegment], bucket: Bucket) -> tuple[str, list[Any]]:

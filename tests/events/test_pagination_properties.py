@@ -18,7 +18,7 @@ PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 
 # An event: (camera index, start offset in s); few distinct offsets, so ties are common.
 event_specs = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40)), max_size=40)
-# Every camera, one, none, or several (a viewer's scope: read as merged per-camera walks).
+# Every camera, one, none, or several (a viewer's scope: one index walk per camera).
 camera_filters = st.none() | st.sets(st.sampled_from(CAMERAS), max_size=1) | st.sets(st.sampled_from(CAMERAS),
                                                                                       min_size=2)
 

@@ -112,7 +112,7 @@ def test_pages_over_several_cameras_are_in_order(store, order):
             break
     in_scope = [e.event_id for e in events if e.camera_id != "cam-2"]
     assert seen == (in_scope[::-1] if order is Order.NEWEST_FIRST else in_scope), \
-        "each camera's walk merged into one order"
+        "the cameras' events in one order"
 
 
 def test_the_last_page_says_there_is_no_more(store):
