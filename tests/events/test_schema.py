@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from cluster.events import (
     SCHEMA_VERSION,
+    CountRow,
     EventFilter,
     EventReader,
     EventStore,
     SchemaOutdated,
     SchemaTooNew,
+    StoreClosed,
     StoreCorrupt,
     StoreLocked,
     StoreUnusable,
@@ -168,3 +171,26 @@ def test_the_file_is_in_wal_mode(tmp_path):
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2, "incremental: retention gives pages back"
+
+
+def test_threads_read_while_another_writes(tmp_path):
+    path = db_path(tmp_path)
+    with EventStore(path) as store:
+        store.write([event(n) for n in range(100)])
+
+        def read() -> None:
+            for _ in range(50):
+                assert len(store.query(page_size=50).events) == 50
+                store.count(group_by=["camera"])
+
+        def write() -> None:
+            for b in range(1, 20):
+                store.write([event(n) for n in range(100 * b, 100 * b + 100)])
+
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            futures = [pool.submit(read) for _ in range(4)] + [pool.submit(write)]
+            for future in futures:
+                future.result(timeout=120)  # re-raises a thread's failure
+        assert store.count() == (CountRow(2000),)
+    with pytest.raises(StoreClosed):
+        store.query()
