@@ -53,7 +53,11 @@ def kill_mid_batch(writer: subprocess.Popen, committed_first: int) -> tuple[set[
                 break
         elif word == "committed":
             committed.add(int(number))
-    rest, errors = writer.communicate(timeout=60)
+    # Not communicate(): with two pipes it reads the descriptors directly and would miss
+    # the lines the loop above already pulled into the stream's buffer.
+    rest = writer.stdout.read()
+    errors = writer.stderr.read() if writer.stderr is not None else ""
+    writer.wait(timeout=60)
     assert writer.returncode == -signal.SIGKILL, f"the writer should have been killed; stderr: {errors[-2000:]}"
     for line in rest.splitlines():  # whatever it printed before the signal arrived
         word, _, number = line.partition(" ")
