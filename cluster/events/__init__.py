@@ -8,6 +8,7 @@ events where they are made and hands them to the writer in batches, holding a
 bounded buffer while the writer is away.
 """
 
+from .batcher import EventBatcher, FlushResult
 from .errors import (
     EventNotFound,
     EventStoreError,
@@ -46,12 +47,14 @@ __all__ = [
     "Change",
     "ChangePage",
     "CountRow",
+    "EventBatcher",
     "EventFilter",
     "EventNotFound",
     "EventPage",
     "EventReader",
     "EventStore",
     "EventStoreError",
+    "FlushResult",
     "GroupBy",
     "InvalidCursor",
     "InvalidQuery",
