@@ -5,7 +5,8 @@ Plain Python over the standard library's `sqlite3`, no Ray: the event-store acto
 (`store.py` states the durability, idempotence, pagination and change-feed
 guarantees); `EventReader` reads from another process; `EventBatcher` collects
 events where they are made and hands them to the writer in batches, holding a
-bounded buffer while the writer is away.
+bounded buffer while the writer is away. They report through a `StoreRecorder`
+(`cluster.metrics.events.EventStoreMetrics` in production).
 """
 
 from .batcher import EventBatcher, FlushResult
@@ -35,6 +36,7 @@ from .query import (
     Order,
 )
 from .reader import EventReader
+from .recorder import NullRecorder, StoreRecorder
 from .retention import RetentionPolicy, RetentionResult
 from .schema import SCHEMA_VERSION
 from .store import EventStore, WriteResult
@@ -58,6 +60,7 @@ __all__ = [
     "GroupBy",
     "InvalidCursor",
     "InvalidQuery",
+    "NullRecorder",
     "Order",
     "RetentionPolicy",
     "RetentionResult",
@@ -67,6 +70,7 @@ __all__ = [
     "StoreCorrupt",
     "StoreFailure",
     "StoreLocked",
+    "StoreRecorder",
     "StoreUnusable",
     "WriteResult",
 ]

@@ -33,12 +33,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from prometheus_client import CollectorRegistry
-
 from cluster.config.events import EventBatchConfig
 from cluster.domain.events import Event, Severity
-from cluster.metrics.events import EventStoreMetrics
 from cluster.support.backoff import Backoff
+
+from .recorder import NullRecorder, StoreRecorder
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +69,13 @@ class EventBatcher:
         sink: Sink,
         config: EventBatchConfig | None = None,
         *,
-        metrics: EventStoreMetrics | None = None,
+        metrics: StoreRecorder | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ):
         self._sink = sink
         self._config = config if config is not None else EventBatchConfig.model_validate({})
-        self._metrics = metrics if metrics is not None else EventStoreMetrics(CollectorRegistry())
+        self._metrics = metrics if metrics is not None else NullRecorder()
         self._clock = clock
         self._backoff = Backoff(_RetryPolicy(self._config.retry_initial_s, self._config.retry_max_s), rng)
         self._waiting: dict[Severity, OrderedDict[str, Event]] = {s: OrderedDict() for s in Severity}

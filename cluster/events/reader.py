@@ -14,10 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-
 from cluster.domain.events import Direction, Event, EventType, Severity
-from cluster.metrics.events import EventStoreMetrics
 
 from . import retention as ret
 from .cursor import Position, decode_cursor, encode_cursor
@@ -40,6 +37,7 @@ from .query import (
     checked_order,
     checked_page_size,
 )
+from .recorder import NullRecorder, StoreRecorder
 from .rows import EVENT_COLUMNS, SELECT_COLUMNS, from_row
 from .schema import open_reader_connection, read_transaction, store_error
 from .timezones import OffsetSegment, bucket_start_utc, offset_segments, parse_time_zone
@@ -53,10 +51,10 @@ class EventReader:
     """Read access: get, query, count and the change feed. Thread-safe."""
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
-                 metrics: EventStoreMetrics | None = None):
+                 metrics: StoreRecorder | None = None):
         self.path = Path(path)
         self._busy_timeout_s = busy_timeout_s
-        self._metrics = metrics if metrics is not None else EventStoreMetrics(CollectorRegistry())
+        self._metrics = metrics if metrics is not None else NullRecorder()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()

@@ -54,14 +54,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry
-
 from cluster.domain.events import Event, Severity
-from cluster.metrics.events import EventStoreMetrics
 
 from . import retention as ret
 from .errors import StoreClosed
 from .reader import DEFAULT_BUSY_TIMEOUT_S, EventReader, last_change_seq_of
+from .recorder import NullRecorder, StoreRecorder
 from .retention import RetentionPolicy, RetentionResult
 from .rows import (
     INSERT_NEW_SQL,
@@ -100,10 +98,10 @@ class EventStore(EventReader):
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         synchronous: Synchronous = "normal",
         retention: RetentionPolicy | None = None,
-        metrics: EventStoreMetrics | None = None,
+        metrics: StoreRecorder | None = None,
     ):
         path = Path(path)
-        metrics = metrics if metrics is not None else EventStoreMetrics(CollectorRegistry())
+        metrics = metrics if metrics is not None else NullRecorder()
         if synchronous not in ("normal", "full"):
             raise ValueError(f"synchronous must be 'normal' or 'full', got {synchronous!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +123,7 @@ class EventStore(EventReader):
 
     @classmethod
     def from_config(cls, config: EventsConfig, state_dir: Path, *,
-                    metrics: EventStoreMetrics | None = None) -> EventStore:
+                    metrics: StoreRecorder | None = None) -> EventStore:
         return cls(
             config.store.resolved_path(state_dir), busy_timeout_s=config.store.busy_timeout_s,
             synchronous=config.store.synchronous, retention=RetentionPolicy.from_config(config.retention),

@@ -1,4 +1,5 @@
-"""Event store metrics, updated by the event store and its batcher as they work.
+"""Event store metrics, updated by the event store and its batcher as they work
+(the `cluster.events.StoreRecorder` they are given).
 
     store_metrics = EventStoreMetrics(registry)
     with store_metrics.time_write():

@@ -129,3 +129,10 @@ def test_event_store_exposition_follows_the_conventions():
     store.batch_committed(3)
     store.set_size(1)
     assert convention_problems(generate_latest(registry).decode()) == []
+
+
+def test_event_store_metrics_are_what_the_store_reports_to():
+    from cluster.events import StoreRecorder
+
+    recorder: StoreRecorder = EventStoreMetrics(CollectorRegistry())
+    assert isinstance(recorder, StoreRecorder), "every method the store and batcher call"
