@@ -2,6 +2,7 @@
 
 from .analysis import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
 from .camera import CameraConfig, OutputConfig
+from .events import EventsConfig
 from .metrics import MetricsConfig
 from .root import ConfigError, MatthanConfig, format_validation_error, load_config, parse_config
 from .runtime import RayConfig, RuntimeConfig
@@ -14,6 +15,7 @@ __all__ = [
     "CameraConfig",
     "ConfigError",
     "DetectorConfig",
+    "EventsConfig",
     "KeepaliveConfig",
     "LimitsConfig",
     "MatthanConfig",

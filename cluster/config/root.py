@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from .base import StrictModel
 from .camera import CameraConfig
+from .events import EventsConfig
 from .metrics import MetricsConfig
 from .runtime import RuntimeConfig
 from .scheduler import SchedulerConfig
@@ -29,6 +30,9 @@ class MatthanConfig(StrictModel):
     )
     server: ServerConfig | None = Field(
         None, description="gRPC front door (listen address, TLS, tokens); None runs no gateway."
+    )
+    events: EventsConfig = Field(
+        default_factory=EventsConfig, description="The event store: its file, batching, buffer and retention."
     )
     metrics: MetricsConfig = Field(
         default_factory=MetricsConfig, description="Prometheus /metrics endpoint of the front door."

@@ -46,7 +46,7 @@ ALLOWED_LABELS: dict[str, str] = {
     "stage": "pipeline stage names fixed in code (decode, resize, motion, detector, tracker, regions)",
     "state": "CameraState values plus unobserved and disabled",
     "class": "detector class names (at most 256 per camera; the model's classes)",
-    "reason": "fixed reason codes (reconnect, drop, close, move, unplaced reasons)",
+    "reason": "fixed reason codes (reconnect, drop, close, move, unplaced, event store drop and retention reasons)",
     "kind": "subscription kinds: frames, detections",
     "method": "gRPC methods of the service definition (unknown ones are 'unknown')",
     "code": "gRPC status code names",
@@ -54,6 +54,7 @@ ALLOWED_LABELS: dict[str, str] = {
     "outcome": "batch job outcomes: succeeded, failed, cancelled",
     "batch_job": "ids of running batch jobs only (at most max_jobs_shown)",
     "operation": "event store operations fixed in code (write, query, ...)",
+    "type": "event types fixed in code (cluster.domain.EventType values)",
     "source": "what the metrics refresher reads: cameras, cluster, scheduler",
     "version": "the installed matthan version",
 }
@@ -256,6 +257,32 @@ BATCH_JOB_FRAMES = _g("batch_job_frames_processed", "Frames a running batch job 
 EVENTS = _c("events_total", "Events stored, by camera and class.", "camera", "class")
 EVENT_STORE_ERRORS = _c("event_store_errors_total", "Failed event store operations.", "operation")
 EVENT_STORE_WRITE_DURATION = _h("event_store_write_duration_seconds", "Duration of event store writes.", STORE_BUCKETS)
+EVENTS_BY_TYPE = _c(
+    "events_by_type_total",
+    "Events stored, by camera and type (camera health events too, which have no class).",
+    "camera",
+    "type",
+)
+EVENT_STORE_BATCHES = _c("event_store_batches_total", "Batches committed to the event store.")
+EVENT_STORE_BATCH_EVENTS = _c(
+    "event_store_batch_events_total",
+    "Events in committed batches (new, updates and ignored replays); divided by batches, the mean batch size.",
+)
+EVENT_STORE_BUFFERED = _g(
+    "event_store_buffered_events", "Events waiting to be written: the bounded buffer while the writer is slow or down."
+)
+EVENT_STORE_DROPPED = _c(
+    "event_store_dropped_events_total",
+    "Events never written, by reason (buffer_full: the buffer was full; shutdown: still "
+    "buffered when the writer's producer stopped).",
+    "reason",
+)
+EVENT_STORE_RETENTION_DELETED = _c(
+    "event_store_retention_deleted_total",
+    "Events deleted by retention, by reason (age, size); their thumbnails too.",
+    "reason",
+)
+EVENT_STORE_SIZE = _g("event_store_size_bytes", "Database pages in use: events, indexes and thumbnails.")
 
 ALL: tuple[MetricDef, ...] = tuple(v for v in list(globals().values()) if isinstance(v, MetricDef))
 BY_NAME: dict[str, MetricDef] = {d.name: d for d in ALL}

@@ -1,4 +1,5 @@
-"""Event store metrics, updated by the event store (actor or client) as it works.
+"""Event store metrics, updated by the event store and its batcher as they work
+(the `cluster.events.StoreRecorder` they are given).
 
     store_metrics = EventStoreMetrics(registry)
     with store_metrics.time_write():
@@ -6,7 +7,9 @@
     store_metrics.events_written("cam-1", "person", 3)
     store_metrics.operation_failed("query")
 
-`operation` is a short snake_case code fixed in code (write, query, migrate...).
+`operation` is a short snake_case code fixed in code (write, query, retention,
+open, flush); so are drop reasons (buffer_full, shutdown) and retention reasons
+(age, size). Event types are `EventType` values.
 """
 
 from __future__ import annotations
@@ -20,21 +23,41 @@ from prometheus_client import CollectorRegistry
 from . import definitions as d
 from .gateway import checked_code
 
-OPERATIONS: tuple[str, ...] = ("write", "query")  # exported at 0 from the start
+# Exported at 0 from the start, so rates and alerts see the series before the first failure.
+OPERATIONS: tuple[str, ...] = ("write", "query", "retention", "open", "flush")
+DROP_REASONS: tuple[str, ...] = ("buffer_full", "shutdown")
+RETENTION_REASONS: tuple[str, ...] = ("age", "size")
 
 
 class EventStoreMetrics:
     def __init__(self, registry: CollectorRegistry, *, clock: Callable[[], float] = time.perf_counter):
         self._clock = clock
         self._events = d.EVENTS.create(registry)
+        self._events_by_type = d.EVENTS_BY_TYPE.create(registry)
         self._errors = d.EVENT_STORE_ERRORS.create(registry)
         for operation in OPERATIONS:
             self._errors.labels(operation)
         self._write_duration = d.EVENT_STORE_WRITE_DURATION.create(registry)
+        self._batches = d.EVENT_STORE_BATCHES.create(registry)
+        self._batch_events = d.EVENT_STORE_BATCH_EVENTS.create(registry)
+        self._buffered = d.EVENT_STORE_BUFFERED.create(registry)
+        self._dropped = d.EVENT_STORE_DROPPED.create(registry)
+        for reason in DROP_REASONS:
+            self._dropped.labels(reason)
+        self._retention_deleted = d.EVENT_STORE_RETENTION_DELETED.create(registry)
+        for reason in RETENTION_REASONS:
+            self._retention_deleted.labels(reason)
+        self._size = d.EVENT_STORE_SIZE.create(registry)
 
     def events_written(self, camera_id: str, class_name: str, count: int = 1) -> None:
+        """New events of a class (object events; health events have no class)."""
         if count:
             self._events.labels(camera_id, class_name).inc(count)
+
+    def events_by_type(self, camera_id: str, event_type: str, count: int = 1) -> None:
+        """New events of any kind, by type."""
+        if count:
+            self._events_by_type.labels(camera_id, checked_code(event_type, "event type")).inc(count)
 
     def operation_failed(self, operation: str = "write") -> None:
         self._errors.labels(checked_code(operation, "event store operation")).inc()
@@ -53,3 +76,22 @@ class EventStoreMetrics:
             raise
         finally:
             self.observe_write(max(0.0, self._clock() - started))
+
+    def batch_committed(self, events: int) -> None:
+        """One batch committed; `events` it held (new, updates and ignored replays)."""
+        self._batches.inc()
+        self._batch_events.inc(events)
+
+    def set_buffered(self, events: int) -> None:
+        self._buffered.set(events)
+
+    def events_dropped(self, reason: str, count: int = 1) -> None:
+        if count:
+            self._dropped.labels(checked_code(reason, "drop reason")).inc(count)
+
+    def retention_deleted(self, reason: str, count: int) -> None:
+        if count:
+            self._retention_deleted.labels(checked_code(reason, "retention reason")).inc(count)
+
+    def set_size(self, size_bytes: int) -> None:
+        self._size.set(size_bytes)

@@ -83,3 +83,58 @@ def test_event_store_counts_events_errors_and_write_time():
     assert get(registry, "matthan_event_store_write_duration_seconds_sum") == 0.75
     with pytest.raises(ValueError, match="snake_case"):
         store.operation_failed("INSERT INTO events")
+
+
+def test_event_store_counts_batches_buffer_drops_retention_and_size():
+    registry = CollectorRegistry()
+    store = EventStoreMetrics(registry)
+    store.batch_committed(40)
+    store.batch_committed(10)
+    store.set_buffered(7)
+    store.events_dropped("buffer_full", 3)
+    store.retention_deleted("age", 5)
+    store.retention_deleted("size", 2)
+    store.set_size(4096)
+    store.events_by_type("cam-1", "tamper_black")
+    assert get(registry, "matthan_event_store_batches_total") == 2
+    assert get(registry, "matthan_event_store_batch_events_total") == 50, "mean batch size = 50 / 2"
+    assert get(registry, "matthan_event_store_buffered_events") == 7
+    assert get(registry, "matthan_event_store_dropped_events_total", reason="buffer_full") == 3
+    assert get(registry, "matthan_event_store_dropped_events_total", reason="shutdown") == 0, "reasons exported at 0"
+    assert get(registry, "matthan_event_store_retention_deleted_total", reason="age") == 5
+    assert get(registry, "matthan_event_store_retention_deleted_total", reason="size") == 2
+    assert get(registry, "matthan_event_store_size_bytes") == 4096
+    assert get(registry, "matthan_events_by_type_total", camera="cam-1", type="tamper_black") == 1
+    for operation in ("write", "query", "retention", "open", "flush"):
+        assert get(registry, "matthan_event_store_errors_total", operation=operation) == 0, (
+            f"{operation} errors exported at 0, so the alert sees the series"
+        )
+
+
+def test_event_store_labels_stay_bounded():
+    store = EventStoreMetrics(CollectorRegistry())
+    with pytest.raises(ValueError, match="snake_case"):
+        store.events_dropped("Buffer Full!")
+    with pytest.raises(ValueError, match="snake_case"):
+        store.events_by_type("cam-1", "DROP TABLE events")
+
+
+def test_event_store_exposition_follows_the_conventions():
+    from prometheus_client import generate_latest
+
+    from tests.metrics.exposition import convention_problems
+
+    registry = CollectorRegistry()
+    store = EventStoreMetrics(registry)
+    store.events_written("cam-1", "person")
+    store.events_by_type("cam-1", "zone_enter")
+    store.batch_committed(3)
+    store.set_size(1)
+    assert convention_problems(generate_latest(registry).decode()) == []
+
+
+def test_event_store_metrics_are_what_the_store_reports_to():
+    from cluster.events import StoreRecorder
+
+    recorder: StoreRecorder = EventStoreMetrics(CollectorRegistry())
+    assert isinstance(recorder, StoreRecorder), "every method the store and batcher call"

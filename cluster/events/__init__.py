@@ -1,0 +1,76 @@
+"""The event store: events persisted in SQLite, queried, counted and followed.
+
+Plain Python over the standard library's `sqlite3`, no Ray: the event-store actor
+(or the front door's process) drives it. `EventStore` is the one writer of a file
+(`store.py` states the durability, idempotence, pagination and change-feed
+guarantees); `EventReader` reads from another process; `EventBatcher` collects
+events where they are made and hands them to the writer in batches, holding a
+bounded buffer while the writer is away. They report through a `StoreRecorder`
+(`cluster.metrics.events.EventStoreMetrics` in production).
+"""
+
+from .batcher import EventBatcher, FlushResult
+from .errors import (
+    EventNotFound,
+    EventStoreError,
+    InvalidCursor,
+    InvalidQuery,
+    SchemaOutdated,
+    SchemaTooNew,
+    StoreClosed,
+    StoreCorrupt,
+    StoreFailure,
+    StoreLocked,
+    StoreUnusable,
+)
+from .query import (
+    ALL_EVENTS,
+    MAX_PAGE_SIZE,
+    Bucket,
+    Change,
+    ChangePage,
+    CountRow,
+    EventFilter,
+    EventPage,
+    GroupBy,
+    Order,
+)
+from .reader import EventReader
+from .recorder import NullRecorder, StoreRecorder
+from .retention import RetentionPolicy, RetentionResult
+from .schema import SCHEMA_VERSION
+from .store import EventStore, WriteResult
+
+__all__ = [
+    "ALL_EVENTS",
+    "MAX_PAGE_SIZE",
+    "SCHEMA_VERSION",
+    "Bucket",
+    "Change",
+    "ChangePage",
+    "CountRow",
+    "EventBatcher",
+    "EventFilter",
+    "EventNotFound",
+    "EventPage",
+    "EventReader",
+    "EventStore",
+    "EventStoreError",
+    "FlushResult",
+    "GroupBy",
+    "InvalidCursor",
+    "InvalidQuery",
+    "NullRecorder",
+    "Order",
+    "RetentionPolicy",
+    "RetentionResult",
+    "SchemaOutdated",
+    "SchemaTooNew",
+    "StoreClosed",
+    "StoreCorrupt",
+    "StoreFailure",
+    "StoreLocked",
+    "StoreRecorder",
+    "StoreUnusable",
+    "WriteResult",
+]
