@@ -1,5 +1,5 @@
-"""Plain data shared by every part of Mắt Thần: frames, detections, camera and
-cluster state, telemetry snapshots and the typed errors of the control plane.
+"""Plain data shared by every part of Mắt Thần: frames, detections, events, camera
+and cluster state, telemetry snapshots and the typed errors of the control plane.
 
 A leaf: nothing here imports the rest of the project (only the standard library
 and numpy), so the video core, the camera actor, the scheduler, the gateway and
@@ -20,6 +20,7 @@ from .errors import (
     PlacementRejected,
     SchedulerUnavailable,
 )
+from .events import Direction, Event, EventType, Severity, event_id
 from .frames import Frame, JpegFrame
 from .telemetry import CameraMetricsSnapshot, HistogramSnapshot
 
@@ -40,7 +41,10 @@ __all__ = [
     "Detection",
     "DetectionBatch",
     "DetectionPull",
+    "Direction",
     "DrainResult",
+    "Event",
+    "EventType",
     "Frame",
     "HistogramSnapshot",
     "JpegFrame",
@@ -48,4 +52,6 @@ __all__ = [
     "NodeView",
     "PlacementRejected",
     "SchedulerUnavailable",
+    "Severity",
+    "event_id",
 ]
