@@ -32,9 +32,7 @@ class TamperConfig(StrictModel):
     min_duration_s: float = Field(
         5.0, ge=0.0, le=3600.0, description="A condition must hold this long (s of footage) to start an incident."
     )
-    clear_s: float = Field(
-        5.0, ge=0.0, le=3600.0, description="And be gone this long to end it."
-    )
+    clear_s: float = Field(5.0, ge=0.0, le=3600.0, description="And be gone this long to end it.")
     black_max_brightness: float = Field(
         20.0, ge=0.0, le=255.0, description="Mean grey level (0-255) at or below which the view is black."
     )
@@ -44,11 +42,17 @@ class TamperConfig(StrictModel):
     defocus_ratio: float = Field(
         0.3, gt=0.0, lt=1.0, description="Sharpness below this share of the learnt sharpness is defocus."
     )
+    moved_max_similarity: float = Field(
+        0.5,
+        ge=-1.0,
+        lt=1.0,
+        description="Moved needs the view's similarity (block correlation, -1..1) to the learnt one at or below this.",
+    )
     moved_max_edge_share: float = Field(
-        0.3,
+        0.7,
         gt=0.0,
         lt=1.0,
-        description="Share of the learnt still edges found in place at or below which the view has moved.",
+        description="And the share of the learnt still edges found in place at or below this.",
     )
     min_still_edges: float = Field(
         0.002,

@@ -25,6 +25,10 @@ DirectionName = Literal["a_to_b", "b_to_a"]
 HEALTH_RULE_NAMES = ("stream", "tamper")
 
 
+def _both_directions() -> list[DirectionName]:
+    return ["a_to_b", "b_to_a"]
+
+
 class TimeWindow(StrictModel):
     """A daily stretch of the camera's local time (its `timezone`) when a rule may start events.
 
@@ -120,7 +124,7 @@ class LineRule(StrictModel):
         "left", description="Which side of start -> end (as seen on screen) is side A."
     )
     directions: list[DirectionName] = Field(
-        default_factory=lambda: ["a_to_b", "b_to_a"],
+        default_factory=_both_directions,
         min_length=1,
         max_length=2,
         description="Crossing directions that make events.",

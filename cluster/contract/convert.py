@@ -25,8 +25,6 @@ from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
 from .errors import RequestError
 from .streams import DataLoss, LossReason
 
-_POINT = types_pb2.Point.DESCRIPTOR.full_name
-_POLYGON = types_pb2.Polygon.DESCRIPTOR.full_name
 log = logging.getLogger(__name__)
 
 
@@ -52,24 +50,21 @@ def _is_repeated(field: FieldDescriptor) -> bool:
 
 def _message_value(msg: Message) -> object:
     """A message as the config holds it: shapes as (x, y) pairs, anything else as a dict."""
-    name = msg.DESCRIPTOR.full_name
-    if name == _POINT:
-        return (msg.x, msg.y)  # type: ignore[attr-defined]
-    if name == _POLYGON:
-        return [(p.x, p.y) for p in msg.points]  # type: ignore[attr-defined]
+    if isinstance(msg, types_pb2.Point):
+        return (msg.x, msg.y)
+    if isinstance(msg, types_pb2.Polygon):
+        return [(p.x, p.y) for p in msg.points]
     return message_to_dict(msg)
 
 
 def _fill_message(value: object, msg: Message, strict: bool) -> None:
     """The inverse of `_message_value`, into `msg`."""
-    name = msg.DESCRIPTOR.full_name
-    if name == _POINT:
-        x, y = value  # type: ignore[misc]
-        msg.x, msg.y = x, y  # type: ignore[attr-defined]
-    elif name == _POLYGON:
+    if isinstance(msg, types_pb2.Point):
+        msg.x, msg.y = value  # type: ignore[misc]  # an (x, y) pair, checked by the config model
+    elif isinstance(msg, types_pb2.Polygon):
         msg.points.extend(types_pb2.Point(x=x, y=y) for x, y in value)  # type: ignore[attr-defined]
     else:
-        assert isinstance(value, dict), f"{name} needs a mapping, got {value!r}"
+        assert isinstance(value, dict), f"{msg.DESCRIPTOR.full_name} needs a mapping, got {value!r}"
         dict_to_message(value, msg, strict)
 
 

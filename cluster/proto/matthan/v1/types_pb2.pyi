@@ -292,7 +292,7 @@ class HealthSpec(_message.Message):
     def __init__(self, stream_lost_after_s: _Optional[float] = ..., stream_severity: _Optional[str] = ..., tamper: _Optional[_Union[TamperSpec, _Mapping]] = ...) -> None: ...
 
 class TamperSpec(_message.Message):
-    __slots__ = ("enabled", "fps", "width", "learn_s", "refresh_s", "min_duration_s", "clear_s", "black_max_brightness", "uniform_max_stddev", "defocus_ratio", "moved_max_edge_share", "min_still_edges", "severity")
+    __slots__ = ("enabled", "fps", "width", "learn_s", "refresh_s", "min_duration_s", "clear_s", "black_max_brightness", "uniform_max_stddev", "defocus_ratio", "moved_max_similarity", "moved_max_edge_share", "min_still_edges", "severity")
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     FPS_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -303,6 +303,7 @@ class TamperSpec(_message.Message):
     BLACK_MAX_BRIGHTNESS_FIELD_NUMBER: _ClassVar[int]
     UNIFORM_MAX_STDDEV_FIELD_NUMBER: _ClassVar[int]
     DEFOCUS_RATIO_FIELD_NUMBER: _ClassVar[int]
+    MOVED_MAX_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
     MOVED_MAX_EDGE_SHARE_FIELD_NUMBER: _ClassVar[int]
     MIN_STILL_EDGES_FIELD_NUMBER: _ClassVar[int]
     SEVERITY_FIELD_NUMBER: _ClassVar[int]
@@ -316,10 +317,11 @@ class TamperSpec(_message.Message):
     black_max_brightness: float
     uniform_max_stddev: float
     defocus_ratio: float
+    moved_max_similarity: float
     moved_max_edge_share: float
     min_still_edges: float
     severity: str
-    def __init__(self, enabled: _Optional[bool] = ..., fps: _Optional[float] = ..., width: _Optional[int] = ..., learn_s: _Optional[float] = ..., refresh_s: _Optional[float] = ..., min_duration_s: _Optional[float] = ..., clear_s: _Optional[float] = ..., black_max_brightness: _Optional[float] = ..., uniform_max_stddev: _Optional[float] = ..., defocus_ratio: _Optional[float] = ..., moved_max_edge_share: _Optional[float] = ..., min_still_edges: _Optional[float] = ..., severity: _Optional[str] = ...) -> None: ...
+    def __init__(self, enabled: _Optional[bool] = ..., fps: _Optional[float] = ..., width: _Optional[int] = ..., learn_s: _Optional[float] = ..., refresh_s: _Optional[float] = ..., min_duration_s: _Optional[float] = ..., clear_s: _Optional[float] = ..., black_max_brightness: _Optional[float] = ..., uniform_max_stddev: _Optional[float] = ..., defocus_ratio: _Optional[float] = ..., moved_max_similarity: _Optional[float] = ..., moved_max_edge_share: _Optional[float] = ..., min_still_edges: _Optional[float] = ..., severity: _Optional[str] = ...) -> None: ...
 
 class CameraStatus(_message.Message):
     __slots__ = ("state", "reason", "node_id", "pid", "mode", "frames_received", "frames_analysed", "frames_skipped", "detector_runs", "reconnects", "fps_in", "fps_out", "last_frame_time", "last_sequence", "stage_seconds", "capture_to_publish_seconds", "cpu_percent", "memory_uss_bytes")
