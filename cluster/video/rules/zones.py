@@ -14,8 +14,9 @@ presence as it was.
 Dwell is from the first to the last frame the object was seen inside. While it
 stays, dwell over `loitering_s` opens one LOITERING event for that stay (its
 start is the entry), updated every `update_interval_s` of footage with the
-dwell and the best detection so far (a new thumbnail only with a better one),
-and ended when the object leaves. OCCUPANCY opens when more than
+dwell and the best detection so far, at once with a new thumbnail when the
+object is seen clearly better than in the event's picture, and ended when the
+object leaves. OCCUPANCY opens when more than
 `occupancy_max` objects are in, is updated with each new peak, and ends when
 they are no more than that. Time windows only gate the start of events: an
 event going on when a window closes still gets its updates and its end, and a
@@ -34,6 +35,10 @@ from cluster.domain import Box, Detection, Event, EventType, Frame
 from ..emitter import EventEmitter
 from ..geometry import Polygon, anchor_point
 from .filters import DetectionFilter
+
+# A loitering object seen this much more confidently than in its event's picture gets
+# an update with a new picture at once (smaller gains wait for the next update, unpictured).
+BETTER_PICTURE = 0.1
 
 
 @dataclass(slots=True)
@@ -223,17 +228,20 @@ class ZoneMonitor:
             presence.loitering_sent_pts = frame.pts
             presence.loitering_thumbnail_confidence = presence.peak_confidence
             return
-        if frame.pts - presence.loitering_sent_pts < self.update_interval_s:
+        better_picture = (
+            presence.peak_box is detection.box
+            and presence.peak_confidence >= presence.loitering_thumbnail_confidence + BETTER_PICTURE
+        )
+        if not better_picture and frame.pts - presence.loitering_sent_pts < self.update_interval_s:
             return
-        better_picture = presence.peak_confidence > presence.loitering_thumbnail_confidence
         presence.loitering = emitter.update(
             presence.loitering,
-            thumbnail_of=frame if better_picture and presence.peak_box is detection.box else None,
+            thumbnail_of=frame if better_picture else None,
             dwell_s=presence.dwell,
             peak_confidence=presence.peak_confidence,
             peak_box=presence.peak_box,
         )
-        if better_picture and presence.peak_box is detection.box:
+        if better_picture:
             presence.loitering_thumbnail_confidence = presence.peak_confidence
         presence.loitering_sent_pts = frame.pts
 
