@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from cluster.support.planar import polygon_area, self_intersection
+from cluster.support.planar import cross, polygon_area, self_intersection
 
 Point = tuple[float, float]
 
@@ -13,13 +13,6 @@ Point = tuple[float, float]
 MIN_POLYGON_AREA = 1e-6
 # Two points of a counting line closer than this (a share of the frame) are the same point.
 MIN_LINE_LENGTH = 0.01
-
-
-def check_point(point: Point) -> Point:
-    x, y = point
-    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-        raise ValueError(f"point ({x}, {y}) is outside 0..1 (coordinates are normalised)")
-    return point
 
 
 def check_polygon(points: list[Point], *, simple: bool = False) -> list[Point]:
@@ -31,6 +24,8 @@ def check_polygon(points: list[Point], *, simple: bool = False) -> list[Point]:
         if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
             raise ValueError(f"polygon point ({x}, {y}) is outside 0..1 (coordinates are normalised)")
     if simple:
+        if _on_one_line(points):
+            raise ValueError("the polygon has no area (its points are on one line)")
         crossing = self_intersection(points)
         if crossing is not None:
             i, j = crossing
@@ -39,8 +34,14 @@ def check_polygon(points: list[Point], *, simple: bool = False) -> list[Point]:
                 f"meets edge {j} ({points[j]} -> {points[(j + 1) % len(points)]}); list the points in order around it"
             )
         if polygon_area(points) < MIN_POLYGON_AREA:
-            raise ValueError("the polygon has no area (its points are on one line)")
+            raise ValueError(f"the polygon's area {polygon_area(points):.2g} is too small to be a zone or mask")
     return points
+
+
+def _on_one_line(points: list[Point]) -> bool:
+    origin = points[0]
+    far = max(points, key=lambda p: math.dist(origin, p))
+    return all(abs(cross(origin, far, p)) <= MIN_POLYGON_AREA for p in points)
 
 
 def check_line(start: Point, end: Point) -> None:

@@ -20,21 +20,6 @@ from .conftest import wait_until
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def run_worker():
-    workers: list[CameraWorker] = []
-
-    def run(config: CameraConfig, **kwargs) -> CameraWorker:
-        worker = CameraWorker(config, **kwargs)
-        workers.append(worker)
-        worker.start()
-        return worker
-
-    yield run
-    for worker in workers:
-        worker.stop()
-
-
 def rtsp_camera(url: str, **analysis) -> CameraConfig:
     return CameraConfig(
         id="rtsp-cam",

@@ -60,7 +60,11 @@ def test_convex_regular_polygons_are_simple_with_the_expected_area(sides: int, r
 @given(st.lists(point, min_size=4, max_size=4, unique=True))
 def test_a_quadrilateral_is_simple_exactly_when_its_two_pairs_of_opposite_edges_do_not_meet(points) -> None:
     a, b, c, d = points
-    assume(all(abs((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])) > 1e-6
-               for p, q, r in itertools.combinations(points, 3)))  # no three collinear
+    assume(
+        all(
+            abs((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])) > 1e-6
+            for p, q, r in itertools.combinations(points, 3)
+        )
+    )  # no three collinear
     opposite_meet = segments_intersect(a, b, c, d) or segments_intersect(b, c, d, a)
     assert (self_intersection(points) is None) == (not opposite_meet)

@@ -97,7 +97,7 @@ def test_a_zone_around_the_parking_bays_gives_enter_leave_pairs_and_loitering(pa
     assert {e.class_name for e in loitering} == {"car"}, "the car stays past 1 s; the person walks away sooner"
     assert len({e.event_id for e in loitering}) == 1, "one loitering event for the car's stay"
     assert not loitering[-1].ongoing and loitering[0].thumbnail is not None, "ended (footage over), with a picture"
-    (person_enter, person_leave), *_ = pairs("person")
+    (_person_enter, person_leave), *_ = pairs("person")
     assert person_leave.dwell_s is not None and person_leave.dwell_s < 1.0, "the walker did not stay"
 
 

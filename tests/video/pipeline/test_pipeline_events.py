@@ -41,9 +41,7 @@ ANALYSIS = AnalysisConfig(fps=5.0, motion=MotionConfig(enabled=False))
 
 
 def pipeline(config: CameraConfig, detector: WalkingDetector, previous: AnalysisPipeline | None = None):
-    return AnalysisPipeline(
-        config.id, ANALYSIS, detector=detector, events=EventSettings.of(config), previous=previous
-    )
+    return AnalysisPipeline(config.id, ANALYSIS, detector=detector, events=EventSettings.of(config), previous=previous)
 
 
 def run(pipe: AnalysisPipeline, start: int, count: int) -> list:

@@ -3,6 +3,8 @@ paths that pass beside the segment."""
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -95,8 +97,8 @@ def test_crossings_alternate_and_match_the_net_change_of_side(ys: list[float]) -
     scene = Scene(line(hysteresis=0.02))
     walk(scene, 1, [(0.5, y) for y in ys])
     directions = [d for _, d in crossings(scene)]
-    assert all(a is not b for a, b in zip(directions, directions[1:], strict=False)), f"{directions}"
+    assert all(a is not b for a, b in itertools.pairwise(directions)), f"{directions}"
     sides = ["A" if y < 0.5 else "B" for y in ys if abs(y - 0.5) >= 0.02]
     if sides:
-        changes = sum(1 for a, b in zip(sides, sides[1:], strict=False) if a != b)
+        changes = sum(1 for a, b in itertools.pairwise(sides) if a != b)
         assert len(directions) == changes, f"one crossing per change of side: {sides} -> {directions}"

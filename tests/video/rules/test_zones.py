@@ -163,7 +163,9 @@ def test_loitering_may_start_when_a_window_opens_on_an_object_already_there() ->
     scene = Scene(zone(inertia=1, loitering_s=30.0, filters=after), timezone="Asia/Ho_Chi_Minh", fps=0.1)
     scene.frames(12, [feet_at(*INSIDE)])  # from 00:53:20 to 00:55:10
     loitering, *_ = scene.of(EventType.LOITERING)
-    assert loitering.revision == 0 and loitering.start_pts == 0.0, "the stay began before the window; the loitering is reported in it"
+    assert loitering.revision == 0 and loitering.start_pts == 0.0, (
+        "the stay began before the window; the loitering is reported in it"
+    )
     assert loitering.dwell_s == pytest.approx(40.0), "first frame after 00:54 with over 30 s of dwell"
 
 
