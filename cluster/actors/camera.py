@@ -2,7 +2,8 @@
 
     capture thread (CaptureLoop): grab every frame, FrameSampler by pts,
                                   decode through the frame hook
-        |-- due frames (newest wins) --> analysis thread: pipeline --> ring
+        |-- due frames (newest wins) --> analysis thread: pipeline --> detection ring
+        |                                                     '------> event ring <-- stream health
         '-- any decoded frame ---------> JPEG cache (readers, on request)
 
 `CameraActor` (camera_actor.py) is a thin Ray wrapper around `CameraWorker`, so

@@ -14,11 +14,14 @@ class TamperConfig(StrictModel):
     Analysed frames are sampled `fps` times a second of footage, shrunk to `width`
     pixels and turned grey. Black and uniform are absolute measures; defocus and
     moved compare with what the camera learnt of its own view during the first
-    `learn_s` seconds (sharpness, and the edges that stay put), refreshed slowly
+    `learn_s` seconds (its sharpness, a very small copy of the view, and the edges
+    that stay put), refreshed slowly
     afterwards (`refresh_s`) while nothing is wrong. A condition must hold for
     `min_duration_s` to start an incident and be gone for `clear_s` to end it, so
     a truck passing close by is not an incident and one incident is one event.
-    Masked pixels (privacy masks) are left out of every measure."""
+    Masked pixels (privacy masks) are left out of every measure. After re-aiming a
+    camera on purpose, change a tamper setting (or restart the camera) so it learns
+    the new view. `cluster/video/tamper.py` describes each measure."""
 
     enabled: bool = Field(True, description="Look for tampering at all.")
     fps: float = Field(1.0, gt=0.0, le=10.0, description="Samples per second of footage.")

@@ -21,7 +21,6 @@ class EventSettings:
     of a batch reprocessing job (None for live events).
     """
 
-    camera_id: str
     rules: RulesConfig
     privacy: PrivacyConfig
     tamper: TamperConfig
@@ -34,7 +33,6 @@ class EventSettings:
     @classmethod
     def of(cls, camera: CameraConfig, *, pts_origin: float = 0.0, job_id: str | None = None) -> EventSettings:
         return cls(
-            camera_id=camera.id,
             rules=camera.rules,
             privacy=camera.privacy,
             tamper=camera.health.tamper,

@@ -65,7 +65,8 @@ _NEAR = np.ones((3, 3), np.uint8)  # "in place": within one pixel
 
 @dataclass(frozen=True, slots=True)
 class TamperSample:
-    """What one sample measured (kept for tests and tuning)."""
+    """What one sample measured: `TamperDetector.last_sample`, for tuning the thresholds
+    on a camera's own footage."""
 
     pts: float
     brightness: float
