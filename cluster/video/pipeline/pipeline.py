@@ -255,9 +255,10 @@ class AnalysisPipeline:
         for kind, index, rule_filter in rules:
             unknown = [name for name in rule_filter.classes or () if name not in known]
             if unknown:
+                shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
                 raise ValueError(
                     f"rules.{kind}.{index}.filters.classes: unknown class {unknown[0]!r}; "
-                    f"the detections of this camera have {len(known)} classes ({', '.join(known[:8])}...)"
+                    f"the detections of this camera have {len(known)} classes ({shown})"
                 )
 
     @staticmethod
