@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cluster.support.planar import polygon_area, segments_intersect, self_intersection
@@ -23,6 +23,7 @@ def test_crossing_segments_intersect_and_parallel_ones_do_not() -> None:
     assert not segments_intersect((0, 0), (1, 0), (2, 0), (3, 0)), "collinear but apart"
 
 
+@settings(deadline=None)
 @given(point, point, point, point)
 def test_intersection_is_symmetric(p1, p2, q1, q2) -> None:
     assert segments_intersect(p1, p2, q1, q2) == segments_intersect(q1, q2, p1, p2), "order of segments"
@@ -46,6 +47,7 @@ def test_a_vertex_touching_another_edge_is_not_simple() -> None:
     assert self_intersection(touching) is not None, "vertex 3 lies on edge 0"
 
 
+@settings(deadline=None)
 @given(st.integers(3, 12), st.floats(0.05, 0.45), st.floats(0.0, math.tau))
 def test_convex_regular_polygons_are_simple_with_the_expected_area(sides: int, radius: float, turn: float) -> None:
     points = [
@@ -57,6 +59,7 @@ def test_convex_regular_polygons_are_simple_with_the_expected_area(sides: int, r
     assert math.isclose(polygon_area(points), expected, rel_tol=1e-9), "shoelace area of a regular polygon"
 
 
+@settings(deadline=None)
 @given(st.lists(point, min_size=4, max_size=4, unique=True))
 def test_a_quadrilateral_is_simple_exactly_when_its_two_pairs_of_opposite_edges_do_not_meet(points) -> None:
     a, b, c, d = points

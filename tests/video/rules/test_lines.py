@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cluster.domain import Direction, EventType
@@ -89,6 +89,7 @@ def test_filters_apply_to_lines() -> None:
     assert crossings(scene) == [(2, Direction.A_TO_B)]
 
 
+@settings(deadline=None)  # a whole scene per example: no per-example deadline on a loaded machine
 @given(st.lists(st.floats(0.05, 0.95), min_size=2, max_size=40))
 def test_crossings_alternate_and_match_the_net_change_of_side(ys: list[float]) -> None:
     """Whatever path a track takes across the line, its crossings alternate in direction,
