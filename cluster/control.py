@@ -23,6 +23,7 @@ from .domain import (
     ControlError,
     DetectionPull,
     DrainResult,
+    EventPull,
     JpegFrame,
     NodeNotFound,
     NodeView,
@@ -69,6 +70,10 @@ class CameraHandle(Protocol):
     async def status(self) -> CameraStatus: ...
 
     async def pull_detections(self, after_sequence: int, max_batches: int, timeout_s: float) -> DetectionPull: ...
+
+    async def pull_events(self, after_sequence: int, max_events: int, timeout_s: float) -> EventPull:
+        """Event revisions of the camera's event ring after `after_sequence` (see `EventPull`)."""
+        ...
 
     async def latest_jpeg(
         self, after_frame_sequence: int, timeout_s: float, max_width: int = 0, quality: int = 0

@@ -2,19 +2,30 @@
 
     capture thread (CaptureLoop): grab every frame, FrameSampler by pts,
                                   decode through the frame hook
-        |-- due frames (newest wins) --> analysis thread: pipeline --> ring
+        |-- due frames (newest wins) --> analysis thread: pipeline --> detection ring
+        |                                                     '------> event ring <-- stream health
         '-- any decoded frame ---------> JPEG cache (readers, on request)
 
 `CameraActor` (camera_actor.py) is a thin Ray wrapper around `CameraWorker`, so
 everything here can be driven by tests without Ray.
 
+Events. The pipeline's event revisions (rules, tamper) and the stream health
+events (`health.py`, from the capture loop's state changes) go into the event
+ring (`ring.EventRing`), which the event store's writer pulls with
+`pull_events`. Each run of the capture (start, or a source change) has its own
+media-time origin, the wall-clock time it started, so its events never reuse
+an id of an earlier run (`cluster.video.emitter`). When capture stops, the
+pipeline's open events are ended and published.
+
 Live updates: `update(config)` with a new source reconnects (stop, start; the
-ring and its sequence numbers survive). Any other change (analysis, frame hook,
-output, name, groups) is applied to the running camera without touching the
-source: a new pipeline is built beside the running one, carrying over what did
-not change (the motion background, a loaded detector, live tracks: see
-`AnalysisPipeline`), and swapped in between two frames; the frame hook and the
-sampling rate take effect from the next decoded frame.
+rings and their sequence numbers survive). Any other change (analysis, rules,
+privacy masks, tamper and health settings, output, name, groups) is applied to
+the running camera without touching the source: a new pipeline is built beside
+the running one, carrying over what did not change (the motion background, a
+loaded detector, live tracks, the state of unchanged rules, the tamper
+detector's learnt view: see `AnalysisPipeline`), and swapped in between two
+frames; the frame hook (privacy masks) and the sampling rate take effect from
+the next decoded frame.
 """
 
 from __future__ import annotations
@@ -26,15 +37,27 @@ import time
 from collections.abc import Callable
 
 from ..config import CameraConfig
-from ..domain import AnalysisMode, CameraState, CameraStatus, DetectionBatch, DetectionPull, Frame, JpegFrame
+from ..domain import (
+    AnalysisMode,
+    CameraState,
+    CameraStatus,
+    DetectionBatch,
+    DetectionPull,
+    EventPull,
+    Frame,
+    JpegFrame,
+)
+from ..video.emitter import EventEmitter
 from ..video.frame_hook import FrameHook, frame_hook_for
 from ..video.pipeline.detector import ModelError
 from ..video.pipeline.pipeline import AnalysisPipeline
+from ..video.settings import EventSettings
 from ..video.sources import open_source
 from .capture import TERMINAL_STATES, CaptureLoop
+from .health import StreamHealth
 from .jpeg import JpegCache
 from .meters import Ewma, ProcessUsage, RateMeter
-from .ring import DetectionRing
+from .ring import DetectionRing, EventRing
 from .telemetry import CameraMeters
 
 logger = logging.getLogger(__name__)
@@ -45,7 +68,7 @@ _FRAME_WAIT_S = 0.5
 # configuration the camera cannot run, reported as FAILED rather than raised.
 _SETUP_ERRORS = (ModelError, ValueError, OSError)
 
-# pipeline_factory(camera_id, analysis_config, previous=running pipeline or None)
+# pipeline_factory(camera_id, analysis_config, events=EventSettings, previous=running pipeline or None)
 PipelineFactory = Callable[..., AnalysisPipeline]
 FrameHookFactory = Callable[[CameraConfig], FrameHook]
 
@@ -86,6 +109,9 @@ class CameraWorker:
         self._pipeline: AnalysisPipeline | None = None
         self._failure: str | None = None  # a configuration failure that capture cannot fix
         self.ring = DetectionRing(config.id, config.output.ring_size)
+        self.events = EventRing(config.id, config.output.event_ring_size)
+        self._health: StreamHealth | None = None
+        self._run_origin = 0.0  # media-time origin of this capture run's events
         self.jpegs = JpegCache(config.id, config.output.jpeg_quality)
         self._usage = ProcessUsage(clock=clock)
         self._analysed = 0
@@ -120,6 +146,7 @@ class CameraWorker:
             previous, self.config = self.config, config
             self.jpegs.default_quality = config.output.jpeg_quality
             self.ring.resize(config.output.ring_size)
+            self.events.resize(config.output.event_ring_size)
             if config.source != previous.source or not self._running():
                 self._stop_threads()
                 self._start()
@@ -130,21 +157,33 @@ class CameraWorker:
         # A fresh event per run: an analysis thread that outlived its stop() (stuck in
         # a slow frame past the join timeout) still sees its own run's stop.
         self._stop = threading.Event()
+        self._run_origin = round(self._wall_clock(), 3)
         try:
-            self._pipeline = self._pipeline_factory(self.camera_id, self.config.analysis)
+            self._pipeline = self._pipeline_factory(
+                self.camera_id, self.config.analysis, events=self._event_settings(self.config)
+            )
             hook = self._frame_hook_factory(self.config)
         except _SETUP_ERRORS as exc:
             self._fail_setup(exc)
             self._usage.restart()
             return
         self._failure = None
+        self._capture = None
+        self._health = StreamHealth(
+            self.config.health,
+            EventEmitter(self.camera_id, pts_origin=self._run_origin),
+            publish=self.events.publish,
+            last_pts=self._last_pts,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
+        )
         self._capture = self._capture_factory(
             self.camera_id,
             self.config.source,
             clock=self._clock,
             wall_clock=self._wall_clock,
             opener=self._meters.timed_opener(open_source),
-            on_state_change=self._meters.on_capture_state,
+            on_state_change=self._on_capture_state,
             # Decode what the analysis is due and what readers ask for, nothing else.
             retrieve_fps=self.config.analysis.fps,
             frame_hook=hook,
@@ -161,7 +200,9 @@ class CameraWorker:
         capture = self._capture
         assert capture is not None
         try:
-            pipeline = self._pipeline_factory(self.camera_id, config.analysis, previous=self._pipeline)
+            pipeline = self._pipeline_factory(
+                self.camera_id, config.analysis, events=self._event_settings(config), previous=self._pipeline
+            )
             hook = self._frame_hook_factory(config)
         except _SETUP_ERRORS as exc:
             self._stop_threads()
@@ -170,15 +211,40 @@ class CameraWorker:
         self._pipeline = pipeline
         capture.set_frame_hook(hook)
         capture.retrieve_fps = config.analysis.fps
+        if self._health is not None:
+            self._health.configure(config.health)
         logger.info("camera %s: analysis updated in place: %s", self.camera_id, pipeline.describe())
 
     def _stop_threads(self, timeout: float = 5.0) -> None:
         self._stop.set()
         if self._capture is not None:
             self._capture.stop(timeout)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                logger.warning(
+                    "camera %s: analysis thread still busy after %.0f s; open events stay open", self.camera_id, timeout
+                )
+            elif self._pipeline is not None:
+                self.events.publish(self._pipeline.finish())  # the footage of this run is over
+        if self._health is not None:
+            self._health.stop()
+            self._health = None
+
+    def _event_settings(self, config: CameraConfig) -> EventSettings:
+        return EventSettings.of(config, pts_origin=self._run_origin)
+
+    def _on_capture_state(self, state: CameraState, reason: str) -> None:
+        self._meters.on_capture_state(state, reason)
+        health = self._health
+        if health is not None:
+            health.on_state(state, reason)
+
+    def _last_pts(self) -> float:
+        capture = self._capture
+        frame = capture.latest() if capture is not None else None
+        return frame.pts if frame is not None else 0.0
 
     def _running(self) -> bool:
         capture, thread = self._capture, self._thread
@@ -204,6 +270,9 @@ class CameraWorker:
             # time; if analysis is slower, the newest due frame wins and the rest count
             # as skipped.
             frame = capture.wait_due(last_sequence, _FRAME_WAIT_S)
+            health = self._health
+            if health is not None:
+                health.tick()
             if frame is None:
                 if capture.state()[0] in TERMINAL_STATES:
                     stop.wait(_FRAME_WAIT_S)  # nothing more will come: do not spin
@@ -235,6 +304,8 @@ class CameraWorker:
                 motion_ratio=result.motion_ratio,
             )
         )
+        if result.events:
+            self.events.publish(result.events)
         latency = max(0.0, publish_time - frame.capture_time)
         with self._lock:
             self._analysed += 1
@@ -290,6 +361,9 @@ class CameraWorker:
 
     def pull_detections(self, after_sequence: int, max_batches: int = 256, timeout_s: float = 0.0) -> DetectionPull:
         return self.ring.pull(after_sequence, max_batches, timeout_s)
+
+    def pull_events(self, after_sequence: int, max_events: int = 256, timeout_s: float = 0.0) -> EventPull:
+        return self.events.pull(after_sequence, max_events, timeout_s)
 
     def latest_jpeg(
         self, after_frame_sequence: int = 0, timeout_s: float = 1.0, max_width: int = 0, quality: int = 0

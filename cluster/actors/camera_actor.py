@@ -11,7 +11,7 @@ import logging
 import ray
 
 from ..config import CameraConfig
-from ..domain import CameraStatus, DetectionPull, JpegFrame
+from ..domain import CameraStatus, DetectionPull, EventPull, JpegFrame
 from .camera import CameraWorker
 
 ACTOR_NAME_PREFIX = "camera:"
@@ -43,6 +43,9 @@ class CameraActor:
 
     def pull_detections(self, after_sequence: int, max_batches: int = 256, timeout_s: float = 0.0) -> DetectionPull:
         return self._worker.pull_detections(after_sequence, max_batches, timeout_s)
+
+    def pull_events(self, after_sequence: int, max_events: int = 256, timeout_s: float = 0.0) -> EventPull:
+        return self._worker.pull_events(after_sequence, max_events, timeout_s)
 
     def latest_jpeg(
         self, after_frame_sequence: int = 0, timeout_s: float = 1.0, max_width: int = 0, quality: int = 0

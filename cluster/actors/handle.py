@@ -24,7 +24,7 @@ from typing import Any
 import ray
 from ray.exceptions import RayActorError
 
-from ..domain import CameraStatus, CameraUnavailable, CameraUnresponsive, DetectionPull, JpegFrame
+from ..domain import CameraStatus, CameraUnavailable, CameraUnresponsive, DetectionPull, EventPull, JpegFrame
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ class CameraActorHandle:
 
     async def pull_detections(self, after_sequence: int, max_batches: int, timeout_s: float) -> DetectionPull:
         return await self._call("pull_detections", timeout_s, after_sequence, max_batches, timeout_s)
+
+    async def pull_events(self, after_sequence: int, max_events: int, timeout_s: float) -> EventPull:
+        """Event revisions after `after_sequence` (the store writer's cursor), long-polling
+        up to `timeout_s` for the first; same deadline rule as every call."""
+        return await self._call("pull_events", timeout_s, after_sequence, max_events, timeout_s)
 
     async def latest_jpeg(
         self, after_frame_sequence: int, timeout_s: float, max_width: int = 0, quality: int = 0

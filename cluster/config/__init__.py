@@ -3,8 +3,11 @@
 from .analysis import AnalysisConfig, DetectorConfig, MotionConfig, TrackerConfig
 from .camera import CameraConfig, OutputConfig
 from .events import EventsConfig
+from .health import HealthConfig, TamperConfig
 from .metrics import MetricsConfig
+from .privacy import PrivacyConfig
 from .root import ConfigError, MatthanConfig, format_validation_error, load_config, parse_config
+from .rules import LineRule, RuleFilter, RulesConfig, TimeWindow, ZoneRule
 from .runtime import RayConfig, RuntimeConfig
 from .scheduler import SchedulerConfig
 from .server import KeepaliveConfig, LimitsConfig, Role, ServerConfig, TlsConfig, TokenConfig
@@ -16,22 +19,30 @@ __all__ = [
     "ConfigError",
     "DetectorConfig",
     "EventsConfig",
+    "HealthConfig",
     "KeepaliveConfig",
     "LimitsConfig",
+    "LineRule",
     "MatthanConfig",
     "MetricsConfig",
     "MotionConfig",
     "OutputConfig",
+    "PrivacyConfig",
     "RayConfig",
     "ReconnectConfig",
     "Role",
+    "RuleFilter",
+    "RulesConfig",
     "RuntimeConfig",
     "SchedulerConfig",
     "ServerConfig",
     "SourceConfig",
+    "TamperConfig",
+    "TimeWindow",
     "TlsConfig",
     "TokenConfig",
     "TrackerConfig",
+    "ZoneRule",
     "format_validation_error",
     "load_config",
     "parse_config",

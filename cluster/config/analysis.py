@@ -8,17 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
-
-Point = tuple[float, float]
-
-
-def _check_polygon(poly: list[Point]) -> list[Point]:
-    if len(poly) < 3:
-        raise ValueError(f"a polygon needs at least 3 points, got {len(poly)}")
-    for x, y in poly:
-        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-            raise ValueError(f"polygon point ({x}, {y}) is outside 0..1 (coordinates are normalised)")
-    return poly
+from .shapes import Point, check_polygon
 
 
 class MotionConfig(StrictModel):
@@ -46,7 +36,7 @@ class MotionConfig(StrictModel):
     @field_validator("masks")
     @classmethod
     def _polygons(cls, masks: list[list[Point]]) -> list[list[Point]]:
-        return [_check_polygon(m) for m in masks]
+        return [check_polygon(m) for m in masks]
 
 
 class DetectorConfig(StrictModel):
@@ -73,6 +63,32 @@ class DetectorConfig(StrictModel):
         if v % 32:
             raise ValueError(f"input_size {v} is not a multiple of 32")
         return v
+
+    @property
+    def names_path(self) -> Path:
+        """The class names file: `names`, or coco.names beside the model."""
+        return self.names or self.model.parent / "coco.names"
+
+    def class_names(self) -> tuple[str, ...]:
+        """The classes this detector can report: `classes` if it keeps only those, else
+        every name in its names file (read now; ValueError if it cannot be)."""
+        if self.classes is not None:
+            return tuple(self.classes)
+        return read_class_names(self.names_path)
+
+
+def read_class_names(path: Path) -> tuple[str, ...]:
+    """The class names of a names file (one per line); ValueError naming the file if
+    it is missing, not UTF-8 or empty."""
+    if not path.is_file():
+        raise ValueError(f"class names file {path} does not exist (set detector.names)")
+    try:
+        names = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    except UnicodeDecodeError as error:
+        raise ValueError(f"class names file {path} is not UTF-8 text: {error}") from error
+    if not names:
+        raise ValueError(f"class names file {path} lists no class names")
+    return names
 
 
 class TrackerConfig(StrictModel):

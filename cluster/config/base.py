@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 class StrictModel(BaseModel):
     """Unknown keys are errors, values are validated on assignment too."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+def invalid_at(model: type[BaseModel], loc: tuple[str | int, ...], message: str, value: object) -> ValidationError:
+    """A validation error located at `loc` inside `model`, for checks that span fields
+    (a model validator) but concern one key: the message names that key, like any other."""
+    details = InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
+    return ValidationError.from_exception_data(model.__name__, [details])

@@ -1,23 +1,39 @@
-"""One camera: identity, source, analysis and what it keeps for readers."""
+"""One camera: identity, source, analysis, event rules, privacy, health and what it keeps for readers."""
 
 from __future__ import annotations
 
+import difflib
 import re
+import zoneinfo
+from collections.abc import Iterator
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .analysis import AnalysisConfig
-from .base import StrictModel
+from .base import StrictModel, invalid_at
+from .health import HealthConfig
+from .privacy import PrivacyConfig
+from .rules import RuleFilter, RulesConfig
 from .source import SourceConfig
 
 CAMERA_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+MOTION_CLASS = "motion"  # the class of motion regions, on cameras without a detector
 
 
 class OutputConfig(StrictModel):
-    """What the camera actor keeps for subscribers."""
+    """What the camera actor keeps for subscribers and for the event store."""
 
     ring_size: int = Field(1024, ge=16, le=100_000, description="Detection batches kept for resume.")
     jpeg_quality: int = Field(80, ge=10, le=100, description="Quality of the latest-frame JPEG.")
+    event_ring_size: int = Field(
+        1024,
+        ge=16,
+        le=100_000,
+        description="Event revisions kept for the event store to pull (it resumes from the last one it stored).",
+    )
+    thumbnail_width: int = Field(320, ge=64, le=1920, description="Width of event thumbnails (JPEG, masked).")
+    thumbnail_quality: int = Field(70, ge=10, le=100, description="JPEG quality of event thumbnails.")
 
 
 class CameraConfig(StrictModel):
@@ -30,6 +46,12 @@ class CameraConfig(StrictModel):
     source: SourceConfig = Field(..., description="Where the frames come from.")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="How frames are analysed.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="What is kept for readers.")
+    timezone: str = Field(
+        DEFAULT_TIMEZONE, max_length=64, description="IANA time zone of the camera's local time (rule time windows)."
+    )
+    rules: RulesConfig = Field(default_factory=RulesConfig, description="Zones and lines that make events.")
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Areas hidden from every frame.")
+    health: HealthConfig = Field(default_factory=HealthConfig, description="Stream and tamper events.")
 
     @field_validator("id")
     @classmethod
@@ -39,3 +61,60 @@ class CameraConfig(StrictModel):
                 f"camera id {v!r} must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
             )
         return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}: give an IANA name such as {DEFAULT_TIMEZONE!r}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _rules_fit_the_analysis(self) -> CameraConfig:
+        if self.rules.empty:
+            return self
+        analysis = self.analysis
+        if analysis.detector is None and not (analysis.motion.enabled and analysis.motion.report_regions):
+            message = (
+                "rules need detections: configure analysis.detector, or enable analysis.motion with report_regions"
+            )
+            raise invalid_at(CameraConfig, ("rules",), message, "rules")
+        if not analysis.tracker.enabled:
+            message = "rules follow tracked objects: analysis.tracker.enabled must be true"
+            raise invalid_at(CameraConfig, ("rules",), message, "rules")
+        known = _known_classes(analysis)
+        if known is None:
+            return self  # the names file is not readable here; the camera checks at start
+        classes, origin = known
+        for loc, rule_filter in _rule_filters(self.rules):
+            for index, name in enumerate(rule_filter.classes or ()):
+                if name not in classes:
+                    close = difflib.get_close_matches(name, sorted(classes), n=3)
+                    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                    among = f"the {len(classes)} classes of" if len(classes) > 1 else "the one class of"
+                    message = f"unknown class {name!r}: not among {among} {origin}{hint}"
+                    raise invalid_at(CameraConfig, (*loc, "filters", "classes", index), message, name)
+        return self
+
+
+def _known_classes(analysis: AnalysisConfig) -> tuple[set[str], str] | None:
+    """The class names detections of this analysis can carry, and where they come from;
+    None when that cannot be known here (a names file on another machine)."""
+    detector = analysis.detector
+    if detector is None:
+        return {MOTION_CLASS}, "a camera without a detector ('motion', its moving regions)"
+    if detector.classes is not None:
+        return set(detector.classes), "the detector (analysis.detector.classes)"
+    try:
+        return set(detector.class_names()), f"the detector's names file {detector.names_path}"
+    except (OSError, ValueError):
+        return None
+
+
+def _rule_filters(rules: RulesConfig) -> Iterator[tuple[tuple[str, str, int], RuleFilter]]:
+    for index, zone in enumerate(rules.zones):
+        yield ("rules", "zones", index), zone.filters
+    for index, line in enumerate(rules.lines):
+        yield ("rules", "lines", index), line.filters

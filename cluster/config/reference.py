@@ -5,6 +5,7 @@ python -m cluster.config.reference > docs/configuration.md
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 import typing
@@ -74,7 +75,7 @@ def render() -> str:
         if model in seen:
             continue
         seen.add(model)
-        out.append(f"\n## `{path}` — {model.__name__}\n\n{(model.__doc__ or '').strip()}\n")
+        out.append(f"\n## `{path}` — {model.__name__}\n\n{inspect.cleandoc(model.__doc__ or '')}\n")
         out.append("| key | type | default | bounds | description |\n| --- | --- | --- | --- | --- |")
         for name, info in model.model_fields.items():
             out.append(

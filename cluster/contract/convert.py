@@ -2,8 +2,9 @@
 
 The *Spec messages mirror the config models key for key, so the conversion is a
 walk over the message descriptor: present fields become dict keys that pydantic
-validates (and reports by path). Polygons are the one shape that differs
-(messages of points in proto, lists of (x, y) pairs in the config).
+validates (and reports by path). Shapes are the one thing that differs: a
+`Point` message is an (x, y) pair in the config and a `Polygon` message a list
+of them, wherever they appear (a line's end, a zone, a list of masks).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
 from .errors import RequestError
 from .streams import DataLoss, LossReason
 
-_POLYGON = types_pb2.Polygon.DESCRIPTOR.full_name
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +48,26 @@ def _is_repeated(field: FieldDescriptor) -> bool:
     return field.is_repeated
 
 
+def _message_value(msg: Message) -> object:
+    """A message as the config holds it: shapes as (x, y) pairs, anything else as a dict."""
+    if isinstance(msg, types_pb2.Point):
+        return (msg.x, msg.y)
+    if isinstance(msg, types_pb2.Polygon):
+        return [(p.x, p.y) for p in msg.points]
+    return message_to_dict(msg)
+
+
+def _fill_message(value: object, msg: Message, strict: bool) -> None:
+    """The inverse of `_message_value`, into `msg`."""
+    if isinstance(msg, types_pb2.Point):
+        msg.x, msg.y = value  # type: ignore[misc]  # an (x, y) pair, checked by the config model
+    elif isinstance(msg, types_pb2.Polygon):
+        msg.points.extend(types_pb2.Point(x=x, y=y) for x, y in value)  # type: ignore[attr-defined]
+    else:
+        assert isinstance(value, dict), f"{msg.DESCRIPTOR.full_name} needs a mapping, got {value!r}"
+        dict_to_message(value, msg, strict)
+
+
 def message_to_dict(msg: Message) -> dict:
     """Present fields only: unset optional scalars and messages, empty repeated fields are left out."""
     out: dict = {}
@@ -58,13 +78,11 @@ def message_to_dict(msg: Message) -> dict:
                 continue
             if field.message_type is None:
                 out[field.name] = list(value)
-            elif field.message_type.full_name == _POLYGON:
-                out[field.name] = [[(p.x, p.y) for p in poly.points] for poly in value]
             else:
-                out[field.name] = [message_to_dict(v) for v in value]
+                out[field.name] = [_message_value(v) for v in value]
         elif field.message_type is not None:
             if msg.HasField(field.name):
-                out[field.name] = message_to_dict(value)
+                out[field.name] = _message_value(value)
         elif field.has_presence:
             if msg.HasField(field.name):
                 out[field.name] = value
@@ -98,14 +116,12 @@ def dict_to_message(data: dict, msg: Message, strict: bool = True) -> Message:
         if _is_repeated(field):
             if field.message_type is None:
                 target.extend(value)
-            elif field.message_type.full_name == _POLYGON:
-                for poly in value:
-                    target.add(points=[types_pb2.Point(x=x, y=y) for x, y in poly])
             else:
                 for item in value:
-                    dict_to_message(item, target.add(), strict)
+                    _fill_message(item, target.add(), strict)
         elif field.message_type is not None:
-            dict_to_message(value, target, strict)
+            target.SetInParent()
+            _fill_message(value, target, strict)
         else:
             setattr(msg, key, value)
     return msg

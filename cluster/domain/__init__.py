@@ -9,7 +9,7 @@ because these values cross process boundaries through Ray.
 
 from .camera import AnalysisMode, CameraState, CameraStatus, CaptureStats
 from .cluster import ClusterStatus, DrainResult, NodeView
-from .detections import AnalysisResult, Box, Detection, DetectionBatch, DetectionPull
+from .detections import Box, Detection, DetectionBatch, DetectionPull
 from .errors import (
     CameraExists,
     CameraNotFound,
@@ -22,6 +22,7 @@ from .errors import (
 )
 from .events import Direction, Event, EventType, Severity, event_id
 from .frames import Frame, JpegFrame
+from .results import AnalysisResult, EventPull
 from .telemetry import CameraMetricsSnapshot, HistogramSnapshot
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "Direction",
     "DrainResult",
     "Event",
+    "EventPull",
     "EventType",
     "Frame",
     "HistogramSnapshot",

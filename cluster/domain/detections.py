@@ -1,9 +1,9 @@
-"""What the analysis makes of frames: boxes, detections, per-frame results and
-the batches a camera publishes."""
+"""What the analysis finds in frames: boxes, detections and the batches a camera
+publishes (a frame's whole result, with its events, is `results.AnalysisResult`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +35,6 @@ class Detection:
     confidence: float
     box: Box
     track_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisResult:
-    """What the pipeline made of one frame."""
-
-    detections: tuple[Detection, ...]
-    motion: bool  # motion above the configured minimum area
-    motion_ratio: float  # fraction of the (unmasked) frame that moved
-    detector_ran: bool
-    stage_seconds: dict[str, float] = field(default_factory=dict)  # per-stage wall time
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,13 @@
 - `sampler.py`: `FrameSampler`, which frames are analysed, by media time.
 - `frame_hook.py`: the one place a per-camera transform (privacy masks) is
   applied between decode and every consumer.
-- `pipeline/`: resize -> motion -> detector -> tracker, on media time.
+- `pipeline/`: resize -> motion -> detector -> privacy -> tracker -> rules ->
+  tamper, on media time.
+- `privacy.py`: the privacy-mask hook and the filter of masked detections.
+- `rules/`: zones and counting lines over tracked detections.
+- `tamper.py`: black, uniform, defocused and moved views.
+- `emitter.py`: events as revisions with stable ids, and their thumbnails.
+- `settings.py`: what a camera's configuration asks of the event side.
 - `geometry.py`: polygons, masks, lines and crossings in normalised coordinates.
 - `file_driver.py`: a file through all of the above in the caller's thread.
 
@@ -17,14 +23,16 @@ reprocessing). Imports only `cluster.domain`, `cluster.config` and
 `cluster.support` of the project.
 """
 
-from .file_driver import FileAnalysis, analyse_file
+from .file_driver import FileAnalysis, analyse_camera_file, analyse_file
 from .frame_hook import IDENTITY, FrameHook, compose, frame_hook_for, retrieve_frame
 from .media_time import MediaTimeline
 from .sampler import FrameSampler, RateSchedule
+from .settings import EventSettings
 from .sources import SourceError, VideoSource, open_source
 
 __all__ = [
     "IDENTITY",
+    "EventSettings",
     "FileAnalysis",
     "FrameHook",
     "FrameSampler",
@@ -32,6 +40,7 @@ __all__ = [
     "RateSchedule",
     "SourceError",
     "VideoSource",
+    "analyse_camera_file",
     "analyse_file",
     "compose",
     "frame_hook_for",

@@ -1,17 +1,25 @@
 """The file driver: one video file through the analysis, in the caller's thread.
 
-    run = analyse_file(SourceConfig(url="clip.mp4"), camera.analysis)
+    run = analyse_camera_file(camera)             # a camera's whole config: rules, masks, tamper
     for frame, result in run:
-        ...
+        result.detections, result.events
     run.frames_grabbed, run.frames_analysed
 
 It does what the live camera does, minus threads and readers: open the file,
 grab every frame, let a `FrameSampler` pick the frames due by their media time,
-decode those through the camera's frame hook (`retrieve_frame`) and run the
-pipeline on them. Because both the sampling and the pipeline's budgets follow
-`Frame.pts`, the same file gives the same analysed frames, detections and track
-ids at full speed and at real time (`realtime=True` paces the source like a
-camera). Batch reprocessing runs this; a looping file never ends, so stop
+decode those through the camera's frame hook (`retrieve_frame`: privacy masks)
+and run the pipeline on them, events included. Because the sampling, the
+pipeline's budgets and the rules all follow `Frame.pts`, the same file gives the
+same analysed frames, detections, track ids and events (same ids) at full speed
+and at real time (`realtime=True` paces the source like a camera).
+
+When the file ends (not a looping one), the pipeline's `finish()` ends every open
+event (objects still in view count as gone at their last sighting) and those
+revisions come with the last analysed frame's result; so the driver holds each
+result until the next due frame, or the end, is reached. Batch reprocessing runs
+this with `job_id` and `footage_start` (the wall-clock time the footage began,
+which becomes the frames' `capture_time`, so events carry the footage's own
+times and time-of-day windows apply to them); a looping file never ends, so stop
 iterating when you have enough.
 """
 
@@ -20,19 +28,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from cluster.config import AnalysisConfig, SourceConfig
+from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 from cluster.domain import AnalysisResult, Frame
 
-from .frame_hook import IDENTITY, FrameHook, retrieve_frame
+from .frame_hook import IDENTITY, FrameHook, frame_hook_for, retrieve_frame
 from .pipeline import AnalysisPipeline
 from .sampler import FrameSampler
-from .sources import open_source
+from .settings import EventSettings
+from .sources import SourceError, open_source
 
 
 class FileAnalysis:
     """One pass over a file; iterate it once. Errors of the file are `SourceError`
-    (a truncated file raises after its readable frames were analysed), of the
-    model `ModelError` (at construction)."""
+    (a truncated file raises after its readable frames were analysed, without
+    ending open events), of the model `ModelError` (at construction)."""
 
     def __init__(
         self,
@@ -42,6 +51,8 @@ class FileAnalysis:
         camera_id: str = "file",
         frame_hook: FrameHook = IDENTITY,
         pipeline: AnalysisPipeline | None = None,
+        events: EventSettings | None = None,
+        footage_start: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
@@ -51,7 +62,8 @@ class FileAnalysis:
         self.source = source
         self.analysis = analysis
         self.frame_hook = frame_hook
-        self.pipeline = pipeline if pipeline is not None else AnalysisPipeline(camera_id, analysis)
+        self.pipeline = pipeline if pipeline is not None else AnalysisPipeline(camera_id, analysis, events=events)
+        self.footage_start = footage_start
         self._clock = clock
         self._sleep = sleep
         self._wall_clock = wall_clock
@@ -68,18 +80,41 @@ class FileAnalysis:
     def _run(self) -> Iterator[tuple[Frame, AnalysisResult]]:
         sampler = FrameSampler(self.analysis.fps)
         source = open_source(self.source, clock=self._clock, sleep=self._sleep)
+        held: tuple[Frame, AnalysisResult] | None = None  # the newest result, until we know if it is the last
         try:
-            while source.grab():
+            while True:
+                try:
+                    grabbed = source.grab()
+                except SourceError:
+                    if held is not None:
+                        yield held
+                    raise
+                if not grabbed:
+                    break
                 self.frames_grabbed += 1
                 if not sampler.due(source.pts):
                     continue
-                frame = retrieve_frame(
-                    source, self.frame_hook, sequence=self.frames_grabbed, capture_time=self._wall_clock()
-                )
+                capture_time = self._wall_clock() if self.footage_start is None else self.footage_start + source.pts
+                frame = retrieve_frame(source, self.frame_hook, sequence=self.frames_grabbed, capture_time=capture_time)
                 if frame is None:
                     continue
                 result = self.pipeline.process(frame)
                 self.frames_analysed += 1
+                if held is not None:
+                    yield held
+                held = (frame, result)
+            if held is not None:
+                frame, result = held
+                final = self.pipeline.finish()
+                if final:
+                    result = AnalysisResult(
+                        detections=result.detections,
+                        motion=result.motion,
+                        motion_ratio=result.motion_ratio,
+                        detector_ran=result.detector_ran,
+                        stage_seconds=result.stage_seconds,
+                        events=result.events + final,
+                    )
                 yield frame, result
         finally:
             source.release()
@@ -93,6 +128,8 @@ def analyse_file(
     camera_id: str = "file",
     frame_hook: FrameHook = IDENTITY,
     pipeline: AnalysisPipeline | None = None,
+    events: EventSettings | None = None,
+    footage_start: float | None = None,
 ) -> FileAnalysis:
     """Analyse the file of `source` with `analysis` settings, as fast as it decodes
     or, with `realtime`, paced at the file's own frame rate."""
@@ -102,4 +139,26 @@ def analyse_file(
         camera_id=camera_id,
         frame_hook=frame_hook,
         pipeline=pipeline,
+        events=events,
+        footage_start=footage_start,
+    )
+
+
+def analyse_camera_file(
+    camera: CameraConfig,
+    *,
+    realtime: bool = False,
+    job_id: str | None = None,
+    footage_start: float | None = None,
+) -> FileAnalysis:
+    """Analyse `camera`'s file source as the live camera would: its analysis, privacy
+    masks (frame hook and detection filter), rules and tamper detection."""
+    return analyse_file(
+        camera.source,
+        camera.analysis,
+        realtime=realtime,
+        camera_id=camera.id,
+        frame_hook=frame_hook_for(camera),
+        events=EventSettings.of(camera, job_id=job_id),
+        footage_start=footage_start,
     )

@@ -7,8 +7,9 @@ through the camera's hook before anything else can see it. A privacy mask
 installed as a hook therefore cannot be bypassed: there is no unhooked image to
 read. The live capture loop and the file driver both decode through here.
 
-Today a camera's configuration asks for no transform (`frame_hook_for` gives
-the identity); the events issue adds pixel privacy masks as a hook.
+A camera's configuration asks for its privacy masks (`privacy.masks`,
+`cluster.video.privacy.PrivacyHook`); without masks `frame_hook_for` gives the
+identity.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import numpy as np
 
 from cluster.config import CameraConfig
 from cluster.domain import Frame
+
+from .privacy import PrivacyHook
 
 
 class FrameHook(Protocol):
@@ -63,8 +66,8 @@ def compose(hooks: Sequence[FrameHook]) -> FrameHook:
 
 
 def frame_hook_for(config: CameraConfig) -> FrameHook:
-    """The hook a camera's configuration asks for: none yet (the identity)."""
-    return compose(())
+    """The hook a camera's configuration asks for: its privacy masks, if it has any."""
+    return compose([PrivacyHook(config.privacy)] if config.privacy.masks else [])
 
 
 class GrabbedSource(Protocol):

@@ -4,8 +4,9 @@ Zones, masks and counting lines are all drawn in normalised coordinates, so they
 do not depend on the analysis or display resolution. Here: polygons with a
 point-in-polygon test and a rasterised pixel mask, the side of a directed line a
 point is on, and whether (and which way) a moving point crossed a line segment.
-The motion stage's masks use `polygons_mask`; event zones and lines build on the
-rest.
+The motion stage's and the privacy masks use `polygons_mask`; event zones use
+`Polygon.contains` on a box's `anchor_point`, and counting lines `Line.offset`
+(signed distance, for a dead band around the line) and `Line.crossing`.
 
 Conventions. A point exactly on a polygon's edge may be reported either way
 (the even-odd test decides it), as may a pixel whose centre is on the edge.
@@ -18,13 +19,32 @@ movement to cut the segment itself (touching an end point counts).
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
 
+from cluster.domain import Box
+from cluster.support.planar import self_intersection
+
 Point = tuple[float, float]
+Anchor = Literal["bottom-center", "center", "top-center"]
+
+
+def anchor_point(box: Box, anchor: Anchor) -> Point:
+    """The point of `box` that stands for the object: its feet (bottom-center), its
+    middle, or its top."""
+    x = box.x + box.w / 2.0
+    if anchor == "bottom-center":
+        return (x, box.y + box.h)
+    if anchor == "center":
+        return (x, box.y + box.h / 2.0)
+    if anchor == "top-center":
+        return (x, box.y)
+    raise ValueError(f"unknown anchor {anchor!r}: expected bottom-center, center or top-center")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +63,12 @@ class Polygon:
     @classmethod
     def of(cls, points: Iterable[Sequence[float]]) -> Polygon:
         return cls(tuple((float(x), float(y)) for x, y in points))
+
+    @property
+    def simple(self) -> bool:
+        """No two edges cross or touch except neighbours at their shared vertex (the
+        check the config applies to zones and privacy masks)."""
+        return self_intersection(self.points) is None
 
     def contains(self, point: Point) -> bool:
         """Even-odd rule: whether `point` lies inside."""
@@ -125,6 +151,17 @@ class Line:
 
     def side_of(self, point: Point) -> Side:
         return side_of(point, self.start, self.end)
+
+    @property
+    def length(self) -> float:
+        return math.dist(self.start, self.end)
+
+    def offset(self, point: Point) -> float:
+        """Signed distance from `point` to the line through start and end, in
+        normalised units: positive on the LEFT (as `side_of`), negative on the RIGHT."""
+        (x0, y0), (x1, y1) = self.start, self.end
+        cross = (x1 - x0) * (point[1] - y0) - (y1 - y0) * (point[0] - x0)
+        return -cross / self.length  # y grows downwards: a positive cross product is on the right
 
     def crossing(self, before: Point, after: Point) -> Crossing | None:
         """How the movement before -> after crossed this segment, or None if it did not."""

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from cluster.actors.camera import CameraWorker
 from cluster.actors.capture import CaptureLoop
+from cluster.config import CameraConfig
 from cluster.config.source import SourceConfig
 from cluster.domain import CameraState
 from tests.fixtures.waiting import wait_until  # noqa: F401 - re-exported for the tests here
@@ -87,3 +89,19 @@ def make_loop() -> Iterator[Callable[..., tuple[CaptureLoop, StateLog]]]:
     yield make
     stuck = [loop.camera_id for loop in loops if not loop.stop(timeout=15)]
     assert not stuck, f"capture threads did not end after stop(): {stuck}"
+
+
+@pytest.fixture
+def run_worker() -> Iterator[Callable[..., CameraWorker]]:
+    """run_worker(config, **CameraWorker keywords) -> a started worker, stopped at teardown."""
+    workers: list[CameraWorker] = []
+
+    def run(config: CameraConfig, **kwargs: Any) -> CameraWorker:
+        worker = CameraWorker(config, **kwargs)
+        workers.append(worker)
+        worker.start()
+        return worker
+
+    yield run
+    for worker in workers:
+        worker.stop()

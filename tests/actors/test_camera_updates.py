@@ -20,21 +20,6 @@ from .conftest import wait_until
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def run_worker():
-    workers: list[CameraWorker] = []
-
-    def run(config: CameraConfig, **kwargs) -> CameraWorker:
-        worker = CameraWorker(config, **kwargs)
-        workers.append(worker)
-        worker.start()
-        return worker
-
-    yield run
-    for worker in workers:
-        worker.stop()
-
-
 def rtsp_camera(url: str, **analysis) -> CameraConfig:
     return CameraConfig(
         id="rtsp-cam",
@@ -136,8 +121,8 @@ def jpeg_mean(worker: CameraWorker, after: int = 0) -> tuple[float, int]:
 def test_a_frame_hook_reaches_the_analysis_and_the_jpegs_and_changes_live(run_worker, media: Path):
     probe = Brightness()
 
-    def pipeline_with_probe(camera_id, config, *, previous=None):
-        return AnalysisPipeline(camera_id, config, extra_stages=[probe], previous=previous)
+    def pipeline_with_probe(camera_id, config, *, events=None, previous=None):
+        return AnalysisPipeline(camera_id, config, extra_stages=[probe], events=events, previous=previous)
 
     config = CameraConfig(
         id="cam",

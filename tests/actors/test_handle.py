@@ -13,7 +13,7 @@ import pytest
 from cluster.actors.camera_actor import CameraActor
 from cluster.actors.handle import CameraActorHandle
 from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
-from cluster.domain import CameraUnavailable, CameraUnresponsive
+from cluster.domain import CameraUnavailable, CameraUnresponsive, EventType
 
 pytestmark = pytest.mark.slow
 
@@ -35,12 +35,18 @@ def test_calls_return_the_actors_answers(actor) -> None:
     handle = CameraActorHandle("handle-test", actor)
 
     async def calls():
-        return await handle.status(), await handle.pull_detections(0, 10, 0.0), await handle.latest_jpeg(0, 0.1)
+        return (
+            await handle.status(),
+            await handle.pull_detections(0, 10, 0.0),
+            await handle.latest_jpeg(0, 0.1),
+            await handle.pull_events(0, 10, 0.0),
+        )
 
-    status, pull, jpeg = asyncio.run(calls())
+    status, pull, jpeg, events = asyncio.run(calls())
     assert status.camera_id == "handle-test", f"status of the right camera: {status}"
     assert pull.camera_id == "handle-test" and pull.batches == (), f"nothing published: {pull}"
     assert jpeg is None, "no frame from a missing file"
+    assert events.camera_id == "handle-test" and events.epoch, f"the event ring answers: {events}"
 
 
 def test_a_frozen_actor_makes_every_call_end_with_camera_unresponsive(actor) -> None:
@@ -52,6 +58,7 @@ def test_a_frozen_actor_makes_every_call_end_with_camera_unresponsive(actor) -> 
             ("status", handle.status, 0.5),
             ("pull_detections", lambda: handle.pull_detections(0, 10, 1.0), 1.5),
             ("latest_jpeg", lambda: handle.latest_jpeg(0, 1.0), 1.5),
+            ("pull_events", lambda: handle.pull_events(0, 10, 1.0), 1.5),
         ):
             with pytest.raises(CameraUnresponsive) as err:
                 asyncio.run(asyncio.wait_for(call(), 30))  # the outer bound only catches a hang
@@ -76,3 +83,30 @@ def test_a_dead_actor_is_camera_unavailable_not_unresponsive(ray_local, actor) -
 def test_the_slack_must_be_positive(actor) -> None:
     with pytest.raises(ValueError, match="slack_s"):
         CameraActorHandle("handle-test", actor, slack_s=0.0)
+
+
+def test_event_revisions_cross_ray_with_their_thumbnails(ray_local, media) -> None:
+    """A live camera's events pulled through the handle, as the store's writer will."""
+    config = CameraConfig.model_validate(
+        {
+            "id": "handle-events",
+            "source": {"url": str(media / "car-detection.mp4"), "loop": True},
+            "rules": {"lines": [{"name": "middle", "start": (0.0, 0.5), "end": (1.0, 0.5)}]},
+        }
+    )
+    actor = CameraActor.options(num_cpus=0.1).remote(config)
+    try:
+        handle = CameraActorHandle("handle-events", actor)
+
+        async def first_crossing():
+            pull = await handle.pull_events(0, 100, 30.0)
+            while not any(e.type is EventType.LINE_CROSSING for e in pull.events):
+                pull = await handle.pull_events(pull.last_sequence, 100, 30.0)
+            return pull
+
+        pull = asyncio.run(asyncio.wait_for(first_crossing(), 120))
+        crossing = next(e for e in pull.events if e.type is EventType.LINE_CROSSING)
+        assert crossing.camera_id == "handle-events" and crossing.direction is not None
+        assert crossing.thumbnail is not None and crossing.thumbnail[:2] == b"\xff\xd8", "a JPEG rides along"
+    finally:
+        ray_local.kill(actor, no_restart=True)

@@ -9,6 +9,7 @@ import pytest
 from cluster.contract import DataLoss, LossReason, RequestError
 from cluster.contract.convert import (
     apply_update,
+    camera_config_to_spec,
     camera_status_from_proto,
     camera_status_to_proto,
     cluster_status_from_proto,
@@ -19,6 +20,7 @@ from cluster.contract.convert import (
     dict_to_message,
     jpeg_frame_from_proto,
     jpeg_frame_to_proto,
+    spec_to_camera_config,
 )
 from cluster.domain import Box, Detection, DetectionBatch, JpegFrame
 from cluster.proto.matthan.v1 import types_pb2
@@ -95,3 +97,98 @@ def test_update_mask_can_replace_zones_and_clear_the_detector() -> None:
     assert updated.analysis.motion.masks == [[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)]]
     assert updated.analysis.detector is None, "a listed but unset message returns to its default"
     assert updated.source == current.source
+
+
+def points(*pairs: tuple[float, float]) -> list[types_pb2.Point]:
+    return [types_pb2.Point(x=x, y=y) for x, y in pairs]
+
+
+def test_shapes_are_points_and_polygons_wherever_they_appear() -> None:
+    spec = types_pb2.CameraSpec(
+        id="cam-a",
+        source=types_pb2.SourceSpec(url="/v/a.mp4"),
+        rules=types_pb2.RulesSpec(
+            zones=[
+                types_pb2.ZoneRuleSpec(name="gate", polygon=types_pb2.Polygon(points=points((0, 0), (1, 0), (1, 1))))
+            ],
+            lines=[
+                types_pb2.LineRuleSpec(name="ramp", start=types_pb2.Point(x=0, y=0.5), end=types_pb2.Point(x=1, y=0.5))
+            ],
+        ),
+        privacy=types_pb2.PrivacySpec(masks=[types_pb2.Polygon(points=points((0.5, 0), (1, 0), (1, 0.5)))]),
+    )
+    config = spec_to_camera_config(spec)
+    assert config.rules.zones[0].polygon == [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)], "a single Polygon: a point list"
+    assert (config.rules.lines[0].start, config.rules.lines[0].end) == ((0.0, 0.5), (1.0, 0.5)), "a Point: a pair"
+    assert config.privacy.masks == [[(0.5, 0.0), (1.0, 0.0), (1.0, 0.5)]], "repeated Polygons: point lists"
+    assert spec_to_camera_config(camera_config_to_spec(config)) == config, "and back"
+
+
+def test_an_update_can_replace_the_rules_alone() -> None:
+    current = camera_config("cam-a")
+    zone = types_pb2.ZoneRuleSpec(name="yard", polygon=types_pb2.Polygon(points=points((0, 0), (1, 0), (1, 1))))
+    spec = types_pb2.CameraSpec(id="cam-a", rules=types_pb2.RulesSpec(zones=[zone]))
+    updated = apply_update(current, spec, ["rules"])
+    assert [z.name for z in updated.rules.zones] == ["yard"] and updated.source == current.source
+
+
+@pytest.mark.parametrize(
+    "rules, field, reason",
+    [
+        (
+            types_pb2.RulesSpec(
+                zones=[
+                    types_pb2.ZoneRuleSpec(
+                        name="z", polygon=types_pb2.Polygon(points=points((0, 0), (1, 1), (1, 0), (0, 1)))
+                    )
+                ]
+            ),
+            "camera.rules.zones.0.polygon",
+            "the polygon intersects itself",
+        ),
+        (
+            types_pb2.RulesSpec(
+                lines=[
+                    types_pb2.LineRuleSpec(
+                        name="l", start=types_pb2.Point(x=0.3, y=0.3), end=types_pb2.Point(x=0.3, y=0.3)
+                    )
+                ]
+            ),
+            "camera.rules.lines.0",
+            "has length 0",
+        ),
+        (
+            types_pb2.RulesSpec(
+                zones=[
+                    types_pb2.ZoneRuleSpec(
+                        name="z",
+                        polygon=types_pb2.Polygon(points=points((0, 0), (1, 0), (1, 1))),
+                        filters=types_pb2.RuleFilterSpec(classes=["car"]),
+                    )
+                ]
+            ),
+            "camera.rules.zones.0.filters.classes.0",
+            "unknown class 'car'",
+        ),
+        (
+            types_pb2.RulesSpec(
+                zones=[
+                    types_pb2.ZoneRuleSpec(
+                        name="z",
+                        polygon=types_pb2.Polygon(points=points((0, 0), (1, 0), (1, 1))),
+                        filters=types_pb2.RuleFilterSpec(
+                            windows=[types_pb2.TimeWindowSpec(start="23:00", end="23:00")]
+                        ),
+                    )
+                ]
+            ),
+            "camera.rules.zones.0.filters.windows.0",
+            "the window would be empty",
+        ),
+    ],
+)
+def test_bad_rules_in_a_request_name_the_field(rules: types_pb2.RulesSpec, field: str, reason: str) -> None:
+    spec = types_pb2.CameraSpec(id="cam-a", source=types_pb2.SourceSpec(url="/v/a.mp4"), rules=rules)
+    with pytest.raises(RequestError) as err:
+        spec_to_camera_config(spec)
+    assert err.value.field == field and reason in err.value.message, f"{err.value.field}: {err.value.message}"

@@ -56,7 +56,7 @@ def test_composing_nothing_or_one_hook_adds_no_layer() -> None:
     assert compose([IDENTITY, single]) is single
 
 
-def test_a_camera_configuration_asks_for_no_transform_yet() -> None:
+def test_a_camera_without_privacy_masks_asks_for_no_transform() -> None:
     config = CameraConfig(id="cam", source=SourceConfig(url="/x.mp4"))
     assert frame_hook_for(config) is IDENTITY
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cluster.video.geometry import Crossing, Line, Polygon, Side, polygons_mask, side_of
+from cluster.domain import Box
+from cluster.video.geometry import Crossing, Line, Polygon, Side, anchor_point, polygons_mask, side_of
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 point = st.tuples(unit, unit)
@@ -169,3 +170,53 @@ def test_crossing_properties(a: tuple, b: tuple, start: tuple, end: tuple) -> No
     assert backwards.crossing(a, b) is opposite, "the same move across the reversed line reads the other way"
     expected = Crossing.LEFT_TO_RIGHT if line.side_of(a) is Side.LEFT else Crossing.RIGHT_TO_LEFT
     assert crossing is expected, "the direction follows the side the move started on"
+
+
+# ---- anchors and line offsets (the rules' geometry) --------------------------------------
+
+
+def test_anchor_points_of_a_box() -> None:
+    box = Box(0.2, 0.4, 0.2, 0.4)
+    assert anchor_point(box, "bottom-center") == pytest.approx((0.3, 0.8)), "the feet"
+    assert anchor_point(box, "center") == pytest.approx((0.3, 0.6))
+    assert anchor_point(box, "top-center") == pytest.approx((0.3, 0.4))
+    with pytest.raises(ValueError, match="unknown anchor"):
+        anchor_point(box, "left")  # type: ignore[arg-type]
+
+
+@settings(deadline=None)
+@given(point, point, point)
+def test_the_offset_sign_is_the_side(start, end, p) -> None:
+    assume(math.dist(start, end) > 0.01)
+    line = Line(start, end)
+    offset, side = line.offset(p), line.side_of(p)
+    if abs(offset) > 1e-9:
+        assert (side is Side.LEFT) == (offset > 0), f"offset {offset} but side {side}"
+
+
+@settings(deadline=None)
+@given(point, point, point)
+def test_the_offset_is_the_distance_to_the_line(start, end, p) -> None:
+    assume(math.dist(start, end) > 0.01)
+    line = Line(start, end)
+    (x0, y0), (x1, y1) = start, end
+    t = ((p[0] - x0) * (x1 - x0) + (p[1] - y0) * (y1 - y0)) / math.dist(start, end) ** 2
+    foot = (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+    assert abs(line.offset(p)) == pytest.approx(math.dist(p, foot), abs=1e-9), "perpendicular distance"
+    assert Line(end, start).offset(p) == pytest.approx(-line.offset(p), abs=1e-12), "reversing flips the sign"
+
+
+def test_simple_polygons_and_a_bow_tie() -> None:
+    assert SQUARE.simple
+    assert not Polygon(((0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0))).simple
+
+
+@settings(deadline=None)
+@given(st.integers(3, 9), st.floats(0.0, math.tau), st.data())
+def test_star_shaped_polygons_are_simple(count: int, turn: float, data: st.DataObject) -> None:
+    """Vertices at evenly spread angles around a centre, any radii: the centre sees every
+    edge (each spans less than half a turn), so the polygon is simple."""
+    radii = data.draw(st.lists(st.floats(0.05, 0.45), min_size=count, max_size=count))
+    angles = [turn + k * math.tau / count for k in range(count)]
+    polygon = Polygon.of((0.5 + r * math.cos(a), 0.5 + r * math.sin(a)) for a, r in zip(angles, radii, strict=True))
+    assert polygon.simple, f"vertices in angular order make a simple polygon: {polygon.points}"

@@ -28,7 +28,7 @@ from typing import Literal, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from cluster.config.analysis import DetectorConfig
+from cluster.config.analysis import DetectorConfig, read_class_names
 from cluster.domain import Box, Detection
 
 Layout = Literal["darknet", "yolov5", "yolov8"]
@@ -243,15 +243,10 @@ def _cv2_reason(error: cv2.error) -> str:
 
 
 def _read_names(path: Path) -> tuple[str, ...]:
-    if not path.is_file():
-        raise ModelError(f"class names file {path} does not exist (set detector.names)")
     try:
-        names = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    except UnicodeDecodeError as error:
-        raise ModelError(f"class names file {path} is not UTF-8 text: {error}") from error
-    if not names:
-        raise ModelError(f"class names file {path} lists no class names")
-    return names
+        return read_class_names(path)
+    except ValueError as error:
+        raise ModelError(str(error)) from error
 
 
 def _resolve_format(config: DetectorConfig) -> Literal["darknet", "onnx"]:
@@ -364,7 +359,7 @@ def load_detector(config: DetectorConfig) -> DnnDetector:
     if not model.is_file():
         raise ModelError(f"model path {model} is not a file")
     model_format = _resolve_format(config)
-    names_path = config.names or model.parent / "coco.names"
+    names_path = config.names_path
     class_names = _read_names(names_path)
     allowed: tuple[int, ...] | None = None
     if config.classes is not None:

@@ -1,51 +1,38 @@
-"""One camera's analysis: downscale -> motion -> detector -> tracker, as stages.
+"""One camera's analysis: downscale -> motion -> detector -> privacy -> tracker ->
+rules -> tamper, as stages.
 
-Time in here is media time: the detector's rate budget and the tracker's ages
-follow `Frame.pts`, never a clock, so a file analysed at 20x real time gives the
-same detections and track ids as the same file played live.
+Time in here is media time: the detector's rate budget, the tracker's ages and
+the rules' dwell times follow `Frame.pts`, never a clock, so a file analysed at
+20x real time gives the same detections, track ids and events as the same file
+played live.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from cluster.config.analysis import AnalysisConfig, DetectorConfig
-from cluster.domain import AnalysisMode, AnalysisResult, Detection, Frame
+from cluster.config.camera import MOTION_CLASS
+from cluster.domain import AnalysisMode, AnalysisResult, Detection, Event, Frame
 
+from ..emitter import EventEmitter, Thumbnailer
+from ..geometry import Polygon
+from ..privacy import MaskCoverage
+from ..rules import RuleEngine
 from ..sampler import RateSchedule
+from ..settings import EventSettings
+from ..tamper import TamperDetector
+from .context import FrameContext, Stage
 from .detector import Detector, load_detector
+from .event_stages import PrivacyStage, RulesStage, TamperStage
 from .motion import MotionDetector
 from .tracker import Tracker
 
-
-@dataclass(slots=True)
-class FrameContext:
-    """What the stages know about the frame being analysed; each stage reads and
-    fills in its part."""
-
-    frame: Frame
-    image: np.ndarray  # the (possibly downscaled) BGR image the stages work on
-    timestamp: float  # the frame's media time (pts): drives rate limiting and track ages
-    motion: bool = False
-    motion_ratio: float = 0.0
-    detections: tuple[Detection, ...] = ()
-    detector_ran: bool = False
-    fresh_detections: bool = False  # detections were (re)computed this frame: the tracker runs
-
-
-class Stage(Protocol):
-    """One step of the pipeline. `run` returns True when it did work this frame;
-    only those stages get an entry (their wall time) in `stage_seconds`."""
-
-    name: str
-
-    def run(self, context: FrameContext) -> bool: ...
+__all__ = ["MOTION_CLASS", "AnalysisPipeline", "FrameContext", "Stage"]
 
 
 class ResizeStage:
@@ -76,7 +63,6 @@ class MotionStage:
         return True
 
 
-MOTION_CLASS = "motion"
 MOTION_CLASS_ID = -1
 
 
@@ -157,7 +143,14 @@ class AnalysisPipeline:
     custom detector); its rate limit is `config.detector.max_fps` when that is set,
     otherwise every analysed frame. A detector that fails to load raises
     `ModelError` here, at construction. `extra_stages` run after the tracker, in
-    order (e.g. rules later on).
+    order.
+
+    `events` (from the camera's configuration) adds the event side: a privacy
+    stage before the tracker (detections mostly inside the privacy masks are
+    dropped), and after everything else the rules and the tamper stages; the
+    frame's event revisions come back in `AnalysisResult.events`, and `finish()`
+    ends what is still open when the footage ends. Rules need the tracker, and
+    their classes must be ones the detections can have (ValueError otherwise).
 
     `previous` is the pipeline this one replaces after a settings change (a live
     update). What did not change is carried over instead of rebuilt: the loaded
@@ -165,7 +158,9 @@ class AnalysisPipeline:
     (unless `max_fps` changed), the motion background (unless width, history or
     var_threshold changed: `MotionDetector.continued`), the tracker with its live
     tracks (unless its settings or the detector changed; a new tracker still
-    continues the old one's ids) and, when none are given, the extra stages. The
+    continues the old one's ids), the state of unchanged rules and the tamper
+    detector's learnt view (see `event_stages.py`) and, when none are given, the
+    extra stages. The
     carried-over parts are only referenced here, never read, so the new pipeline
     can be built while `previous` is still analysing; the caller swaps them
     between two frames, and the two must never process frames at the same time.
@@ -178,6 +173,7 @@ class AnalysisPipeline:
         detector: Detector | None = None,
         extra_stages: Sequence[Stage] | None = None,
         *,
+        events: EventSettings | None = None,
         previous: AnalysisPipeline | None = None,
     ) -> None:
         self.camera_id = camera_id
@@ -205,6 +201,9 @@ class AnalysisPipeline:
             stages.append(MotionRegionsStage(self.motion, config.motion.region_min_area))
         else:
             produces_detections = False
+        self.events = events
+        if events is not None and events.privacy.masks and produces_detections:
+            stages.append(PrivacyStage(MaskCoverage([Polygon.of(mask) for mask in events.privacy.masks])))
         self.tracker: Tracker | None = None
         if config.tracker.enabled and produces_detections:
             self.tracker = self._tracker(config, previous)
@@ -213,7 +212,54 @@ class AnalysisPipeline:
             extra_stages = previous.extra_stages if previous is not None else ()
         self.extra_stages: tuple[Stage, ...] = tuple(extra_stages)
         stages.extend(self.extra_stages)
+        self.emitter: EventEmitter | None = None
+        self._rules_stage: RulesStage | None = None
+        self._tamper_stage: TamperStage | None = None
+        if events is not None:
+            self.emitter = EventEmitter(
+                camera_id,
+                thumbnails=Thumbnailer(events.thumbnail_width, events.thumbnail_quality),
+                pts_origin=events.pts_origin,
+                job_id=events.job_id,
+            )
+            self._rules_stage = self._rules(events, self.emitter, previous)
+            self._tamper_stage = self._tamper(events, self.emitter, previous)
+            stages.extend((self._rules_stage, self._tamper_stage))
         self.stages: tuple[Stage, ...] = tuple(stages)
+
+    def _rules(self, events: EventSettings, emitter: EventEmitter, previous: AnalysisPipeline | None) -> RulesStage:
+        if not events.rules.empty:
+            if self.tracker is None:
+                raise ValueError("rules follow tracked objects: the camera needs detections and analysis.tracker")
+            self._check_rule_classes(events)
+        before = previous._rules_stage if previous is not None else None
+        return RulesStage(RuleEngine(events.rules, events.timezone), emitter, self.tracker, previous=before)
+
+    @staticmethod
+    def _tamper(events: EventSettings, emitter: EventEmitter, previous: AnalysisPipeline | None) -> TamperStage:
+        masks = [Polygon.of(mask) for mask in events.privacy.masks]
+        detector = TamperDetector(events.tamper, masks) if events.tamper.enabled else None
+        before = previous._tamper_stage if previous is not None else None
+        return TamperStage(detector, emitter, previous=before)
+
+    def _check_rule_classes(self, events: EventSettings) -> None:
+        """The classes the rules filter on must be ones the detections can carry."""
+        if self.detector is None:
+            known: tuple[str, ...] = (MOTION_CLASS,)
+        elif self.config.detector is not None and self.config.detector.classes is not None:
+            known = tuple(self.config.detector.classes)
+        else:
+            known = tuple(self.detector.class_names)
+        rules = [("zones", i, zone.filters) for i, zone in enumerate(events.rules.zones)]
+        rules += [("lines", i, line.filters) for i, line in enumerate(events.rules.lines)]
+        for kind, index, rule_filter in rules:
+            unknown = [name for name in rule_filter.classes or () if name not in known]
+            if unknown:
+                shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+                raise ValueError(
+                    f"rules.{kind}.{index}.filters.classes: unknown class {unknown[0]!r}; "
+                    f"the detections of this camera have {len(known)} classes ({shown})"
+                )
 
     @staticmethod
     def _detector(config: AnalysisConfig, given: Detector | None, previous: AnalysisPipeline | None) -> Detector | None:
@@ -292,7 +338,18 @@ class AnalysisPipeline:
             motion_ratio=context.motion_ratio,
             detector_ran=context.detector_ran,
             stage_seconds=stage_seconds,
+            events=self.emitter.drain() if self.emitter is not None else (),
         )
+
+    def finish(self) -> tuple[Event, ...]:
+        """The footage is over (end of a file, or the camera stops): every tracked object
+        counts as gone and every open event ends. Returns those last revisions; the
+        pipeline must not process frames afterwards."""
+        if self.emitter is None or self._rules_stage is None or self._tamper_stage is None:
+            return ()
+        self._rules_stage.finish()
+        self._tamper_stage.finish()
+        return self.emitter.drain()
 
 
 def _model_settings(config: DetectorConfig) -> dict[str, object]:

@@ -51,6 +51,11 @@ class Tracker:
         """Live tracks (including ones waiting out a miss), oldest first."""
         return tuple(self._tracks)
 
+    def live_ids(self, timestamp: float) -> frozenset[int]:
+        """Ids of the tracks still alive at media time `timestamp`: the ones the next
+        `update` at that time would keep (seen within `max_age_s`)."""
+        return frozenset(t.track_id for t in self._tracks if timestamp - t.last_seen <= self.config.max_age_s)
+
     def reset(self) -> None:
         """Drop every track; ids still continue from where they were."""
         self._tracks = []

@@ -30,7 +30,7 @@ CAMERA_STATE_STOPPED: CameraState
 CAMERA_STATE_UNRESPONSIVE: CameraState
 
 class CameraSpec(_message.Message):
-    __slots__ = ("id", "name", "groups", "enabled", "source", "analysis", "output")
+    __slots__ = ("id", "name", "groups", "enabled", "source", "analysis", "output", "timezone", "rules", "privacy", "health")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,10 @@ class CameraSpec(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     ANALYSIS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    PRIVACY_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     groups: _containers.RepeatedScalarFieldContainer[str]
@@ -45,7 +49,11 @@ class CameraSpec(_message.Message):
     source: SourceSpec
     analysis: AnalysisSpec
     output: OutputSpec
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., source: _Optional[_Union[SourceSpec, _Mapping]] = ..., analysis: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., output: _Optional[_Union[OutputSpec, _Mapping]] = ...) -> None: ...
+    timezone: str
+    rules: RulesSpec
+    privacy: PrivacySpec
+    health: HealthSpec
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., source: _Optional[_Union[SourceSpec, _Mapping]] = ..., analysis: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., output: _Optional[_Union[OutputSpec, _Mapping]] = ..., timezone: _Optional[str] = ..., rules: _Optional[_Union[RulesSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacySpec, _Mapping]] = ..., health: _Optional[_Union[HealthSpec, _Mapping]] = ...) -> None: ...
 
 class SourceSpec(_message.Message):
     __slots__ = ("url", "rtsp_transport", "open_timeout_s", "read_timeout_s", "stall_timeout_s", "loop", "realtime", "reconnect", "decode_threads")
@@ -172,12 +180,148 @@ class TrackerSpec(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., method: _Optional[str] = ..., iou_threshold: _Optional[float] = ..., max_distance: _Optional[float] = ..., max_age_s: _Optional[float] = ..., per_class: _Optional[bool] = ...) -> None: ...
 
 class OutputSpec(_message.Message):
-    __slots__ = ("ring_size", "jpeg_quality")
+    __slots__ = ("ring_size", "jpeg_quality", "event_ring_size", "thumbnail_width", "thumbnail_quality")
     RING_SIZE_FIELD_NUMBER: _ClassVar[int]
     JPEG_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    EVENT_RING_SIZE_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_QUALITY_FIELD_NUMBER: _ClassVar[int]
     ring_size: int
     jpeg_quality: int
-    def __init__(self, ring_size: _Optional[int] = ..., jpeg_quality: _Optional[int] = ...) -> None: ...
+    event_ring_size: int
+    thumbnail_width: int
+    thumbnail_quality: int
+    def __init__(self, ring_size: _Optional[int] = ..., jpeg_quality: _Optional[int] = ..., event_ring_size: _Optional[int] = ..., thumbnail_width: _Optional[int] = ..., thumbnail_quality: _Optional[int] = ...) -> None: ...
+
+class RulesSpec(_message.Message):
+    __slots__ = ("zones", "lines", "update_interval_s")
+    ZONES_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_INTERVAL_S_FIELD_NUMBER: _ClassVar[int]
+    zones: _containers.RepeatedCompositeFieldContainer[ZoneRuleSpec]
+    lines: _containers.RepeatedCompositeFieldContainer[LineRuleSpec]
+    update_interval_s: float
+    def __init__(self, zones: _Optional[_Iterable[_Union[ZoneRuleSpec, _Mapping]]] = ..., lines: _Optional[_Iterable[_Union[LineRuleSpec, _Mapping]]] = ..., update_interval_s: _Optional[float] = ...) -> None: ...
+
+class ZoneRuleSpec(_message.Message):
+    __slots__ = ("name", "polygon", "anchor", "inertia", "report_enter_leave", "loitering_s", "occupancy_max", "filters", "severity")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POLYGON_FIELD_NUMBER: _ClassVar[int]
+    ANCHOR_FIELD_NUMBER: _ClassVar[int]
+    INERTIA_FIELD_NUMBER: _ClassVar[int]
+    REPORT_ENTER_LEAVE_FIELD_NUMBER: _ClassVar[int]
+    LOITERING_S_FIELD_NUMBER: _ClassVar[int]
+    OCCUPANCY_MAX_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    polygon: Polygon
+    anchor: str
+    inertia: int
+    report_enter_leave: bool
+    loitering_s: float
+    occupancy_max: int
+    filters: RuleFilterSpec
+    severity: str
+    def __init__(self, name: _Optional[str] = ..., polygon: _Optional[_Union[Polygon, _Mapping]] = ..., anchor: _Optional[str] = ..., inertia: _Optional[int] = ..., report_enter_leave: _Optional[bool] = ..., loitering_s: _Optional[float] = ..., occupancy_max: _Optional[int] = ..., filters: _Optional[_Union[RuleFilterSpec, _Mapping]] = ..., severity: _Optional[str] = ...) -> None: ...
+
+class LineRuleSpec(_message.Message):
+    __slots__ = ("name", "start", "end", "a_side", "directions", "anchor", "hysteresis", "filters", "severity")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    A_SIDE_FIELD_NUMBER: _ClassVar[int]
+    DIRECTIONS_FIELD_NUMBER: _ClassVar[int]
+    ANCHOR_FIELD_NUMBER: _ClassVar[int]
+    HYSTERESIS_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    start: Point
+    end: Point
+    a_side: str
+    directions: _containers.RepeatedScalarFieldContainer[str]
+    anchor: str
+    hysteresis: float
+    filters: RuleFilterSpec
+    severity: str
+    def __init__(self, name: _Optional[str] = ..., start: _Optional[_Union[Point, _Mapping]] = ..., end: _Optional[_Union[Point, _Mapping]] = ..., a_side: _Optional[str] = ..., directions: _Optional[_Iterable[str]] = ..., anchor: _Optional[str] = ..., hysteresis: _Optional[float] = ..., filters: _Optional[_Union[RuleFilterSpec, _Mapping]] = ..., severity: _Optional[str] = ...) -> None: ...
+
+class RuleFilterSpec(_message.Message):
+    __slots__ = ("classes", "min_confidence", "min_area", "max_area", "windows")
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
+    MIN_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    MIN_AREA_FIELD_NUMBER: _ClassVar[int]
+    MAX_AREA_FIELD_NUMBER: _ClassVar[int]
+    WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    classes: _containers.RepeatedScalarFieldContainer[str]
+    min_confidence: float
+    min_area: float
+    max_area: float
+    windows: _containers.RepeatedCompositeFieldContainer[TimeWindowSpec]
+    def __init__(self, classes: _Optional[_Iterable[str]] = ..., min_confidence: _Optional[float] = ..., min_area: _Optional[float] = ..., max_area: _Optional[float] = ..., windows: _Optional[_Iterable[_Union[TimeWindowSpec, _Mapping]]] = ...) -> None: ...
+
+class TimeWindowSpec(_message.Message):
+    __slots__ = ("start", "end", "days")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    start: str
+    end: str
+    days: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, start: _Optional[str] = ..., end: _Optional[str] = ..., days: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PrivacySpec(_message.Message):
+    __slots__ = ("masks", "mode", "pixelate_cells")
+    MASKS_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    PIXELATE_CELLS_FIELD_NUMBER: _ClassVar[int]
+    masks: _containers.RepeatedCompositeFieldContainer[Polygon]
+    mode: str
+    pixelate_cells: int
+    def __init__(self, masks: _Optional[_Iterable[_Union[Polygon, _Mapping]]] = ..., mode: _Optional[str] = ..., pixelate_cells: _Optional[int] = ...) -> None: ...
+
+class HealthSpec(_message.Message):
+    __slots__ = ("stream_lost_after_s", "stream_severity", "tamper")
+    STREAM_LOST_AFTER_S_FIELD_NUMBER: _ClassVar[int]
+    STREAM_SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    TAMPER_FIELD_NUMBER: _ClassVar[int]
+    stream_lost_after_s: float
+    stream_severity: str
+    tamper: TamperSpec
+    def __init__(self, stream_lost_after_s: _Optional[float] = ..., stream_severity: _Optional[str] = ..., tamper: _Optional[_Union[TamperSpec, _Mapping]] = ...) -> None: ...
+
+class TamperSpec(_message.Message):
+    __slots__ = ("enabled", "fps", "width", "learn_s", "refresh_s", "min_duration_s", "clear_s", "black_max_brightness", "uniform_max_stddev", "defocus_ratio", "moved_max_similarity", "moved_max_edge_share", "min_still_edges", "severity")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    FPS_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    LEARN_S_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_S_FIELD_NUMBER: _ClassVar[int]
+    MIN_DURATION_S_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_S_FIELD_NUMBER: _ClassVar[int]
+    BLACK_MAX_BRIGHTNESS_FIELD_NUMBER: _ClassVar[int]
+    UNIFORM_MAX_STDDEV_FIELD_NUMBER: _ClassVar[int]
+    DEFOCUS_RATIO_FIELD_NUMBER: _ClassVar[int]
+    MOVED_MAX_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    MOVED_MAX_EDGE_SHARE_FIELD_NUMBER: _ClassVar[int]
+    MIN_STILL_EDGES_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    fps: float
+    width: int
+    learn_s: float
+    refresh_s: float
+    min_duration_s: float
+    clear_s: float
+    black_max_brightness: float
+    uniform_max_stddev: float
+    defocus_ratio: float
+    moved_max_similarity: float
+    moved_max_edge_share: float
+    min_still_edges: float
+    severity: str
+    def __init__(self, enabled: _Optional[bool] = ..., fps: _Optional[float] = ..., width: _Optional[int] = ..., learn_s: _Optional[float] = ..., refresh_s: _Optional[float] = ..., min_duration_s: _Optional[float] = ..., clear_s: _Optional[float] = ..., black_max_brightness: _Optional[float] = ..., uniform_max_stddev: _Optional[float] = ..., defocus_ratio: _Optional[float] = ..., moved_max_similarity: _Optional[float] = ..., moved_max_edge_share: _Optional[float] = ..., min_still_edges: _Optional[float] = ..., severity: _Optional[str] = ...) -> None: ...
 
 class CameraStatus(_message.Message):
     __slots__ = ("state", "reason", "node_id", "pid", "mode", "frames_received", "frames_analysed", "frames_skipped", "detector_runs", "reconnects", "fps_in", "fps_out", "last_frame_time", "last_sequence", "stage_seconds", "capture_to_publish_seconds", "cpu_percent", "memory_uss_bytes")
