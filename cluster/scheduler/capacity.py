@@ -31,7 +31,6 @@ from .records import CameraRecord
 from .settings import SchedulerSettings
 from .state import SchedulerState
 
-
 # What every camera actor declares to Ray: 1% of a core. Small enough that Ray's
 # accounting never binds before the scheduler's does, not zero so that a node with
 # cameras counts as busy.

@@ -213,8 +213,11 @@ class Controller:
     def _probe_unknown_files(self) -> None:
         """Cameras restored from disk or recovered from running actors: their file sources."""
         with self.lock:
-            unknown = {rec.config.source.url: rec.config.source for rec in self.state.cameras
-                       if rec.config.source.is_file and self.cost.source_of(rec.config.source.url) is None}
+            unknown = {
+                rec.config.source.url: rec.config.source
+                for rec in self.state.cameras
+                if rec.config.source.is_file and self.cost.source_of(rec.config.source.url) is None
+            }
         self._probe_sources(list(unknown.values()))
 
     def _take_probed(self) -> dict[str, SourceInfo | None]:

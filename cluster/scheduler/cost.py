@@ -150,8 +150,10 @@ class CameraShape:
         src = "unknown" if self.source is None else f"{self.source[0]}x{self.source[1]}@{self.source[2]:g}"
         motion = "off" if self.motion_width is None else str(self.motion_width)
         detector = "none" if self.detector is None else f"{self.detector[0]}:{self.detector[1]}@{self.detector[2]:g}"
-        return (f"src={src} realtime={int(self.realtime)} threads={self.decode_threads} fps={self.analysis_fps:g} "
-                f"width={self.analysis_width} motion={motion} detector={detector}")
+        return (
+            f"src={src} realtime={int(self.realtime)} threads={self.decode_threads} fps={self.analysis_fps:g} "
+            f"width={self.analysis_width} motion={motion} detector={detector}"
+        )
 
     @property
     def settings_key(self) -> str:
@@ -169,8 +171,9 @@ def shape_of(camera: CameraConfig, source: SourceInfo | None = None) -> CameraSh
         analysis_fps=analysis.fps,
         analysis_width=analysis.width,
         motion_width=analysis.motion.width if analysis.motion.enabled else None,
-        detector=None if analysis.detector is None else (
-            analysis.detector.model.name, analysis.detector.input_size, analysis.detector.max_fps),
+        detector=None
+        if analysis.detector is None
+        else (analysis.detector.model.name, analysis.detector.input_size, analysis.detector.max_fps),
     )
 
 
@@ -503,8 +506,10 @@ class CostModel:
             shapes=dict(sorted(self._shape_costs.items())),
             settings=dict(sorted(self._settings_costs.items())),
             calibration=dict(sorted(self._calibration.items())),
-            sources={url: (int(s.width), int(s.height), float(s.fps))  # type: ignore[arg-type]
-                     for url, s in sorted(self._sources.items())},
+            sources={
+                url: (int(s.width), int(s.height), float(s.fps))  # type: ignore[arg-type]
+                for url, s in sorted(self._sources.items())
+            },
         )
 
     def restore_learnt(self, learnt: LearntCosts) -> None:

@@ -172,16 +172,23 @@ def _heartbeat(
     if settings.learn_costs and status.source_width > 0:
         source = SourceInfo(status.source_width, status.source_height, status.source_fps)
         if cost.learn_source(rec.config.source.url, source):
-            logger.info("camera %s: its source is %dx%d at %g fps; re-estimated at %.3f cores", rec.camera_id,
-                        source.width, source.height, source.fps, cost.cost(rec.camera_id))
+            logger.info(
+                "camera %s: its source is %dx%d at %g fps; re-estimated at %.3f cores",
+                rec.camera_id,
+                source.width,
+                source.height,
+                source.fps,
+                cost.cost(rec.camera_id),
+            )
     if status.state is not CameraState.LIVE:
         rec.live_since = None
     elif rec.live_since is None:
         rec.live_since = now
     elif settings.learn_costs and now - rec.live_since >= settings.cost_warmup_s:
         node = state.nodes.get(rec.node_id or "")
-        cost.observe(rec.camera_id, max(0.0, status.cpu_percent) / 100.0, now,
-                     node_kind(node) if node is not None else None)
+        cost.observe(
+            rec.camera_id, max(0.0, status.cpu_percent) / 100.0, now, node_kind(node) if node is not None else None
+        )
 
 
 def refresh_costs(state: SchedulerState, settings: SchedulerSettings, cost: CostModel) -> None:
@@ -191,16 +198,23 @@ def refresh_costs(state: SchedulerState, settings: SchedulerSettings, cost: Cost
         cost.refresh(node_kind(n) for n in state.nodes.values() if n.alive and may_host(n, settings))
 
 
-def learn_sources(state: SchedulerState, found: Mapping[str, SourceInfo | None], settings: SchedulerSettings,
-                  cost: CostModel) -> None:
+def learn_sources(
+    state: SchedulerState, found: Mapping[str, SourceInfo | None], settings: SchedulerSettings, cost: CostModel
+) -> None:
     """Take what probes found out about sources (by URL) before their cameras run."""
     if not settings.learn_costs:
         return
     for url, source in found.items():
         if source is not None and cost.learn_source(url, source):
             ids = [rec.camera_id for rec in state.cameras if rec.config.source.url == url]
-            logger.info("probed %s: %dx%d at %g fps; its %d camera(s) re-estimated", ids[0] if ids else "a source",
-                        source.width, source.height, source.fps, len(ids))
+            logger.info(
+                "probed %s: %dx%d at %g fps; its %d camera(s) re-estimated",
+                ids[0] if ids else "a source",
+                source.width,
+                source.height,
+                source.fps,
+                len(ids),
+            )
 
 
 # ---- deadlines and retries -----------------------------------------------------------------

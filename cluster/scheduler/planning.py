@@ -32,7 +32,6 @@ from .actions import StartActor, StepActions
 from .capacity import RAY_CPUS_PER_CAMERA, NodeUse, counted_cost, node_capacities, node_use, reservation
 from .cost import CostModel
 from .model import (
-    EVACUATION_REASONS,
     CameraDemand,
     Move,
     MoveReason,
@@ -238,8 +237,9 @@ def _apply(
         logger.warning("draining is waiting for room for %d camera(s): %s", len(p.stranded), ", ".join(p.stranded))
 
 
-def _reshaped(state: SchedulerState, cid: str, node_id: str, cost: CostModel, now: float, wall_now: float,
-              actions: StepActions) -> None:
+def _reshaped(
+    state: SchedulerState, cid: str, node_id: str, cost: CostModel, now: float, wall_now: float, actions: StepActions
+) -> None:
     """A camera whose new settings did not fit its node, placed again: kept where it is
     if it fits there after all, else moved."""
     rec = state.cameras.require(cid)
@@ -264,8 +264,10 @@ def _explained(p: PlacementPlan, u: Unplaced, cost: CostModel, use: dict[str, No
     if u.reason is UnplacedReason.NO_CAPACITY and p.usable:
         roomiest = max(sorted(p.usable), key=lambda n: p.usable[n] - p.load[n])
         measured = use.get(roomiest)
-        detail += (f"; node {roomiest[:12]}: {p.load[roomiest]:.3f} cores reserved, "
-                   f"{measured.measured if measured else 0.0:.3f} measured, of {p.usable[roomiest]:.3f} usable")
+        detail += (
+            f"; node {roomiest[:12]}: {p.load[roomiest]:.3f} cores reserved, "
+            f"{measured.measured if measured else 0.0:.3f} measured, of {p.usable[roomiest]:.3f} usable"
+        )
     return Unplaced(u.camera_id, u.cost, u.reason, detail)
 
 
@@ -281,8 +283,9 @@ def _start(state: SchedulerState, cid: str, node_id: str, why: str, actions: Ste
     state.cameras.move(cid, CameraPhase.STARTING)
     actions.start(StartActor(cid, node_id, cpus, rec.config))
     state.dirty = True
-    logger.info("camera %s: starting on node %s, reserving %.4f cores (%s)", cid, node_id,
-                state.plan_costs.get(cid, 0.0), why)
+    logger.info(
+        "camera %s: starting on node %s, reserving %.4f cores (%s)", cid, node_id, state.plan_costs.get(cid, 0.0), why
+    )
 
 
 def capacity_request(state: SchedulerState, settings: SchedulerSettings) -> tuple[dict[str, float], ...] | None:

@@ -280,8 +280,9 @@ def _check_fits(state: SchedulerState, settings: SchedulerSettings, camera_id: s
         )
 
 
-def _check_room(state: SchedulerState, settings: SchedulerSettings, cost: CostModel, camera_id: str,
-                before: float, estimate: float) -> str | None:
+def _check_room(
+    state: SchedulerState, settings: SchedulerSettings, cost: CostModel, camera_id: str, before: float, estimate: float
+) -> str | None:
     """A running camera whose update raises its cost: None if it still fits its node,
     else why it must move (another node has room, or the autoscaler may add one).
     Raises PlacementRejected (nothing changed) when it fits nowhere."""
@@ -301,11 +302,15 @@ def _check_room(state: SchedulerState, settings: SchedulerSettings, cost: CostMo
             continue
         other = use.get(node_id)
         if usable(node, settings) - (other.reserved if other is not None else 0.0) >= estimate - 1e-9:
-            return (f"its new settings need an estimated {estimate:.3f} cores ({before:.3f} before), more than the "
-                    f"{free_here:.3f} free on node {rec.node_id}: moving it to a node with room")
+            return (
+                f"its new settings need an estimated {estimate:.3f} cores ({before:.3f} before), more than the "
+                f"{free_here:.3f} free on node {rec.node_id}: moving it to a node with room"
+            )
     if settings.autoscaling:
-        return (f"its new settings need an estimated {estimate:.3f} cores ({before:.3f} before) and no node has room: "
-                "waiting for the autoscaler")
+        return (
+            f"its new settings need an estimated {estimate:.3f} cores ({before:.3f} before) and no node has room: "
+            "waiting for the autoscaler"
+        )
     measured = here_use.measured if here_use is not None else 0.0
     raise PlacementRejected(
         f"camera {camera_id!r}: its new settings need an estimated {estimate:.3f} CPU cores ({before:.3f} before; "

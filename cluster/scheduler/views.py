@@ -61,23 +61,25 @@ def node_reports(state: SchedulerState, settings: SchedulerSettings, cost: CostM
     reports = []
     for n in sorted(state.nodes.values(), key=lambda n: (not n.is_head, n.node_id)):
         here = use.get(n.node_id)
-        reports.append(NodeReport(
-            node_id=n.node_id,
-            address=n.address,
-            alive=n.alive,
-            cpus=n.cpus,
-            usable=usable(n, settings),
-            load=here.reserved if here is not None else 0.0,
-            cameras=here.cameras if here is not None else (),
-            is_head=n.is_head,
-            draining=n.node_id in state.draining,
-            releasing=n.node_id in state.releasing,
-            suspect=n.node_id in state.suspect_nodes,
-            labels=dict(n.labels),
-            measured=here.measured if here is not None else 0.0,
-            kind=node_kind(n),
-            calibration=cost.calibration(node_kind(n)),
-        ))
+        reports.append(
+            NodeReport(
+                node_id=n.node_id,
+                address=n.address,
+                alive=n.alive,
+                cpus=n.cpus,
+                usable=usable(n, settings),
+                load=here.reserved if here is not None else 0.0,
+                cameras=here.cameras if here is not None else (),
+                is_head=n.is_head,
+                draining=n.node_id in state.draining,
+                releasing=n.node_id in state.releasing,
+                suspect=n.node_id in state.suspect_nodes,
+                labels=dict(n.labels),
+                measured=here.measured if here is not None else 0.0,
+                kind=node_kind(n),
+                calibration=cost.calibration(node_kind(n)),
+            )
+        )
     return tuple(reports)
 
 

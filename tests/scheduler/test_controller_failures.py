@@ -183,8 +183,9 @@ def test_reservations_follow_learnt_costs_without_restarts_and_every_actor_decla
     # started and kept it until a restart. Now the scheduler's reservation follows the
     # measurement in place, and every actor (new, moved, re-placed) declares the same share.
     # (A low hysteresis: cameras this cheap are balanced enough for the default one.)
-    h = running_cluster(6, TEST_SETTINGS.replace(learn_costs=True, cost_warmup_s=0.0, max_moves_per_minute=8,
-                                                 hysteresis=0.01))
+    h = running_cluster(
+        6, TEST_SETTINGS.replace(learn_costs=True, cost_warmup_s=0.0, max_moves_per_minute=8, hysteresis=0.01)
+    )
     created = len(h.cluster.created)
     for actor in h.cluster.named.values():
         actor.cpu_percent = 5.0  # they really cost 0.05, not the 0.23 of the prior
@@ -201,6 +202,7 @@ def test_reservations_follow_learnt_costs_without_restarts_and_every_actor_decla
     victim = h.cluster.on("w1")[0]
     h.cluster.kill_node("w1")
     h.steps(2)
-    assert all(a.cpus == RAY_CPUS_PER_CAMERA for a in h.cluster.named.values()), \
+    assert all(a.cpus == RAY_CPUS_PER_CAMERA for a in h.cluster.named.values()), (
         "moved or re-placed after its node died, every actor declares the same Ray share"
+    )
     assert h.ctl.report().camera(victim).cost < 0.1, "re-placed after its node died, it is reserved what it costs"
