@@ -17,6 +17,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# The scheduler's UnplacedReason values (cluster/scheduler/model.py).
+UNPLACED_REASONS = ("no_capacity", "too_big")
+
 
 @dataclass(frozen=True, slots=True)
 class SchedulerSnapshot:
@@ -72,7 +75,8 @@ class SchedulerReportSource:
             self._restarts[camera.camera_id] = camera.restarts
         phases = collections.Counter(_value(c.phase) for c in report.cameras)
         unplaced = collections.Counter(_value(u.reason) for u in report.unplaced)
-        demand: dict[str, float] = {}
+        # Zero for the reasons nothing waits for: the alerts compare it with idle capacity.
+        demand: dict[str, float] = dict.fromkeys(UNPLACED_REASONS, 0.0)
         for u in report.unplaced:
             demand[_value(u.reason)] = demand.get(_value(u.reason), 0.0) + float(u.cost)
         alive = [n for n in report.nodes if n.alive]

@@ -85,7 +85,7 @@ class Controller:
         self.rng = rng or random.Random()
         self.lock = threading.RLock()
         self.wakeup = threading.Event()  # set when a request arrives: step now
-        self.cost = CostModel()
+        self.cost = CostModel(time_constant_s=settings.cost_smoothing_s)
         self.ticks = 0
         self.last_error: str | None = None
         self._saved_at = clock()

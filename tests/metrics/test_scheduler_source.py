@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace as NS
 
-from cluster.metrics.scheduler import SchedulerReportSource
+from cluster.metrics.scheduler import UNPLACED_REASONS, SchedulerReportSource
+from cluster.scheduler.model import UnplacedReason
 
 
 def report(moves=(), cameras=(), unplaced=(), nodes=(), bundles=()):
@@ -71,4 +72,10 @@ def test_current_state_is_summarised_by_phase_reason_and_node():
     assert snap.node_reserved_cores == {"n1": 3.3} and snap.node_measured_cores == {"n1": 1.2}, (
         "reserved and measured CPU of the alive nodes"
     )
-    assert snap.unplaced_demand_cores == {"no_capacity": 0.5}, "what the unplaced cameras would cost, by reason"
+    assert snap.unplaced_demand_cores == {"no_capacity": 0.5, "too_big": 0.0}, (
+        "what the unplaced cameras would cost, by reason (0 where none waits, so alerts have a series)"
+    )
+
+
+def test_the_unplaced_reasons_are_the_scheduler_s():
+    assert set(UNPLACED_REASONS) == {r.value for r in UnplacedReason}, "metrics name every reason a camera waits"
