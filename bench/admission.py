@@ -165,11 +165,13 @@ def direct_run(kind: str, count: int, warmup_s: float, seconds: float) -> float:
             actors = [CameraActor.options(num_cpus=0.01).remote(c) for c in configs(kind, count, Path(work))]
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:
-                statuses = ray.get([a.status.remote() for a in actors], timeout=60)
-                if all(s.state.value == "live" for s in statuses):
+                refs = [a.status.remote() for a in actors]
+                ready, _ = ray.wait(refs, num_returns=len(refs), timeout=10.0)  # actors still starting answer late
+                statuses = ray.get(ready) if len(ready) == len(refs) else []
+                if statuses and all(s.state.value == "live" for s in statuses):
                     break
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"direct actors not live: {sorted({s.state.value for s in statuses})}")
+                    raise RuntimeError(f"direct actors not live within {START_TIMEOUT_S:g} s")
                 time.sleep(POLL_S)
             time.sleep(warmup_s)
             pids = [s.pid for s in statuses]
@@ -212,8 +214,11 @@ def main(argv: list[str] | None = None) -> None:
                 " ".join(f"{x:.1f}" for x in serve.load),
             ]
         )
+        print(f"{count} cameras: {serve}", flush=True)
         if serve.unplaced_reason:
-            print(f"{count} cameras: {count - serve.placed} unplaced, e.g. {serve.unplaced_reason}")
+            print(f"{count} cameras: {count - serve.placed} unplaced, e.g. {serve.unplaced_reason}", flush=True)
+        if direct is not None:
+            print(f"{count} direct actors: {100 * direct:.1f}% of a core each", flush=True)
     print_table(
         f"admission on the serve path, {local_ray_cpus(0)} logical CPUs, kind {args.kind}",
         [

@@ -206,14 +206,13 @@ def learn_sources(
         return
     for url, source in found.items():
         if source is not None and cost.learn_source(url, source):
-            ids = [rec.camera_id for rec in state.cameras if rec.config.source.url == url]
+            known = sum(1 for rec in state.cameras if rec.config.source.url == url)
             logger.info(
-                "probed %s: %dx%d at %g fps; its %d camera(s) re-estimated",
-                ids[0] if ids else "a source",
+                "probed a file source: %dx%d at %g fps (%d camera(s) of it so far; those added now follow)",
                 source.width,
                 source.height,
                 source.fps,
-                len(ids),
+                known,
             )
 
 
