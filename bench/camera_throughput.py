@@ -73,7 +73,9 @@ def _file_driver(path: str, seconds: float, analysis_fps: float) -> dict:
     }
 
 
-def run_system(path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float) -> dict:
+def run_system(
+    path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float, headroom: float = 0.2
+) -> dict:
     """The cameras as `matthan serve` runs them: placed by the scheduler actor, read
     through `SchedulerClient` and their camera handles, on a local Ray."""
     import ray
@@ -87,12 +89,14 @@ def run_system(path: str, cameras: int, seconds: float, warmup: float, analysis_
         namespace="bench",
     )
     try:
-        return asyncio.run(_measure_system(path, cameras, seconds, warmup, analysis_fps))
+        return asyncio.run(_measure_system(path, cameras, seconds, warmup, analysis_fps, headroom))
     finally:
         ray.shutdown()
 
 
-async def _measure_system(path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float) -> dict:
+async def _measure_system(
+    path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float, headroom: float
+) -> dict:
     from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 
     ids = [f"bench-{i}" for i in range(cameras)]
@@ -103,7 +107,7 @@ async def _measure_system(path: str, cameras: int, seconds: float, warmup: float
         for i in ids
     ]
     with tempfile.TemporaryDirectory(prefix="bench-cameras-") as state_dir:
-        control = await start_cameras("bench", Path(state_dir), configs)
+        control = await start_cameras("bench", Path(state_dir), configs, headroom=headroom)
         try:
             pids = await wait_cameras_live(control, ids, START_TIMEOUT_S)
             handles = [await control.handle(i) for i in ids]
@@ -151,6 +155,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before measuring")
     parser.add_argument("--analysis-fps", type=float, default=5.0)
+    parser.add_argument(
+        "--headroom",
+        type=float,
+        default=0.2,
+        help="the scheduler's headroom; 64 cameras of this clip measure more than 80%% of 2 cores (issue 9)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.cameras <= 64:
         parser.error("--cameras must be between 1 and 64")
@@ -158,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
 
     floor = single_process(clip, min(args.seconds, 15.0), analysis_fps=None)
     same_work = single_process(clip, min(args.seconds, 15.0), analysis_fps=args.analysis_fps)
-    system = run_system(clip, args.cameras, args.seconds, args.warmup, args.analysis_fps)
+    system = run_system(clip, args.cameras, args.seconds, args.warmup, args.analysis_fps, args.headroom)
     machine, actors = system["fps_per_core_machine"], system["fps_per_core_actors"]
     print_table(
         f"{args.cameras} cameras x car-detection.mp4 (768x432 H.264, 12.5 fps real time), motion at "

@@ -4,13 +4,12 @@ and the cameras run the way `matthan serve` runs them (scheduler actor + Schedul
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psutil
 from rich.console import Console
@@ -21,10 +20,6 @@ if TYPE_CHECKING:
     from cluster.scheduler.client import SchedulerClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Logical Ray CPUs per camera on the local cluster: above the scheduler's prior for a
-# camera it has not measured yet (about 0.25 cores), plus its default 20% headroom,
-# so every camera is placed; the real use is a few % of a core (the table shows it).
-LOGICAL_CPUS_PER_CAMERA = 0.4
 
 
 def shared_dir() -> Path:
@@ -74,18 +69,23 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 
 def local_ray_cpus(cameras: int) -> int:
-    """Logical CPUs for a local Ray that the scheduler can place `cameras` cameras on."""
-    return max(2, math.ceil(cameras * LOGICAL_CPUS_PER_CAMERA) + 1)
+    """Logical CPUs of the local Ray: this machine's own (since issue 9 the scheduler
+    admits cameras by what they measure, so it needs no inflated CPU count; cameras
+    beyond what the machine can carry within the headroom wait, unplaced)."""
+    return os.cpu_count() or 1
 
 
-async def start_cameras(namespace: str, state_dir: Path, cameras: Sequence[CameraConfig]) -> SchedulerClient:
+async def start_cameras(
+    namespace: str, state_dir: Path, cameras: Sequence[CameraConfig], **scheduler: Any
+) -> SchedulerClient:
     """The scheduler actor of `namespace` (state in `state_dir`, which must be new) with
-    `cameras` as its desired set, and its client, as `matthan serve` sets them up."""
+    `cameras` as its desired set, and its client, as `matthan serve` sets them up
+    (`scheduler`: settings of the `scheduler:` section, e.g. headroom)."""
     from cluster.scheduler.actor import ensure_scheduler
     from cluster.scheduler.client import SchedulerClient
     from cluster.scheduler.settings import SchedulerSettings
 
-    settings = SchedulerSettings(namespace=namespace, state_dir=state_dir.resolve())
+    settings = SchedulerSettings(namespace=namespace, state_dir=state_dir.resolve(), **scheduler)
     client = SchedulerClient(ensure_scheduler(settings), namespace)
     if not await client.seed(list(cameras)):
         await client.shutdown(stop_cameras=True)

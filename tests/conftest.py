@@ -45,7 +45,7 @@ def ray_local():
     if not ray.is_initialized():
         ray.init(
             address="local",  # never join a cluster someone started with `ray start` on this machine
-            num_cpus=8,  # logical: camera actors reserve fractions of a CPU
+            num_cpus=2,  # this machine's size: the scheduler admits cameras by what they cost (issue 9)
             include_dashboard=False,
             namespace="matthan-test",
             logging_level="WARNING",

@@ -357,6 +357,9 @@ class CameraWorker:
                 cpu_percent=cpu,
                 memory_uss_bytes=uss,
                 metrics=self._meters.snapshot(),
+                source_width=capture.width if capture else 0,
+                source_height=capture.height if capture else 0,
+                source_fps=(capture.source_fps or capture.fps_in) if capture else 0.0,
             )
 
     def pull_detections(self, after_sequence: int, max_batches: int = 256, timeout_s: float = 0.0) -> DetectionPull:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import sys
 
@@ -10,10 +11,17 @@ from rich.console import Console
 from rich.table import Table
 
 from ..control import ControlError
+from ..scheduler.cost import CostBasis
 from ..scheduler.report import CameraPhase, NodeReport, SchedulerReport
 
 NODE_ID_SHOWN = 12  # leading hex digits of a node id; enough to be unique, and accepted as a prefix
 PROBLEM_PHASES = (CameraPhase.BACKING_OFF, CameraPhase.FAILED)
+COST_BASIS_WORDS = {
+    CostBasis.MEASURED: "measured",
+    CostBasis.SHAPE: "from measured cameras of their shape",
+    CostBasis.SETTINGS: "from measured cameras with their settings",
+    CostBasis.PRIOR: "from the prior",
+}
 
 
 def register(sub) -> None:
@@ -124,8 +132,11 @@ def _node_state(node: NodeReport) -> str:
 
 
 def node_table(report: SchedulerReport) -> Table:
+    """One row per node. `reserved` is what the scheduler holds for the node's cameras
+    (their estimated costs: what admission counts), `measured` what their actors last
+    measured of themselves; `util` is reserved over usable."""
     table = Table(title="nodes")
-    for col in ("node", "address", "role", "state", "CPUs", "usable", "load", "util", "cameras"):
+    for col in ("node", "address", "role", "state", "CPUs", "usable", "reserved", "measured", "util", "cameras"):
         table.add_column(col, no_wrap=True)
     for node in report.nodes:
         cameras = str(len(node.cameras))
@@ -136,7 +147,8 @@ def node_table(report: SchedulerReport) -> Table:
             _node_state(node),
             f"{node.cpus:g}",
             f"{node.usable:.2f}",
-            f"{node.load:.2f}",
+            f"{node.reserved:.2f}",
+            f"{node.measured:.2f}",
             f"{node.utilisation:.0%}" if node.usable > 0 else "-",
             cameras,
         )
@@ -149,6 +161,10 @@ def summary_lines(report: SchedulerReport) -> list[str]:
     live = sum(1 for c in report.cameras if c.state == "live")
     lines = [f"{len(report.cameras)} camera(s): {phases or 'none'}; {live} live"]
     lines.append(f"{len(report.unplaced)} unplaced; {report.moves_last_minute} voluntary move(s) in the last minute")
+    bases = collections.Counter(c.cost_basis for c in report.cameras if c.cost_basis)
+    if bases:
+        named = ", ".join(f"{bases[b.value]} {COST_BASIS_WORDS[b]}" for b in CostBasis if b.value in bases)
+        lines.append(f"costs: {named}")
     if report.requested_bundles:
         total = sum(b.get("CPU", 0.0) for b in report.requested_bundles)
         lines.append(

@@ -78,12 +78,24 @@ class SchedulerConfig(StrictModel):
     )
 
     # ---- cost model -----------------------------------------------------------------------
-    learn_costs: bool = Field(True, description="Refine each camera's CPU estimate from its measured use.")
+    learn_costs: bool = Field(
+        True,
+        description="Learn what cameras cost: each camera's measured CPU (its reservation follows it), cameras of "
+        "the same shape, node kinds' calibration, sources' real size (file sources are probed before they start). "
+        "Off: every camera is costed by the prior from its settings alone (an unknown source counts as 720p, 15 fps).",
+    )
     cost_warmup_s: float = Field(
         20.0,
         ge=0.0,
         le=3600.0,
         description="CPU samples count only after a camera has been live this long (opening a stream burns CPU).",
+    )
+    cost_smoothing_s: float = Field(
+        60.0,
+        ge=1.0,
+        le=3600.0,
+        description="Time constant of the smoothing of measured CPU: a reservation absorbs 63% of a step change "
+        "in what its camera measures after this long (shorter follows faster, and follows noise more).",
     )
 
     # ---- restarts (same bounds as a source's reconnect policy, which they become) ---------

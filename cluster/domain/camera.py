@@ -78,3 +78,8 @@ class CameraStatus:
     memory_uss_bytes: int
     # Cumulative histograms and counters for Prometheus (cluster/actors/telemetry.py).
     metrics: CameraMetricsSnapshot | None = None
+    # The stream as the capture loop found it (0 until it connected): the scheduler costs
+    # cameras by their source's shape.
+    source_width: int = 0
+    source_height: int = 0
+    source_fps: float = 0.0  # what the source declares, else the measured rate

@@ -68,6 +68,9 @@ SCHEDULER_DEFS = (
     d.SCHEDULER_CAMERAS,
     d.SCHEDULER_REQUESTED_BUNDLES,
     d.NODE_USABLE,
+    d.NODE_CPU_RESERVED,
+    d.NODE_CPU_MEASURED,
+    d.SCHEDULER_UNPLACED_DEMAND,
 )
 COLLECTED = (*CAMERA_DEFS, *CLUSTER_DEFS, *SCHEDULER_DEFS, d.SNAPSHOT_AGE)
 # The families of one scrape by definition. Any: prometheus_client's metric families
@@ -181,6 +184,12 @@ def _add_scheduler(f: Families, scheduler: SchedulerSnapshot) -> None:
     f[d.SCHEDULER_REQUESTED_BUNDLES].add_metric([], scheduler.requested_bundles)
     for node, usable in sorted(scheduler.node_usable_cores.items()):
         f[d.NODE_USABLE].add_metric([node], usable)
+    for node, cores in sorted(scheduler.node_reserved_cores.items()):
+        f[d.NODE_CPU_RESERVED].add_metric([node], cores)
+    for node, cores in sorted(scheduler.node_measured_cores.items()):
+        f[d.NODE_CPU_MEASURED].add_metric([node], cores)
+    for reason, cores in sorted(scheduler.unplaced_demand_cores.items()):
+        f[d.SCHEDULER_UNPLACED_DEMAND].add_metric([reason], cores)
 
 
 def _add_ages(family: Any, snapshot: ClusterSnapshot, now: float) -> None:

@@ -194,7 +194,8 @@ def cluster_overview() -> dict[str, Any]:
     lay.add(
         timeseries(
             "Node utilisation",
-            "Estimated camera load over the cores cameras may use; near 100% everywhere means it is time to add nodes.",
+            "Reserved CPU (the cameras' estimated costs) over the cores cameras may use; near 100% everywhere "
+            "means it is time to add nodes.",
             [(f"matthan_node_load_cores{{{N}}} / on(node) matthan_node_usable_cores{{{N}}}", "{{node}}")],
             unit="percentunit",
         ),
@@ -202,9 +203,15 @@ def cluster_overview() -> dict[str, Any]:
     )
     lay.add(
         timeseries(
-            "Estimated load and CPUs",
-            "Scheduler's cost estimate of each node's cameras, and its CPUs.",
-            [(f"matthan_node_load_cores{{{N}}}", "{{node}} load"), (f"matthan_node_cpus{{{N}}}", "{{node}} cpus")],
+            "Reserved and measured CPU",
+            "Per node: what the scheduler reserves for its cameras (their estimated costs: what admission counts), "
+            "what they measure, and the usable cores. Reserved follows measured within minutes; a camera waits for "
+            "room only when reserved is near usable.",
+            [
+                (f"matthan_node_cpu_reserved_cores{{{N}}}", "{{node}} reserved"),
+                (f"matthan_node_cpu_measured_cores{{{N}}}", "{{node}} measured"),
+                (f"matthan_node_usable_cores{{{N}}}", "{{node}} usable"),
+            ],
         ),
         8,
     )

@@ -215,6 +215,19 @@ SCHEDULER_REQUESTED_BUNDLES = _g(
     "scheduler_requested_bundles", "Resource bundles the scheduler asks the autoscaler for (0: no demand)."
 )
 NODE_USABLE = _g("node_usable_cores", "Cores of the node cameras may use (CPUs minus headroom).", "node")
+NODE_CPU_RESERVED = _g(
+    "node_cpu_reserved_cores",
+    "Cores the scheduler reserves for the node's cameras: their estimated costs, what admission counts.",
+    "node",
+)
+NODE_CPU_MEASURED = _g(
+    "node_cpu_measured_cores", "Cores the node's camera actors last measured of themselves, summed.", "node"
+)
+SCHEDULER_UNPLACED_DEMAND = _g(
+    "scheduler_unplaced_demand_cores",
+    "Estimated cores of the cameras without a node, by reason (too_big, no_capacity).",
+    "reason",
+)
 
 # ---- the refresher itself ---------------------------------------------------------------
 

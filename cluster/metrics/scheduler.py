@@ -17,6 +17,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# The scheduler's UnplacedReason values (cluster/scheduler/model.py).
+UNPLACED_REASONS = ("no_capacity", "too_big")
+
 
 @dataclass(frozen=True, slots=True)
 class SchedulerSnapshot:
@@ -29,6 +32,9 @@ class SchedulerSnapshot:
     cameras_by_phase: Mapping[str, int] = field(default_factory=dict)  # by CameraPhase value
     node_usable_cores: Mapping[str, float] = field(default_factory=dict)  # node id -> cpus minus headroom
     requested_bundles: int = 0  # bundles asked of the autoscaler
+    node_reserved_cores: Mapping[str, float] = field(default_factory=dict)  # node id -> what admission counts
+    node_measured_cores: Mapping[str, float] = field(default_factory=dict)  # node id -> what its cameras measure
+    unplaced_demand_cores: Mapping[str, float] = field(default_factory=dict)  # by UnplacedReason value
 
 
 class SchedulerStatsSource(Protocol):
@@ -69,13 +75,21 @@ class SchedulerReportSource:
             self._restarts[camera.camera_id] = camera.restarts
         phases = collections.Counter(_value(c.phase) for c in report.cameras)
         unplaced = collections.Counter(_value(u.reason) for u in report.unplaced)
+        # Zero for the reasons nothing waits for: the alerts compare it with idle capacity.
+        demand: dict[str, float] = dict.fromkeys(UNPLACED_REASONS, 0.0)
+        for u in report.unplaced:
+            demand[_value(u.reason)] = demand.get(_value(u.reason), 0.0) + float(u.cost)
+        alive = [n for n in report.nodes if n.alive]
         return SchedulerSnapshot(
             moves_total=dict(self._moves),
             recoveries_total=self._recoveries,
             unplaced_by_reason=dict(unplaced),
             cameras_by_phase=dict(phases),
-            node_usable_cores={n.node_id: float(n.usable) for n in report.nodes if n.alive},
+            node_usable_cores={n.node_id: float(n.usable) for n in alive},
             requested_bundles=len(report.requested_bundles),
+            node_reserved_cores={n.node_id: float(n.load) for n in alive},
+            node_measured_cores={n.node_id: float(n.measured) for n in alive},
+            unplaced_demand_cores=demand,
         )
 
 

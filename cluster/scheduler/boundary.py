@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..config import CameraConfig
+from ..config import CameraConfig, SourceConfig
 from ..domain import CameraStatus
 from .actions import StopActor
+from .cost import SourceInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,4 +102,9 @@ class ClusterBoundary(Protocol):
 
     def request_capacity(self, bundles: list[dict[str, float]]) -> None:
         """Ask the autoscaler for a cluster that fits these bundles in total ([] withdraws)."""
+        ...
+
+    def probe_source(self, source: SourceConfig) -> SourceInfo | None:
+        """Width, height and fps of a source before its camera runs, if they can be read
+        cheaply (file sources); None otherwise. Called from any thread."""
         ...

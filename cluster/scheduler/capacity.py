@@ -1,30 +1,57 @@
 """What nodes can take and what cameras count, shared by planning, requests and views.
 
-Costs: Ray accounts what each actor declared when it started (`num_cpus`), fixed
-until it restarts, while the estimate moves with measurements. The plan counts a
-running camera at max(declared, estimate): never below what Ray holds for it (or
-the plan could pin a new actor to a node Ray thinks is full, and it would stay
-pending), above it when the camera measurably grew (an overloaded node then
-sheds cameras).
+Reservations (issue 9). Ray fixes an actor's `num_cpus` when it starts, but a
+camera's real cost is only known once it runs, and changes with its settings. So
+every camera actor declares the same small `RAY_CPUS_PER_CAMERA` to Ray, and the
+scheduler's own accounting is the admission control: a camera is *reserved* its
+estimated cost (`cost.py`), which follows its measurement while it runs, without
+a restart. Ray's view stays consistent with it:
+
+- Ray never refuses an actor the plan pins to a node: every estimate is at least
+  `MIN_CAMERA_COST` >= `RAY_CPUS_PER_CAMERA`, and the plan fills a node only up to
+  its usable share, so what Ray holds there never exceeds the node's CPUs;
+- a node with cameras is never idle to Ray's autoscaler (their reservations are
+  not zero), and an emptied one is;
+- the autoscaler is asked in the scheduler's own units (planning.capacity_request).
+
+An actor started with a bigger declaration (by a scheduler before issue 9) is
+counted at max(declared, estimate) until it restarts: never below what Ray holds.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .boundary import NodeInfo
-from .cost import CostModel
+from .cost import MIN_CAMERA_COST, CostModel
 from .model import NodeCapacity
 from .placement import RAY_RESOURCE_GRANULARITY
 from .records import CameraRecord
 from .settings import SchedulerSettings
 from .state import SchedulerState
 
+# What every camera actor declares to Ray: 1% of a core. Small enough that Ray's
+# accounting never binds before the scheduler's does, not zero so that a node with
+# cameras counts as busy.
+RAY_CPUS_PER_CAMERA = 0.01
+if RAY_CPUS_PER_CAMERA > MIN_CAMERA_COST:
+    raise ImportError("the scheduler must never count a camera below its Ray reservation")
+
+# Label a node may carry to tell its kind (CPU model, instance type) for the cost
+# calibration; without it, nodes of one CPU count are taken to be of one kind.
+NODE_KIND_LABEL = "matthan.io/node-kind"
+
 
 def reservation(cost: float) -> float:
     """CPUs to declare for `cost` cores: rounded up to Ray's resource granularity."""
     steps = max(1, math.ceil(round(cost / RAY_RESOURCE_GRANULARITY, 6)))
     return round(steps * RAY_RESOURCE_GRANULARITY, 4)
+
+
+def node_kind(node: NodeInfo) -> str:
+    """The node's kind for the cost calibration (see NODE_KIND_LABEL)."""
+    return node.labels.get(NODE_KIND_LABEL) or f"{node.cpus:g}-cpu"
 
 
 def may_host(node: NodeInfo | None, settings: SchedulerSettings) -> bool:
@@ -38,11 +65,41 @@ def usable(node: NodeInfo, settings: SchedulerSettings) -> float:
 
 
 def counted_cost(record: CameraRecord, active: bool, cost: CostModel) -> float:
-    """What the plan counts for the camera (see the module docstring)."""
+    """What the scheduler reserves for the camera: its estimate, never below what its
+    actor declared to Ray (see the module docstring)."""
     estimate = cost.cost(record.camera_id)
     if active and record.reserved is not None:
         return max(record.reserved, estimate)
     return estimate
+
+
+def measured_cores(record: CameraRecord) -> float:
+    """What the camera's actor last measured of its own CPU, in cores (0 without a status)."""
+    return max(0.0, record.status.cpu_percent) / 100.0 if record.status is not None else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeUse:
+    """One node's cameras as the scheduler accounts them: reserved (their estimates)
+    and measured (what their actors last reported), in cores."""
+
+    cameras: tuple[str, ...] = ()
+    reserved: float = 0.0
+    measured: float = 0.0
+
+
+def node_use(state: SchedulerState, cost: CostModel) -> dict[str, NodeUse]:
+    """Reserved and measured CPU of the active cameras of every node that has some."""
+    cameras: dict[str, list[str]] = {}
+    reserved: dict[str, list[float]] = {}
+    measured: dict[str, list[float]] = {}
+    for rec in state.cameras.active():
+        if rec.node_id is None:
+            continue
+        cameras.setdefault(rec.node_id, []).append(rec.camera_id)
+        reserved.setdefault(rec.node_id, []).append(counted_cost(rec, True, cost))
+        measured.setdefault(rec.node_id, []).append(measured_cores(rec))
+    return {n: NodeUse(tuple(cameras[n]), math.fsum(reserved[n]), math.fsum(measured[n])) for n in cameras}
 
 
 def node_capacities(state: SchedulerState, settings: SchedulerSettings) -> list[NodeCapacity]:

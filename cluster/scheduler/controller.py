@@ -5,9 +5,10 @@ phase does to the state is a plain function elsewhere (observation.py,
 request_handling.py, planning.py, views.py). One `step()`:
 
 1. observe: list the nodes, adopt running camera actors (first step only), poll
-   every actor's `status()` (heartbeat, measured CPU);
+   every actor's `status()` (heartbeat, measured CPU), probe file sources not
+   yet known (requests probe theirs when they are submitted);
 2. apply what was observed: node losses, deaths, heartbeat and start deadlines,
-   cost measurements;
+   cost measurements, sources' sizes, what shapes and node kinds cost;
 3. apply queued requests in order (add/update/remove cameras, drain nodes);
 4. plan with the pure planner and append the stops and starts it takes;
 5. act (stop, reconfigure and start actors, record the outcome), ask the
@@ -31,24 +32,26 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from ..config import CameraConfig
+from ..config import CameraConfig, SourceConfig
 from ..control import CameraUnavailable, CameraView, ClusterStatus, ControlError
 from .actions import StartActor, StepActions
 from .boundary import ClusterBoundary, NameTaken, Probe
-from .cost import CostModel
+from .cost import CostModel, SourceInfo
 from .observation import (
     adopt,
     apply_nodes,
     apply_probes,
     check_deadlines,
     due_retries,
+    learn_sources,
     needs_recovery,
     record_start,
+    refresh_costs,
 )
 from .planning import capacity_request, plan_step
 from .report import CameraPhase, SchedulerReport
 from .request_handling import apply_request, reply_value
-from .requests import Reply, Request, Submitted
+from .requests import AddCamera, Reply, Request, SeedCameras, Submitted, UpdateCamera
 from .settings import SchedulerSettings
 from .state import SchedulerState, persisted_form, restored_state
 from .store import SchedulerStateStore
@@ -82,18 +85,25 @@ class Controller:
         self.rng = rng or random.Random()
         self.lock = threading.RLock()
         self.wakeup = threading.Event()  # set when a request arrives: step now
-        self.cost = CostModel()
+        self.cost = CostModel(time_constant_s=settings.cost_smoothing_s)
         self.ticks = 0
         self.last_error: str | None = None
         self._saved_at = clock()
         self._requests: collections.deque[Submitted] = collections.deque()
         self._requests_lock = threading.Lock()
+        self._probed: dict[str, SourceInfo | None] = {}  # source URL -> what a probe found, until a step takes it
         self.state = self._load()
 
     # ---- any thread ------------------------------------------------------------------
 
     def submit(self, request: Request) -> Submitted:
-        """Queue a request for the next step; wait on `.future` for the answer."""
+        """Queue a request for the next step; wait on `.future` for the answer.
+
+        The file sources of the cameras it adds or changes are probed first, on the
+        caller's thread (milliseconds per distinct file), so the step that applies it
+        places them by their real size."""
+        if self.settings.learn_costs:
+            self._probe_sources(_sources_of(request))
         item = Submitted(request)
         with self._requests_lock:
             self._requests.append(item)
@@ -139,11 +149,15 @@ class Controller:
         if nodes is not None and not state.adopted:
             self._guard("adopt running camera actors", lambda: self._adopt(now, actions))
         probes = self._guard("poll camera actors", self._probe) or {}
+        if settings.learn_costs:
+            self._guard("probe file sources", self._probe_unknown_files)
         replies: list[tuple[Submitted, Reply]] = []
         with self.lock:
             if nodes is not None:
                 self._guard("apply the node list", lambda: apply_nodes(state, nodes, settings, now))
             self._guard("apply heartbeats", lambda: apply_probes(state, probes, settings, self.cost, now, actions))
+            self._guard("learn sources", lambda: learn_sources(state, self._take_probed(), settings, self.cost))
+            self._guard("refresh costs", lambda: refresh_costs(state, settings, self.cost))
             self._guard("check deadlines", lambda: check_deadlines(state, settings, now, actions))
             replies = self._apply_requests(self._take_requests(), now, actions)
             self._guard("schedule retries", lambda: due_retries(state, now))
@@ -181,6 +195,34 @@ class Controller:
         with self._requests_lock:
             taken = list(self._requests)
             self._requests.clear()
+        return taken
+
+    # ---- sources ---------------------------------------------------------------------
+
+    def _probe_sources(self, sources: list[SourceConfig]) -> None:
+        found: dict[str, SourceInfo | None] = {}
+        for source in sources:
+            if source.is_file and source.url not in found:
+                try:
+                    found[source.url] = self.boundary.probe_source(source)
+                except Exception:  # a probe is an optimisation: without it the camera is costed by the prior
+                    logger.exception("could not probe the source of a camera")
+        with self._requests_lock:
+            self._probed.update(found)
+
+    def _probe_unknown_files(self) -> None:
+        """Cameras restored from disk or recovered from running actors: their file sources."""
+        with self.lock:
+            unknown = {
+                rec.config.source.url: rec.config.source
+                for rec in self.state.cameras
+                if rec.config.source.is_file and self.cost.source_of(rec.config.source.url) is None
+            }
+        self._probe_sources(list(unknown.values()))
+
+    def _take_probed(self) -> dict[str, SourceInfo | None]:
+        with self._requests_lock:
+            taken, self._probed = self._probed, {}
         return taken
 
     # ---- startup ---------------------------------------------------------------------
@@ -326,3 +368,11 @@ class Controller:
             logger.info("asking the autoscaler for room for %d camera(s) (%.2f CPU in total)", len(bundles), total)
         else:
             logger.info("withdrawing the autoscaler request: every camera has a node")
+
+
+def _sources_of(request: Request) -> list[SourceConfig]:
+    if isinstance(request, AddCamera | UpdateCamera):
+        return [request.config.source]
+    if isinstance(request, SeedCameras):
+        return [config.source for config in request.configs]
+    return []

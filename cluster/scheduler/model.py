@@ -34,7 +34,9 @@ class MoveReason(str, enum.Enum):
 
     NODE_DEAD and NODE_DRAINING are evacuations: never capped by `max_moves`.
     OVERLOAD, REBALANCE and CONSOLIDATE are voluntary moves of cameras on a
-    healthy node: together they never exceed `max_moves` in one plan.
+    healthy node: together they never exceed `max_moves` in one plan. RESHAPED is
+    never made by the planner: the scheduler moves a camera whose new settings no
+    longer fit its node (uncapped, like an evacuation: it cannot stay).
     """
 
     NODE_DEAD = "node_dead"  # its node is not alive or no longer listed
@@ -42,9 +44,10 @@ class MoveReason(str, enum.Enum):
     OVERLOAD = "overload"  # its node is over usable capacity (costs grew)
     REBALANCE = "rebalance"  # utilisation spread above the hysteresis
     CONSOLIDATE = "consolidate"  # emptying a lightly loaded node so it can be released
+    RESHAPED = "reshaped"  # its new settings (detector added, fps raised) no longer fit its node
 
 
-EVACUATION_REASONS = frozenset({MoveReason.NODE_DEAD, MoveReason.NODE_DRAINING})
+EVACUATION_REASONS = frozenset({MoveReason.NODE_DEAD, MoveReason.NODE_DRAINING, MoveReason.RESHAPED})
 
 
 class UnplacedReason(str, enum.Enum):

@@ -16,8 +16,8 @@ from ..config import CameraConfig
 from ..domain import CameraState
 from .actions import StartActor, StepActions, StopActor
 from .boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe
-from .capacity import reservation
-from .cost import CostModel
+from .capacity import RAY_CPUS_PER_CAMERA, may_host, node_kind
+from .cost import CostModel, SourceInfo
 from .records import CameraRecord, forgive, initial_phase, new_record, record_failure
 from .report import CameraPhase
 from .settings import SchedulerSettings
@@ -156,8 +156,8 @@ def _heartbeat(
     if status.node_id and status.node_id != rec.node_id:
         rec.node_id = status.node_id
         state.dirty = True
-    if rec.reserved is None:
-        rec.reserved = reservation(cost.cost(rec.camera_id))
+    if rec.reserved is None:  # adopted without a placement hint: it declared what every camera does
+        rec.reserved = RAY_CPUS_PER_CAMERA
         state.dirty = True
     if state.cameras.phase_of(rec.camera_id) is CameraPhase.STARTING:
         state.cameras.move(rec.camera_id, CameraPhase.RUNNING)
@@ -169,12 +169,51 @@ def _heartbeat(
     if rec.push_config:
         actions.push(rec.actor, rec.config)
         rec.push_config = False
+    if settings.learn_costs and status.source_width > 0:
+        source = SourceInfo(status.source_width, status.source_height, status.source_fps)
+        if cost.learn_source(rec.config.source.url, source):
+            logger.info(
+                "camera %s: its source is %dx%d at %g fps; re-estimated at %.3f cores",
+                rec.camera_id,
+                source.width,
+                source.height,
+                source.fps,
+                cost.cost(rec.camera_id),
+            )
     if status.state is not CameraState.LIVE:
         rec.live_since = None
     elif rec.live_since is None:
         rec.live_since = now
     elif settings.learn_costs and now - rec.live_since >= settings.cost_warmup_s:
-        cost.observe(rec.camera_id, max(0.0, status.cpu_percent) / 100.0, now)
+        node = state.nodes.get(rec.node_id or "")
+        cost.observe(
+            rec.camera_id, max(0.0, status.cpu_percent) / 100.0, now, node_kind(node) if node is not None else None
+        )
+
+
+def refresh_costs(state: SchedulerState, settings: SchedulerSettings, cost: CostModel) -> None:
+    """What shapes cost and the node kinds' calibration, from this step's measurements
+    (the prior is scaled for the kinds of the nodes that may run cameras)."""
+    if settings.learn_costs:
+        cost.refresh(node_kind(n) for n in state.nodes.values() if n.alive and may_host(n, settings))
+
+
+def learn_sources(
+    state: SchedulerState, found: Mapping[str, SourceInfo | None], settings: SchedulerSettings, cost: CostModel
+) -> None:
+    """Take what probes found out about sources (by URL) before their cameras run."""
+    if not settings.learn_costs:
+        return
+    for url, source in found.items():
+        if source is not None and cost.learn_source(url, source):
+            known = sum(1 for rec in state.cameras if rec.config.source.url == url)
+            logger.info(
+                "probed a file source: %dx%d at %g fps (%d camera(s) of it so far; those added now follow)",
+                source.width,
+                source.height,
+                source.fps,
+                known,
+            )
 
 
 # ---- deadlines and retries -----------------------------------------------------------------

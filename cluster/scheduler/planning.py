@@ -5,11 +5,23 @@ on autoscaling clusters) where every enabled camera should run, moves cameras
 between buckets accordingly and appends the starts and stops to the step's
 actions. `capacity_request` says what to ask of the autoscaler.
 
-Reservations: a camera started afresh (new, after a crash, off a dead or
-drained node) declares its current estimate, so reservations follow what
-cameras really cost. A voluntary move (rebalance, overload, consolidation) keeps
-the cost the plan moved: re-declaring less at the destination would unbalance
-what the plan just balanced, and the next plan would move more cameras.
+Admission (issue 9): the plan counts every camera at what the scheduler reserves
+for it, its estimate (`cost.py`: its own measurement, else what cameras of its
+shape measure, else the calibrated prior), and fills a node only up to its usable
+share. Every actor declares the same small Ray reservation (`capacity.py`), so a
+running camera's reservation follows its measurement without a restart and no
+state keeps measured idle capacity unusable: a camera reserved more than it
+measures gives the difference back as its estimate converges, and cameras
+waiting for room are placed in the step where it fits.
+
+A camera whose new settings no longer fit its node (UpdateCamera accepted it
+because another node has room, or because the autoscaler may add one) is taken
+out of its node's load and placed again: kept if it fits there after all, moved
+(a stop and a start, reason `reshaped`, not counted against the move cap), or
+stopped and left unplaced with the reason.
+
+An unplaced camera's reason names its cost, where that comes from, and the
+reserved and measured CPU of the node with the most room.
 """
 
 from __future__ import annotations
@@ -17,9 +29,17 @@ from __future__ import annotations
 import logging
 
 from .actions import StartActor, StepActions
-from .capacity import counted_cost, node_capacities, reservation
+from .capacity import RAY_CPUS_PER_CAMERA, NodeUse, counted_cost, node_capacities, node_use, reservation
 from .cost import CostModel
-from .model import EVACUATION_REASONS, CameraDemand, NodeCapacity, PlacementPlan, UnplacedReason
+from .model import (
+    CameraDemand,
+    Move,
+    MoveReason,
+    NodeCapacity,
+    PlacementPlan,
+    Unplaced,
+    UnplacedReason,
+)
 from .placement import consolidate, plan
 from .report import CameraPhase
 from .settings import SchedulerSettings
@@ -102,7 +122,8 @@ def _demand(state: SchedulerState, cost: CostModel) -> tuple[list[CameraDemand],
         state.plan_costs[cid] = counted
         demand.append(CameraDemand(cid, counted))
         if active and rec.node_id is not None:
-            current[cid] = rec.node_id
+            if rec.must_move is None:
+                current[cid] = rec.node_id
         elif rec.lost_from is not None:
             current[cid] = rec.lost_from
     return demand, current
@@ -179,31 +200,35 @@ def _apply(
     actions: StepActions,
 ) -> None:
     for cid in p.started:
-        why = "new" if state.cameras.require(cid).lost_from is None else "its node died"
-        _start(state, cid, p.assignments[cid], why, cost, actions)
+        rec = state.cameras.require(cid)
+        if rec.must_move is not None and rec.actor is not None:
+            _reshaped(state, cid, p.assignments[cid], cost, now, wall_now, actions)
+            continue
+        why = "new" if rec.lost_from is None else "its node died"
+        _start(state, cid, p.assignments[cid], why, actions)
     for move in p.moves:
         rec = state.cameras.require(move.camera_id)
         if rec.actor is not None:
             actions.stop(move.camera_id, rec.actor, f"moving to {move.to_node}: {move.reason.value}")
             rec.stopped_at = now
-        keep = state.plan_costs[move.camera_id] if move.reason not in EVACUATION_REASONS else None
-        _start(
-            state,
-            move.camera_id,
-            move.to_node,
-            f"moved from {move.from_node}: {move.reason.value}",
-            cost,
-            actions,
-            keep_cost=keep,
-        )
+        _start(state, move.camera_id, move.to_node, f"moved from {move.from_node}: {move.reason.value}", actions)
         state.moves.record(move, now, wall_now)
         actions.moves.append(move)
     unplaced = {u.camera_id: u for u in p.unplaced}
+    use = node_use(state, cost) if unplaced else {}
     for rec in state.cameras.records():
         u = unplaced.get(rec.camera_id)
         if u is None:
             rec.unplaced = None
             continue
+        u = _explained(p, u, cost, use)
+        if rec.must_move is not None and rec.actor is not None:
+            actions.stop(rec.camera_id, rec.actor, f"its new settings fit no node: {rec.must_move}")
+            rec.stopped_at = now
+            rec.forget_actor()
+            rec.node_id, rec.must_move = None, None
+            state.cameras.move(rec.camera_id, CameraPhase.PENDING)
+            state.dirty = True
         reason = f"unplaced ({u.reason.value}): {u.detail}"
         if rec.unplaced is None or rec.unplaced.reason is not u.reason:
             logger.warning("camera %s: %s", u.camera_id, reason)
@@ -212,26 +237,55 @@ def _apply(
         logger.warning("draining is waiting for room for %d camera(s): %s", len(p.stranded), ", ".join(p.stranded))
 
 
-def _start(
-    state: SchedulerState,
-    cid: str,
-    node_id: str,
-    why: str,
-    cost: CostModel,
-    actions: StepActions,
-    keep_cost: float | None = None,
+def _reshaped(
+    state: SchedulerState, cid: str, node_id: str, cost: CostModel, now: float, wall_now: float, actions: StepActions
 ) -> None:
+    """A camera whose new settings did not fit its node, placed again: kept where it is
+    if it fits there after all, else moved."""
     rec = state.cameras.require(cid)
-    cpus = reservation(cost.cost(cid) if keep_cost is None else keep_cost)
+    reason, rec.must_move = rec.must_move, None
+    from_node = rec.node_id
+    if from_node is None or from_node == node_id:
+        logger.info("camera %s: its new settings fit node %s after all; it stays", cid, node_id)
+        return
+    assert rec.actor is not None
+    actions.stop(cid, rec.actor, f"moving to {node_id}: {reason}")
+    rec.stopped_at = now
+    move = Move(cid, from_node, node_id, MoveReason.RESHAPED)
+    _start(state, cid, node_id, f"moved from {from_node}: {reason} ({cost.cost(cid):.3f} cores)", actions)
+    state.moves.record(move, now, wall_now)
+    actions.moves.append(move)
+
+
+def _explained(p: PlacementPlan, u: Unplaced, cost: CostModel, use: dict[str, NodeUse]) -> Unplaced:
+    """The planner's reason, with where the cost comes from and, for lack of room, the
+    reserved and measured CPU of the node with the most room left."""
+    detail = f"{u.detail}; its cost is from {cost.describe(u.camera_id)}"
+    if u.reason is UnplacedReason.NO_CAPACITY and p.usable:
+        roomiest = max(sorted(p.usable), key=lambda n: p.usable[n] - p.load[n])
+        measured = use.get(roomiest)
+        detail += (
+            f"; node {roomiest[:12]}: {p.load[roomiest]:.3f} cores reserved, "
+            f"{measured.measured if measured else 0.0:.3f} measured, of {p.usable[roomiest]:.3f} usable"
+        )
+    return Unplaced(u.camera_id, u.cost, u.reason, detail)
+
+
+def _start(state: SchedulerState, cid: str, node_id: str, why: str, actions: StepActions) -> None:
+    rec = state.cameras.require(cid)
+    cpus = reservation(RAY_CPUS_PER_CAMERA)
     rec.forget_actor()
     rec.node_id = node_id
     rec.lost_from = None
+    rec.must_move = None
     rec.reserved = cpus
     rec.reason = f"starting on {node_id} ({why})"
     state.cameras.move(cid, CameraPhase.STARTING)
     actions.start(StartActor(cid, node_id, cpus, rec.config))
     state.dirty = True
-    logger.info("camera %s: starting on node %s with %.4f CPU (%s)", cid, node_id, cpus, why)
+    logger.info(
+        "camera %s: starting on node %s, reserving %.4f cores (%s)", cid, node_id, state.plan_costs.get(cid, 0.0), why
+    )
 
 
 def capacity_request(state: SchedulerState, settings: SchedulerSettings) -> tuple[dict[str, float], ...] | None:

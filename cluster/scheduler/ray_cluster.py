@@ -8,8 +8,9 @@ Camera actors are:
   the worker that created it, so a scheduler restart would stop every camera);
 - pinned with `NodeAffinitySchedulingStrategy(node_id, soft=False)`: they run
   where the plan put them or not at all (a dead target fails the creation);
-- declaring `num_cpus` = their estimated cost, so Ray's accounting and the
-  autoscaler see the real demand;
+- declaring the same small `num_cpus` (`capacity.RAY_CPUS_PER_CAMERA`): the
+  scheduler's accounting of measured costs is the admission control, and Ray's
+  stays consistent with it (see capacity.py);
 - `max_restarts=0`: the scheduler restarts them itself, counting and backing off,
   and placing them anew (Ray would restart them pinned to a dead node).
 
@@ -36,9 +37,11 @@ from ray.exceptions import (
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..actors.camera_actor import ACTOR_NAME_PREFIX, CameraActor, actor_name
-from ..config import CameraConfig
+from ..config import CameraConfig, SourceConfig
 from .actions import StopActor
 from .boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent, StartFailed
+from .cost import SourceInfo
+from .source_probe import FileProbe
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ class RayCluster:
     def __init__(self, namespace: str, stop_timeout_s: float = 2.0):
         self.namespace = namespace
         self.stop_timeout_s = stop_timeout_s
+        self._files = FileProbe()
 
     def list_nodes(self) -> list[NodeInfo]:
         nodes = []
@@ -166,6 +170,9 @@ class RayCluster:
         from ray.autoscaler.sdk import request_resources
 
         request_resources(bundles=bundles)
+
+    def probe_source(self, source: SourceConfig) -> SourceInfo | None:
+        return self._files.probe(source)
 
 
 def _probe_result(ref: ray.ObjectRef) -> Probe:

@@ -29,7 +29,7 @@ class CameraRecord:
     node_id: str | None = None  # node its actor is pinned to (or, once it answered, reports)
     lost_from: str | None = None  # node it ran on when that node died: reported as a NODE_DEAD move
     actor: object | None = None
-    reserved: float | None = None  # num_cpus its actor declared to Ray
+    reserved: float | None = None  # num_cpus its actor declared to Ray (see capacity.py)
     started_at: float | None = None  # monotonic: actor created (or adopted)
     last_heartbeat: float | None = None  # monotonic: its actor last answered a status poll
     missed_polls: int = 0  # status polls in a row its actor did not answer
@@ -44,6 +44,8 @@ class CameraRecord:
     reason: str = ""
     unplaced: Unplaced | None = None
     push_config: bool = False  # the running actor may have an older config: send it
+    # Its new settings no longer fit its node (UpdateCamera): why it must move (or wait for room).
+    must_move: str | None = None
 
     @property
     def camera_id(self) -> str:

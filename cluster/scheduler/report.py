@@ -36,12 +36,14 @@ class CameraReport:
     camera_id: str
     phase: CameraPhase
     node_id: str | None
-    cost: float  # current estimate, cores
-    reserved_cpus: float | None  # num_cpus its actor declared to Ray
+    cost: float  # current estimate, cores: what the scheduler reserves for it while it runs
+    reserved_cpus: float | None  # num_cpus its actor declared to Ray (the same small share for every camera)
     restarts: int  # actor recreations after deaths or lost heartbeats
     state: str | None  # CameraState of the newest status, if any ("unresponsive" while its actor is silent)
     reason: str  # why it is in this phase (or why it is unresponsive)
     retry_in_s: float | None = None
+    measured: float | None = None  # cores its actor last measured of itself (None without a status)
+    cost_basis: str = ""  # where the estimate comes from (cost.CostBasis value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +55,31 @@ class NodeReport:
     alive: bool
     cpus: float
     usable: float  # cpus * (1 - headroom): what cameras may use
-    load: float  # estimated cores of the cameras on it
+    load: float  # cores the scheduler reserves for the cameras on it (their estimates)
     cameras: tuple[str, ...]
     is_head: bool = False
     draining: bool = False  # DrainNode
     releasing: bool = False  # emptied by consolidation for the autoscaler
     suspect: bool = False  # its actors died at once: treated as dead until Ray decides
     labels: dict[str, str] = field(default_factory=dict)
+    measured: float = 0.0  # cores its camera actors last measured of themselves
+    kind: str = ""  # node kind of the cost calibration
+    calibration: float | None = None  # measured / prior on nodes of its kind, if learnt
+
+    @property
+    def reserved(self) -> float:
+        """Cores the scheduler reserves on the node (`load`)."""
+        return self.load
 
     @property
     def utilisation(self) -> float:
+        """Reserved over usable."""
         return self.load / self.usable if self.usable > 0 else 0.0
+
+    @property
+    def measured_utilisation(self) -> float:
+        """Measured over usable."""
+        return self.measured / self.usable if self.usable > 0 else 0.0
 
     def as_node_view(self) -> NodeView:
         """The node as the front door shows it (`ClusterStatus.nodes`)."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from ..config import CameraConfig
 from ..control import CameraExists, ControlError, DrainResult, NodeNotFound, PlacementRejected
 from .actions import StepActions
-from .capacity import hosting_nodes, may_host
+from .capacity import hosting_nodes, may_host, node_use, usable
 from .cost import CostModel
 from .records import forgive, initial_phase, new_record
 from .report import CameraPhase
@@ -135,10 +135,14 @@ def _update(
 ) -> Reply:
     rec = state.cameras.require(config.id)
     old = rec.config
+    before, checkpoint = cost.cost(config.id), cost.checkpoint(config.id)
     estimate = cost.update_config(config)
+    must_move: str | None = None
     try:
         if config.enabled:
             _check_fits(state, settings, config.id, estimate)
+            if estimate > before:
+                must_move = _check_room(state, settings, cost, config.id, before, estimate)
         rec.config = config
 
         def undo() -> None:
@@ -146,7 +150,7 @@ def _update(
 
         _persist(persist, undo=undo)
     except BaseException:
-        cost.update_config(old)
+        cost.rollback(config.id, checkpoint)
         raise
     phase = state.cameras.phase_of(config.id)
     if not config.enabled:
@@ -165,7 +169,10 @@ def _update(
         state.cameras.move(config.id, CameraPhase.PENDING)
     elif rec.actor is not None and config != old:
         actions.push(rec.actor, config)
-    logger.info("camera %s updated (estimated %.3f cores)", config.id, estimate)
+        if must_move is not None:
+            rec.must_move = must_move
+            logger.info("camera %s: %s", config.id, must_move)
+    logger.info("camera %s updated (estimated %.3f cores, %.3f before)", config.id, estimate, before)
     return ViewOf(config.id)
 
 
@@ -271,6 +278,47 @@ def _check_fits(state: SchedulerState, settings: SchedulerSettings, camera_id: s
             f"a camera ({largest:.2f} usable of {max(sizes):g} CPUs with {settings.headroom:.0%} headroom); "
             "lower its analysis fps, resolution or detector settings, or add a bigger node"
         )
+
+
+def _check_room(
+    state: SchedulerState, settings: SchedulerSettings, cost: CostModel, camera_id: str, before: float, estimate: float
+) -> str | None:
+    """A running camera whose update raises its cost: None if it still fits its node,
+    else why it must move (another node has room, or the autoscaler may add one).
+    Raises PlacementRejected (nothing changed) when it fits nowhere."""
+    rec = state.cameras.require(camera_id)
+    if not state.cameras.is_active(camera_id) or rec.node_id is None:
+        return None  # not running: the plan places it at its new cost, or says why not
+    use = node_use(state, cost)  # counts this camera at its new estimate already
+    here = state.nodes.get(rec.node_id)
+    here_use = use.get(rec.node_id)
+    reserved_here = here_use.reserved if here_use is not None else estimate
+    usable_here = usable(here, settings) if here is not None and here.alive else 0.0
+    if reserved_here <= usable_here + 1e-9 and rec.node_id not in state.draining:
+        return None
+    free_here = max(0.0, usable_here - (reserved_here - estimate))
+    for node_id, node in sorted(state.nodes.items()):
+        if node_id == rec.node_id or not node.alive or node_id in state.draining or node_id in state.suspect_nodes:
+            continue
+        other = use.get(node_id)
+        if usable(node, settings) - (other.reserved if other is not None else 0.0) >= estimate - 1e-9:
+            return (
+                f"its new settings need an estimated {estimate:.3f} cores ({before:.3f} before), more than the "
+                f"{free_here:.3f} free on node {rec.node_id}: moving it to a node with room"
+            )
+    if settings.autoscaling:
+        return (
+            f"its new settings need an estimated {estimate:.3f} cores ({before:.3f} before) and no node has room: "
+            "waiting for the autoscaler"
+        )
+    measured = here_use.measured if here_use is not None else 0.0
+    raise PlacementRejected(
+        f"camera {camera_id!r}: its new settings need an estimated {estimate:.3f} CPU cores ({before:.3f} before; "
+        f"from {cost.describe(camera_id)}), but node {rec.node_id} has {free_here:.3f} cores free "
+        f"({reserved_here - estimate + before:.3f} reserved, {measured:.3f} measured, of {usable_here:.3f} usable) "
+        "and no other node has room; it keeps its old settings. Add a node, or lower its analysis fps, "
+        "resolution or detector settings"
+    )
 
 
 def _persist(persist: Persist, undo: Callable[[], object]) -> None:

@@ -190,6 +190,7 @@ def persisted_form(state: SchedulerState, cost: CostModel) -> PersistedState:
         draining=set(state.draining),
         restarts={rec.camera_id: rec.restarts for rec in records if rec.restarts},
         costs={rec.camera_id: c for rec in records if (c := cost.learned(rec.camera_id)) is not None},
+        learnt=cost.learnt(),
     )
 
 
@@ -198,6 +199,8 @@ def restored_state(
 ) -> SchedulerState:
     """The state a scheduler resumes from (its actors are adopted in the first step)."""
     state = SchedulerState(persisted=True, draining=set(saved.draining), placement_hints=dict(saved.placements))
+    if settings.learn_costs:
+        cost.restore_learnt(saved.learnt)
     for config in saved.cameras:
         record = new_record(config, settings, rng)
         record.restarts = saved.restarts.get(config.id, 0)

@@ -5,7 +5,8 @@ Two files in the state directory:
 - `cameras.json`: the desired camera set, written by `DesiredStateStore`;
 - `scheduler.json`: placement facts: the node and reserved CPUs of each camera
   actor, nodes being drained, restart counters, and the costs learnt from
-  measurements (so a restarted scheduler balances with the same numbers).
+  measurements: per camera, per camera shape, the node kinds' calibration and the
+  sources' sizes (so a restarted scheduler balances and admits with the same numbers).
 
 The desired set is the truth and an unreadable one is an error (it must never be
 silently replaced by an empty set, which would stop every camera). The placement
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from ..config import CameraConfig
 from ..support.atomic import write_json_atomically
+from .cost import LearntCosts
 from .desired_state import DesiredStateStore
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class PersistedState:
     draining: set[str] = field(default_factory=set)
     restarts: dict[str, int] = field(default_factory=dict)
     costs: dict[str, float] = field(default_factory=dict)  # learnt estimates, cores
+    learnt: LearntCosts = field(default_factory=lambda: LearntCosts({}, {}, {}, {}))  # beyond single cameras
 
 
 class SchedulerStateStore:
@@ -82,6 +85,12 @@ class SchedulerStateStore:
             state.draining = {str(n) for n in raw.get("draining", [])}
             state.restarts = {str(cam): int(n) for cam, n in raw.get("restarts", {}).items()}
             state.costs = {str(cam): float(c) for cam, c in raw.get("costs", {}).items()}
+            state.learnt = LearntCosts(
+                shapes={str(k): float(v) for k, v in raw.get("shape_costs", {}).items()},
+                settings={str(k): float(v) for k, v in raw.get("settings_costs", {}).items()},
+                calibration={str(k): float(v) for k, v in raw.get("calibration", {}).items()},
+                sources={str(url): (int(w), int(h), float(fps)) for url, (w, h, fps) in raw.get("sources", {}).items()},
+            )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             logger.warning("%s: ignoring malformed placement state (%s)", self.placement_path, exc)
             return PersistedState(cameras=cameras)
@@ -97,5 +106,9 @@ class SchedulerStateStore:
             "draining": sorted(state.draining),
             "restarts": dict(sorted(state.restarts.items())),
             "costs": {cam: round(c, 6) for cam, c in sorted(state.costs.items())},
+            "shape_costs": {k: round(v, 6) for k, v in sorted(state.learnt.shapes.items())},
+            "settings_costs": {k: round(v, 6) for k, v in sorted(state.learnt.settings.items())},
+            "calibration": {k: round(v, 6) for k, v in sorted(state.learnt.calibration.items())},
+            "sources": {url: list(src) for url, src in sorted(state.learnt.sources.items())},
         }
         write_json_atomically(self.placement_path, payload)

@@ -14,7 +14,7 @@ import dataclasses
 
 from ..control import CameraView, ClusterStatus
 from ..domain import CameraState, CameraStatus
-from .capacity import counted_cost, usable
+from .capacity import measured_cores, node_kind, node_use, usable
 from .cost import CostModel
 from .records import CameraRecord
 from .report import CameraPhase, CameraReport, NodeReport, SchedulerReport
@@ -55,31 +55,32 @@ def camera_views(state: SchedulerState, settings: SchedulerSettings, now: float)
 
 
 def node_reports(state: SchedulerState, settings: SchedulerSettings, cost: CostModel) -> tuple[NodeReport, ...]:
-    """Every known node, head first: its capacity, load and cameras (the one place a
-    node's report is derived from what Ray said of it)."""
-    cameras: dict[str, list[str]] = {}
-    load: dict[str, float] = {}
-    for rec in state.cameras.active():
-        if rec.node_id is not None:
-            cameras.setdefault(rec.node_id, []).append(rec.camera_id)
-            load[rec.node_id] = load.get(rec.node_id, 0.0) + counted_cost(rec, True, cost)
-    return tuple(
-        NodeReport(
-            node_id=n.node_id,
-            address=n.address,
-            alive=n.alive,
-            cpus=n.cpus,
-            usable=usable(n, settings),
-            load=load.get(n.node_id, 0.0),
-            cameras=tuple(cameras.get(n.node_id, ())),
-            is_head=n.is_head,
-            draining=n.node_id in state.draining,
-            releasing=n.node_id in state.releasing,
-            suspect=n.node_id in state.suspect_nodes,
-            labels=dict(n.labels),
+    """Every known node, head first: its capacity, reserved and measured CPU and cameras
+    (the one place a node's report is derived from what Ray said of it)."""
+    use = node_use(state, cost)
+    reports = []
+    for n in sorted(state.nodes.values(), key=lambda n: (not n.is_head, n.node_id)):
+        here = use.get(n.node_id)
+        reports.append(
+            NodeReport(
+                node_id=n.node_id,
+                address=n.address,
+                alive=n.alive,
+                cpus=n.cpus,
+                usable=usable(n, settings),
+                load=here.reserved if here is not None else 0.0,
+                cameras=here.cameras if here is not None else (),
+                is_head=n.is_head,
+                draining=n.node_id in state.draining,
+                releasing=n.node_id in state.releasing,
+                suspect=n.node_id in state.suspect_nodes,
+                labels=dict(n.labels),
+                measured=here.measured if here is not None else 0.0,
+                kind=node_kind(n),
+                calibration=cost.calibration(node_kind(n)),
+            )
         )
-        for n in sorted(state.nodes.values(), key=lambda n: (not n.is_head, n.node_id))
-    )
+    return tuple(reports)
 
 
 def _is_live(rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings, now: float) -> bool:
@@ -121,6 +122,8 @@ def build_report(
                 state=status.state.value if status is not None else None,
                 reason=unresponsive_reason(rec, phase, settings, now) or rec.reason,
                 retry_in_s=max(0.0, rec.retry_at - now) if rec.retry_at is not None else None,
+                measured=measured_cores(rec) if active and rec.status is not None else None,
+                cost_basis=cost.basis(rec.camera_id).value,
             )
         )
     return SchedulerReport(

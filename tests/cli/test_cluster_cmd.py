@@ -13,17 +13,21 @@ from cluster.scheduler.report import CameraPhase, CameraReport, NodeReport, Sche
 
 def report() -> SchedulerReport:
     nodes = (
-        NodeReport("aaaa1111bbbb2222", "10.0.0.1", True, 4.0, 3.2, 0.7, ("c1", "c2", "c3"), is_head=True),
+        NodeReport(
+            "aaaa1111bbbb2222", "10.0.0.1", True, 4.0, 3.2, 0.7, ("c1", "c2", "c3"), is_head=True, measured=0.31
+        ),
         NodeReport("aaaa9999cccc0000", "10.0.0.2", True, 4.0, 3.2, 0.2, ("c4",), draining=True),
         NodeReport("dddd0000eeee1111", "10.0.0.3", False, 4.0, 0.0, 0.0, ()),
     )
     cams = (
-        CameraReport("c1", CameraPhase.RUNNING, "aaaa1111bbbb2222", 0.23, 0.23, 0, "live", "running"),
+        CameraReport(
+            "c1", CameraPhase.RUNNING, "aaaa1111bbbb2222", 0.23, 0.23, 0, "live", "running", cost_basis="measured"
+        ),
         CameraReport("c2", CameraPhase.RUNNING, "aaaa1111bbbb2222", 0.23, 0.23, 1, "reconnecting", "running"),
         CameraReport("c3", CameraPhase.RUNNING, "aaaa1111bbbb2222", 0.23, 0.23, 0, "live", "running"),
         CameraReport("c4", CameraPhase.RUNNING, "aaaa9999cccc0000", 0.2, 0.2, 0, "live", "running"),
         CameraReport("c5", CameraPhase.FAILED, None, 0.2, None, 5, None, "crash loop: 5 failures", 540.0),
-        CameraReport("c6", CameraPhase.PENDING, None, 0.3, None, 0, None, "unplaced"),
+        CameraReport("c6", CameraPhase.PENDING, None, 0.3, None, 0, None, "unplaced", cost_basis="prior"),
     )
     unplaced = (
         Unplaced("c6", 0.3, UnplacedReason.NO_CAPACITY, "costs 0.300 cores; the most any node has free is 0.1"),
@@ -48,6 +52,21 @@ def test_status_table_shows_each_node_with_its_state_load_and_camera_count():
     text = console.export_text()
     assert "aaaa1111bbbb" in text and "head" in text and "22%" in text, text
     assert "draining" in text and "dead" in text, text
+
+
+def test_status_table_shows_reserved_and_measured_cpu_per_node():
+    console = Console(width=200, record=True)
+    console.print(node_table(report()))
+    lines = console.export_text().splitlines()
+    header = next(line for line in lines if "reserved" in line)
+    assert "measured" in header, f"both figures are columns: {header}"
+    head_row = next(line for line in lines if "aaaa1111bbbb" in line)
+    assert "0.70" in head_row and "0.31" in head_row, f"reserved 0.70 and measured 0.31 cores: {head_row}"
+
+
+def test_summary_says_where_the_costs_come_from():
+    summary = "\n".join(summary_lines(report()))
+    assert "costs: 1 measured, 1 from the prior" in summary, summary
 
 
 def test_summary_and_problems_name_what_needs_attention():

@@ -159,6 +159,21 @@ def test_scheduler_snapshot_renders_moves_recoveries_and_capacity():
     assert value(text, "matthan_scheduler_requested_bundles") == 1
 
 
+def test_reserved_and_measured_cpu_per_node_and_the_demand_of_unplaced_cameras_are_rendered():
+    clock = FakeClock()
+    snap = SchedulerSnapshot(
+        node_usable_cores={"node-a": 1.6},
+        node_reserved_cores={"node-a": 1.5},
+        node_measured_cores={"node-a": 0.4},
+        unplaced_by_reason={"no_capacity": 2},
+        unplaced_demand_cores={"no_capacity": 0.5},
+    )
+    text = scrape(store_with([], clock, scheduler=snap), clock)
+    assert value(text, "matthan_node_cpu_reserved_cores", node="node-a") == 1.5, "what admission counts"
+    assert value(text, "matthan_node_cpu_measured_cores", node="node-a") == 0.4, "what the cameras measure"
+    assert value(text, "matthan_scheduler_unplaced_demand_cores", reason="no_capacity") == 0.5, "what waits"
+
+
 def test_one_broken_status_does_not_fail_the_scrape(caplog):
     clock = FakeClock()
     broken = replace(status("cam-bad"), metrics=replace(meters_snapshot(), stage_seconds={"motion": object()}))
@@ -177,6 +192,9 @@ def test_exposition_follows_the_conventions():
         unplaced_by_reason={"too_big": 1},
         cameras_by_phase={"running": 1},
         node_usable_cores={"node-a": 3.0},
+        node_reserved_cores={"node-a": 1.0},
+        node_measured_cores={"node-a": 0.5},
+        unplaced_demand_cores={"too_big": 2.5},
     )
     store = store_with(
         [view("cam-1", status("cam-1", metrics=meters_snapshot())), view("cam-2", None)],

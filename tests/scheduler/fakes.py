@@ -12,6 +12,7 @@ from cluster.domain import AnalysisMode, CameraState, CameraStatus
 from cluster.scheduler.actions import StopActor
 from cluster.scheduler.boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent
 from cluster.scheduler.controller import Controller
+from cluster.scheduler.cost import SourceInfo
 from cluster.scheduler.requests import Request
 from cluster.scheduler.settings import SchedulerSettings
 from cluster.scheduler.store import SchedulerStateStore
@@ -39,6 +40,7 @@ class FakeActor:
     answering: bool = True
     state: CameraState = CameraState.LIVE
     cpu_percent: float = 5.0
+    source: SourceInfo | None = None  # what its status says of the stream (None: not told)
     updates: list[CameraConfig] = field(default_factory=list)
 
     def status(self) -> CameraStatus:
@@ -62,6 +64,9 @@ class FakeActor:
             capture_to_publish_seconds=0.01,
             cpu_percent=self.cpu_percent,
             memory_uss_bytes=0,
+            source_width=(self.source.width or 0) if self.source else 0,
+            source_height=(self.source.height or 0) if self.source else 0,
+            source_fps=(self.source.fps or 0.0) if self.source else 0.0,
         )
 
 
@@ -74,6 +79,8 @@ class FakeCluster:
         self.created: list[FakeActor] = []
         self.capacity_requests: list[list[dict[str, float]]] = []
         self.broken: set[str] = set()  # method names that raise, to test the loop's resilience
+        self.files: dict[str, SourceInfo] = {}  # file source URL -> what probing it finds
+        self.probed: list[str] = []  # URLs probed, in order
 
     # ---- test controls -----------------------------------------------------------------
 
@@ -164,6 +171,11 @@ class FakeCluster:
 
     def request_capacity(self, bundles: list[dict[str, float]]) -> None:
         self.capacity_requests.append(list(bundles))
+
+    def probe_source(self, source: SourceConfig) -> SourceInfo | None:
+        self._check("probe_source")
+        self.probed.append(source.url)
+        return self.files.get(source.url) if source.is_file else None
 
 
 def camera(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cluster.control import CameraExists, CameraNotFound, CameraUnavailable, NodeNotFound, PlacementRejected
+from cluster.scheduler.capacity import RAY_CPUS_PER_CAMERA
 from cluster.scheduler.cost import estimate_cost
 from cluster.scheduler.requests import AddCamera, DrainNode, RemoveCamera, UndrainNode, UpdateCamera
 
@@ -38,7 +39,10 @@ def test_cameras_are_spread_evenly_and_pinned_where_planned():
     assert all(c.phase.value == "running" for c in report.cameras), h.phases()
     for cam in report.cameras:
         assert h.cluster.named[cam.camera_id].node_id == cam.node_id, f"{cam.camera_id} runs where it was placed"
-        assert h.cluster.named[cam.camera_id].cpus == pytest.approx(cam.cost, abs=1e-4), "declares its cost"
+        assert h.cluster.named[cam.camera_id].cpus == RAY_CPUS_PER_CAMERA, "declares the fixed Ray share"
+    for node in report.nodes:
+        costs = [c.cost for c in report.cameras if c.node_id == node.node_id]
+        assert node.load == pytest.approx(sum(costs)), f"the scheduler reserves each camera's cost: {node}"
 
 
 def test_a_step_with_nothing_new_changes_nothing():

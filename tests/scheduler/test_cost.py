@@ -14,10 +14,12 @@ from cluster.scheduler.cost import (
     MAX_PRIOR_COST,
     MIN_CAMERA_COST,
     SMOOTHING_TIME_CONSTANT_S,
+    CostBasis,
     CostModel,
     SourceInfo,
     cost_breakdown,
     estimate_cost,
+    shape_of,
 )
 from cluster.scheduler.model import CameraDemand
 
@@ -182,3 +184,127 @@ def test_forget_and_demand():
     assert model.demand() == [CameraDemand("a", 0.2), CameraDemand("c", MIN_CAMERA_COST)], (
         "demand should list the remaining cameras by id, floored"
     )
+
+
+# --- shapes, sources and calibration (issue 9) -----------------------------------------------------
+
+
+def file_camera(camera_id: str, url: str = "/clips/street.mp4", **analysis: object) -> CameraConfig:
+    return CameraConfig(id=camera_id, source={"url": url, "loop": True}, analysis=analysis)
+
+
+def measured(model: CostModel, camera_id: str, cores: float, kind: str = "2-cpu", samples: int = 40) -> None:
+    for i in range(samples):
+        model.observe(camera_id, cores, now=10.0 * (i + 1), node_kind=kind)
+
+
+def test_learnt_costs_carry_over_to_cameras_of_the_same_shape_before_they_run():
+    model = CostModel()
+    model.update_config(file_camera("a"), CLIP)
+    measured(model, "a", 0.04)
+    model.refresh(["2-cpu"])
+    cost = model.update_config(file_camera("b"), CLIP)
+    assert cost == pytest.approx(model.cost("a")), f"b costs what a of its shape measures, not its prior: {cost}"
+    assert model.basis("b") is CostBasis.SHAPE, f"and says so: {model.basis('b')}"
+    other = model.update_config(file_camera("c", detector={"model": "/m/yolo.cfg", "max_fps": 2.0}), CLIP)
+    assert model.basis("c") is CostBasis.PRIOR and other > cost, "a camera of another shape keeps its own prior"
+
+
+def test_a_shape_costs_the_mean_of_its_measured_cameras_and_keeps_it_when_they_go():
+    model = CostModel()
+    for cid, cores in (("a", 0.03), ("b", 0.05)):
+        model.update_config(file_camera(cid), CLIP)
+        measured(model, cid, cores)
+    model.refresh()
+    model.forget("a")
+    model.forget("b")
+    model.refresh()
+    assert model.update_config(file_camera("c"), CLIP) == pytest.approx(0.04, abs=1e-3), "the mean of a and b"
+
+
+def test_an_unknown_source_takes_the_dearest_measured_camera_with_the_same_settings():
+    model = CostModel()
+    for cid, cores in (("small", 0.03), ("big", 0.09)):
+        config = file_camera(cid, url=f"rtsp://cams.example/{cid}")
+        model.update_config(config, SourceInfo(640 if cid == "small" else 1920, 360, 15.0))
+        measured(model, cid, cores)
+    model.refresh()
+    # A network camera that has not run: its size is unknown.
+    cost = model.update_config(file_camera("new", url="rtsp://cams.example/new"))
+    assert cost == pytest.approx(0.09, abs=1e-3), f"the conservative side: its stream may be the big one ({cost})"
+    assert model.basis("new") is CostBasis.SETTINGS
+
+
+def test_learning_the_source_size_changes_the_prior_but_not_what_the_camera_measured():
+    model = CostModel()
+    unknown = model.update_config(camera("a"))
+    model.observe("a", 0.05, now=1.0)
+    learnt = model.cost("a")
+    assert model.learn_source("rtsp://cam.example/stream", CLIP), "news"
+    assert model.cost("a") == pytest.approx(learnt), "its measurements were of this stream all along"
+    assert model.update_config(camera("b")) < unknown, "a camera of that URL now gets the prior of the real stream"
+    assert not model.learn_source("rtsp://cam.example/stream", CLIP), "the same again is no news"
+
+
+def test_a_calibration_changes_the_prior_of_unmeasured_shapes():
+    model = CostModel()
+    model.update_config(file_camera("a"), CLIP)
+    raw = cost_breakdown(file_camera("a"), CLIP).raw_total
+    measured(model, "a", raw / 2, samples=200)
+    model.refresh(["2-cpu"])
+    assert model.calibration("2-cpu") == pytest.approx(0.5, abs=0.01), "measured / prior on that node kind"
+    other = file_camera("b", fps=10.0)
+    assert model.update_config(other, CLIP) == pytest.approx(cost_breakdown(other, CLIP).raw_total * 0.5, rel=0.02), (
+        "an unmeasured shape's prior is scaled by the calibration of the node kinds"
+    )
+    model.refresh(["8-cpu"])
+    assert model.cost("b") == pytest.approx(estimate_cost(other, CLIP)), "no calibration for the kinds alive: x1"
+
+
+def test_a_stored_calibration_and_shape_costs_survive_in_what_is_persisted():
+    model = CostModel()
+    model.update_config(file_camera("a"), CLIP)
+    measured(model, "a", 0.04)
+    model.calibrate("fast", 0.5)
+    model.refresh(["fast"])
+    restored = CostModel()
+    restored.restore_learnt(model.learnt())
+    restored.refresh(["fast"])
+    assert restored.update_config(file_camera("b")) == pytest.approx(0.04, abs=1e-3), (
+        "the shape cost, and the source size of its URL, come back"
+    )
+    assert restored.calibration("fast") == 0.5
+
+
+def test_changed_settings_are_re_estimated_at_once_from_their_shape_when_known():
+    model = CostModel()
+    with_det = {"detector": {"model": "/m/yolo.cfg", "max_fps": 2.0}}
+    model.update_config(file_camera("ref", **with_det), CLIP)
+    measured(model, "ref", 0.08)
+    model.update_config(file_camera("a"), CLIP)
+    measured(model, "a", 0.03)
+    model.refresh()
+    assert model.update_config(file_camera("a", **with_det), CLIP) == pytest.approx(model.cost("ref")), (
+        "a detector added: costed at once like the measured cameras with that detector"
+    )
+
+
+def test_a_rollback_restores_the_measurements_a_rejected_change_discarded():
+    model = CostModel()
+    model.update_config(file_camera("ref", fps=10.0), CLIP)
+    measured(model, "ref", 0.2)
+    model.update_config(file_camera("a"), CLIP)
+    measured(model, "a", 0.03)
+    model.refresh()
+    checkpoint, before = model.checkpoint("a"), model.cost("a")
+    model.update_config(file_camera("a", fps=10.0), CLIP)
+    model.rollback("a", checkpoint)
+    assert model.cost("a") == before and model.basis("a") is CostBasis.MEASURED, "as if nothing happened"
+
+
+def test_shapes_tell_apart_what_changes_the_cost_and_nothing_else():
+    plain = shape_of(file_camera("a"), CLIP)
+    assert shape_of(file_camera("b", motion={"var_threshold": 50.0}), CLIP) == plain, "a threshold costs nothing"
+    assert shape_of(file_camera("c", fps=10.0), CLIP) != plain, "the analysis rate does"
+    assert shape_of(file_camera("d"), SourceInfo(1920, 1080, 25.0)) != plain, "and the stream's size"
+    assert shape_of(file_camera("e"), None).source is None, "an unknown source has no size in its shape"

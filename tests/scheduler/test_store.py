@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cluster.config import CameraConfig, ConfigError
+from cluster.scheduler.cost import LearntCosts
 from cluster.scheduler.store import PersistedState, Placement, SchedulerStateStore
 
 
@@ -39,3 +42,26 @@ def test_an_unreadable_desired_set_is_an_error_naming_the_file(tmp_path):
     store.desired.path.write_text("{not json")
     with pytest.raises(ConfigError, match=r"cameras.json"):
         store.load()
+
+
+def test_what_the_cost_model_learnt_beyond_single_cameras_round_trips(tmp_path):
+    store = SchedulerStateStore(tmp_path)
+    learnt = LearntCosts(
+        shapes={"src=160x96@4 ...": 0.012},
+        settings={"src=unknown ...": 0.05},
+        calibration={"2-cpu": 1.4},
+        sources={"/clips/tiny.mp4": (160, 96, 4.0)},
+    )
+    store.save(PersistedState([cam("a")], learnt=learnt))
+    assert store.load().learnt == learnt, "shape and settings costs, calibration and source sizes come back"
+
+
+def test_a_placement_file_from_before_issue_9_loads_with_nothing_learnt_beyond_cameras(tmp_path):
+    store = SchedulerStateStore(tmp_path)
+    store.save(PersistedState([cam("a")], costs={"a": 0.2}))
+    raw = json.loads(store.placement_path.read_text())
+    for key in ("shape_costs", "settings_costs", "calibration", "sources"):
+        del raw[key]
+    store.placement_path.write_text(json.dumps(raw))
+    loaded = store.load()
+    assert loaded.costs == {"a": 0.2} and loaded.learnt == LearntCosts({}, {}, {}, {})
