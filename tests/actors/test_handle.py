@@ -9,11 +9,13 @@ import os
 import signal
 
 import pytest
+from ray.exceptions import GetTimeoutError, RayActorError
 
 from cluster.actors.camera_actor import CameraActor
 from cluster.actors.handle import CameraActorHandle
 from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 from cluster.domain import CameraUnavailable, CameraUnresponsive, EventType
+from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -74,10 +76,21 @@ def test_a_dead_actor_is_camera_unavailable_not_unresponsive(ray_local, actor) -
     handle = CameraActorHandle("handle-test", actor, slack_s=60.0)  # a timeout would take a minute
     asyncio.run(handle.status())
     ray_local.kill(actor, no_restart=True)
+    wait_until(lambda: _is_dead(ray_local, actor), 30, "the killed actor is dead")  # the kill is asynchronous
     with pytest.raises(CameraUnavailable) as err:
         asyncio.run(asyncio.wait_for(handle.status(), 30))
     assert type(err.value) is CameraUnavailable, f"death is not a timeout: {err.value!r}"
     assert "handle-test" in str(err.value), f"the error names the camera: {err.value}"
+
+
+def _is_dead(ray_local, actor) -> bool:
+    try:
+        ray_local.get(actor.ping.remote(), timeout=5)
+    except RayActorError:
+        return True
+    except GetTimeoutError:
+        return False
+    return False
 
 
 def test_the_slack_must_be_positive(actor) -> None:
