@@ -359,10 +359,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         max_msg_size=services.config.max_request_bytes, heartbeat=HEARTBEAT_S, compress=False, autoping=True
     )
-    await ws.prepare(request)
     sock = ConsoleSocket(ws, services, session, peer_of(request))
-    open_sockets.add(sock)
+    open_sockets.add(sock)  # before the handshake answers: a second page at once counts it
     try:
+        await ws.prepare(request)
         await sock.run()
     finally:
         open_sockets.discard(sock)

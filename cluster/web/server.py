@@ -221,6 +221,9 @@ class WebConsole:
     ) -> web.StreamResponse:
         if is_loopback(self.config.host):
             check_host(request)
+        unrouted = request.match_info.http_exception
+        if unrouted is not None:
+            raise unrouted  # no such route or method: say so before judging the request's body
         if request.method in UNSAFE_METHODS:
             session = current_session(request, touch=False)
             matches = None if session is None else session.csrf_matches(request.headers.get(CSRF_HEADER))
