@@ -1,7 +1,7 @@
 """The JSON the pages get about cameras: what the wall's badges and the health table show.
 
-Viewers and operators alike get these fields; source URLs are never sent to the
-browser (no page needs them, and they may hold passwords).
+Viewers and operators alike get these fields. Source URLs are not sent (no page needs
+them); a state's reason may name the source as gRPC's does, with its password redacted.
 """
 
 from __future__ import annotations

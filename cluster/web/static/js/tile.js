@@ -57,7 +57,9 @@ export class Picture {
     const ctx = canvas.getContext("2d");
     ctx.drawImage(bitmap, 0, 0);
     const batch = this.detections;
-    if (!this.overlay || !batch || Math.abs(batch.capture_time - this.capture) > OVERLAY_MAX_SKEW_S) return;
+    const shown = this.overlay && batch && Math.abs(batch.capture_time - this.capture) <= OVERLAY_MAX_SKEW_S;
+    canvas.dataset.boxes = String(shown ? batch.detections.length : 0);
+    if (!shown) return;
     const w = canvas.width;
     const h = canvas.height;
     ctx.lineWidth = Math.max(2, w / 320);

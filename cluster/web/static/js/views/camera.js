@@ -6,7 +6,7 @@ import { api } from "../api.js";
 import { el } from "../dom.js";
 import { t } from "../i18n.js";
 import { Picture, badge } from "../tile.js";
-import { errorPage, errorText, followVisibility, milliseconds, number } from "./common.js";
+import { errorPage, errorText, followVisibility, milliseconds, nodeLabel, number } from "./common.js";
 
 export class CameraView {
   constructor({ connection }, cameraId) {
@@ -83,7 +83,7 @@ export class CameraView {
       [t("field.fps_in"), number(camera.fps_in)],
       [t("field.fps_out"), number(camera.fps_out)],
       [t("field.latency"), milliseconds(camera.latency_s)],
-      [t("field.node"), camera.node || "—"],
+      [t("field.node"), nodeLabel(camera.node)],
       [t("field.age"), number(camera.last_frame_age_s)],
       [t("field.mode"), camera.mode || "—"],
       [t("field.reconnects"), camera.reconnects ?? "—"],

@@ -32,6 +32,12 @@ export function milliseconds(seconds) {
   return seconds === null || seconds === undefined ? "—" : String(Math.round(seconds * 1000));
 }
 
+// Ray node ids are 56 hex digits: show the start, the whole id on hover.
+export function nodeLabel(node) {
+  if (!node) return "—";
+  return el("span", { title: node, text: node.length > 12 ? `${node.slice(0, 12)}…` : node });
+}
+
 export function groupsOf(cameras) {
   return [...new Set(cameras.flatMap((c) => c.groups))].sort();
 }

@@ -4,7 +4,7 @@
 import { el } from "../dom.js";
 import { t } from "../i18n.js";
 import { badge } from "../tile.js";
-import { GroupFilter, errorText, milliseconds, number } from "./common.js";
+import { GroupFilter, errorText, milliseconds, nodeLabel, number } from "./common.js";
 
 const COLUMNS = [
   ["field.camera", null],
@@ -64,13 +64,13 @@ export class HealthView {
           { class: c.state === "live" ? "" : "trouble", dataset: { camera: c.id, state: c.state } },
           el("td", {}, el("a", { href: `/camera/${encodeURIComponent(c.id)}`, dataset: { route: "" }, text: c.name }),
             " ", el("span", { class: "id", text: c.id })),
-          el("td", { text: c.groups.join(", ") }),
+          el("td", { class: "groups", text: c.groups.join(", ") }),
           el("td", {}, badge(c.state)),
           el("td", { text: c.reason || "" }),
           el("td", { class: "num", text: number(c.fps_in) }),
           el("td", { class: "num", text: number(c.fps_out) }),
           el("td", { class: "num", text: milliseconds(c.latency_s) }),
-          el("td", { text: c.node || "—" }),
+          el("td", {}, nodeLabel(c.node)),
           el("td", { class: "num", text: number(c.last_frame_age_s) }),
         ),
       );

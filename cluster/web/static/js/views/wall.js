@@ -87,7 +87,9 @@ export class WallView {
     }
     this.grid.replaceChildren(...shown.map((camera) => this.tiles.get(camera.id).element));
     const columns = Math.max(1, Math.ceil(Math.sqrt(shown.length)));
+    const rows = Math.max(1, Math.ceil(shown.length / columns));
     this.grid.style.setProperty("--cols", String(columns));
+    this.grid.style.setProperty("--rows", String(rows));
     this.grid.dataset.columns = String(columns);
     this.count.textContent = t("wall.count", { n: shown.length });
     this.empty.hidden = shown.length > 0;
