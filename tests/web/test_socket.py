@@ -343,3 +343,27 @@ def test_shutdown_closes_the_pages_sockets_with_1001(console) -> None:
     console.run(console.web.stop())
     closed = sock.closed()
     assert closed.code == 1001 and "shutting down" in closed.reason, f"{closed.code} {closed.reason!r}"
+
+
+def test_pages_opened_at_different_moments_share_each_fetch_of_a_camera(make_console) -> None:
+    console = make_console(web={"tile_fps": 1})
+    produce(console, "cam-a", interval_s=0.1)
+    early = logged_in(console).socket()
+    early.subscribe("frames", "cam-a")
+    first, _ = early.receive_until(is_frame("cam-a"))
+    early.ack(first.seq)
+    time.sleep(0.4)  # the second page opens 0.4 s later, out of step with the first
+    late = logged_in(console).socket()
+    late.subscribe("frames", "cam-a")
+    seen: dict[str, list[int]] = {"early": [], "late": []}
+    while len(seen["late"]) < 4:
+        for name, sock in (("early", early), ("late", late)):
+            message = sock.quiet(0.05)
+            if message is not None:
+                if message.kind == "frame":
+                    seen[name].append(message.data["frame_sequence"])
+                sock.ack(message.seq)
+    shared = set(seen["late"][1:]) & set(seen["early"])
+    assert len(shared) >= 2, (
+        f"both pages' tiles must be fed the same fetched frames (one JPEG per interval for all): {seen}"
+    )
