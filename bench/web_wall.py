@@ -9,7 +9,7 @@ gateway's fan-out. For each viewer count V, two phases on the same actors:
 
 1. wall: V wall viewers, each a WebSocket client doing what the page does (a session
    from /api/session, one socket, the status channel and one `tile` frame channel
-   per camera, every message acknowledged once handled);
+   per camera, messages acknowledged once handled, in batches as the page does);
 2. gRPC: V gRPC clients, each streaming every camera's frames at the same rate and
    width (`StreamFrames`, max_fps = web.tile_fps, max_width = web.tile_width), so
    both share the same upstream rendition.
@@ -47,6 +47,8 @@ from .common import (
 )
 
 GOAL_RATIO = 1.2
+ACK_EVERY = 4  # what the page does (static/js/socket.js): a quarter of the default window of 16
+ACK_DELAY_S = 0.05
 START_TIMEOUT_S = 300.0
 READY_TIMEOUT_S = 120.0
 LOAD: dict[str, tuple[float, float, float]] = {}
@@ -142,21 +144,30 @@ def _wall_process(
                 await ws.send_json({"type": "subscribe", "channel": "status"})
                 for camera in cameras:
                     await ws.send_json({"type": "subscribe", "channel": "frames", "camera": camera, "size": "tile"})
+                handled = acked = 0
                 while not stop.is_set():
+                    # Like the page: cumulative acks, batched (every ACK_EVERY messages or
+                    # ACK_DELAY_S after the first unsent one).
                     try:
-                        message = await ws.receive(timeout=0.5)
+                        message = await ws.receive(timeout=ACK_DELAY_S if handled > acked else 0.5)
                     except asyncio.TimeoutError:
+                        if handled > acked:
+                            await ws.send_json({"type": "ack", "seq": handled})
+                            acked = handled
                         continue
                     if message.type is aiohttp.WSMsgType.BINARY:
                         header, _ = decode_frame(message.data)
                         record.rows.append((time.time(), header["capture_time"]))
                         first.set()
-                        await ws.send_json({"type": "ack", "seq": header["seq"]})
+                        handled = header["seq"]
                     elif message.type is aiohttp.WSMsgType.TEXT:
-                        await ws.send_json({"type": "ack", "seq": message.json()["seq"]})
+                        handled = message.json()["seq"]
                     else:
                         record.error = f"socket ended: {message.type.name} {ws.close_code} {message.extra}"
                         return
+                    if handled - acked >= ACK_EVERY:
+                        await ws.send_json({"type": "ack", "seq": handled})
+                        acked = handled
                 await ws.close()
         except Exception as exc:  # noqa: BLE001 - reported in the table
             record.error = f"{type(exc).__name__}: {exc}"

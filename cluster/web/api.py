@@ -359,7 +359,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         max_msg_size=services.config.max_request_bytes, heartbeat=HEARTBEAT_S, compress=False, autoping=True
     )
-    sock = ConsoleSocket(ws, services, session, peer_of(request))
+    transport = request.transport
+    sock = ConsoleSocket(ws, services, session, peer_of(request), abort=transport.abort if transport else lambda: None)
     open_sockets.add(sock)  # before the handshake answers: a second page at once counts it
     try:
         await ws.prepare(request)

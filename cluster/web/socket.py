@@ -7,7 +7,8 @@ Three activities per socket, all on the front door's event loop:
 - sender: takes the outbox's next message and writes it; the only writer;
 - watchdog: every `socket_check_s`, keeps the session in use while the page is
   open, closes the socket when the session has ended (4401), and when the browser
-  has acknowledged nothing while data waited for `web.stuck_timeout_s` (4408).
+  has acknowledged nothing while data waited for `web.stuck_timeout_s` (4408), and drops
+  the connection when a write has not completed for that long (it takes no data at all).
 
 A channel that fails gets a `closed` message and the others go on; a message that
 breaks the protocol closes the socket (4400) with a reason naming what was wrong.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
@@ -52,8 +54,16 @@ _CHANNEL_END_STATUS: dict[int, str] = {
 
 
 class ConsoleSocket:
-    def __init__(self, ws: web.WebSocketResponse, services: ConsoleServices, session: Session, peer: str):
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        services: ConsoleServices,
+        session: Session,
+        peer: str,
+        abort: Callable[[], None] = lambda: None,
+    ):
         self.ws = ws
+        self._abort = abort  # drops the connection (a browser that takes no data)
         self.services = services
         self.session = session
         self.principal: Principal = session.principal
@@ -64,6 +74,7 @@ class ConsoleSocket:
         self.close_code: int | None = None
         self.close_message = ""
         self._closing: asyncio.Task | None = None
+        self._writing_since: float | None = None
 
     # -- life
 
@@ -169,23 +180,24 @@ class ConsoleSocket:
         self.channels.clear()
 
     async def _send_loop(self) -> None:
-        timeout = self.services.config.stuck_timeout_s
+        # No timeout around each write (a timer per message is a good share of the cost of a
+        # small frame): a write that does not complete is noticed by the watchdog instead.
         while True:
             seq, message = await self.outbox.next()
             data = message.encode(seq)
+            self._writing_since = self.services.monotonic()
             try:
                 if isinstance(data, bytes):
-                    await asyncio.wait_for(self.ws.send_bytes(data), timeout)
+                    await self.ws.send_bytes(data)
                 else:
-                    await asyncio.wait_for(self.ws.send_str(data), timeout)
-            except asyncio.TimeoutError:
-                self.close(CloseCode.TOO_SLOW, f"the browser accepted no data for {timeout:g} s")
-                return
+                    await self.ws.send_str(data)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the connection went away mid-write: the reader ends too
                 log.debug("console socket write failed: %r", exc)
                 return
+            finally:
+                self._writing_since = None
             if message.on_sent is not None:
                 message.on_sent()
 
@@ -197,6 +209,12 @@ class ConsoleSocket:
             session = services.sessions.get_by_digest(self.session.digest)
             if session is None:
                 self.close(CloseCode.SESSION_ENDED, "session ended: log in again")
+                return
+            writing = self._writing_since
+            if writing is not None and services.monotonic() - writing >= stuck_s:
+                # The connection takes no data at all: no close frame could get through either.
+                self.close_code, self.close_message = int(CloseCode.TOO_SLOW), f"no write completed for {stuck_s:g} s"
+                self._abort()
                 return
             stalled = self.outbox.stalled_for()
             if stalled >= stuck_s:

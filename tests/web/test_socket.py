@@ -4,6 +4,10 @@ input closes with a clear code and reason."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import os
+import socket
 import time
 
 import aiohttp
@@ -367,3 +371,56 @@ def test_pages_opened_at_different_moments_share_each_fetch_of_a_camera(make_con
     assert len(shared) >= 2, (
         f"both pages' tiles must be fed the same fetched frames (one JPEG per interval for all): {seen}"
     )
+
+
+def _masked_text_frame(text: str) -> bytes:
+    """A client-to-server WebSocket text frame (clients must mask)."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + mask + masked
+
+
+def test_a_browser_that_takes_no_data_is_dropped_and_slows_nobody(make_console) -> None:
+    console = make_console(web={"socket_window": 1024, "stuck_timeout_s": 1.0, "tile_fps": 5})
+    big = b"\xff\xd8" + os.urandom(400_000) + b"\xff\xd9"
+    console.call(console.control.cameras["cam-a"].start_producing, 0.05, True, False, 1, big)
+    stuck_browser = logged_in(console)
+    cookie = stuck_browser.session_cookie()
+    port = console.web.port
+
+    async def stuck_page() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny window: fills at once
+        raw.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(raw, ("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection(sock=raw, limit=4096)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Cookie: matthan_session={cookie}\r\n\r\n".encode()
+        )
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(_masked_text_frame('{"type":"subscribe","channel":"frames","camera":"cam-a"}'))
+        await writer.drain()
+        return reader, writer  # and never read again
+
+    _reader, writer = console.run(stuck_page())  # the reader is kept unread
+    try:
+        quick = logged_in(console).socket()
+        quick.subscribe("frames", "cam-a")
+        wait_until(
+            lambda: console.records.of("stream_end", "WebFrames"), 30, "the stuck page's tile ended by the server"
+        )
+        (ended,) = console.records.of("stream_end", "WebFrames")
+        assert ended["status"] == "RESOURCE_EXHAUSTED" and "no write completed" in ended["detail"], ended
+        got = []
+        while len(got) < 5:
+            message, _ = quick.receive_until(is_frame("cam-a"))
+            got.append(message.data["frame_sequence"])
+        assert got == sorted(set(got)), f"the other page kept getting fresh frames: {got}"
+        assert len(console.server_sockets()) == 1, "the stuck page's socket is gone, the other one stays"
+    finally:
+        console.call(writer.close)

@@ -1,11 +1,12 @@
 // The page's one WebSocket: every tile, overlay and the status list share it.
 // Protocol: cluster/web/protocol.py. Each server message has a seq; the page acks
-// (cumulatively) once it has handled a message, frames once they are drawn, so the
+// (cumulatively, batched) once it has handled messages, frames once drawn, so the
 // server never has more than its window in flight and a busy or hidden page never
 // builds a backlog: the server keeps only the newest unsent message per channel.
 
 const SESSION_ENDED = 4401;
 const BAD_MESSAGE = 4400;
+const ACK_DELAY_MS = 50;
 
 function keyOf(channel, camera) {
   return `${channel}|${camera || ""}`;
@@ -23,9 +24,12 @@ export class Connection {
   }
 
   resetSequence() {
-    this.acked = 0;
+    this.acked = 0; // every message up to this seq is handled
+    this.ackSent = 0; // the last ack sent
+    this.ackEvery = 4; // a quarter of the server's window, from its hello
     this.done = new Set();
-    this.ackPending = false;
+    clearTimeout(this.ackTimer);
+    this.ackTimer = null;
   }
 
   open() {
@@ -94,7 +98,10 @@ export class Connection {
   }
 
   dispatch(message) {
-    if (message.type === "hello") return;
+    if (message.type === "hello") {
+      this.ackEvery = Math.max(1, Math.floor(message.window / 4));
+      return;
+    }
     const channel = message.type === "cameras" ? "status" : message.type === "closed" ? message.channel : message.type;
     const key = keyOf(channel, message.camera);
     const entry = this.subscriptions.get(key);
@@ -109,19 +116,27 @@ export class Connection {
 
   complete(seq) {
     // Frames finish drawing out of order: ack the highest seq below which all are done.
+    // Acks are cumulative, so they are batched (every quarter window, or 50 ms after the
+    // first unsent one): each ack costs the front door a message to parse.
     this.done.add(seq);
-    let advanced = false;
     while (this.done.has(this.acked + 1)) {
       this.acked += 1;
       this.done.delete(this.acked);
-      advanced = true;
     }
-    if (advanced && !this.ackPending) {
-      this.ackPending = true;
-      queueMicrotask(() => {
-        this.ackPending = false;
-        this.send({ type: "ack", seq: this.acked });
-      });
+    if (this.acked === this.ackSent) return;
+    if (this.acked - this.ackSent >= this.ackEvery) {
+      this.flushAck();
+    } else if (!this.ackTimer) {
+      this.ackTimer = setTimeout(() => this.flushAck(), ACK_DELAY_MS);
+    }
+  }
+
+  flushAck() {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    if (this.acked > this.ackSent) {
+      this.ackSent = this.acked;
+      this.send({ type: "ack", seq: this.acked });
     }
   }
 
