@@ -426,6 +426,13 @@ def report(args: argparse.Namespace, phases: list[Phase], cores: int) -> None:
         f"an additional viewer costs the front door {wall:.2f} (wall) vs {grpc_:.2f} (gRPC) % of a core: "
         f"{ratio:.2f}x; goal <= {GOAL_RATIO}x: {verdict}"
     )
+    most = max(p.viewers for p in phases)
+    per_frame = {p.kind: 1000 * p.frontdoor_cpu_s / len(p.frames()) for p in phases if p.viewers == most and p.frames()}
+    if len(per_frame) == 2:
+        print(
+            f"front-door CPU per delivered frame at {most} viewers: {per_frame['wall']:.3f} ms (wall) vs "
+            f"{per_frame['grpc']:.3f} ms (gRPC): {per_frame['wall'] / per_frame['grpc']:.2f}x"
+        )
     fetches = ", ".join(f"{p.kind} x{p.viewers}: {p.upstream_frames / p.seconds / args.cameras:.2f}" for p in phases)
     print(f"JPEGs fetched per camera and second (camera work caused by viewers): {fetches}")
     shown = "; ".join(f"{when}: {a:.2f} {b:.2f} {c:.2f}" for when, (a, b, c) in LOAD.items())
