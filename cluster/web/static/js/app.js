@@ -70,10 +70,29 @@ function startSession(session) {
       const notice = document.getElementById("connection");
       notice.textContent = up ? "" : t("connection.lost");
       notice.hidden = up;
+      if (!up) checkSession();
     },
   });
   state.connection.open();
   route();
+}
+
+// The socket dropped: a restarted front door has forgotten the session (the socket's
+// handshake is then refused, which a page cannot tell from a network error).
+async function checkSession() {
+  let session;
+  try {
+    session = await api.get("/api/session");
+  } catch (error) {
+    return; // the server is not answering yet: the socket keeps retrying
+  }
+  if (!state.session) return;
+  if (!session.authenticated || session.user.name !== state.session.user.name) {
+    endSession(t("error.unauthenticated"));
+    return;
+  }
+  state.session = session; // the no-token mode made a new session: its CSRF token
+  setCsrfToken(session.csrf_token);
 }
 
 function endSession(message) {
