@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .config import AnalysisConfig, CameraConfig, MatthanConfig, MotionConfig, ServerConfig, SourceConfig
+from .config.server import WebConfig
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,13 @@ class ClipSpec:
     width: int = 640
     height: int = 360
 
+
+# What the duty room reads on the wall (camera names are Vietnamese; ids stay ASCII).
+DEMO_NAMES = {
+    "hem-12-le-loi": "Hẻm 12 Lê Lợi",
+    "cho-phuong-3": "Chợ phường 3",
+    "nga-tu-quoc-lo": "Ngã tư quốc lộ",
+}
 
 DEMO_CLIPS = (
     ClipSpec("hem-12-le-loi", seed=1, people=4, vehicles=1),
@@ -129,7 +137,7 @@ def demo_config(state_dir: Path, specs: tuple[ClipSpec, ...] = DEMO_CLIPS) -> Ma
     cameras = [
         CameraConfig(
             id=f"demo-{i + 1}",
-            name=f"Demo: {spec.name}",
+            name=DEMO_NAMES.get(spec.name, f"Demo: {spec.name}"),
             groups=["demo"],
             source=SourceConfig(url=str(path.resolve()), loop=True, realtime=True),
             analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
@@ -137,7 +145,8 @@ def demo_config(state_dir: Path, specs: tuple[ClipSpec, ...] = DEMO_CLIPS) -> Ma
         for i, (spec, path) in enumerate(zip(specs, clips, strict=False))
     ]
     # The demo's front door listens on loopback only and needs no token, so
-    # `matthan watch` works in a second terminal; a real config lists tokens.
-    config = MatthanConfig(cameras=cameras, server=ServerConfig(allow_unauthenticated=True))
+    # `matthan watch` works in a second terminal and the web console opens without
+    # a login at http://127.0.0.1:8480/; a real config lists tokens.
+    config = MatthanConfig(cameras=cameras, server=ServerConfig(allow_unauthenticated=True, web=WebConfig()))
     config.runtime.state_dir = state_dir
     return config

@@ -1,5 +1,7 @@
-"""The front door of `matthan serve`: the gRPC gateway and the /metrics endpoint,
-started around whatever implements `CameraControl`."""
+"""The front door of `matthan serve`: the gRPC gateway, the duty-room web console
+(`server.web`) and the /metrics endpoint, started around whatever implements
+`CameraControl`. The console shares the gateway's fan-out, authenticator and
+access log, so a browser is one more subscriber of the same hubs."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from .control import CameraControl
 
 if TYPE_CHECKING:
     from .gateway.server import GatewayServer
+    from .web.server import WebConsole
 
 logger = logging.getLogger(__name__)
 
@@ -25,21 +28,37 @@ class FrontDoor:
         scheduler = SchedulerReportSource(scheduler_report) if scheduler_report is not None else None
         self.metrics = MetricsService(config.metrics, control, scheduler=scheduler)
         self.gateway: GatewayServer | None = None
+        self.web: WebConsole | None = None
 
     async def start(self) -> None:
         await self.metrics.start()
         if self.config.server is None:
-            logger.info("no `server:` section: the gRPC front door is off")
+            logger.info("no `server:` section: the gRPC front door and the web console are off")
             return
         from .gateway.server import GatewayServer
 
         self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway)
         await self.gateway.start()
+        if self.config.server.web is not None:
+            from .web.server import WebConsole
+
+            self.web = WebConsole.beside(self.gateway)
+            await self.web.start()
+
+    @property
+    def web_url(self) -> str | None:
+        """Where the web console answers (None when it is off)."""
+        return self.web.url if self.web is not None else None
 
     async def stop(self) -> None:
-        """Gateway first (health NOT_SERVING, streams end with a clear status), then metrics."""
+        """Web console first (its pages' sockets close with 1001), then the gateway (health
+        NOT_SERVING, streams end with a clear status), then metrics."""
         try:
-            if self.gateway is not None:
-                await self.gateway.stop()
+            if self.web is not None:
+                await self.web.stop()
         finally:
-            await self.metrics.stop()
+            try:
+                if self.gateway is not None:
+                    await self.gateway.stop()
+            finally:
+                await self.metrics.stop()

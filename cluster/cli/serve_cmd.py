@@ -74,6 +74,8 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
 
     front_door = FrontDoor(config, control, scheduler_report=control.report)
     await front_door.start()
+    if front_door.web_url is not None:
+        print(f"Mắt Thần web console: {front_door.web_url}", flush=True)
     logger.info(
         "serving; Ctrl-C to stop. `matthan watch`, `matthan status` and `matthan cluster status` show the cameras."
     )

@@ -126,6 +126,69 @@ class LimitsConfig(StrictModel):
     )
 
 
+class WebConfig(StrictModel):
+    """The duty-room web console (`server.web`): HTTP pages and one WebSocket per page, served
+    by the front door beside the gRPC gateway, with the same tokens, roles and camera scopes.
+    It uses `server.tls` when that is set (Secure cookies then); without TLS it binds beyond
+    loopback only with `allow_plaintext`."""
+
+    host: str = Field("127.0.0.1", min_length=1, max_length=253, description="Address to bind; '0.0.0.0' for all.")
+    port: int = Field(8480, ge=0, le=65535, description="TCP port of the console; 0 picks a free one (tests).")
+    allow_plaintext: bool = Field(
+        False, description="Allow a non-loopback bind without server.tls (TLS terminated by a proxy)."
+    )
+    session_idle_s: float = Field(
+        3600.0, ge=60.0, le=7 * 86400.0, description="A session unused this long ends; an open page keeps it in use."
+    )
+    session_max_age_s: float = Field(
+        43200.0, ge=300.0, le=30 * 86400.0, description="A session ends this long after login however it is used."
+    )
+    max_sessions: int = Field(
+        1000, ge=1, le=100_000, description="Sessions kept at once; a new login beyond it ends the oldest session."
+    )
+    login_failures_allowed: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Failed logins per client address within login_failure_window_s; "
+        "further logins from it get 429 until the oldest failure is older than the window.",
+    )
+    login_failure_window_s: float = Field(
+        300.0, ge=1.0, le=86400.0, description="The window in which failed logins are counted."
+    )
+    tile_fps: float = Field(1.0, gt=0.0, le=5.0, description="Frames per second of a video wall tile.")
+    tile_width: int = Field(480, ge=64, le=1920, description="Largest width of a wall tile's JPEG, in pixels.")
+    large_fps: float = Field(5.0, gt=0.0, le=30.0, description="Frames per second of the one-camera view.")
+    large_width: int = Field(
+        1280, ge=64, le=7680, description="Largest width of the one-camera view's JPEG, in pixels."
+    )
+    status_refresh_s: float = Field(
+        2.0, ge=0.2, le=60.0, description="Camera states are read this often; one listing serves every page."
+    )
+    socket_window: int = Field(
+        16,
+        ge=1,
+        le=1024,
+        description="Messages a page's WebSocket has in flight before the browser acknowledges them; "
+        "newer frames replace unsent ones, so a slow browser never builds a backlog.",
+    )
+    max_subscriptions_per_socket: int = Field(
+        300, ge=1, le=10_000, description="Channels (tiles, overlays, status) one WebSocket may open."
+    )
+    max_sockets_per_session: int = Field(
+        8, ge=1, le=256, description="WebSockets (open pages) one session may have at once."
+    )
+    max_request_bytes: int = Field(
+        16384, ge=1024, le=1 << 20, description="Largest HTTP request body or WebSocket message accepted."
+    )
+    stuck_timeout_s: float = Field(
+        60.0,
+        gt=0.0,
+        le=3600.0,
+        description="Close a WebSocket whose browser accepts or acknowledges nothing this long.",
+    )
+
+
 class ServerConfig(StrictModel):
     """`server:` section of cameras.yaml."""
 
@@ -159,6 +222,7 @@ class ServerConfig(StrictModel):
         description="Open streams re-check camera access (groups changed) and all-camera detection streams "
         "pick up added cameras this often; one camera listing serves all streams.",
     )
+    web: WebConfig | None = Field(None, description="The duty-room web console; None runs none.")
 
     @field_validator("unauthenticated_role", mode="before")
     @classmethod
@@ -186,7 +250,23 @@ class ServerConfig(StrictModel):
         hashes = [t.sha256 for t in self.tokens]
         if len(set(hashes)) != len(hashes):
             raise ValueError("two tokens have the same sha256")
+        if self.web is not None:
+            self._check_web(self.web)
         return self
+
+    def _check_web(self, web: WebConfig) -> None:
+        web_loopback = is_loopback(web.host)
+        if self.allow_unauthenticated and not web_loopback:
+            raise ValueError(f"allow_unauthenticated is only allowed on a loopback host, not web.host {web.host!r}")
+        if not web_loopback and self.tls is None and not web.allow_plaintext:
+            raise ValueError(
+                f"the web console on {web.host!r} without TLS would send tokens and session cookies in clear text: "
+                "configure server.tls or set web.allow_plaintext: true"
+            )
+        if web.port and web.port == self.port and web.host == self.host:
+            raise ValueError(f"web.port {web.port} is the gRPC port: pick another")
+        if web.session_max_age_s < web.session_idle_s:
+            raise ValueError("web.session_max_age_s must not be shorter than web.session_idle_s")
 
     @property
     def address(self) -> str:

@@ -185,9 +185,14 @@ class FrameSubscription(_Subscription):
                 self.skipped_rate += 1
                 return
             # On schedule: advance the schedule (no drift below max_fps). Late by more
-            # than an interval (a pause): restart it from now (no catch-up burst).
-            on_schedule = self._next_due > now - self._interval
-            self._next_due = (self._next_due if on_schedule else now) + self._interval
+            # than an interval (the first frame, a pause): restart it at least an interval
+            # from now (no catch-up burst), on the grid of the interval, so every stream of
+            # this rate is due at the same moments whenever it started and the hub fetches
+            # one frame per interval for all of them, not one per stream's own phase.
+            if self._next_due > now - self._interval:
+                self._next_due += self._interval
+            else:
+                self._next_due = math.ceil((now + self._interval) / self._interval) * self._interval
         if len(self._queue) == self._queue.maxlen:
             self.dropped_slow += 1  # deque drops the oldest: newest wins
             self._fanout.meter.frame_replaced(self)

@@ -1,0 +1,108 @@
+"""Request guards and response headers of the console.
+
+- Host (loopback binds only): the Host header must name a loopback address, so a
+  web page elsewhere cannot reach the console through a DNS name it re-points at
+  127.0.0.1 (DNS rebinding), which matters most in the no-token mode.
+- Origin: a request that changes state, and every WebSocket handshake, must come
+  from the console's own origin when the browser says where it comes from.
+- Content type: state-changing requests are JSON (a cross-site form cannot send it
+  without a CORS preflight, which the console never grants).
+- CSRF: with a session, a state-changing request must carry the session's token in
+  `X-CSRF-Token`; without one, only login and the language switch are accepted.
+- Headers on every response: a Content-Security-Policy without inline scripts or
+  styles, no framing, nosniff, no referrer, `Cache-Control: no-store` (pages, API
+  answers and frames are never cached; static assets are revalidated), HSTS under TLS.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from ..config.server import is_loopback
+from .errors import ErrorCode, WebError
+
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# State-changing requests accepted without a session (there is none yet at login).
+WITHOUT_SESSION = frozenset({"/api/login", "/api/language"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob: data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def add_security_headers(request: web.BaseRequest, response: web.StreamResponse, *, tls: bool) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    static = request.path.startswith("/static/") and response.status in (200, 304)
+    response.headers["Cache-Control"] = "no-cache" if static else "no-store"
+    if not static:
+        response.headers["Pragma"] = "no-cache"
+    if tls:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+
+
+def check_host(request: web.BaseRequest) -> None:
+    """A loopback-bound console answers only to loopback host names (DNS rebinding)."""
+    host = request.host
+    hostname = urlsplit(f"//{host}").hostname or ""
+    if not (is_loopback(hostname) or hostname.endswith(".localhost")):
+        raise WebError(
+            421,
+            ErrorCode.FORBIDDEN_HOST,
+            f"host {host[:80]!r} is not this console's: a loopback-bound console answers only to "
+            "localhost or a loopback address",
+        )
+
+
+def check_origin(request: web.BaseRequest) -> None:
+    """An Origin header, when there is one, must be the console's own."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # not sent by a browser for a cross-site request; the CSRF token still applies
+    expected = f"{request.scheme}://{request.host}"
+    if origin.lower() != expected.lower():
+        raise WebError(
+            403, ErrorCode.FORBIDDEN_ORIGIN, f"requests from origin {origin[:80]!r} are refused (expected {expected!r})"
+        )
+
+
+def check_state_change(request: web.BaseRequest, session_csrf_matches: bool | None) -> None:
+    """Origin, content type and CSRF of a state-changing request. `session_csrf_matches`:
+    None without a session, else whether the request carried the session's token."""
+    check_origin(request)
+    if request.content_type != "application/json":
+        raise WebError(
+            415,
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            f"send JSON (Content-Type: application/json), not {request.content_type!r}",
+        )
+    if session_csrf_matches is None:
+        if request.path not in WITHOUT_SESSION:
+            raise WebError(401, ErrorCode.UNAUTHENTICATED, "no session: log in first")
+        return
+    if not session_csrf_matches:
+        raise WebError(403, ErrorCode.CSRF_FAILED, f"missing or wrong {CSRF_HEADER} header for this session")

@@ -1,0 +1,128 @@
+// One camera large: a higher frame rate, its status, boxes, snapshot download.
+// Next part of issue 12: its zones and lines drawn over the picture and its recent
+// events in the side panel (subscribe an "events" channel filtered to this camera).
+
+import { api } from "../api.js";
+import { el } from "../dom.js";
+import { t } from "../i18n.js";
+import { Picture, badge } from "../tile.js";
+import { errorPage, errorText, followVisibility, milliseconds, nodeLabel, number } from "./common.js";
+
+export class CameraView {
+  constructor({ connection }, cameraId) {
+    this.connection = connection;
+    this.id = cameraId;
+    this.overlay = false;
+    this.paused = document.hidden;
+    this.left = false;
+  }
+
+  async enter(main) {
+    main.replaceChildren(el("p", { class: "loading", text: "…" }));
+    let camera;
+    try {
+      camera = await api.get(`/api/cameras/${encodeURIComponent(this.id)}`);
+    } catch (error) {
+      if (!this.left) main.replaceChildren(errorPage(error.status || 503, error));
+      return;
+    }
+    if (this.left) return;
+    this.canvas = el("canvas", { width: 16, height: 9, id: "large", dataset: { camera: this.id } });
+    this.picture = new Picture(this.canvas);
+    this.title = el("h1", { id: "camera-name" });
+    this.fields = el("dl", { id: "camera-status" });
+    this.problem = el("p", { class: "message", hidden: true });
+    const overlay = el("input", { type: "checkbox", id: "overlay" });
+    overlay.addEventListener("change", () => this.setOverlay(overlay.checked));
+    const snapshot = el("a", {
+      href: `/api/cameras/${encodeURIComponent(this.id)}/snapshot`,
+      download: "",
+      id: "snapshot",
+      text: t("camera.snapshot"),
+    });
+    main.replaceChildren(
+      el("p", {}, el("a", { href: "/", dataset: { route: "" }, text: t("camera.back") })),
+      el(
+        "div",
+        { class: "camera" },
+        el("div", { class: "large" }, this.title, this.canvas, this.problem),
+        el(
+          "aside",
+          { class: "panel" },
+          el("h2", { text: t("camera.status") }),
+          this.fields,
+          el("div", { class: "actions" }, el("label", {}, overlay, " ", t("wall.overlay")), snapshot),
+          // Next part of issue 12: the camera's recent events go here.
+        ),
+      ),
+    );
+    this.show(camera);
+    this.stopFollowing = followVisibility(this);
+    this.connection.subscribe("status", null, {}, {
+      cameras: (message) => {
+        const found = (message.cameras || []).find((c) => c.id === this.id);
+        if (found) this.show(found);
+      },
+    });
+    this.resume();
+  }
+
+  leave() {
+    this.left = true;
+    if (this.stopFollowing) this.stopFollowing();
+    this.connection.unsubscribe("status", null);
+    this.pause();
+    if (this.picture) this.picture.release();
+  }
+
+  show(camera) {
+    this.title.textContent = camera.name;
+    const rows = [
+      [t("field.state"), badge(camera.state)],
+      [t("field.reason"), camera.reason || "—"],
+      [t("field.fps_in"), number(camera.fps_in)],
+      [t("field.fps_out"), number(camera.fps_out)],
+      [t("field.latency"), milliseconds(camera.latency_s)],
+      [t("field.node"), nodeLabel(camera.node)],
+      [t("field.age"), number(camera.last_frame_age_s)],
+      [t("field.mode"), camera.mode || "—"],
+      [t("field.reconnects"), camera.reconnects ?? "—"],
+      [t("field.groups"), camera.groups.join(", ") || "—"],
+    ];
+    this.fields.replaceChildren(...rows.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", {}, value)]));
+  }
+
+  setOverlay(on) {
+    this.overlay = on;
+    this.picture.setOverlay(on);
+    if (on) this.resume();
+    else this.connection.unsubscribe("detections", this.id);
+  }
+
+  pause() {
+    this.paused = true;
+    this.connection.unsubscribe("frames", this.id);
+    this.connection.unsubscribe("detections", this.id);
+  }
+
+  resume() {
+    this.paused = false;
+    if (!this.picture || this.left) return;
+    const closed = (message) => {
+      this.problem.textContent = errorText(message);
+      this.problem.hidden = false;
+    };
+    if (!this.connection.has("frames", this.id)) {
+      this.connection.subscribe("frames", this.id, { size: "large" }, {
+        frame: (header, blob) => this.picture.frame(header, blob),
+        closed,
+      });
+    }
+    if (this.overlay && !this.connection.has("detections", this.id)) {
+      this.connection.subscribe("detections", this.id, {}, {
+        detections: (message) => this.picture.setDetections(message),
+        closed,
+      });
+    }
+  }
+}

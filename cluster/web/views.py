@@ -1,0 +1,72 @@
+"""The JSON the pages get about cameras: what the wall's badges and the health table show.
+
+Viewers and operators alike get these fields. Source URLs are not sent (no page needs
+them); a state's reason may name the source as gRPC's does, with its password redacted.
+"""
+
+from __future__ import annotations
+
+from ..control import CameraView
+from ..domain import CameraState, DetectionBatch
+from ..gateway.auth import Principal
+
+
+def camera_summary(view: CameraView, now: float) -> dict:
+    """One camera's identity and observed state; `now` (epoch seconds) dates `last_frame_age_s`."""
+    config, status = view.config, view.status
+    summary: dict = {
+        "id": config.id,
+        "name": config.name or config.id,
+        "groups": list(config.groups),
+        "enabled": config.enabled,
+        "node": view.node_id,
+    }
+    if status is None:
+        state = CameraState.STOPPED.value if not config.enabled else "pending"
+        summary.update(state=state, reason="" if config.enabled else "disabled", observed=False)
+        return summary
+    age = None if status.last_frame_time is None else max(0.0, round(now - status.last_frame_time, 2))
+    summary.update(
+        observed=True,
+        state=status.state.value,
+        reason=status.reason,
+        mode=str(status.mode),
+        fps_in=round(status.fps_in, 2),
+        fps_out=round(status.fps_out, 2),
+        latency_s=round(status.capture_to_publish_seconds, 4),
+        last_frame_age_s=age,
+        frames_received=status.frames_received,
+        frames_analysed=status.frames_analysed,
+        reconnects=status.reconnects,
+        node=view.node_id or status.node_id or None,
+    )
+    return summary
+
+
+def principal_summary(principal: Principal) -> dict:
+    return {
+        "name": principal.name,
+        "role": str(principal.role),
+        "scoped": principal.scoped,
+    }
+
+
+def detections_message(batch: DetectionBatch) -> dict:
+    """The overlay of a tile: the newest batch's boxes (normalised 0..1) and track ids."""
+    return {
+        "type": "detections",
+        "camera": batch.camera_id,
+        "sequence": batch.sequence,
+        "frame_sequence": batch.frame_sequence,
+        "capture_time": batch.capture_time,
+        "motion": batch.motion,
+        "detections": [
+            {
+                "class": d.class_name,
+                "confidence": round(d.confidence, 3),
+                "box": [round(d.box.x, 4), round(d.box.y, 4), round(d.box.w, 4), round(d.box.h, 4)],
+                "track": d.track_id,
+            }
+            for d in batch.detections
+        ],
+    }
