@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 from pydantic import Field, field_validator, model_validator
 
+from cluster.support.text import control_characters, shown
+
 from .analysis import AnalysisConfig
 from .base import StrictModel, invalid_at
 from .health import HealthConfig
@@ -16,7 +18,10 @@ from .privacy import PrivacyConfig
 from .rules import RuleFilter, RulesConfig
 from .source import SourceConfig
 
-CAMERA_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+CAMERA_ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,62}"  # matched whole (re.fullmatch): '$' would let "cam\n" through
+CAMERA_ID_RE = re.compile(CAMERA_ID_PATTERN)
+MAX_GROUPS = 32  # groups one camera belongs to
+MAX_GROUP_LENGTH = 64
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 MOTION_CLASS = "motion"  # the class of motion regions, on cameras without a detector
 
@@ -41,7 +46,12 @@ class CameraConfig(StrictModel):
 
     id: str = Field(..., description="Stable id: lowercase letters, digits, '-' or '_', at most 63 characters.")
     name: str = Field("", max_length=200, description="Human-readable name, e.g. 'Hẻm 12 Lê Lợi'.")
-    groups: list[str] = Field(default_factory=list, description="Groups for access control, e.g. ['ward-3'].")
+    groups: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_GROUPS,
+        description=f"Groups for access control, e.g. ['ward-3']; at most {MAX_GROUPS}, each 1-{MAX_GROUP_LENGTH} "
+        "characters without control characters or surrounding spaces.",
+    )
     enabled: bool = Field(True, description="Disabled cameras are kept in the config but not run.")
     source: SourceConfig = Field(..., description="Where the frames come from.")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="How frames are analysed.")
@@ -56,11 +66,21 @@ class CameraConfig(StrictModel):
     @field_validator("id")
     @classmethod
     def _id_format(cls, v: str) -> str:
-        if not re.match(CAMERA_ID_PATTERN, v):
+        if not CAMERA_ID_RE.fullmatch(v):
             raise ValueError(
-                f"camera id {v!r} must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+                f"camera id {shown(v)} must be 1-63 lowercase letters, digits, '-' or '_', "
+                "starting with a letter or digit"
             )
         return v
+
+    @field_validator("groups")
+    @classmethod
+    def _group_names(cls, groups: list[str]) -> list[str]:
+        for index, group in enumerate(groups):
+            problem = group_name_problem(group)
+            if problem:
+                raise ValueError(f"groups[{index}] {shown(group)} {problem}")
+        return list(dict.fromkeys(groups))
 
     @field_validator("timezone")
     @classmethod
@@ -97,6 +117,17 @@ class CameraConfig(StrictModel):
                     message = f"unknown class {name!r}: not among {among} {origin}{hint}"
                     raise invalid_at(CameraConfig, (*loc, "filters", "classes", index), message, name)
         return self
+
+
+def group_name_problem(group: str) -> str | None:
+    """Why `group` cannot name a camera group, or None when it can."""
+    if not group or group != group.strip():
+        return "must be non-empty without leading or trailing spaces"
+    if len(group) > MAX_GROUP_LENGTH:
+        return f"is longer than {MAX_GROUP_LENGTH} characters"
+    if control_characters(group):
+        return f"contains control characters ({', '.join(control_characters(group))})"
+    return None
 
 
 def _known_classes(analysis: AnalysisConfig) -> tuple[set[str], str] | None:

@@ -22,6 +22,7 @@ from ..config import CameraConfig, format_validation_error, redact_url
 from ..control import CameraView, ClusterStatus, NodeView
 from ..domain import AnalysisMode, Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
+from ..support.text import shown
 from .errors import RequestError
 from .streams import DataLoss, LossReason
 
@@ -166,7 +167,7 @@ def mask_paths_valid(paths: Iterable[str], descriptor: Descriptor = types_pb2.Ca
         for part in path.split("."):
             field = current.fields_by_name.get(part) if current is not None else None
             if field is None:
-                raise RequestError("update_mask", f"unknown field path {path!r}")
+                raise RequestError("update_mask", f"unknown field path {shown(path)}")
             current = field.message_type if not _is_repeated(field) else None
         if path == "id":
             raise RequestError("update_mask", "the camera id cannot be changed (remove and add it instead)")
@@ -177,7 +178,7 @@ def apply_update(
 ) -> CameraConfig:
     """The desired state after an UpdateCamera: whole replacement, or only `mask_paths`."""
     if spec.id != current.id:
-        raise RequestError(field_prefix + "id", f"{spec.id!r} does not match the camera being updated")
+        raise RequestError(field_prefix + "id", f"{shown(spec.id)} does not match the camera being updated")
     if not mask_paths:
         return spec_to_camera_config(spec, field_prefix)
     mask_paths_valid(mask_paths)

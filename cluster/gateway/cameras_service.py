@@ -28,6 +28,7 @@ from .rpc import (
     check_frame_options,
     check_names,
     check_range,
+    check_sequence,
     request_cameras,
     status_for,
     stream_rendition,
@@ -157,10 +158,11 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             check_names("classes", list(request.classes))
             if not (math.isfinite(request.min_confidence) and 0.0 <= request.min_confidence <= 1.0):
                 raise RequestError("min_confidence", f"{request.min_confidence:g} is out of range (0..1)")
-            for camera_id in request.resume_after:
+            for camera_id, sequence in request.resume_after.items():
                 check_camera_id("resume_after", camera_id)
                 if camera_ids and camera_id not in camera_ids:
                     raise RequestError("resume_after", f"camera {camera_id!r} is not in camera_ids")
+                check_sequence(f"resume_after[{camera_id}]", sequence)
             if camera_ids:
                 for camera_id in camera_ids:
                     await self.state.visible_camera(principal, camera_id)

@@ -28,6 +28,7 @@ from ..control import (
     ControlError,
     NodeNotFound,
 )
+from ..support.text import shown
 from .access_log import AccessLog
 from .access_watch import AccessWatch
 from .auth import Authenticator, AuthError, Principal
@@ -38,6 +39,9 @@ log = logging.getLogger("matthan.gateway")
 _CAMERA_ID = re.compile(CAMERA_ID_PATTERN)
 MAX_LIST_ITEMS = 1000  # camera ids / classes in one request
 MAX_NAME_LENGTH = 128  # class names, group names in requests
+# Sequence numbers are signed 64-bit inside Ray and SQLite; a larger uint64 from the
+# wire cannot be a real position and would overflow where it is compared.
+MAX_SEQUENCE = 2**63 - 1
 
 _CLOSE_CODES = {
     CloseKind.SLOW_CONSUMER: grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -155,15 +159,11 @@ def unary(role: Role) -> Callable[[Handler], Callable]:
 # ------------------------------------------------------------------ validators
 
 
-def _shown(value: str) -> str:
-    return repr(value if len(value) <= 64 else value[:64] + "...")
-
-
 def check_camera_id(field: str, value: str) -> str:
     if not value:
         raise RequestError(field, "must not be empty")
-    if not _CAMERA_ID.match(value):
-        raise RequestError(field, f"{_shown(value)} is not a camera id (1-63 lowercase letters, digits, '-' or '_')")
+    if not _CAMERA_ID.fullmatch(value):
+        raise RequestError(field, f"{shown(value)} is not a camera id (1-63 lowercase letters, digits, '-' or '_')")
     return value
 
 
@@ -182,6 +182,12 @@ def check_names(field: str, values: list[str]) -> list[str]:
         if len(v) > MAX_NAME_LENGTH:
             raise RequestError(f"{field}[{i}]", f"longer than {MAX_NAME_LENGTH} characters")
     return list(values)
+
+
+def check_sequence(field: str, value: int) -> int:
+    if not 0 <= value <= MAX_SEQUENCE:
+        raise RequestError(field, f"{value} is out of range (0..2^63-1)")
+    return value
 
 
 def check_range(field: str, value: float, low: float, high: float, zero_ok: bool = False) -> float:
