@@ -37,7 +37,10 @@ class FrontDoor:
             return
         from .gateway.server import GatewayServer
 
-        self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway)
+        server = self.config.server
+        if not server.file_roots:  # requests may name files of the state dir only (the demo's clips)
+            server = server.model_copy(update={"file_roots": [self.config.runtime.state_dir]})
+        self.gateway = GatewayServer(self.control, server, metrics=self.metrics.gateway)
         await self.gateway.start()
         if self.config.server.web is not None:
             from .web.server import WebConsole

@@ -6,13 +6,15 @@ import difflib
 import re
 import zoneinfo
 from collections.abc import Iterator
+from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cluster.support.text import control_characters, shown
 
 from .analysis import AnalysisConfig
 from .base import StrictModel, invalid_at
+from .file_access import FILE_ROOTS, FileRoots, roots_from
 from .health import HealthConfig
 from .privacy import PrivacyConfig
 from .rules import RuleFilter, RulesConfig
@@ -92,6 +94,17 @@ class CameraConfig(StrictModel):
         return v
 
     @model_validator(mode="after")
+    def _files_inside_the_roots(self, info: ValidationInfo) -> CameraConfig:
+        # Defined before _rules_fit_the_analysis, so it runs first: that one reads the names file.
+        roots = roots_from(info.context)
+        if roots is None:
+            return self
+        for loc, path in _named_files(self):
+            if not roots.contains(path):
+                raise invalid_at(CameraConfig, loc, roots.refusal("a file named in a request"), str(path))
+        return self
+
+    @model_validator(mode="after")
     def _rules_fit_the_analysis(self) -> CameraConfig:
         if self.rules.empty:
             return self
@@ -128,6 +141,37 @@ def group_name_problem(group: str) -> str | None:
     if control_characters(group):
         return f"contains control characters ({', '.join(control_characters(group))})"
     return None
+
+
+def _named_files(camera: CameraConfig) -> Iterator[tuple[tuple[str, ...], Path]]:
+    """Every server file the camera would read, with where it is named."""
+    if camera.source.is_file:
+        yield ("source", "url"), camera.source.file_path
+    detector = camera.analysis.detector
+    if detector is not None:
+        yield ("analysis", "detector", "model"), detector.model
+        yield ("analysis", "detector", "weights"), detector.weights or detector.model.with_suffix(".weights")
+        yield ("analysis", "detector", "names"), detector.names_path
+
+
+def hide_server_paths(camera: CameraConfig, text: str) -> str:
+    """`text` (a state's reason, an error) with each server path the camera names cut
+    to its file name: viewers learn which clip failed, not the server's directories."""
+    for _, path in _named_files(camera):
+        forms = {str(path), str(path.expanduser().resolve())} - {path.name}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, path.name)
+    return text
+
+
+def viewer_spec_paths(camera: CameraConfig) -> dict[tuple[str, ...], str]:
+    """Each server path the camera names, as a viewer sees it (its file name), by location."""
+    return {loc: path.name for loc, path in _named_files(camera)}
+
+
+def confined(roots: FileRoots) -> dict[str, FileRoots]:
+    """The validation context that confines a request's files to `roots`."""
+    return {FILE_ROOTS: roots}
 
 
 def _known_classes(analysis: AnalysisConfig) -> tuple[set[str], str] | None:

@@ -223,6 +223,12 @@ class ServerConfig(StrictModel):
         "pick up added cameras this often; one camera listing serves all streams.",
     )
     web: WebConfig | None = Field(None, description="The duty-room web console; None runs none.")
+    file_roots: list[Path] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Directories whose files API callers may name (file sources, detector files, batch inputs); "
+        "symlinks are resolved first. Empty: `matthan serve` allows only runtime.state_dir.",
+    )
 
     @field_validator("unauthenticated_role", mode="before")
     @classmethod

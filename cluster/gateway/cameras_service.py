@@ -78,7 +78,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
     async def AddCamera(self, request, context, principal: Principal):
         if not request.HasField("camera"):
             raise RequestError("camera", "required")
-        config = spec_to_camera_config(request.camera)
+        config = spec_to_camera_config(request.camera, file_roots=self.state.file_roots)
         view = await self.state.control.add_camera(config)
         self.state.watch.poke()  # all-camera streams pick it up now
         return camera_view_to_proto(view)
@@ -89,7 +89,9 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             raise RequestError("camera", "required")
         camera_id = check_camera_id("camera.id", request.camera.id)
         current = await self.state.control.get_camera(camera_id)
-        config = apply_update(current.config, request.camera, list(request.update_mask.paths))
+        config = apply_update(
+            current.config, request.camera, list(request.update_mask.paths), file_roots=self.state.file_roots
+        )
         view = await self.state.control.update_camera(config)
         self.state.watch.poke()  # group changes revoke or grant access now
         return camera_view_to_proto(view)

@@ -16,6 +16,7 @@ import grpc
 from pydantic import ValidationError
 
 from ..config.camera import CAMERA_ID_PATTERN
+from ..config.file_access import FileRoots
 from ..config.server import Role, ServerConfig
 from ..contract import RequestError
 from ..contract.convert import validation_error_to_request_error
@@ -72,6 +73,11 @@ class GatewayState:
     fanout: Fanout
     access: AccessLog
     watch: AccessWatch
+
+    @property
+    def file_roots(self) -> FileRoots:
+        """Where files named in requests must be (`server.file_roots`)."""
+        return FileRoots.of(self.config.file_roots)
 
     def authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
         return self.auth.authenticate(context.invocation_metadata())

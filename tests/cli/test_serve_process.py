@@ -67,7 +67,12 @@ def serve_setup(tmp_path):
             {"id": "cam-1", "name": "Hẻm 1", "source": {"url": str(clip), "loop": True}, "analysis": {"fps": 4}}
         ],
         "runtime": {"state_dir": str(tmp_path / "state"), "ray": {"num_cpus": 4}},
-        "server": {"host": "127.0.0.1", "port": grpc_port, "allow_unauthenticated": True},
+        "server": {
+            "host": "127.0.0.1",
+            "port": grpc_port,
+            "allow_unauthenticated": True,
+            "file_roots": [str(tmp_path / "clips")],
+        },
         "metrics": {"host": "127.0.0.1", "port": metrics_port, "refresh_interval_s": 1},
     }
     path = tmp_path / "cameras.yaml"

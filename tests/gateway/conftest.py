@@ -12,6 +12,7 @@ from cluster.config.server import ServerConfig
 from cluster.gateway.auth import hash_token
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
+from tests.conftest import test_file_roots
 
 from .fakes import FakeCamera, FakeControl, LoopThread, camera_config
 
@@ -33,6 +34,7 @@ def server_config(**overrides: object) -> ServerConfig:
         "grace_period_s": 0.5,
         "camera_refresh_s": 0.3,
         "limits": {"snapshot_timeout_s": 0.5},
+        "file_roots": test_file_roots(),
     }
     data.update(overrides)
     return ServerConfig.model_validate(data)

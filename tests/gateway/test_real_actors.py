@@ -38,6 +38,7 @@ from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.domain import CameraState
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
+from tests.conftest import test_file_roots
 from tests.fixtures.serve_path import ServePath
 from tests.fixtures.waiting import wait_until
 
@@ -124,6 +125,7 @@ class RealGateway:
             grace_period_s=0.5,
             camera_refresh_s=0.5,
             limits={"snapshot_timeout_s": SNAPSHOT_TIMEOUT_S},
+            file_roots=test_file_roots(),
         )
         # Short long-polls and retries: a removed camera's streams end promptly.
         settings = FanoutSettings(pull_timeout_s=0.5, retry_initial_s=0.05, retry_max_s=0.3)

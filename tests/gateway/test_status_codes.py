@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import grpc
 import pytest
 
@@ -49,6 +51,16 @@ INVALID_ADDS = {
     "oversize URL": (spec(source=types_pb2.SourceSpec(url="rtsp://h/" + "x" * 3000)), "camera.source.url"),
     "missing source": (types_pb2.CameraSpec(id="cam-new"), "camera.source"),
     "id with a trailing newline": (spec(id="cam-new\n"), "camera.id"),
+    "file outside the file roots": (spec(source=types_pb2.SourceSpec(url="/root/secret.png")), "camera.source.url"),
+    "file URL outside the roots": (spec(source=types_pb2.SourceSpec(url="file:///etc/passwd")), "camera.source.url"),
+    "dot-dot out of a file root": (
+        spec(source=types_pb2.SourceSpec(url=f"{tempfile.gettempdir()}/../etc/passwd")),
+        "camera.source.url",
+    ),
+    "detector model outside the file roots": (
+        spec(analysis=types_pb2.AnalysisSpec(detector=types_pb2.DetectorSpec(model="/root/m.cfg"))),
+        "camera.analysis.detector.model",
+    ),
     "megabyte id": (spec(id="x" * 1_000_000), "camera.id"),
     "URL with CR/LF": (spec(source=types_pb2.SourceSpec(url="rtsp://h/x\r\nInjected: 1")), "camera.source.url"),
     "host with a space": (spec(source=types_pb2.SourceSpec(url="rtsp://h ost/x")), "camera.source.url"),
