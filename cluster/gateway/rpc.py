@@ -4,6 +4,7 @@ request field validators."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
@@ -34,10 +35,12 @@ from .access_log import AccessLog
 from .access_watch import AccessWatch
 from .auth import Authenticator, AuthError, Principal
 from .fanout import CloseKind, Fanout, LimitExceeded, StreamClosed
+from .last_known import view_age_s
 
 log = logging.getLogger("matthan.gateway")
 
 _CAMERA_ID = re.compile(CAMERA_ID_PATTERN)
+VIEW_AGE_TRAILER = "matthan-view-age-s"  # on answers from the last known view: its age in seconds
 MAX_LIST_ITEMS = 1000  # camera ids / classes in one request
 MAX_NAME_LENGTH = 128  # class names, group names in requests
 # Sequence numbers are signed 64-bit inside Ray and SQLite; a larger uint64 from the
@@ -148,13 +151,22 @@ def unary(role: Role) -> Callable[[Handler], Callable]:
                 principal = state.authenticate(context)
                 principal.require(role, method)
                 response = await fn(self, request, context, principal)
+            except asyncio.CancelledError:  # the client cancelled or went away: still who asked what
+                state.access.call(
+                    principal, method, request_cameras(request), context.peer(), status="CANCELLED", detail=""
+                )
+                raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a status code (status_for logs bugs)
                 code, message = status_for(exc)
                 state.access.call(
                     principal, method, request_cameras(request), context.peer(), status=code.name, detail=message
                 )
                 await context.abort(code, message)
-            state.access.call(principal, method, request_cameras(request), context.peer(), status="OK")
+            age = view_age_s()
+            if age is not None:  # answered from the last known view: the scheduler is not answering
+                context.set_trailing_metadata(((VIEW_AGE_TRAILER, f"{age:.1f}"),))
+            detail = "" if age is None else f"last known view, {age:.1f} s old"
+            state.access.call(principal, method, request_cameras(request), context.peer(), status="OK", detail=detail)
             return response
 
         return handler

@@ -44,6 +44,7 @@ from .auth import Authenticator, AuthError
 from .cameras_service import CamerasService
 from .cluster_service import ClusterService
 from .fanout import Fanout, FanoutSettings
+from .last_known import LastKnownControl
 from .rpc import GatewayState
 
 if TYPE_CHECKING:
@@ -172,6 +173,9 @@ class GatewayServer:
         access_logger: logging.Logger | None = None,
     ):
         self.config = config
+        # Everything the front door asks the control plane goes through the last known view:
+        # a frozen scheduler costs reads `control_read_deadline_s`, not the client's deadline.
+        control = LastKnownControl(control, read_deadline_s=config.control_read_deadline_s, monotonic=monotonic)
         self.control = control
         self.metrics = metrics
         settings = fanout_settings or FanoutSettings(

@@ -266,3 +266,12 @@ def test_drain_node_status_codes(gateway) -> None:
     gateway.control.drain_node = cannot_drain  # a control plane without a scheduler
     details = expect(grpc.StatusCode.UNIMPLEMENTED, call, drain, cluster_pb2.DrainNodeRequest(node_id="node-1"))
     assert "scheduler" in details
+
+
+def test_adding_the_same_camera_again_is_a_safe_retry(gateway, stub) -> None:
+    existing = gateway.client("admin").get_camera("cam-a").config
+    from cluster.contract.convert import camera_config_to_spec
+
+    again = call(stub.AddCamera, cameras_pb2.AddCameraRequest(camera=camera_config_to_spec(existing)))
+
+    assert again.spec.id == "cam-a", "AddCamera is idempotent by id: a retry of the same config succeeds"

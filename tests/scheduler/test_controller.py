@@ -130,6 +130,20 @@ def test_draining_an_unknown_node_names_the_alive_ones():
         h.do(DrainNode("nope"))
 
 
+def test_adding_the_same_camera_again_succeeds_and_changes_nothing():
+    h = Harness()
+    three_nodes(h)
+    add_many(h, 1)
+    h.steps(1)
+    first_actor = h.cluster.named["cam00"]
+
+    view = h.do(AddCamera(camera("cam00")))
+    h.steps(1)
+
+    assert view.config.id == "cam00", "a retried AddCamera answers with the camera"
+    assert h.cluster.named["cam00"] is first_actor, "the running camera is untouched by the retry"
+
+
 def test_duplicate_camera_id_is_rejected_and_the_first_keeps_running():
     h = Harness()
     three_nodes(h)

@@ -206,8 +206,9 @@ def test_camera_handles_from_the_scheduler_reach_the_camera_actors(district):
 
 
 def test_bad_requests_get_clear_errors_and_change_nothing(district):
+    changed = tiny_camera("cam01", district.clip).model_copy(update={"name": "another camera"})
     with pytest.raises(CameraExists, match="cam01"):
-        run(district.client.add_camera(tiny_camera("cam01", district.clip)))
+        run(district.client.add_camera(changed))
     with pytest.raises(NodeNotFound, match="no-such-node"):
         run(district.client.drain_node("no-such-node"))
     with pytest.raises(CameraNotFound, match="nope"):
