@@ -3,8 +3,6 @@ writes fail fast with UNAVAILABLE and change nothing, a retried AddCamera is saf
 
 from __future__ import annotations
 
-import time
-
 import grpc
 import pytest
 
@@ -44,13 +42,10 @@ def test_list_cameras_of_a_frozen_scheduler_is_the_last_view_with_its_age(gatewa
     fresh = stub.ListCameras(cameras_pb2.ListCamerasRequest(), metadata=metadata("admin"), timeout=5)
     freeze(gateway)
 
-    started = time.monotonic()
     stale, call = stub.ListCameras.with_call(cameras_pb2.ListCamerasRequest(), metadata=metadata("admin"), timeout=10)
-    waited = time.monotonic() - started
 
     assert [c.spec.id for c in stale.cameras] == [c.spec.id for c in fresh.cameras], "the last known cameras"
     assert float(trailer(call)[VIEW_AGE_TRAILER]) >= READ_DEADLINE_S, f"its age is said: {trailer(call)}"
-    assert waited < 10, "answered before the client's deadline"
 
 
 def test_get_camera_of_a_frozen_scheduler_is_the_last_view(gateway, stub) -> None:

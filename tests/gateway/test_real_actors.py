@@ -522,3 +522,38 @@ def test_a_frozen_camera_is_reported_while_the_others_keep_answering(
     gateway.stop_readers(streams.values())
     for what, reader in streams.items():
         assert reader.error is None, f"{what}: {reader.error!r}"
+
+
+def scheduler_pid(gateway: RealGateway) -> int:
+    import ray
+
+    from cluster.scheduler.actor import get_scheduler
+
+    assert gateway.serve_path is not None
+    actor = get_scheduler(gateway.serve_path.namespace)
+    return ray.get(actor.__ray_call__.remote(lambda _self: os.getpid()), timeout=30)
+
+
+def test_a_frozen_scheduler_leaves_reads_answered_and_writes_refused_fast(gateway: RealGateway) -> None:
+    """The scheduler actor SIGSTOPped: ListCameras and GetCamera answer from the front
+    door's last known view, AddCamera is UNAVAILABLE (nothing changed) long before the
+    client's deadline, and the live streams go on (they never pass through the scheduler)."""
+    client = gateway.client()
+    before = {v.config.id for v in client.list_cameras()}
+    reader = gateway.read(client.stream_frames(BASE_CAMERAS[0], max_fps=5))
+    reader.wait_count(2, what="frames before the freeze")
+
+    with frozen_process(scheduler_pid(gateway)):
+        listed = {v.config.id for v in client.list_cameras()}
+        one = client.get_camera(BASE_CAMERAS[0])
+        with pytest.raises(Unavailable) as refused:  # not DEADLINE_EXCEEDED: answered within the client's 10 s
+            client.add_camera(camera("real-while-frozen", gateway.clip))
+        seen = len(reader.events)
+        reader.wait_count(seen + 3, what="frames while the scheduler is frozen")
+
+    assert listed == before, f"the last known cameras: {sorted(listed)} vs {sorted(before)}"
+    assert one.config.id == BASE_CAMERAS[0], one
+    assert "nothing was changed" in str(refused.value), refused.value
+    assert "real-while-frozen" not in {v.config.id for v in client.list_cameras()}, "the refused write left nothing"
+    gateway.stop_readers([reader])
+    assert reader.error is None, f"the stream survived the freeze: {reader.error!r}"
