@@ -22,6 +22,7 @@ from .source import SourceConfig
 
 CAMERA_ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,62}"  # matched whole (re.fullmatch): '$' would let "cam\n" through
 CAMERA_ID_RE = re.compile(CAMERA_ID_PATTERN)
+DEFAULT_PRIORITY = 50
 MAX_GROUPS = 32  # groups one camera belongs to
 MAX_GROUP_LENGTH = 64
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -55,6 +56,13 @@ class CameraConfig(StrictModel):
         "characters without control characters or surrounding spaces.",
     )
     enabled: bool = Field(True, description="Disabled cameras are kept in the config but not run.")
+    priority: int = Field(
+        DEFAULT_PRIORITY,
+        ge=0,
+        le=100,
+        description="When capacity is short, higher priorities run first (placed first after a restart or a "
+        "node loss) and may displace running cameras of lower priority; equal priorities never displace.",
+    )
     source: SourceConfig = Field(..., description="Where the frames come from.")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="How frames are analysed.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="What is kept for readers.")
