@@ -314,8 +314,8 @@ class FakeControl:
         )
 
     async def drain_node(self, node_id: str):
-        await self._scheduler()
         """Like the scheduler's: unknown nodes are NodeNotFound; every camera 'moves'."""
+        await self._scheduler()
         from cluster.control import DrainResult, NodeNotFound
 
         if node_id != "node-1":

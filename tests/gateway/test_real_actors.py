@@ -557,3 +557,21 @@ def test_a_frozen_scheduler_leaves_reads_answered_and_writes_refused_fast(gatewa
     assert "real-while-frozen" not in {v.config.id for v in client.list_cameras()}, "the refused write left nothing"
     gateway.stop_readers([reader])
     assert reader.error is None, f"the stream survived the freeze: {reader.error!r}"
+
+
+def test_draining_over_grpc_reaches_the_real_scheduler(gateway: RealGateway) -> None:
+    """DrainNode goes to the scheduler, not a stand-in: an unknown node is NOT_FOUND naming
+    the alive ones, and the only node cannot be drained (FAILED_PRECONDITION, cameras kept)."""
+    from cluster.client import ClientError
+
+    client = gateway.client()
+    (node,) = [n for n in client.cluster_status().nodes if n.alive]
+    with pytest.raises(NotFound) as unknown:
+        client.drain_node("no-such-node")
+    with pytest.raises(ClientError) as refused:
+        client.drain_node(node.node_id)
+
+    assert node.node_id[:8] in str(unknown.value), f"the alive nodes are named: {unknown.value}"
+    assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION, refused.value
+    listed = {v.config.id for v in client.list_cameras() if v.node_id == node.node_id}
+    assert set(BASE_CAMERAS) <= listed, f"the cameras stay on the node: {sorted(listed)}"
