@@ -206,7 +206,9 @@ def tiles(driver: WebDriver) -> dict[str, object]:
 
 
 def frames_drawn(driver: WebDriver, selector: str) -> int:
-    return int(driver.find_element(By.CSS_SELECTOR, selector).get_attribute("data-frames") or 0)
+    """Frames drawn into `selector` so far (0 while the page has not rendered it yet)."""
+    found = driver.find_elements(By.CSS_SELECTOR, selector)
+    return int(found[0].get_attribute("data-frames") or 0) if found else 0
 
 
 def log_in(driver: WebDriver, url: str, who: str) -> None:
