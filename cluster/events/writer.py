@@ -180,6 +180,7 @@ def plan_pull(
 class _Pending:
     step: PullStep
     committed: asyncio.Future[None]
+    arrived: float  # monotonic time it was handed to the committer
 
 
 @dataclass
@@ -220,7 +221,6 @@ class EventWriter:
         self._followers: dict[str, asyncio.Task] = {}
         self._pending: list[_Pending] = []
         self._writing: list[_Pending] = []  # the batch being committed
-        self._pending_since: float | None = None
         self._arrived = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._closing = False
@@ -340,10 +340,8 @@ class EventWriter:
 
     async def _submit(self, step: PullStep) -> None:
         """Hand a pull to the committer and wait until it is committed."""
-        pending = _Pending(step, asyncio.get_running_loop().create_future())
+        pending = _Pending(step, asyncio.get_running_loop().create_future(), self._monotonic())
         self._pending.append(pending)
-        if self._pending_since is None:
-            self._pending_since = self._monotonic()
         self._metrics.set_buffered(self._pending_events())
         self._arrived.set()
         await asyncio.shield(pending.committed)
@@ -392,13 +390,13 @@ class EventWriter:
                 await asyncio.sleep(settings.retry_initial_s)
 
     async def _wait_for_batch(self) -> None:
-        """Until a pull waits, then until the batch is full or has waited flush_interval_s."""
+        """Until a pull waits, then until the batch is full or its oldest pull has waited
+        flush_interval_s (a batch given back after a failure goes again at once)."""
         while not self._pending:
             self._arrived.clear()
             await self._arrived.wait()
         while not self._closing and self._waiting_events() < self._settings.max_batch_events:
-            since = self._pending_since if self._pending_since is not None else self._monotonic()
-            remaining = self._settings.flush_interval_s - (self._monotonic() - since)
+            remaining = self._settings.flush_interval_s - (self._monotonic() - self._pending[0].arrived)
             if remaining <= 0:
                 return
             self._arrived.clear()
@@ -421,7 +419,6 @@ class EventWriter:
                 break
             batch.append(self._pending.pop(0))
             events += size
-        self._pending_since = self._monotonic() if self._pending else None
         return batch
 
     def _committed(self, batch: list[_Pending], result: WriteResult) -> None:
