@@ -1,5 +1,6 @@
 """The front door of `matthan serve`: the gRPC gateway and the /metrics endpoint,
-started around whatever implements `CameraControl`."""
+started around whatever implements `CameraControl` (and, for the Events API and the
+event store's metrics, the event writer's client)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,30 @@ from .config import MatthanConfig
 from .control import CameraControl
 
 if TYPE_CHECKING:
+    from .events import EventQueries
     from .gateway.server import GatewayServer
+    from .metrics.events import EventStoreStatsSource
 
 logger = logging.getLogger(__name__)
 
 
 class FrontDoor:
-    def __init__(self, config: MatthanConfig, control: CameraControl, scheduler_report=None):
+    def __init__(
+        self,
+        config: MatthanConfig,
+        control: CameraControl,
+        scheduler_report=None,
+        events: EventQueries | None = None,
+        event_stats: EventStoreStatsSource | None = None,
+    ):
         from .metrics.scheduler import SchedulerReportSource
         from .metrics.service import MetricsService
 
         self.config = config
         self.control = control
         scheduler = SchedulerReportSource(scheduler_report) if scheduler_report is not None else None
-        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler)
+        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler, events=event_stats)
+        self.events = events
         self.gateway: GatewayServer | None = None
 
     async def start(self) -> None:
@@ -33,7 +44,7 @@ class FrontDoor:
             return
         from .gateway.server import GatewayServer
 
-        self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway)
+        self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway, events=self.events)
         await self.gateway.start()
 
     async def stop(self) -> None:
