@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         cameras_cmd,
         cluster_cmd,
         config_cmd,
+        events_cmd,
         frames_cmd,
         models_cmd,
         serve_cmd,
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     status_cmd.register(sub)
     cameras_cmd.register(sub)
     watch_cmd.register(sub)
+    events_cmd.register(sub)
     frames_cmd.register(sub)
     cluster_cmd.register(sub)
     token_cmd.register(sub)

@@ -22,7 +22,9 @@ from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc
 from .auth import Principal
 from .fanout import CloseKind, DetectionFilter, DetectionSubscription, FrameKey, FrameSubscription, StreamClosed
 from .rpc import (
+    ClientGone,
     GatewayState,
+    StuckClient,
     check_camera_id,
     check_camera_ids,
     check_frame_options,
@@ -33,6 +35,7 @@ from .rpc import (
     status_for,
     stream_rendition,
     unary,
+    write_or_give_up,
 )
 
 log = logging.getLogger("matthan.gateway")
@@ -40,14 +43,6 @@ log = logging.getLogger("matthan.gateway")
 _MAX_RESUME_SHOWN = 10  # cameras listed in a RESOURCE_EXHAUSTED message
 # Share of a snapshot's time left for the camera's reply after its long-poll ends.
 SNAPSHOT_REPLY_SHARE = 0.1
-
-
-class StuckClient(Exception):
-    """A write did not complete within limits.stuck_write_timeout_s."""
-
-
-class ClientGone(Exception):
-    """A write failed because the call is over (client cancelled or disconnected)."""
 
 
 class CamerasService(cameras_pb2_grpc.CamerasServicer):
@@ -257,15 +252,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             await context.abort(code, message)
 
     async def _write(self, context, response) -> None:
-        try:
-            await asyncio.wait_for(context.write(response), self.state.config.limits.stuck_write_timeout_s)
-        except asyncio.TimeoutError:
-            raise StuckClient() from None
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - grpc.aio raises its internal ExecuteBatchError when the peer has gone
-            log.debug("stream write failed: %r", exc)
-            raise ClientGone(f"the client went away (write failed: {type(exc).__name__})") from None
+        await write_or_give_up(context, response, self.state.config.limits.stuck_write_timeout_s)
 
 
 def _counters(sub) -> dict:
