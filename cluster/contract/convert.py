@@ -44,6 +44,27 @@ def from_timestamp(ts: Timestamp) -> float:
     return ts.ToNanoseconds() / 1e9
 
 
+# A Timestamp's valid range (google/protobuf/timestamp.proto): 0001-01-01 to 9999-12-31.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
+
+
+def checked_timestamp(field: str, ts: Timestamp) -> float:
+    """`ts` in epoch seconds, or RequestError naming `field` when it is not a valid Timestamp."""
+    if not 0 <= ts.nanos <= 999_999_999:
+        raise RequestError(field, f"nanos {ts.nanos} is out of range (0..999999999)")
+    if not _MIN_SECONDS <= ts.seconds <= _MAX_SECONDS:
+        raise RequestError(field, f"seconds {ts.seconds} is outside the years 0001-9999")
+    return from_timestamp(ts)
+
+
+def describe_timestamp(ts: Timestamp) -> str:
+    """`ts` for a log line, valid or not."""
+    try:
+        return ts.ToJsonString()
+    except ValueError:
+        return f"invalid(seconds={ts.seconds}, nanos={ts.nanos})"
+
+
 # ------------------------------------------------------------ generic message walk
 
 

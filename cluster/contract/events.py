@@ -20,7 +20,7 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from ..domain import Box, Direction, Event, EventType, Severity
 from ..events import Bucket, CountRow, EventFilter, GroupBy, InvalidQuery, Order
 from ..proto.matthan.v1 import events_pb2, types_pb2
-from .convert import from_timestamp, to_timestamp
+from .convert import checked_timestamp, from_timestamp, to_timestamp
 from .errors import RequestError
 
 E = TypeVar("E", bound=enum.Enum)
@@ -148,8 +148,8 @@ def filter_from_proto(msg: events_pb2.EventFilter, cameras: AbstractSet[str] | N
             severities=frozenset(severities) or None,
             classes=frozenset(msg.classes) or None,
             rules=frozenset(msg.rules) or None,
-            time_from=from_timestamp(msg.time_from) if msg.HasField("time_from") else None,
-            time_to=from_timestamp(msg.time_to) if msg.HasField("time_to") else None,
+            time_from=checked_timestamp(f"{field}.time_from", msg.time_from) if msg.HasField("time_from") else None,
+            time_to=checked_timestamp(f"{field}.time_to", msg.time_to) if msg.HasField("time_to") else None,
             min_dwell_s=msg.min_dwell_s if msg.HasField("min_dwell_s") else None,
             job_ids=frozenset(msg.job_ids) or None,
             live_only=msg.live_only,

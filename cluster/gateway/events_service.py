@@ -17,6 +17,7 @@ import grpc
 
 from ..config.server import Role
 from ..contract import RequestError
+from ..contract.convert import describe_timestamp
 from ..contract.events import (
     bucket_from_proto,
     count_row_to_proto,
@@ -70,7 +71,7 @@ def describe_filter(msg: events_pb2.EventFilter) -> dict:
         ]
     for name in ("time_from", "time_to"):
         if msg.HasField(name):
-            out[name] = getattr(msg, name).ToJsonString()
+            out[name] = describe_timestamp(getattr(msg, name))
     if msg.HasField("min_dwell_s"):
         out["min_dwell_s"] = msg.min_dwell_s
     if msg.live_only:

@@ -14,6 +14,7 @@ import threading
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from cluster.client import EventSelection, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from cluster.events import EventFilter, EventStore
@@ -314,6 +315,14 @@ def stub(gw) -> events_pb2_grpc.EventsStub:
         (events_pb2.QueryEventsRequest(filter=events_pb2.EventFilter(camera_ids=["bad id!"])), "filter.camera_ids[0]"),
         (events_pb2.QueryEventsRequest(filter=events_pb2.EventFilter(min_dwell_s=-1)), "filter.min_dwell_s"),
         (events_pb2.QueryEventsRequest(order=7), "order"),
+        (  # found by tests/gateway/test_surface.py: an invalid Timestamp was UNKNOWN
+            events_pb2.QueryEventsRequest(filter=events_pb2.EventFilter(time_to=Timestamp(nanos=-1))),
+            "filter.time_to",
+        ),
+        (
+            events_pb2.QueryEventsRequest(filter=events_pb2.EventFilter(time_from=Timestamp(seconds=2**62))),
+            "filter.time_from",
+        ),
     ],
 )
 def test_bad_query_input_is_invalid_argument_naming_the_field(gw, events, request_, field) -> None:

@@ -38,6 +38,10 @@ REQUIRED_ROLE: dict[str, Role] = {
     "/matthan.v1.Cameras/StreamDetections": Role.VIEWER,
     "/matthan.v1.Cluster/GetClusterStatus": Role.OPERATOR,
     "/matthan.v1.Cluster/DrainNode": Role.ADMIN,
+    "/matthan.v1.Events/QueryEvents": Role.VIEWER,
+    "/matthan.v1.Events/GetEvent": Role.VIEWER,
+    "/matthan.v1.Events/CountEvents": Role.VIEWER,
+    "/matthan.v1.Events/StreamEvents": Role.VIEWER,
 }
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 CALLERS = {"viewer-all": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}
