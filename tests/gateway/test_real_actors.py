@@ -575,3 +575,26 @@ def test_draining_over_grpc_reaches_the_real_scheduler(gateway: RealGateway) -> 
     assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION, refused.value
     listed = {v.config.id for v in client.list_cameras() if v.node_id == node.node_id}
     assert set(BASE_CAMERAS) <= listed, f"the cameras stay on the node: {sorted(listed)}"
+
+
+def test_a_privacy_mask_is_black_in_frames_received_over_grpc(gateway: RealGateway, added_cameras: list[str]) -> None:
+    """The mask is burnt in at the camera: snapshots and live frames over gRPC have the
+    masked area black and the rest of the picture as it is."""
+    client = gateway.client()
+    masked = CameraConfig.model_validate(
+        camera("real-masked", gateway.clip).model_dump()
+        | {"privacy": {"masks": [[[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]]}}
+    )
+    added_cameras.append("real-masked")
+    client.add_camera(masked)
+    gateway.wait_publishing("real-masked")
+    reader = gateway.read(client.stream_frames("real-masked", max_fps=5))
+    reader.wait_count(2, what="live frames of the masked camera")
+    gateway.stop_readers([reader])
+
+    for what, jpeg in (("snapshot", client.snapshot("real-masked").jpeg), ("live frame", reader.events[-1].frame.jpeg)):
+        image = decode(jpeg)
+        width = image.shape[1]
+        left, right = image[:, : width // 2 - 2], image[:, width // 2 + 2 :]
+        assert left.max() <= 16, f"the {what}'s masked half is black (brightest {left.max()})"
+        assert right.mean() > 20, f"the {what}'s other half is the picture (mean {right.mean():.1f})"
