@@ -33,8 +33,34 @@ class FrontDoor:
             return
         from .gateway.server import GatewayServer
 
-        self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway)
+        self.gateway = GatewayServer(
+            self.control,
+            self.config.server,
+            metrics=self.metrics.gateway,
+            recordings=self._recording_catalog(),
+            recording_metrics=self.metrics.recordings,
+            event_lookup=self._event_lookup,
+        )
         await self.gateway.start()
+
+    def _recording_catalog(self):
+        from .recordings import RecordingCatalog
+
+        return RecordingCatalog(self.config.recordings, self.config.runtime.state_dir.resolve())
+
+    def _event_lookup(self, event_id: str):
+        """The event `event_id` from the event store (holds on an event); KeyError if unknown."""
+        from .events.errors import EventNotFound
+        from .events.reader import EventReader
+
+        path = self.config.events.store.resolved_path(self.config.runtime.state_dir)
+        if not path.exists():
+            raise KeyError(event_id)
+        with EventReader(path) as reader:
+            try:
+                return reader.get(event_id, with_thumbnail=False)
+            except EventNotFound:
+                raise KeyError(event_id) from None
 
     async def stop(self) -> None:
         """Gateway first (health NOT_SERVING, streams end with a clear status), then metrics."""

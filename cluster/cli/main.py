@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         config_cmd,
         frames_cmd,
         models_cmd,
+        recordings_cmd,
         serve_cmd,
         status_cmd,
         token_cmd,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.register(sub)
     models_cmd.register(sub)
     config_cmd.register(sub)
+    recordings_cmd.register(sub)  # recordings: `matthan recordings ...`, `matthan export`
     return parser
 
 

@@ -39,6 +39,7 @@ from ..control import CameraView, ClusterStatus
 from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
 from .errors import ClientError, InvalidArgument, error_from_rpc
+from .recordings import RecordingsClient  # recordings
 
 DEFAULT_TARGET = "127.0.0.1:50051"  # ServerConfig's default host and port
 MAX_RECEIVE_MESSAGE_BYTES = 8 << 20  # matches the server's default max_send_message_bytes
@@ -217,6 +218,8 @@ class MatthanClient:
         self._cameras = cameras_pb2_grpc.CamerasStub(channel)
         self._cluster = cluster_pb2_grpc.ClusterStub(channel)
         self._health = health_pb2_grpc.HealthStub(channel)
+        # recordings: list, verify, holds, export (matthan.v1.Recordings)
+        self.recordings = RecordingsClient(channel, self._metadata, timeout_s)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> MatthanClient:

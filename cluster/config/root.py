@@ -59,11 +59,12 @@ def with_recording_directories(config: MatthanConfig) -> MatthanConfig:
     which know neither."""
     cameras = []
     for camera in config.cameras:
+        resolved = camera
         if camera.recording.directory is None:
             directory = config.recordings.directory_for(camera.groups, config.runtime.state_dir)
             recording = camera.recording.model_copy(update={"directory": directory})
-            camera = camera.model_copy(update={"recording": recording})
-        cameras.append(camera)
+            resolved = camera.model_copy(update={"recording": recording})
+        cameras.append(resolved)
     return config.model_copy(update={"cameras": cameras})
 
 

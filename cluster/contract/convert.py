@@ -329,7 +329,6 @@ def recording_status_from_proto(msg: types_pb2.RecordingStatus) -> RecordingStat
     )
 
 
-
 def camera_view_to_proto(view: CameraView, redact: bool = False) -> types_pb2.Camera:
     msg = types_pb2.Camera(spec=camera_config_to_spec(view.config, redact), node_id=view.node_id or "")
     if view.status is not None:

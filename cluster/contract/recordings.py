@@ -10,7 +10,7 @@ from ..domain import (
     RecordingTimeline,
     SegmentInfo,
 )
-from ..proto.matthan.v1 import recordings_pb2, types_pb2
+from ..proto.matthan.v1 import recordings_pb2
 from .convert import from_timestamp, recording_status_from_proto, recording_status_to_proto, to_timestamp
 from .errors import RequestError
 
@@ -19,6 +19,7 @@ __all__ = [
     "chain_check_to_proto",
     "hold_from_proto",
     "hold_to_proto",
+    "optional_time_range",
     "recording_status_from_proto",
     "recording_status_to_proto",
     "set_range",
@@ -28,18 +29,26 @@ __all__ = [
 ]
 
 
-def time_range(request: object, *, required: bool = True) -> tuple[float | None, float | None]:
-    """(from, to) of a request with `from`/`to` Timestamps; RequestError naming the field
-    when one is missing (and `required`) or the range runs backwards."""
-    has_from, has_to = request.HasField("from"), request.HasField("to")  # type: ignore[attr-defined]
-    if required and not has_from:
+def time_range(request: object) -> tuple[float, float]:
+    """(from, to) of a request with `from`/`to` Timestamps, both required; RequestError
+    naming the field when one is missing or the range runs backwards."""
+    start, end = optional_time_range(request)
+    if start is None:
         raise RequestError("from", "required")
-    if required and not has_to:
+    if end is None:
         raise RequestError("to", "required")
+    return start, end
+
+
+def optional_time_range(request: object) -> tuple[float | None, float | None]:
+    """(from, to), either unset (None); RequestError naming `to` when the range runs backwards."""
+    has_from, has_to = request.HasField("from"), request.HasField("to")  # type: ignore[attr-defined]
     start = from_timestamp(getattr(request, "from")) if has_from else None
     end = from_timestamp(request.to) if has_to else None  # type: ignore[attr-defined]
     if start is not None and end is not None and not end > start:
-        raise RequestError("to", f"must be after from (from {start:.3f}, to {end:.3f}: the range runs backwards or is empty)")
+        raise RequestError(
+            "to", f"must be after from (from {start:.3f}, to {end:.3f}: the range runs backwards or is empty)"
+        )
     return start, end
 
 
@@ -83,9 +92,7 @@ def timeline_from_proto(msg: recordings_pb2.ListRecordingsResponse, start: float
         camera_id=msg.camera_id,
         start=start,
         end=end,
-        ranges=tuple(
-            RecordedRange(from_timestamp(r.start), from_timestamp(r.end), r.segments) for r in msg.ranges
-        ),
+        ranges=tuple(RecordedRange(from_timestamp(r.start), from_timestamp(r.end), r.segments) for r in msg.ranges),
         gaps=tuple(RecordingGap(from_timestamp(g.start), from_timestamp(g.end), g.reason) for g in msg.gaps),
         segments=tuple(
             SegmentInfo(

@@ -22,6 +22,7 @@ from .batch import BatchJobMetrics
 from .collector import ClusterCollector
 from .events import EventStoreMetrics
 from .gateway import GatewayMetrics
+from .recordings import RecordingMetrics
 from .refresher import ClusterRefresher
 from .scheduler import SchedulerStatsSource
 from .server import MetricsServer
@@ -62,6 +63,7 @@ class MetricsService:
         self.gateway = GatewayMetrics(self.registry)
         self.batch = BatchJobMetrics(self.registry)
         self.events = EventStoreMetrics(self.registry)
+        self.recordings = RecordingMetrics(self.registry)  # give to the Recordings service
         self.server = MetricsServer(self.registry, config.host, config.port)
 
     async def start(self) -> None:

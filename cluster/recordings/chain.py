@@ -255,21 +255,30 @@ def verify_chain(
         known_files.add(entry.file)
         if entry.index in deleted:
             continue
-        if start is not None and entry.end < start or end is not None and entry.start > end:
+        if (start is not None and entry.end < start) or (end is not None and entry.start > end):
             continue
         checked += 1
         path = camera_dir / entry.file
         if not path.is_file():
-            problems.append(BrokenLink(entry.index, Problem.MISSING, entry.file, "the file is gone and no entry deleted it"))
+            problems.append(
+                BrokenLink(entry.index, Problem.MISSING, entry.file, "the file is gone and no entry deleted it")
+            )
             continue
         size = path.stat().st_size
         if size != int(entry.fields.get("bytes", -1)):
             problems.append(
-                BrokenLink(entry.index, Problem.MODIFIED, entry.file, f"{size} bytes, the chain says {entry.fields.get('bytes')}")
+                BrokenLink(
+                    entry.index,
+                    Problem.MODIFIED,
+                    entry.file,
+                    f"{size} bytes, the chain says {entry.fields.get('bytes')}",
+                )
             )
             continue
         if file_sha256(path) != entry.fields.get("sha256"):
-            problems.append(BrokenLink(entry.index, Problem.MODIFIED, entry.file, "its sha256 differs from the chain's"))
+            problems.append(
+                BrokenLink(entry.index, Problem.MODIFIED, entry.file, "its sha256 differs from the chain's")
+            )
     for path in sorted(segment_files(camera_dir)):
         name = path.relative_to(camera_dir).as_posix()
         if name not in known_files:

@@ -43,11 +43,12 @@ MAX_EXPORT_S = 6 * 3600.0
 class ExportError(Exception):
     """An export that cannot be made; `field` names the request field at fault, if any."""
 
-    def __init__(self, message: str, *, field: str = "", data_loss: bool = False) -> None:
+    def __init__(self, message: str, *, field: str = "", data_loss: bool = False, not_found: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.data_loss = data_loss  # the footage itself is damaged (DATA_LOSS)
+        self.not_found = not_found  # nothing recorded in the range (NOT_FOUND)
 
 
 class ExportCancelled(Exception):
@@ -81,17 +82,21 @@ def export_clip(
     if not end > start:
         raise ExportError(f"the range must end after it starts ({start} .. {end})", field="to")
     if end - start > MAX_EXPORT_S:
-        raise ExportError(f"at most {MAX_EXPORT_S / 3600:g} h in one export, asked {(end - start) / 3600:.1f} h", field="to")
+        raise ExportError(
+            f"at most {MAX_EXPORT_S / 3600:g} h in one export, asked {(end - start) / 3600:.1f} h", field="to"
+        )
     segments = segments_for_range(camera_dir, start, end)
     if not segments:
-        raise ExportError(f"camera {camera_id!r} has no recording between {start} and {end}", field="from")
+        raise ExportError(
+            f"camera {camera_id!r} has no recording between {start} and {end}", field="from", not_found=True
+        )
     for segment in segments:
         _check_intact(segment)
     head_index, head_hash = chain_head(camera_dir)
     frames, size = _encode(segments, start, end, destination, hook=hook, cancel=cancel, progress=progress)
     if frames == 0:
         destination.unlink(missing_ok=True)
-        raise ExportError(f"camera {camera_id!r} has no frame between {start} and {end}", field="from")
+        raise ExportError(f"camera {camera_id!r} has no frame between {start} and {end}", field="from", not_found=True)
     info = timeline(camera_dir, camera_id, start, end)
     manifest = {
         "camera_id": camera_id,
@@ -102,7 +107,14 @@ def export_clip(
         "exported_by": exported_by,
         "exported_at": now,
         "segments": [
-            {"index": s.index, "file": s.file, "start": s.start, "end": s.end, "sha256": s.sha256, "entry_hash": s.entry_hash}
+            {
+                "index": s.index,
+                "file": s.file,
+                "start": s.start,
+                "end": s.end,
+                "sha256": s.sha256,
+                "entry_hash": s.entry_hash,
+            }
             for s in info.segments
         ],
         "gaps": [{"start": g.start, "end": g.end, "reason": g.reason} for g in info.gaps],
@@ -151,6 +163,7 @@ def _encode(
         for segment in segments:
             with av.open(str(segment.path)) as container:
                 source = container.streams.video[0]
+                time_base = source.time_base or CLIP_TIME_BASE
                 first: int | None = None
                 for decoded in container.decode(source):
                     if cancel is not None and cancel.is_set():
@@ -158,7 +171,7 @@ def _encode(
                     if decoded.pts is None:
                         continue
                     first = decoded.pts if first is None else first
-                    at = segment.start + float((decoded.pts - first) * source.time_base)
+                    at = segment.start + float((decoded.pts - first) * time_base)
                     if at < start:
                         continue
                     if at >= end:

@@ -99,7 +99,9 @@ def place_hold(
     return hold
 
 
-def release_hold(camera_dir: Path, camera_id: str, hold_id: str, *, reason: str, released_by: str, now: float) -> EvidenceHold:
+def release_hold(
+    camera_dir: Path, camera_id: str, hold_id: str, *, reason: str, released_by: str, now: float
+) -> EvidenceHold:
     if not reason.strip():
         raise ValueError("releasing a hold needs a reason")
     with _locked(camera_dir):

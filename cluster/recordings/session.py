@@ -39,6 +39,7 @@ cannot be written yet (the disk is full) waits and is written later.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import shutil
@@ -63,6 +64,9 @@ MAX_DRIFT_S = 2.0
 # How often, in stream time, free space is checked while writing.
 FREE_SPACE_CHECK_S = 1.0
 FALLBACK_PERIOD_S = 0.04
+# Shorter than this is not a gap (a file that loops, a reconnect within a frame or two):
+# no picture of a camera at 4 fps or more was lost.
+MIN_GAP_S = 0.25
 
 
 def free_bytes(path: Path) -> int:
@@ -188,11 +192,8 @@ class RecordingSession:
         wanted = self._wanted(wall)
         keyframe = bool(packet.is_keyframe)
         writer = self._writer
-        if writer is not None:
-            if not wanted:
-                self._finish(wall)
-            elif keyframe and wall - writer.start >= self._config.segment_s:
-                self._finish(wall)
+        if writer is not None and (not wanted or (keyframe and wall - writer.start >= self._config.segment_s)):
+            self._finish(wall)
         if self._writer is None and wanted:
             self._start_segment(packet, wall, keyframe, current)
             return
@@ -219,10 +220,8 @@ class RecordingSession:
             self._next_retention = now + self._config.retention.interval_s
             self._retention(now)
         if self._camera_dir is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._status = replace(self._status, disk_free_bytes=self._disk_free(self._camera_dir))
-            except OSError:
-                pass
 
     def close(self, now: float) -> None:
         if self._writer is not None:
@@ -305,8 +304,14 @@ class RecordingSession:
             writer.abandon()
             self._fail(f"finishing a segment failed: {exc}", writer.start)
             return None
-        log.info("camera %s: segment %s (%.1f s, %d bytes, chain entry %d)", self.camera_id, segment.file,
-                 segment.end - segment.start, segment.bytes, entry.index)
+        log.info(
+            "camera %s: segment %s (%.1f s, %d bytes, chain entry %d)",
+            self.camera_id,
+            segment.file,
+            segment.end - segment.start,
+            segment.bytes,
+            entry.index,
+        )
         self._status = replace(
             self._status,
             bytes_written=self._status.bytes_written + segment.bytes,
@@ -352,8 +357,12 @@ class RecordingSession:
         self._failed = reason
         self._next_retry = self._wall_clock() + self._config.retry_s
         if first:
-            log.error("camera %s: recording stopped: %s (live analysis goes on; retrying every %.0f s)",
-                      self.camera_id, reason, self._config.retry_s)
+            log.error(
+                "camera %s: recording stopped: %s (live analysis goes on; retrying every %.0f s)",
+                self.camera_id,
+                reason,
+                self._config.retry_s,
+            )
         self._set_state(RecordingState.FAILED, reason)
 
     def _retry(self, now: float) -> None:
@@ -372,7 +381,9 @@ class RecordingSession:
             probe.unlink()
             free = self._disk_free(camera_dir)
         except OSError as exc:
-            self._failed = f"{self._failed.split(' (still')[0] if self._failed else 'write failed'} (still: {exc.strerror or exc})"
+            self._failed = (
+                f"{self._failed.split(' (still')[0] if self._failed else 'write failed'} (still: {exc.strerror or exc})"
+            )
             self._set_state(RecordingState.FAILED, self._failed)
             return
         if free < self._config.min_free_bytes:
@@ -397,7 +408,7 @@ class RecordingSession:
             self._lost = _Lost(since, reason)
 
     def _record_gap(self, start: float, end: float, reason: str) -> None:
-        if end <= start:
+        if end - start < MIN_GAP_S:
             return
         self._pending_gaps.append((start, end, reason))
         self._flush_gaps()
@@ -408,7 +419,9 @@ class RecordingSession:
         while self._pending_gaps:
             start, end, reason = self._pending_gaps[0]
             try:
-                append_entry(self._camera_dir, EntryKind.GAP, {"start": round(start, 6), "end": round(end, 6), "reason": reason})
+                append_entry(
+                    self._camera_dir, EntryKind.GAP, {"start": round(start, 6), "end": round(end, 6), "reason": reason}
+                )
             except OSError:
                 return  # the disk is still full: later
             self._pending_gaps.pop(0)

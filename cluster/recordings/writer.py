@@ -12,6 +12,7 @@ at 0 (the first packet's), so its own duration is its wall-clock length.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -103,10 +104,8 @@ class SegmentWriter:
     def abandon(self) -> None:
         """Give up on the segment after a write error: close what can be closed and
         leave the partial `.part` file (footage up to the error) out of the chain."""
-        try:
+        with contextlib.suppress(*WRITE_ERRORS):
             self._container.close()
-        except WRITE_ERRORS:
-            pass
 
 
 def _fsync_dir(path: Path) -> None:

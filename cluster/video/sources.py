@@ -226,6 +226,10 @@ class VideoSource:
         self._decoded: collections.deque[Any] = collections.deque()
         self._frame: Any = None  # the last grabbed av.VideoFrame
         self._pending_first_frame = False
+        # Packets read while the open decoded the first frame of a file, before anyone
+        # could set a tap: handed to a tap set before that frame is grabbed.
+        self._opening_packets: list[Any] = []
+        self._opening = False  # inside _decode_first_frame
         self._frames_this_pass = 0
         self._tap: PacketTap | None = None
         self._tap_open = False  # begin() was called for this pass
@@ -265,6 +269,9 @@ class VideoSource:
             self._wait_for_next_frame_time()
         if self._pending_first_frame:  # decoded during the open to prove the file is a video
             self._pending_first_frame = False
+            opening, self._opening_packets = self._opening_packets, []
+            for packet in opening:
+                self._tap_packet(packet)
         elif self._next_frame():
             self._frames_this_pass += 1
         elif not self.is_file:
@@ -304,8 +311,12 @@ class VideoSource:
 
     def _decode_first_frame(self) -> bool:
         """For a file's open: decode its first frame now (False: there is none)."""
-        if not self._next_frame():
-            return False
+        self._opening = True
+        try:
+            if not self._next_frame():
+                return False
+        finally:
+            self._opening = False
         self._pending_first_frame = True
         self._frames_this_pass = 1
         return True
@@ -335,7 +346,10 @@ class VideoSource:
                 return False
             self._decode(packet)
             if packet.size:
-                self._tap_packet(packet)
+                if self._opening:
+                    self._opening_packets.append(packet)
+                else:
+                    self._tap_packet(packet)
         self._frame = self._decoded.popleft()
         return True
 
