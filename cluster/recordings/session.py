@@ -7,11 +7,15 @@ the pass is over; and from the camera: `activity(until)` (motion or an open
 event: the trigger modes record until `until` plus nothing more), `configure`
 (live changes), `tick(now)` (retention, retries) and `close()`.
 
-Time. A packet's wall-clock time is `anchor + its stream time`, where `anchor`
-is fixed at the first packet of a pass (its arrival time minus its stream
-time) and set again if the two drift apart by more than `MAX_DRIFT_S`: segment
-start and end times follow the stream's own clock, so a segment's recorded
-length is its wall-clock length.
+Time. A packet's wall-clock time is `anchor + its stream time`. A packet cannot
+arrive before its picture was taken, so `anchor` is the smallest `arrival -
+stream time` seen in the pass: the packets FFmpeg buffers while it opens a
+stream, or that a network hiccup delays, arrive late in a burst and do not
+move it. If the two clocks part by more than `MAX_DRIFT_S` (the stream's
+timestamps jump, or the camera's clock runs slow) the open segment is cut and
+the anchor set again. A segment's start and end are computed with the anchor
+when it is finished, from its first and last packets' stream times, so its
+recorded length is exactly its own playing time.
 
 Segments start on keyframes. In continuous mode a segment is cut at the first
 keyframe `segment_s` after it started; the next starts with that keyframe, so
@@ -69,6 +73,14 @@ FALLBACK_PERIOD_S = 0.04
 MIN_GAP_S = 0.25
 
 
+def _stream_time(packet: Any) -> float | None:
+    """The packet's presentation time in seconds of its stream (None if it has none)."""
+    ts = packet.pts if packet.pts is not None else packet.dts
+    if ts is None or packet.time_base is None:
+        return None
+    return float(ts * packet.time_base)
+
+
 def free_bytes(path: Path) -> int:
     """Free space for us on the filesystem of `path` (or its nearest existing parent)."""
     probe = path
@@ -82,6 +94,9 @@ class _Pass:
     template: StreamTemplate
     anchor: float | None = None
     last_wall: float | None = None
+    first_t: float | None = None  # stream seconds of the open segment's first packet
+    last_t: float | None = None  # and of its latest
+    next_start: float | None = None  # a segment cut for its length: where the next one starts
     period: float = FALLBACK_PERIOD_S
 
 
@@ -125,7 +140,7 @@ class RecordingSession:
         directory = config.directory
         camera_dir = Path(directory) / self.camera_id if directory is not None else None
         if self._writer is not None and (not config.enabled or camera_dir != self._camera_dir):
-            self._finish(self._writer.last_end)
+            self._finish(None)
         self._config = config
         self._camera_dir = camera_dir
         if not config.triggered:
@@ -163,7 +178,8 @@ class RecordingSession:
             return
         end = current.last_wall + current.period if current.last_wall is not None else arrival
         if self._writer is not None:
-            self._finish(end)
+            finished = self._finish(None)
+            end = finished.end if finished is not None else end
             self._mark_lost(end, f"camera stream down: {reason}")
         elif self._config.mode is RecordingMode.CONTINUOUS and self._failed is None and self._config.enabled:
             self._mark_lost(end, f"camera stream down: {reason}")
@@ -192,8 +208,14 @@ class RecordingSession:
         wanted = self._wanted(wall)
         keyframe = bool(packet.is_keyframe)
         writer = self._writer
-        if writer is not None and (not wanted or (keyframe and wall - writer.start >= self._config.segment_s)):
+        if writer is not None and not wanted:
             self._finish(wall)
+        elif (
+            writer is not None
+            and keyframe
+            and self._segment_length(packet, wall, writer, current) >= self._config.segment_s
+        ):
+            self._finish(wall, continued=True)
         if self._writer is None and wanted:
             self._start_segment(packet, wall, keyframe, current)
             return
@@ -210,8 +232,7 @@ class RecordingSession:
         if not self._config.enabled or self._camera_dir is None:
             return
         if self._writer is not None and not self._wanted(now) and self._pass is not None:
-            last = self._pass.last_wall
-            self._finish(last + self._pass.period if last is not None else now)
+            self._finish(None)
         if self._failed is not None and now >= self._next_retry:
             self._retry(now)
         if self._pending_gaps:
@@ -225,7 +246,7 @@ class RecordingSession:
 
     def close(self, now: float) -> None:
         if self._writer is not None:
-            self._finish(self._writer.last_end)
+            self._finish(None)
         if self._lost is not None and self._failed is not None:
             self._record_gap(self._lost.since, now, self._lost.reason)
             self._lost = None
@@ -254,14 +275,14 @@ class RecordingSession:
         if not self._check_space(start):
             return
         assert self._camera_dir is not None
+        current.first_t = current.last_t = None
         try:
             self._writer = SegmentWriter(self._camera_dir, self.camera_id, current.template, start)
         except WRITE_ERRORS as exc:
             self._fail(f"cannot write in {self._camera_dir}: {exc}", start)
             return
-        if self._lost is not None:
-            self._record_gap(self._lost.since, start, self._lost.reason)
-            self._lost = None
+        # A gap before this segment is put on the chain when the segment is finished,
+        # up to its exact start (known then); if the segment is lost, so is the gap's end.
         self._set_state(RecordingState.RECORDING, f"writing {self._writer.name}")
         for buffered_packet, buffered_wall in buffered:
             self._write(buffered_packet, buffered_wall, current)
@@ -272,17 +293,41 @@ class RecordingSession:
     def _write(self, packet: Any, wall: float, current: _Pass) -> None:
         writer = self._writer
         assert writer is not None
+        t = _stream_time(packet)  # before the writer rebases the packet's timestamps
+        if t is not None:
+            current.first_t = t if current.first_t is None else min(current.first_t, t)
+            current.last_t = t if current.last_t is None else max(current.last_t, t)
         try:
             writer.write(packet, wall + current.period)
         except WRITE_ERRORS as exc:
             self._fail(f"write failed: {exc}", writer.last_end)
 
-    def _finish(self, end: float) -> FinishedSegment | None:
+    def _finish(self, end: float | None, *, continued: bool = False) -> FinishedSegment | None:
+        """Finish the open segment, ending at `end` (wall clock: where the next segment
+        starts) or, when None, one frame period after its last packet. `continued`: the
+        next segment starts with the packet that cut this one, exactly at its end."""
         writer, self._writer = self._writer, None
         if writer is None:
             return None
+        start = writer.start
+        current = self._pass
+        if current is not None and current.anchor is not None and current.first_t is not None:
+            start = current.anchor + current.first_t
+            if end is None and current.last_t is not None:
+                end = current.anchor + current.last_t + current.period
+        if current is not None:
+            if current.next_start is not None:  # it continues the previous segment
+                start = current.next_start
+            current.first_t = current.last_t = current.next_start = None
+        if end is None:
+            end = writer.last_end
         try:
-            segment = writer.finish(end)
+            segment = writer.finish(end, start=start)
+            if continued and current is not None:
+                current.next_start = segment.end
+            if self._lost is not None:
+                self._record_gap(self._lost.since, segment.start, self._lost.reason)
+                self._lost = None
             assert self._camera_dir is not None
             entry = append_entry(
                 self._camera_dir,
@@ -349,7 +394,9 @@ class RecordingSession:
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.abandon()
-            at = writer.start if at is None else at
+            at = writer.start if at is None else min(at, writer.start)  # its footage is lost from its start
+            if self._pass is not None:
+                self._pass.next_start = None
         if at is not None and self._lost is None:
             self._lost = _Lost(at, reason)
         self._preroll.clear()
@@ -398,8 +445,8 @@ class RecordingSession:
     def _on_dropped(self, count: int, current: _Pass) -> None:
         self._status = replace(self._status, packets_dropped=self._status.packets_dropped + count)
         if self._writer is not None:
-            end = self._writer.last_end
-            self._finish(end)
+            finished = self._finish(None)
+            end = finished.end if finished is not None else current.last_wall or 0.0
             self._mark_lost(end, f"recording fell behind the stream: {count} packets dropped (disk too slow)")
         self._preroll.clear()
 
@@ -451,14 +498,16 @@ class RecordingSession:
     # ---- helpers ---------------------------------------------------------------------
 
     def _wall_time(self, packet: Any, arrival: float, current: _Pass) -> float | None:
-        ts = packet.pts if packet.pts is not None else packet.dts
-        if ts is None or packet.time_base is None:
+        t = _stream_time(packet)
+        if t is None:
             return None
-        t = float(ts * packet.time_base)
-        if current.anchor is None or abs(current.anchor + t - arrival) > MAX_DRIFT_S:
+        offset = arrival - t
+        if current.anchor is None or abs(offset - current.anchor) > MAX_DRIFT_S:
             if current.anchor is not None and self._writer is not None:
-                self._finish(current.last_wall + current.period if current.last_wall is not None else arrival)
-            current.anchor = arrival - t
+                self._finish(None)
+            current.anchor = offset
+        elif offset < current.anchor:
+            current.anchor = offset  # the earliest arrival bounds when the picture was taken
         wall = current.anchor + t
         if current.last_wall is not None and wall > current.last_wall:
             step = wall - current.last_wall
@@ -466,6 +515,14 @@ class RecordingSession:
                 current.period = 0.8 * current.period + 0.2 * step
         current.last_wall = wall if current.last_wall is None else max(wall, current.last_wall)
         return wall
+
+    @staticmethod
+    def _segment_length(packet: Any, wall: float, writer: SegmentWriter, current: _Pass) -> float:
+        """How long the open segment would be if `packet` started the next (by the stream's clock)."""
+        t = _stream_time(packet)
+        if t is not None and current.first_t is not None:
+            return t - current.first_t
+        return wall - writer.start
 
     def _wanted(self, wall: float) -> bool:
         mode = self._config.mode

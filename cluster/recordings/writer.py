@@ -84,8 +84,10 @@ class SegmentWriter:
         self.bytes_in += packet.size
         self.last_end = end
 
-    def finish(self, end: float) -> FinishedSegment:
-        """Close, fsync and rename the file, and hash it."""
+    def finish(self, end: float, *, start: float | None = None) -> FinishedSegment:
+        """Close, fsync and rename the file, and hash it. `start` (default: the one it was
+        opened with) is the exact wall time of its first picture, known by now."""
+        start = self.start if start is None else start
         self._container.close()
         with open(self.part, "rb") as fh:
             os.fsync(fh.fileno())
@@ -94,8 +96,8 @@ class SegmentWriter:
         _fsync_dir(final.parent)
         return FinishedSegment(
             file=self.name,
-            start=self.start,
-            end=max(end, self.start),
+            start=start,
+            end=max(end, start),
             bytes=final.stat().st_size,
             sha256=file_sha256(final),
             packets=self.packets,

@@ -59,6 +59,7 @@ from urllib.parse import urlsplit
 import av
 import av.error
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from cluster.config.source import NETWORK_SCHEMES, SourceConfig, redact_url
 
@@ -225,6 +226,9 @@ class VideoSource:
         self._demux_done = False
         self._decoded: collections.deque[Any] = collections.deque()
         self._frame: Any = None  # the last grabbed av.VideoFrame
+        # One converter for the source's life: a frame's own (`to_ndarray(format=...)`)
+        # sets up a new swscale context for every frame, a third of the conversion's cost.
+        self._reformatter = VideoReformatter()
         self._pending_first_frame = False
         # Packets read while the open decoded the first frame of a file, before anyone
         # could set a tap: handed to a tap set before that frame is grabbed.
@@ -292,7 +296,7 @@ class VideoSource:
         if frame is None:
             return None
         try:
-            image = frame.to_ndarray(format="bgr24")
+            image = self._reformatter.reformat(frame, format="bgr24").to_ndarray()
         except (av.error.FFmpegError, ValueError) as exc:
             log.debug("%s: frame conversion failed: %s", self.description, exc)
             return None

@@ -30,6 +30,7 @@ import pytest
 
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
 from cluster.config.metrics import MetricsConfig
+from cluster.config.recording import RecordingConfig, RecordingMode, RetentionConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.metrics.scheduler import SchedulerReportSource, SchedulerSnapshot
 from cluster.metrics.service import MetricsService
@@ -94,6 +95,7 @@ class WithMoves:
 async def feed(service: MetricsService, stop: asyncio.Event) -> None:
     """What the gateway, batch runner and event store would report while they work."""
     gw, jobs, store = service.gateway, service.batch, service.events
+    recordings = service.recordings
     for kind in ("frames", "detections"):
         gw.subscription_opened(LIVE, kind)
     gw.subscription_opened(LIVE, "detections")
@@ -118,6 +120,8 @@ async def feed(service: MetricsService, stop: asyncio.Event) -> None:
         with store.time_write():
             store.events_written(LIVE, "person", 2)
         store.operation_failed("write")
+        recordings.verified(LIVE, ok=False)
+        recordings.exported(LIVE, masked=False, seconds=30.0)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
 
@@ -144,6 +148,14 @@ class LiveStack:
                 name="E2E live",
                 source=SourceConfig(url=str(clip), loop=True, realtime=True),
                 analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
+                # recordings: segments, a budget small enough for retention to delete some
+                recording=RecordingConfig(
+                    mode=RecordingMode.CONTINUOUS,
+                    segment_s=2.0,
+                    directory=workdir / "recordings",
+                    min_free_bytes=0,
+                    retention=RetentionConfig(max_bytes=100_000, interval_s=1.0),
+                ),
             ),
             CameraConfig(id=BROKEN, name="E2E broken", source=SourceConfig(url=str(workdir / "missing.mp4"))),
             CameraConfig(
