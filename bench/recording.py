@@ -248,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             ["disk per camera-hour", f"{per_hour / 1e6:.0f} MB"],
             [
                 "export (masked, libx264 veryfast)",
-                f"{export['footage_s']:.1f} s of footage in {export['wall_s']:.1f} s wall, {export['cpu_s']:.1f} s CPU: "
+                f"{export['footage_s']:.1f} s of footage in {export['wall_s']:.1f} s wall, "
+                f"{export['cpu_s']:.1f} s CPU: "
                 f"{export['footage_s'] / export['wall_s']:.1f}x real time",
             ],
         ],

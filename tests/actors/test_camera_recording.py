@@ -191,3 +191,28 @@ def test_a_failing_disk_stops_recording_loudly_and_analysis_goes_on(rtsp_server_
                 assert segment.fields["sha256"] == kept[segment.file], "nothing already recorded is damaged"
         assert verify_chain(camera_dir, "alley-1").ok, "the chain verifies after the trouble"
         worker.stop()
+
+
+@pytest.mark.slow
+def test_a_ray_camera_actor_records_and_reports_it(ray_local, rtsp_server_factory, tmp_path):
+    from cluster.actors.camera_actor import CameraActor
+
+    server = rtsp_server_factory({"/live": "testsrc"})
+    actor = CameraActor.options(num_cpus=0.1).remote(_config(server.url("/live"), tmp_path))
+    try:
+        status = wait_until(
+            lambda: (
+                (s := ray_local.get(actor.status.remote(), timeout=30)).recording is not None
+                and s.recording.segments_written >= 2
+                and s
+            ),
+            60,
+            "two segments reported through Ray",
+            poll_s=0.5,
+        )
+        assert status.recording.state is RecordingState.RECORDING, status.recording
+        assert status.recording.directory == str(tmp_path / "alley-1"), "where it records is in its status"
+        assert len(_segments(tmp_path / "alley-1")) >= 2, "and the segments are on disk"
+        assert status.frames_analysed > 0, "beside the analysis"
+    finally:
+        ray_local.kill(actor, no_restart=True)

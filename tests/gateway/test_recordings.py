@@ -140,6 +140,11 @@ def test_masked_export_plays_with_the_mask_black(gateway, tmp_path: Path) -> Non
 
 def test_unmasked_export_needs_admin_and_a_reason_and_is_audited(gateway, root: Path, tmp_path: Path) -> None:
     clip = tmp_path / "clip.mp4"
+    with pytest.raises(ClientError) as viewer:
+        gateway.client("viewer-a").recordings.export("cam-a", T0, T0 + 4, clip)
+    assert _code(viewer) is grpc.StatusCode.PERMISSION_DENIED and "operator" in viewer.value.details, (
+        f"a viewer may not export at all: {viewer.value.details}"
+    )
     with pytest.raises(ClientError) as operator:
         gateway.client("operator").recordings.export("cam-a", T0, T0 + 4, clip, unmasked=True, reason="court")
     assert _code(operator) is grpc.StatusCode.PERMISSION_DENIED and "admin" in operator.value.details, (
