@@ -39,7 +39,7 @@ class FrontDoor:
             metrics=self.metrics.gateway,
             recordings=self._recording_catalog(),
             recording_metrics=self.metrics.recordings,
-            event_lookup=self._event_lookup,
+            event_lookup=self._event_lookup(),
         )
         await self.gateway.start()
 
@@ -48,19 +48,11 @@ class FrontDoor:
 
         return RecordingCatalog(self.config.recordings, self.config.runtime.state_dir.resolve())
 
-    def _event_lookup(self, event_id: str):
-        """The event `event_id` from the event store (holds on an event); KeyError if unknown."""
-        from .events.errors import EventNotFound
-        from .events.reader import EventReader
+    def _event_lookup(self):
+        """Holds on an event look it up in the event store."""
+        from .gateway.recordings_service import event_store_lookup
 
-        path = self.config.events.store.resolved_path(self.config.runtime.state_dir)
-        if not path.exists():
-            raise KeyError(event_id)
-        with EventReader(path) as reader:
-            try:
-                return reader.get(event_id, with_thumbnail=False)
-            except EventNotFound:
-                raise KeyError(event_id) from None
+        return event_store_lookup(self.config.events.store.resolved_path(self.config.runtime.state_dir))
 
     async def stop(self) -> None:
         """Gateway first (health NOT_SERVING, streams end with a clear status), then metrics."""

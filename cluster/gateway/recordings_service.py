@@ -54,6 +54,24 @@ MAX_REASON_LENGTH = 1000
 EventLookup = Callable[[str], Event]
 
 
+def event_store_lookup(path: Path) -> EventLookup:
+    """An EventLookup reading the event store at `path` (opened per lookup: holds are rare)."""
+
+    def lookup(event_id: str) -> Event:
+        from ..events.errors import EventNotFound
+        from ..events.reader import EventReader
+
+        if not path.exists():
+            raise KeyError(event_id)
+        with EventReader(path) as reader:
+            try:
+                return reader.get(event_id, with_thumbnail=False)
+            except EventNotFound:
+                raise KeyError(event_id) from None
+
+    return lookup
+
+
 def _reason(field: str, value: str, *, required: bool) -> str:
     value = value.strip()
     if required and not value:

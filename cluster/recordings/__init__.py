@@ -8,6 +8,7 @@ thread) and by the readers (the gateway's `Recordings` service, the CLI).
 - `index.py`: ranges, gaps and segments of a time range; `segments_for_range`
   (what batch reprocessing reads);
 - `writer.py`: one segment file (stream copy into Matroska);
+- `clock.py`: wall-clock times from the stream's clock (anchored to the earliest arrival);
 - `session.py`: the recording state machine (modes, pre/post roll, keyframe
   cuts, gaps, disk failures, retention runs);
 - `retention.py`: by age per mode and by a disk budget, holds respected;

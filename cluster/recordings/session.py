@@ -7,15 +7,9 @@ the pass is over; and from the camera: `activity(until)` (motion or an open
 event: the trigger modes record until `until` plus nothing more), `configure`
 (live changes), `tick(now)` (retention, retries) and `close()`.
 
-Time. A packet's wall-clock time is `anchor + its stream time`. A packet cannot
-arrive before its picture was taken, so `anchor` is the smallest `arrival -
-stream time` seen in the pass: the packets FFmpeg buffers while it opens a
-stream, or that a network hiccup delays, arrive late in a burst and do not
-move it. If the two clocks part by more than `MAX_DRIFT_S` (the stream's
-timestamps jump, or the camera's clock runs slow) the open segment is cut and
-the anchor set again. A segment's start and end are computed with the anchor
-when it is finished, from its first and last packets' stream times, so its
-recorded length is exactly its own playing time.
+Time. Wall-clock times come from the stream's own clock, anchored to the
+earliest arrival (`clock.PassClock`): a segment's start and end are exact and
+its recorded length is its own playing time.
 
 Segments start on keyframes. In continuous mode a segment is cut at the first
 keyframe `segment_s` after it started; the next starts with that keyframe, so
@@ -57,28 +51,18 @@ from cluster.domain import RecordingState, RecordingStatus
 from cluster.video.sources import StreamTemplate
 
 from .chain import EntryKind, append_entry, read_chain
+from .clock import PassClock, stream_time
 from .index import live_segments
 from .retention import apply_retention
 from .writer import WRITE_ERRORS, FinishedSegment, SegmentWriter
 
 log = logging.getLogger(__name__)
 
-# The stream clock and the wall clock may drift apart this much before the anchor is set again.
-MAX_DRIFT_S = 2.0
 # How often, in stream time, free space is checked while writing.
 FREE_SPACE_CHECK_S = 1.0
-FALLBACK_PERIOD_S = 0.04
 # Shorter than this is not a gap (a file that loops, a reconnect within a frame or two):
 # no picture of a camera at 4 fps or more was lost.
 MIN_GAP_S = 0.25
-
-
-def _stream_time(packet: Any) -> float | None:
-    """The packet's presentation time in seconds of its stream (None if it has none)."""
-    ts = packet.pts if packet.pts is not None else packet.dts
-    if ts is None or packet.time_base is None:
-        return None
-    return float(ts * packet.time_base)
 
 
 def free_bytes(path: Path) -> int:
@@ -92,12 +76,7 @@ def free_bytes(path: Path) -> int:
 @dataclass
 class _Pass:
     template: StreamTemplate
-    anchor: float | None = None
-    last_wall: float | None = None
-    first_t: float | None = None  # stream seconds of the open segment's first packet
-    last_t: float | None = None  # and of its latest
-    next_start: float | None = None  # a segment cut for its length: where the next one starts
-    period: float = FALLBACK_PERIOD_S
+    clock: PassClock
 
 
 @dataclass
@@ -164,7 +143,7 @@ class RecordingSession:
     def begin(self, template: StreamTemplate, arrival: float) -> None:
         if self._pass is not None:  # no end() for the previous pass
             self.end("the stream started over", arrival)
-        self._pass = _Pass(template, period=1.0 / template.fps if template.fps else FALLBACK_PERIOD_S)
+        self._pass = _Pass(template, PassClock.for_rate(template.fps))
         self._expected_seq = None
         if self._lost is not None and self._config.triggered:
             self._record_gap(self._lost.since, arrival, self._lost.reason)
@@ -176,7 +155,7 @@ class RecordingSession:
         current = self._pass
         if current is None:
             return
-        end = current.last_wall + current.period if current.last_wall is not None else arrival
+        end = current.clock.pass_end(arrival)
         if self._writer is not None:
             finished = self._finish(None)
             end = finished.end if finished is not None else end
@@ -275,7 +254,7 @@ class RecordingSession:
         if not self._check_space(start):
             return
         assert self._camera_dir is not None
-        current.first_t = current.last_t = None
+        current.clock.segment_started()
         try:
             self._writer = SegmentWriter(self._camera_dir, self.camera_id, current.template, start)
         except WRITE_ERRORS as exc:
@@ -293,12 +272,9 @@ class RecordingSession:
     def _write(self, packet: Any, wall: float, current: _Pass) -> None:
         writer = self._writer
         assert writer is not None
-        t = _stream_time(packet)  # before the writer rebases the packet's timestamps
-        if t is not None:
-            current.first_t = t if current.first_t is None else min(current.first_t, t)
-            current.last_t = t if current.last_t is None else max(current.last_t, t)
+        current.clock.written(stream_time(packet))  # before the writer rebases its timestamps
         try:
-            writer.write(packet, wall + current.period)
+            writer.write(packet, wall + current.clock.period)
         except WRITE_ERRORS as exc:
             self._fail(f"write failed: {exc}", writer.last_end)
 
@@ -309,22 +285,15 @@ class RecordingSession:
         writer, self._writer = self._writer, None
         if writer is None:
             return None
-        start = writer.start
         current = self._pass
-        if current is not None and current.anchor is not None and current.first_t is not None:
-            start = current.anchor + current.first_t
-            if end is None and current.last_t is not None:
-                end = current.anchor + current.last_t + current.period
+        start, end_at = writer.start, end if end is not None else writer.last_end
         if current is not None:
-            if current.next_start is not None:  # it continues the previous segment
-                start = current.next_start
-            current.first_t = current.last_t = current.next_start = None
-        if end is None:
-            end = writer.last_end
+            start, end_at = current.clock.segment_bounds(writer.start, end, writer.last_end)
+            current.clock.segment_finished(None)
         try:
-            segment = writer.finish(end, start=start)
+            segment = writer.finish(end_at, start=start)
             if continued and current is not None:
-                current.next_start = segment.end
+                current.clock.segment_finished(segment.end)
             if self._lost is not None:
                 self._record_gap(self._lost.since, segment.start, self._lost.reason)
                 self._lost = None
@@ -396,7 +365,7 @@ class RecordingSession:
             writer.abandon()
             at = writer.start if at is None else min(at, writer.start)  # its footage is lost from its start
             if self._pass is not None:
-                self._pass.next_start = None
+                self._pass.clock.segment_finished(None)
         if at is not None and self._lost is None:
             self._lost = _Lost(at, reason)
         self._preroll.clear()
@@ -446,7 +415,7 @@ class RecordingSession:
         self._status = replace(self._status, packets_dropped=self._status.packets_dropped + count)
         if self._writer is not None:
             finished = self._finish(None)
-            end = finished.end if finished is not None else current.last_wall or 0.0
+            end = finished.end if finished is not None else current.clock.pass_end(0.0)
             self._mark_lost(end, f"recording fell behind the stream: {count} packets dropped (disk too slow)")
         self._preroll.clear()
 
@@ -498,31 +467,17 @@ class RecordingSession:
     # ---- helpers ---------------------------------------------------------------------
 
     def _wall_time(self, packet: Any, arrival: float, current: _Pass) -> float | None:
-        t = _stream_time(packet)
+        t = stream_time(packet)
         if t is None:
             return None
-        offset = arrival - t
-        if current.anchor is None or abs(offset - current.anchor) > MAX_DRIFT_S:
-            if current.anchor is not None and self._writer is not None:
-                self._finish(None)
-            current.anchor = offset
-        elif offset < current.anchor:
-            current.anchor = offset  # the earliest arrival bounds when the picture was taken
-        wall = current.anchor + t
-        if current.last_wall is not None and wall > current.last_wall:
-            step = wall - current.last_wall
-            if step < 1.0:
-                current.period = 0.8 * current.period + 0.2 * step
-        current.last_wall = wall if current.last_wall is None else max(wall, current.last_wall)
-        return wall
+        if current.clock.drifted(t, arrival) and self._writer is not None:
+            self._finish(None)  # with the old anchor
+        return current.clock.place(t, arrival)
 
-    @staticmethod
-    def _segment_length(packet: Any, wall: float, writer: SegmentWriter, current: _Pass) -> float:
+    def _segment_length(self, packet: Any, wall: float, writer: SegmentWriter, current: _Pass) -> float:
         """How long the open segment would be if `packet` started the next (by the stream's clock)."""
-        t = _stream_time(packet)
-        if t is not None and current.first_t is not None:
-            return t - current.first_t
-        return wall - writer.start
+        length = current.clock.segment_length(stream_time(packet))
+        return length if length is not None else wall - writer.start
 
     def _wanted(self, wall: float) -> bool:
         mode = self._config.mode

@@ -215,3 +215,55 @@ def test_holds_are_placed_listed_and_released_with_reasons(gateway) -> None:
     with pytest.raises(ClientError) as unknown:
         recordings.release_hold("cam-a", hold.hold_id, reason="again")
     assert _code(unknown) is grpc.StatusCode.NOT_FOUND and "hold_id" in unknown.value.details, "unknown hold"
+
+
+def test_a_hold_on_an_event_keeps_its_span_with_pre_and_post_roll(loop_thread, root: Path, tmp_path: Path) -> None:
+    from cluster.domain import Event, EventType, Severity
+    from cluster.events.store import EventStore
+    from cluster.gateway.recordings_service import event_store_lookup
+    from cluster.gateway.server import GatewayServer
+    from tests.gateway.conftest import Gateway, server_config
+    from tests.gateway.fakes import FakeControl
+
+    path = tmp_path / "events.sqlite3"
+    event = Event.new(
+        "cam-a",
+        EventType.LINE_CROSSING,
+        Severity.ALERT,
+        "ra-duong-lon",
+        start_time=T0 + 8.0,
+        start_pts=8.0,
+        end_time=T0 + 9.0,
+        end_pts=9.0,
+        class_name="motorbike",
+        track_id=7,
+    )
+    store = EventStore(path)
+    store.write([event])
+    store.close()
+    camera = _camera("cam-a", ["ward-1"], root)  # pre_roll_s 5, post_roll_s 10 (the defaults)
+    control = loop_thread.call(lambda: FakeControl([camera]))
+
+    async def start() -> GatewayServer:
+        server = GatewayServer(control, server_config(), event_lookup=event_store_lookup(path))
+        await server.start()
+        return server
+
+    server = loop_thread.run(start())
+    gateway = Gateway(loop_thread, control, server, f"127.0.0.1:{server.port}")
+    try:
+        recordings = gateway.client("operator").recordings
+        hold = recordings.place_hold("cam-a", event_id=event.event_id, reason="the crossing, case 114")
+        assert (hold.start - T0, hold.end - T0) == pytest.approx((3.0, 19.0)), (
+            f"the event's span with the camera's pre- and post-roll: {hold.start - T0}..{hold.end - T0}"
+        )
+        assert hold.event_id == event.event_id, "the hold names its event"
+        with pytest.raises(ClientError) as unknown:
+            recordings.place_hold("cam-a", event_id="no-such-event", reason="x")
+        assert _code(unknown) is grpc.StatusCode.NOT_FOUND and "event_id" in unknown.value.details, "unknown event"
+        with pytest.raises(ClientError) as both:
+            recordings.place_hold("cam-a", event_id=event.event_id, start=T0, end=T0 + 1, reason="x")
+        assert _code(both) is grpc.StatusCode.INVALID_ARGUMENT and "event_id" in both.value.details, "not both"
+    finally:
+        gateway.close_clients()
+        loop_thread.run(server.stop(0))
