@@ -26,7 +26,7 @@ from typing import Any
 from cluster.config.recording import RecordingConfig
 from cluster.domain import RecordingStatus
 from cluster.recordings.session import RecordingSession
-from cluster.video.sources import StreamTemplate
+from cluster.video.packet_tap import StreamTemplate
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ _PACKET = "packet"
 
 
 class Recorder:
-    """Implements `cluster.video.sources.PacketTap`; thread-safe."""
+    """Implements `cluster.video.packet_tap.PacketTap`; thread-safe."""
 
     def __init__(
         self,

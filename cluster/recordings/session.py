@@ -48,7 +48,7 @@ from typing import Any
 
 from cluster.config.recording import RecordingConfig, RecordingMode
 from cluster.domain import RecordingState, RecordingStatus
-from cluster.video.sources import StreamTemplate
+from cluster.video.packet_tap import StreamTemplate
 
 from .chain import EntryKind, append_entry, read_chain
 from .clock import PassClock, stream_time

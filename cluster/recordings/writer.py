@@ -23,7 +23,7 @@ from typing import Any
 import av
 import av.error
 
-from cluster.video.sources import StreamTemplate
+from cluster.video.packet_tap import StreamTemplate
 
 from .chain import PART_SUFFIX, SEGMENT_SUFFIX, SEGMENTS_DIR, file_sha256
 

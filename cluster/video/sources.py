@@ -46,14 +46,11 @@ decode + BGR conversion against OpenCV's `VideoCapture` on the same clip.
 from __future__ import annotations
 
 import collections
-import io
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import av
@@ -64,6 +61,7 @@ from av.video.reformatter import VideoReformatter
 from cluster.config.source import NETWORK_SCHEMES, SourceConfig, redact_url
 
 from .media_time import MediaTimeline
+from .packet_tap import PacketTap, template_of
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +85,6 @@ MAX_PACING_LAG_S = 1.0
 # Schemes whose stream timestamps are FFmpeg's invention (MJPEG at an assumed rate),
 # not the camera's: media time follows arrival instead.
 UNTIMED_SCHEMES = ("http", "https")
-# The container a stream's codec parameters are copied into for a tap (in memory,
-# never written): Matroska accepts every codec a camera sends.
-TEMPLATE_FORMAT = "matroska"
 
 
 class SourceError(Exception):
@@ -133,60 +128,6 @@ def ffmpeg_capture_options(config: SourceConfig) -> str:
     """The same options as FFmpeg's "key;value|key;value" text (for logs and for
     tools that take OpenCV's form)."""
     return "|".join(f"{key};{value}" for key, value in ffmpeg_options(config).items())
-
-
-# ---- the packet tap ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StreamTemplate:
-    """The codec parameters of one pass of a source, copied so that they outlive it.
-
-    A recorder creates its segment's stream from `stream` (`add_stream_from_template`)
-    on its own thread, while the source may have been closed long ago: the copy
-    lives in a small in-memory container of its own, never written."""
-
-    stream: Any  # av.video.stream.VideoStream of `_holder`
-    _holder: Any
-    codec: str
-    time_base: Fraction
-    width: int
-    height: int
-    fps: float
-    is_file: bool
-
-    def close(self) -> None:
-        self._holder.close()
-
-
-class PacketTap(Protocol):
-    """Where a source hands the packets it demuxed (the recorder). Every method is
-    called on the capture thread and must return at once."""
-
-    def begin(self, template: StreamTemplate) -> None:
-        """A pass starts: the packets that follow are of this stream, and their
-        timestamps are not comparable with the previous pass's."""
-
-    def packet(self, packet: Any) -> None:
-        """One packet (`av.Packet`), already decoded by the source: the tap owns it now."""
-
-    def end(self, reason: str) -> None:
-        """The pass is over (source closed, file ended or looped, tap replaced)."""
-
-
-def _template_of(stream: Any, *, is_file: bool, fps: float) -> StreamTemplate:
-    holder = av.open(io.BytesIO(), "w", format=TEMPLATE_FORMAT)
-    copy = holder.add_stream_from_template(stream)
-    return StreamTemplate(
-        stream=copy,
-        _holder=holder,
-        codec=stream.codec_context.name,
-        time_base=stream.time_base or Fraction(1, 90000),
-        width=stream.codec_context.width,
-        height=stream.codec_context.height,
-        fps=fps,
-        is_file=is_file,
-    )
 
 
 # ---- the source ------------------------------------------------------------------------
@@ -376,7 +317,7 @@ class VideoSource:
             return
         if not self._tap_open:
             try:
-                template = _template_of(self._stream, is_file=self.is_file, fps=self.fps)
+                template = template_of(self._stream, is_file=self.is_file, fps=self.fps)
             except (av.error.FFmpegError, ValueError) as exc:
                 log.warning("%s: cannot hand this stream to the recorder: %s", self.description, exc)
                 self._tap = None
