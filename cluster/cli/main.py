@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         events_cmd,
         frames_cmd,
         models_cmd,
+        recordings_cmd,
         serve_cmd,
         status_cmd,
         token_cmd,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.register(sub)
     models_cmd.register(sub)
     config_cmd.register(sub)
+    recordings_cmd.register(sub)  # recordings: `matthan recordings ...`, `matthan export`
     return parser
 
 
