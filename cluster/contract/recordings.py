@@ -11,7 +11,13 @@ from ..domain import (
     SegmentInfo,
 )
 from ..proto.matthan.v1 import recordings_pb2
-from .convert import from_timestamp, recording_status_from_proto, recording_status_to_proto, to_timestamp
+from .convert import (
+    checked_timestamp,
+    from_timestamp,
+    recording_status_from_proto,
+    recording_status_to_proto,
+    to_timestamp,
+)
 from .errors import RequestError
 
 __all__ = [
@@ -43,8 +49,8 @@ def time_range(request: object) -> tuple[float, float]:
 def optional_time_range(request: object) -> tuple[float | None, float | None]:
     """(from, to), either unset (None); RequestError naming `to` when the range runs backwards."""
     has_from, has_to = request.HasField("from"), request.HasField("to")  # type: ignore[attr-defined]
-    start = from_timestamp(getattr(request, "from")) if has_from else None
-    end = from_timestamp(request.to) if has_to else None  # type: ignore[attr-defined]
+    start = checked_timestamp("from", getattr(request, "from")) if has_from else None
+    end = checked_timestamp("to", request.to) if has_to else None  # type: ignore[attr-defined]
     if start is not None and end is not None and not end > start:
         raise RequestError(
             "to", f"must be after from (from {start:.3f}, to {end:.3f}: the range runs backwards or is empty)"
