@@ -31,6 +31,7 @@ from cluster.eventwriter.client import EventWriterClient
 from cluster.eventwriter.settings import EventWriterSettings
 from cluster.gateway.event_feed import EventFeedSettings
 from cluster.gateway.server import GatewayServer
+from tests.conftest import test_file_roots
 from tests.fixtures.serve_path import ServePath
 from tests.fixtures.waiting import wait_until
 from tests.gateway.fakes import LoopThread
@@ -69,7 +70,9 @@ class EventsPath:
         self.client: MatthanClient | None = None
 
     def start(self) -> None:
-        config = ServerConfig(host="127.0.0.1", port=0, allow_unauthenticated=True, grace_period_s=0.5)
+        config = ServerConfig(
+            host="127.0.0.1", port=0, allow_unauthenticated=True, grace_period_s=0.5, file_roots=test_file_roots()
+        )
 
         async def start() -> None:
             self.serve_path = await ServePath.start(
