@@ -8,6 +8,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from .base import StrictModel
+from .batch import BatchConfig
 from .camera import CameraConfig
 from .events import EventsConfig
 from .metrics import MetricsConfig
@@ -36,6 +37,9 @@ class MatthanConfig(StrictModel):
     )
     metrics: MetricsConfig = Field(
         default_factory=MetricsConfig, description="Prometheus /metrics endpoint of the front door."
+    )
+    batch: BatchConfig = Field(
+        default_factory=BatchConfig, description="Reprocessing recorded footage: allowed inputs, segments, capacity."
     )
 
     @model_validator(mode="after")

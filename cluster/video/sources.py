@@ -20,6 +20,9 @@ the file's frame rate like a camera; `loop=True` starts over at the end. Without
 `loop`, the end of the file makes `grab()` return False and sets `end_of_file`,
 which the capture loop reports as a normal end, not an error. A file that ends
 well before the frame count its container announces is reported as truncated.
+`start_pts` opens a file part-way (a batch segment): FFmpeg seeks to the keyframe
+before it and decodes on to the frame at that time, whose media time is its own
+timestamp, as if the file had been read from the beginning.
 
 Media time. After every successful `grab()`, `pts` is the frame's presentation
 time in seconds since the camera started, by the rule of `media_time.py`: the
@@ -163,6 +166,7 @@ class VideoSource:
         sleep: Sleep = time.sleep,
         first_frame_grabbed: bool = False,
         timeline: MediaTimeline | None = None,
+        frames_before: int = 0,
     ) -> None:
         self._capture = capture
         self._config = config
@@ -177,7 +181,8 @@ class VideoSource:
         self.expected_frames = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)) if self.is_file else 0
         self.end_of_file = False
         self.loops = 0  # times a looping file started over
-        self._frames_this_pass = 1 if first_frame_grabbed else 0
+        # frames_before: those a part-way open skipped, so truncation is judged on the whole file
+        self._frames_this_pass = frames_before + (1 if first_frame_grabbed else 0)
         self._pace_period = 1.0 / (self.fps or FALLBACK_FPS)
         self._next_due: float | None = None
         self._timeline = timeline if timeline is not None else MediaTimeline()
@@ -268,6 +273,7 @@ def open_source(
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     timeline: MediaTimeline | None = None,
+    start_pts: float = 0.0,
 ) -> VideoSource:
     """Open `config`'s source, bounded by its open timeout. Raises SourceError.
 
@@ -275,10 +281,13 @@ def open_source(
     passes a sleep that a stop request interrupts) and the media time of
     network sources. `timeline` continues the media time of an earlier open of
     the same camera (a reconnect); without it the first frame is at pts 0.
+    `start_pts` (files only) starts at the frame at that time of the file.
     """
     _check_url(config.url)
     if config.is_file:
-        return _open_file(config, clock=clock, sleep=sleep, timeline=timeline)
+        return _open_file(config, clock=clock, sleep=sleep, timeline=timeline, start_pts=start_pts)
+    if start_pts:
+        raise ValueError(f"only files can be opened part-way, not {_safe_url(config.url)}")
     return _open_network(config, clock=clock, sleep=sleep, timeline=timeline)
 
 
@@ -321,7 +330,9 @@ def _decode_params(config: SourceConfig) -> list[int]:
     return [cv2.CAP_PROP_N_THREADS, config.decode_threads] if config.decode_threads else []
 
 
-def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
+def _open_file(
+    config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None, start_pts: float = 0.0
+) -> VideoSource:
     path: Path = config.file_path
     if not path.exists():
         raise SourceError(f"video file {path} does not exist", permanent=True)
@@ -331,11 +342,26 @@ def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: Me
     if not capture.isOpened():
         capture.release()
         raise SourceError(f"video file {path} could not be opened: not a video, or corrupt", permanent=True)
-    if not capture.grab():
+    frames_before = 0
+    if start_pts > 0.0:
+        if not capture.set(cv2.CAP_PROP_POS_MSEC, start_pts * 1000.0) or not capture.grab():
+            capture.release()
+            raise SourceError(f"video file {path} has no decodable frame at {start_pts:.3f} s", permanent=True)
+        frames_before = max(0, int(capture.get(cv2.CAP_PROP_POS_FRAMES)) - 1)
+        if timeline is None:
+            timeline = MediaTimeline(start=max(0.0, capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0))
+    elif not capture.grab():
         capture.release()
         raise SourceError(f"video file {path} has no decodable frame: corrupt or empty", permanent=True)
     return VideoSource(
-        capture, config, description=str(path), clock=clock, sleep=sleep, first_frame_grabbed=True, timeline=timeline
+        capture,
+        config,
+        description=str(path),
+        clock=clock,
+        sleep=sleep,
+        first_frame_grabbed=True,
+        timeline=timeline,
+        frames_before=frames_before,
     )
 
 
