@@ -134,7 +134,7 @@ class JobManager:
         with self._lock:
             return self._view(self._job(job_id))
 
-    def list(
+    def jobs(
         self, *, camera_ids: frozenset[str] | None = None, states: frozenset[JobState] | None = None
     ) -> list[JobView]:
         """Jobs newest first, optionally only some cameras' or states'."""
