@@ -100,6 +100,7 @@ class SegmentRecord:
     wall_s: float = 0.0
     damaged: tuple[DamagedRange, ...] = ()
     attempts: int = 0
+    worker: str = ""
 
 
 @dataclass(slots=True)
@@ -150,6 +151,7 @@ class JobRecord:
         record.events = sum(c.count for c in record.event_counts)
         record.wall_s = result.wall_s
         record.damaged = result.damaged
+        record.worker = result.worker
 
     def cancel(self, now: float, *, in_flight: int) -> None:
         if self.state.final:
@@ -239,6 +241,7 @@ class JobRecord:
                     "wall_s": s.wall_s,
                     "damaged": [asdict(d) for d in s.damaged],
                     "attempts": s.attempts,
+                    "worker": s.worker,
                 }
                 for s in self.segments
             ],
@@ -268,6 +271,7 @@ class JobRecord:
                     wall_s=s["wall_s"],
                     damaged=tuple(DamagedRange(**d) for d in s["damaged"]),
                     attempts=s.get("attempts", 0),
+                    worker=s.get("worker", ""),
                 )
                 for s in data["segments"]
             ],

@@ -68,6 +68,7 @@ class SegmentResult:
     last_pts: float  # media time of the last frame analysed
     wall_s: float
     damaged: tuple[DamagedRange, ...] = field(default=())
+    worker: str = ""  # where it ran (the Ray node id), for the job record
 
 
 def run_segment(
