@@ -32,8 +32,8 @@ from ..events import (
     FeedInfo,
     GroupBy,
     Order,
-    WriterUnavailable,
     WriteResult,
+    WriterUnavailable,
 )
 from ..events.writer import WriterState
 from ..metrics.events import EventStoreSnapshot

@@ -12,6 +12,7 @@ Inside a node the tasks run at a higher niceness than the cameras (`tasks.py`).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -54,10 +55,8 @@ class RaySegmentExecutor:
         return outcomes
 
     def cancel(self, handle: Any) -> None:
-        try:
+        with contextlib.suppress(RayError, ValueError, TypeError):  # already over
             ray.cancel(handle, force=True)
-        except (RayError, ValueError, TypeError):
-            pass  # already over
 
     def capacity(self) -> int:
         free = float(ray.available_resources().get("CPU", 0.0)) - self.config.live_reserve_cpus

@@ -5,11 +5,13 @@ the test's own; `stop()` ends them all."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import ray
+from ray.exceptions import RayError
 
 from cluster.batch.progress import JobView
 from cluster.config import CameraConfig
@@ -20,7 +22,7 @@ from cluster.eventwriter.actor import ensure_event_writer
 from cluster.eventwriter.client import EventWriterClient
 from cluster.eventwriter.settings import EventWriterSettings
 from cluster.jobrunner.actor import ensure_job_manager
-from cluster.jobrunner.client import JobManagerClient
+from cluster.jobrunner.client import JobManagerClient, JobManagerUnavailable
 from cluster.jobrunner.settings import JobRunnerSettings
 from tests.fixtures.serve_path import ServePath
 
@@ -56,7 +58,7 @@ class BatchPath:
         while loop.time() < deadline:
             try:
                 view = await self.jobs.get(job_id)
-            except Exception:  # the manager is restarting
+            except JobManagerUnavailable:  # the manager is restarting
                 view = None
             if view is not None and done(view):
                 return view
@@ -77,8 +79,6 @@ class BatchPath:
 
     async def stop(self) -> None:
         for actor in (self.jobs._actor, self.writer._actor):
-            try:
+            with contextlib.suppress(ValueError, RayError):
                 ray.kill(actor, no_restart=True)
-            except Exception:
-                pass
         await self.serve.stop()
