@@ -31,6 +31,7 @@ class JobView:
     damaged: tuple[DamagedRange, ...]
     event_counts: tuple[EventCount, ...]
     error: str | None
+    workers: tuple[str, ...] = ()  # the Ray nodes finished segments ran on
 
     @property
     def events(self) -> int:
@@ -83,4 +84,5 @@ def view_of(record: JobRecord, *, running: dict[str, float], now: float) -> JobV
         damaged=record.damaged(),
         event_counts=record.event_counts(),
         error=record.error,
+        workers=tuple(sorted({s.worker for s in record.segments if s.done and s.worker})),
     )
