@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class FrontDoor:
-    def __init__(self, config: MatthanConfig, control: CameraControl, scheduler_report=None):
+    def __init__(self, config: MatthanConfig, control: CameraControl, scheduler_report=None, jobs=None):
         from .metrics.scheduler import SchedulerReportSource
         from .metrics.service import MetricsService
 
@@ -25,6 +25,7 @@ class FrontDoor:
         scheduler = SchedulerReportSource(scheduler_report) if scheduler_report is not None else None
         self.metrics = MetricsService(config.metrics, control, scheduler=scheduler)
         self.gateway: GatewayServer | None = None
+        self.jobs = jobs  # cluster.batch.api.JobControl: serves matthan.v1.Jobs when given
 
     async def start(self) -> None:
         await self.metrics.start()
@@ -33,7 +34,7 @@ class FrontDoor:
             return
         from .gateway.server import GatewayServer
 
-        self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway)
+        self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway, jobs=self.jobs)
         await self.gateway.start()
 
     async def stop(self) -> None:

@@ -70,9 +70,10 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
         logger.info("first start: %d camera(s) from the config", len(config.cameras))
     else:
         logger.info("resuming the scheduler's camera set (the config file only seeds the first start)")
+    jobs = _ensure_job_manager(config)
     from ..frontdoor import FrontDoor
 
-    front_door = FrontDoor(config, control, scheduler_report=control.report)
+    front_door = FrontDoor(config, control, scheduler_report=control.report, jobs=jobs)
     await front_door.start()
     logger.info(
         "serving; Ctrl-C to stop. `matthan watch`, `matthan status` and `matthan cluster status` show the cameras."
@@ -91,6 +92,21 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
         else:
             logger.info("the scheduler and its cameras keep running in the cluster")
     return 0
+
+
+def _ensure_job_manager(config: MatthanConfig):
+    """Batch reprocessing: the job manager actor (and the event writer it writes
+    through), on this node, where `runtime.state_dir` is. Returns its client."""
+    from ..eventwriter.actor import ensure_event_writer
+    from ..eventwriter.settings import EventWriterSettings
+    from ..jobrunner.actor import ensure_job_manager
+    from ..jobrunner.client import JobManagerClient
+    from ..jobrunner.settings import JobRunnerSettings
+
+    namespace, state_dir = config.runtime.ray.namespace, config.runtime.state_dir.resolve()
+    ensure_event_writer(EventWriterSettings(namespace=namespace, state_dir=state_dir, events=config.events))
+    settings = JobRunnerSettings(namespace=namespace, state_dir=state_dir, batch=config.batch)
+    return JobManagerClient(ensure_job_manager(settings), namespace)
 
 
 async def _log_summary(fleet) -> None:

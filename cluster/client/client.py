@@ -39,6 +39,7 @@ from ..control import CameraView, ClusterStatus
 from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
 from .errors import ClientError, InvalidArgument, error_from_rpc
+from .jobs import JobsClient
 
 DEFAULT_TARGET = "127.0.0.1:50051"  # ServerConfig's default host and port
 MAX_RECEIVE_MESSAGE_BYTES = 8 << 20  # matches the server's default max_send_message_bytes
@@ -322,6 +323,13 @@ class MatthanClient:
             return self._cameras.StreamDetections(request, metadata=self._metadata)
 
         return DetectionStream(start, resume_after, auto_resume, max_retries)
+
+    # ---------------------------------------------------------------- jobs (batch reprocessing)
+
+    @property
+    def jobs(self) -> JobsClient:
+        """matthan.v1.Jobs: submit, watch, list and cancel reprocessing jobs."""
+        return JobsClient(self.channel, self._unary, self._metadata)
 
     # ---------------------------------------------------------------- cluster
 

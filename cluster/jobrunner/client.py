@@ -18,6 +18,7 @@ from typing import Any
 import ray
 from ray.exceptions import RayActorError, RayError
 
+from ..batch.api import JobsUnavailable
 from ..batch.job import JobNotFound, JobState
 from ..batch.planning import ReprocessRequest, RequestError
 from ..batch.progress import JobView
@@ -33,8 +34,7 @@ RETRY_PAUSE_S = 0.5
 Call = Callable[[Any], Any]
 
 
-class JobManagerUnavailable(RuntimeError):
-    """The job manager did not answer in time (not running, restarting, overloaded)."""
+JobManagerUnavailable = JobsUnavailable  # the job manager did not answer in time
 
 
 class JobManagerClient:
