@@ -17,7 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
         cluster_cmd,
         config_cmd,
         frames_cmd,
+        jobs_cmd,
         models_cmd,
+        reprocess_cmd,
         serve_cmd,
         status_cmd,
         token_cmd,
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.register(sub)
     models_cmd.register(sub)
     config_cmd.register(sub)
+    # batch reprocessing (matthan.v1.Jobs)
+    reprocess_cmd.register(sub)
+    jobs_cmd.register(sub)
     return parser
 
 
