@@ -23,7 +23,7 @@ class FrontDoor:
         self.config = config
         self.control = control
         scheduler = SchedulerReportSource(scheduler_report) if scheduler_report is not None else None
-        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler)
+        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler, batch=jobs)
         self.gateway: GatewayServer | None = None
         self.jobs = jobs  # cluster.batch.api.JobControl: serves matthan.v1.Jobs when given
 

@@ -79,6 +79,24 @@ class EventSink(Protocol):
 CameraLookup = Callable[[str], CameraConfig]  # raises LookupError for an unknown camera
 
 
+class BatchRecorder(Protocol):
+    """Where the manager reports what it does (`cluster.metrics.batch.BatchJobMetrics`)."""
+
+    def running(self, job_id: str) -> bool: ...
+
+    def job_started(self, job_id: str, frames_total: int | None = None) -> None: ...
+
+    def segment_finished(self, job_id: str, *, frames: int, footage_s: float, wall_s: float) -> None: ...
+
+    def job_finished(self, job_id: str, outcome: str) -> None: ...
+
+    def set_job_speed(self, job_id: str, speed: float) -> None: ...
+
+    def set_states(self, counts: dict[str, int]) -> None: ...
+
+    def set_backlog(self, segments: int) -> None: ...
+
+
 @dataclass(slots=True)
 class _Running:
     job_id: str
@@ -96,6 +114,7 @@ class JobManager:
         sink: EventSink,
         cameras: CameraLookup,
         *,
+        metrics: BatchRecorder | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -104,14 +123,15 @@ class JobManager:
         self.sink = sink
         self.cameras = cameras
         self._clock = clock
+        self.metrics = metrics
         self._lock = threading.RLock()
         self._jobs: dict[str, JobRecord] = {}
         self._running: dict[str, _Running] = {}  # by "job_id/segment key"
-        self.segment_seconds: list[float] = []  # wall time of each finished segment, drained by metrics
         for record in records.load_all():
             if not record.state.final:
                 record.resume(clock())
                 self._save(record)
+                self._report_state(record)  # a resumed job's progress series counts from here
             self._jobs[record.job_id] = record
 
     # ---- requests (any thread) -----------------------------------------------------------
@@ -154,6 +174,7 @@ class JobManager:
                 for running in self._running_of(job_id):
                     self.executor.cancel(running.handle)
                 self._save(record)
+                self._report_state(record)
             return self._view(record)
 
     def report_progress(self, job_id: str, key: str, progress: SegmentProgress) -> None:
@@ -203,6 +224,7 @@ class JobManager:
                     changed = record.state is JobState.CANCELLED
                 if changed:
                     self._save(record)
+                    self._report_state(record)
 
     def _collect(self, timeout_s: float) -> None:
         with self._lock:
@@ -228,7 +250,14 @@ class JobManager:
                 return  # its events are not stored: a cancelled job keeps only finished segments
             self.sink.ingest(outcome.events)  # raises: the segment stays pending and runs again
             record.segment_finished(outcome)
-            self.segment_seconds.append(outcome.wall_s)
+            if self.metrics is not None and self.metrics.running(record.job_id):
+                duration = record.files[segment.file_index].duration_s
+                self.metrics.segment_finished(
+                    record.job_id,
+                    frames=outcome.owned_frames,
+                    footage_s=segment.length_s(duration),
+                    wall_s=outcome.wall_s,
+                )
         elif record.state is JobState.CANCELLING:
             return
         else:
@@ -275,7 +304,37 @@ class JobManager:
                     self._running[name] = _Running(record.job_id, segment, handle, segment.start_s)
                     capacity -= 1
 
+    def refresh_metrics(self) -> None:
+        """Set the gauges (jobs by state, backlog, speed of running jobs) from the jobs now."""
+        if self.metrics is None:
+            return
+        with self._lock:
+            views = [self._view(r) for r in self._jobs.values()]
+            counts: dict[str, int] = {}
+            for view in views:
+                counts[view.state.value] = counts.get(view.state.value, 0) + 1
+            self.metrics.set_states(counts)
+            self.metrics.set_backlog(self.backlog_segments())
+            for view in views:
+                if view.state is JobState.RUNNING:
+                    self.metrics.set_job_speed(view.job_id, view.speed)
+
     # ---- internals ---------------------------------------------------------------------------
+
+    def _report_state(self, record: JobRecord) -> None:
+        """Start or end the job's series as its state says."""
+        metrics = self.metrics
+        if metrics is None:
+            return
+        try:
+            if record.state is JobState.RUNNING and not metrics.running(record.job_id):
+                metrics.job_started(record.job_id, record.frames_total)
+            elif record.state.final:
+                if not metrics.running(record.job_id):  # cancelled before it started: still an outcome
+                    metrics.job_started(record.job_id, record.frames_total)
+                metrics.job_finished(record.job_id, record.state.value)
+        except Exception:  # metrics never stop the jobs
+            log.exception("batch metrics of job %s could not be updated", record.job_id)
 
     def _job(self, job_id: str) -> JobRecord:
         record = self._jobs.get(job_id)

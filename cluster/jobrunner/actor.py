@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import ray
+from prometheus_client import CollectorRegistry
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..batch.job import JobNotFound, JobState
@@ -32,6 +33,7 @@ from ..batch.runner import SegmentProgress
 from ..config import CameraConfig
 from ..domain import CameraNotFound, Event
 from ..eventwriter.client import EventWriterClient
+from ..metrics.batch import BatchJobMetrics, BatchSnapshot
 from ..scheduler.client import SchedulerClient
 from .executor import RaySegmentExecutor
 from .settings import JOB_MANAGER_ACTOR_NAME, JobRunnerSettings
@@ -82,12 +84,14 @@ class JobManagerActor:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self._settings = settings
         handle = ray.get_runtime_context().current_actor
+        self._metrics = BatchJobMetrics(CollectorRegistry())
         self._manager = JobManager(
             settings.batch,
             JobRecordStore(settings.records_dir),
             RaySegmentExecutor(settings.batch, handle),
             WriterSink(settings.namespace),
             SchedulerCameras(settings.namespace),
+            metrics=self._metrics,
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._manager.run, args=(self._stop,), name="job-manager", daemon=True)
@@ -108,6 +112,10 @@ class JobManagerActor:
 
     def report_progress(self, job_id: str, key: str, progress: SegmentProgress) -> None:
         self._manager.report_progress(job_id, key, progress)
+
+    def batch_snapshot(self) -> BatchSnapshot:
+        self._manager.refresh_metrics()
+        return self._metrics.snapshot()
 
     def backlog(self) -> int:
         return self._manager.backlog_segments()

@@ -22,6 +22,7 @@ from ..batch.api import JobsUnavailable
 from ..batch.job import JobNotFound, JobState
 from ..batch.planning import ReprocessRequest, RequestError
 from ..batch.progress import JobView
+from ..metrics.batch import BatchSnapshot
 from .actor import get_job_manager
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class JobManagerClient:
         self, *, camera_ids: frozenset[str] | None = None, states: frozenset[JobState] | None = None
     ) -> list[JobView]:
         return await self._read("jobs", lambda a: a.jobs.remote(camera_ids, states))
+
+    async def batch_snapshot(self) -> BatchSnapshot:
+        """The batch metrics (the front door's `BatchStatsSource`)."""
+        return await self._read("batch_snapshot", lambda a: a.batch_snapshot.remote())
 
     async def backlog(self) -> int:
         return await self._read("backlog", lambda a: a.backlog.remote())

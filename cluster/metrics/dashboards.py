@@ -758,6 +758,53 @@ def batch_jobs() -> dict[str, Any]:
             stack=True,
         )
     )
+    lay.row("Speed and backlog")
+    lay.add(
+        timeseries(
+            "Speed of running jobs (x real time)",
+            "Seconds of footage each running job processes per second of wall time.",
+            [(f"matthan_batch_job_speed_ratio{{{job}}}", "{{batch_job}}")],
+        )
+    )
+    lay.add(
+        timeseries(
+            "Footage processed (x real time, all jobs)",
+            "Seconds of footage finished per second, all jobs together.",
+            [(f"sum(rate(matthan_batch_footage_seconds_total[{RI}]))", "x real time")],
+        )
+    )
+    lay.add(
+        timeseries(
+            "Backlog",
+            "Segments of queued and running jobs not started yet: work waiting for free batch capacity.",
+            [("max(matthan_batch_backlog_segments)", "segments")],
+        )
+    )
+    lay.add(
+        timeseries(
+            "Jobs by state",
+            "Jobs the job manager keeps (queued, running, finished ones until they are forgotten).",
+            [("max by (state) (matthan_batch_jobs)", "{{state}}")],
+            stack=True,
+        )
+    )
+    lay.add(
+        timeseries(
+            "Segment duration",
+            "Wall time of a segment (warm-up included): median and 95th percentile.",
+            [
+                (
+                    f"histogram_quantile(0.5, sum by (le) (rate(matthan_batch_segment_duration_seconds_bucket[{RI}])))",
+                    "p50",
+                ),
+                (
+                    f"histogram_quantile(0.95, sum by (le) (rate(matthan_batch_segment_duration_seconds_bucket[{RI}])))",
+                    "p95",
+                ),
+            ],
+            unit="s",
+        )
+    )
     return dashboard(
         "matthan-batch-jobs",
         "Mắt Thần / Batch jobs",

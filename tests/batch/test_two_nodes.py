@@ -52,12 +52,18 @@ def test_a_job_runs_its_segments_on_both_nodes(two_nodes, tmp_path: Path, long_f
                 ReprocessRequest("road", (str(long_footage),), start_time="2026-11-28T22:00:00"), submitted_by="bob"
             )
             final = await path.wait(view.job_id, lambda v: v.state.final, timeout_s=400.0)
-            return final, await path.events_of(view.job_id)
+            return final, await path.events_of(view.job_id), await path.jobs.batch_snapshot()
         finally:
             await path.stop()
 
-    final, stored = asyncio.run(scenario())
+    final, stored, metrics = asyncio.run(scenario())
     node_ids = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
     assert final.state is JobState.SUCCEEDED, f"the job finished: {final}"
     assert set(final.workers) == node_ids, f"segments ran on both nodes {node_ids}: {final.workers}"
     assert len(stored) == final.events and len({e.event_id for e in stored}) == len(stored), "each event once"
+    assert metrics.value("matthan_batch_jobs_finished_total", outcome="succeeded") == 1, "the job's outcome counted"
+    assert metrics.value("matthan_batch_frames_processed_total") == final.frames_total, "every frame counted once"
+    assert metrics.value("matthan_batch_segment_duration_seconds_count") == final.segments_total, "each segment timed"
+    assert metrics.value("matthan_batch_footage_seconds_total") == pytest.approx(final.footage_total_s), "footage"
+    assert metrics.value("matthan_batch_jobs", state="succeeded") == 1, "jobs by state"
+    assert metrics.value("matthan_batch_backlog_segments") == 0, "nothing waits"

@@ -9,9 +9,12 @@ too big for the node (a 1280 px detector at 10 fps against a scheduler keeping
 80% headroom), which the scheduler reports unplaced and never starts.
 
 What the scheduler cannot produce on one node (voluntary moves) is added to its
-real snapshot; what needs the gateway, batch jobs or the event store (not running
-here) is fed through the real metrics objects (GatewayMetrics, BatchJobMetrics,
-EventStoreMetrics) by a feeder task, so those panels have data too. Ray's own
+real snapshot; what needs the gateway or the event store (not running here) is fed
+through the real metrics objects (GatewayMetrics, EventStoreMetrics) by a feeder
+task, so those panels have data too. The batch panels come from production code: the
+job manager actor (and the event writer it writes through) runs a real
+reprocessing job over recorded footage while Prometheus scrapes, and one job is
+cancelled, so outcomes move. Ray's own
 node metrics are scraped beside ours (job "ray"), as in the example config.
 """
 
@@ -27,12 +30,21 @@ import time
 import urllib.request
 
 import pytest
+import ray
 
+from cluster.batch.planning import ReprocessRequest
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
+from cluster.config.batch import BatchConfig
 from cluster.config.metrics import MetricsConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
+from cluster.eventwriter.actor import ensure_event_writer, get_event_writer
+from cluster.eventwriter.settings import EventWriterSettings
+from cluster.jobrunner.actor import ensure_job_manager, get_job_manager
+from cluster.jobrunner.client import JobManagerClient
+from cluster.jobrunner.settings import JobRunnerSettings
 from cluster.metrics.scheduler import SchedulerReportSource, SchedulerSnapshot
 from cluster.metrics.service import MetricsService
+from tests.batch.conftest import concatenate
 from tests.fixtures.serve_path import ServePath
 from tests.metrics.exposition import convention_problems
 
@@ -56,7 +68,7 @@ LIVE, BROKEN, HUGE = "metrics-e2e-live", "metrics-e2e-broken", "metrics-e2e-huge
 HEADROOM = 0.8
 CLIP = ClipSpec("metrics-e2e", seed=21, people=3, vehicles=1, seconds=3.0, width=160, height=96)
 DATA_TIMEOUT_S = 120.0
-BATCH_JOB = "reprocess-e2e"
+BATCH_COPIES = 60  # the 30 s road clip, back to back: 30 minutes of footage, busy for the whole test
 
 
 class LoopThread:
@@ -92,14 +104,11 @@ class WithMoves:
 
 async def feed(service: MetricsService, stop: asyncio.Event) -> None:
     """What the gateway, batch runner and event store would report while they work."""
-    gw, jobs, store = service.gateway, service.batch, service.events
+    gw, store = service.gateway, service.events
     for kind in ("frames", "detections"):
         gw.subscription_opened(LIVE, kind)
     gw.subscription_opened(LIVE, "detections")
     gw.subscription_closed(LIVE, "detections", "slow_consumer")
-    jobs.job_started(BATCH_JOB, frames_total=100_000)
-    jobs.job_started("reprocess-e2e-failed", frames_total=10)
-    jobs.job_finished("reprocess-e2e-failed", "failed")
     while not stop.is_set():
         gw.messages_delivered(LIVE, "frames", 5)
         gw.messages_delivered(LIVE, "detections", 5)
@@ -113,7 +122,6 @@ async def feed(service: MetricsService, stop: asyncio.Event) -> None:
             gw.rpc_finished(method, code, seconds)
         gw.subscription_opened(LIVE, "frames")
         gw.subscription_closed(LIVE, "frames", "closed")
-        jobs.frames_processed(BATCH_JOB, 25)
         with store.time_write():
             store.events_written(LIVE, "person", 2)
         store.operation_failed("write")
@@ -130,11 +138,13 @@ class LiveStack:
         self.serve_path: ServePath | None = None
         self.service: MetricsService | None = None
         self.prometheus: PrometheusServer | None = None
+        self.jobs: JobManagerClient | None = None
+        self.batch_job = ""
         self._feeder = None
         self._stop_feeding = asyncio.Event()
         self.deadline = time.monotonic() + DATA_TIMEOUT_S  # shared by every test's wait
 
-    def start(self, ray, workdir) -> None:
+    def start(self, ray, workdir, media) -> None:
         self.loop = LoopThread()
         [clip] = ensure_demo_clips(workdir / "clips", (CLIP,))
         cameras = [
@@ -162,12 +172,15 @@ class LiveStack:
             )
         )
         control = self.serve_path.client
+        self.jobs = self.loop.run(self._start_job_manager(workdir, media))
         self.service = MetricsService(
             MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0),
             control,
             scheduler=WithMoves(SchedulerReportSource(control.report)),
+            batch=self.jobs,
         )
         self.loop.run(self.service.start())
+        self.batch_job = self.loop.run(self._run_jobs(workdir))
         self._feeder = asyncio.run_coroutine_threadsafe(feed(self.service, self._stop_feeding), self.loop.loop)
         self.prometheus = PrometheusServer(
             workdir,
@@ -184,10 +197,31 @@ class LiveStack:
         self.variables = {
             "camera": f"({LIVE}|{BROKEN})",
             "node": self.node_id,
-            "batch_job": BATCH_JOB,
+            "batch_job": self.batch_job,
             "datasource": "prometheus",
         }
         self.deadline = time.monotonic() + DATA_TIMEOUT_S
+
+    async def _start_job_manager(self, workdir, media):
+        """The event writer and the job manager of the serve path's namespace (as `matthan serve`)."""
+        assert self.serve_path is not None
+        namespace, state_dir = self.serve_path.namespace, (workdir / "scheduler-state").resolve()
+        footage = workdir / "footage"
+        footage.mkdir(exist_ok=True)
+        self.footage = concatenate(media / "car-detection.mp4", BATCH_COPIES, footage / "road_20261128T220000.mp4")
+        ensure_event_writer(EventWriterSettings(namespace=namespace, state_dir=state_dir))
+        batch = BatchConfig(allowed_dirs=[footage], segment_s=30.0, warmup_s=5.0, max_in_flight=1, live_reserve_cpus=0)
+        return JobManagerClient(
+            ensure_job_manager(JobRunnerSettings(namespace=namespace, state_dir=state_dir, batch=batch)), namespace
+        )
+
+    async def _run_jobs(self, workdir) -> str:
+        """A job cancelled at once (an outcome) and a long one running through the test; its id."""
+        request = ReprocessRequest(LIVE, (str(self.footage),))
+        cancelled = await self.jobs.submit(request, submitted_by="e2e")
+        await self.jobs.cancel(cancelled.job_id)
+        running = await self.jobs.submit(request, submitted_by="e2e")
+        return running.job_id
 
     def wait_for_data(self, exprs: list[tuple[str, str]]) -> list[str]:
         """Poll until every expression returns a finite value; the ones that still do
@@ -215,6 +249,13 @@ class LiveStack:
             if self._feeder is not None:
                 self.loop.loop.call_soon_threadsafe(self._stop_feeding.set)
                 self._feeder.result(10)
+            if self.jobs is not None:
+                with contextlib.suppress(Exception):
+                    self.loop.run(self.jobs.cancel(self.batch_job))
+                for actor in (get_job_manager(self.jobs.namespace), get_event_writer(self.jobs.namespace)):
+                    if actor is not None:
+                        with contextlib.suppress(Exception):
+                            ray.kill(actor, no_restart=True)
         finally:
             try:
                 if self.service is not None:
@@ -244,7 +285,7 @@ def _own_ray(monkeypatch):
 
 
 @pytest.fixture
-def stack(_own_ray, ray_local, stack_holder, tmp_path_factory) -> LiveStack:
+def stack(_own_ray, ray_local, stack_holder, tmp_path_factory, media) -> LiveStack:
     """Started by the first test that needs it, shared by the module (Ray itself is
     the session's `ray_local`)."""
     if not shutil.which(PROMETHEUS):
@@ -254,7 +295,7 @@ def stack(_own_ray, ray_local, stack_holder, tmp_path_factory) -> LiveStack:
     if "stack" not in stack_holder:
         stack_holder["stack"] = LiveStack()
         try:
-            stack_holder["stack"].start(ray_local, tmp_path_factory.mktemp("prometheus-e2e"))
+            stack_holder["stack"].start(ray_local, tmp_path_factory.mktemp("prometheus-e2e"), media)
         except Exception as exc:
             stack_holder["error"] = repr(exc)
             raise
