@@ -49,7 +49,8 @@ def view_of(record: JobRecord, *, running: dict[str, float], now: float) -> JobV
         elif segment.segment.key in running:
             reached = running[segment.segment.key] - segment.segment.start_s
             frames_done += int(min(max(0.0, reached), segment.segment.length_s(file.duration_s)) * file.fps)
-    frames_done = min(frames_done, record.frames_total) if record.state is not JobState.SUCCEEDED else frames_done
+    # The index counts the container's packets; a decoder may give a frame more or less.
+    frames_done = min(frames_done, record.frames_total)
     speed = 0.0
     eta = None
     if record.resumed_at is not None and not record.state.final:
