@@ -31,6 +31,7 @@ import urllib.request
 
 import pytest
 import ray
+from prometheus_client import CollectorRegistry
 
 from cluster.batch.planning import ReprocessRequest
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
@@ -42,6 +43,7 @@ from cluster.eventwriter.settings import EventWriterSettings
 from cluster.jobrunner.actor import ensure_job_manager, get_job_manager
 from cluster.jobrunner.client import JobManagerClient
 from cluster.jobrunner.settings import JobRunnerSettings
+from cluster.metrics.events import EventStoreMetrics
 from cluster.metrics.scheduler import SchedulerReportSource, SchedulerSnapshot
 from cluster.metrics.service import MetricsService
 from tests.batch.conftest import concatenate
@@ -102,9 +104,19 @@ class WithMoves:
         return dataclasses.replace(snapshot, moves_total=moves)
 
 
-async def feed(service: MetricsService, stop: asyncio.Event) -> None:
-    """What the gateway, batch runner and event store would report while they work."""
-    gw, store = service.gateway, service.events
+class EventWriterMetrics:
+    """The event writer's side: its own registry, read as snapshots (as EventWriterClient does)."""
+
+    def __init__(self) -> None:
+        self.metrics = EventStoreMetrics(CollectorRegistry())
+
+    async def event_store_snapshot(self):
+        return self.metrics.snapshot()
+
+
+async def feed(service: MetricsService, store: EventStoreMetrics, stop: asyncio.Event) -> None:
+    """What the gateway and the event store would report while they work."""
+    gw = service.gateway
     for kind in ("frames", "detections"):
         gw.subscription_opened(LIVE, kind)
     gw.subscription_opened(LIVE, "detections")
@@ -139,6 +151,7 @@ class LiveStack:
         self.service: MetricsService | None = None
         self.prometheus: PrometheusServer | None = None
         self.jobs: JobManagerClient | None = None
+        self.writer_metrics = EventWriterMetrics()
         self.batch_job = ""
         self._feeder = None
         self._stop_feeding = asyncio.Event()
@@ -177,11 +190,14 @@ class LiveStack:
             MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0),
             control,
             scheduler=WithMoves(SchedulerReportSource(control.report)),
+            events=self.writer_metrics,
             batch=self.jobs,
         )
         self.loop.run(self.service.start())
         self.batch_job = self.loop.run(self._run_jobs(workdir))
-        self._feeder = asyncio.run_coroutine_threadsafe(feed(self.service, self._stop_feeding), self.loop.loop)
+        self._feeder = asyncio.run_coroutine_threadsafe(
+            feed(self.service, self.writer_metrics.metrics, self._stop_feeding), self.loop.loop
+        )
         self.prometheus = PrometheusServer(
             workdir,
             [
