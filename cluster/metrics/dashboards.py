@@ -705,6 +705,7 @@ def front_door() -> dict[str, Any]:
 
 def batch_jobs() -> dict[str, Any]:
     job = 'batch_job=~"$batch_job"'
+    segment_rate = f"sum by (le) (rate(matthan_batch_segment_duration_seconds_bucket[{RI}]))"
     lay = Layout()
     lay.row("Jobs")
     lay.add(stat("Jobs running", "Batch jobs in progress.", [("max(matthan_batch_jobs_running)", "running")]), 8, 4)
@@ -793,14 +794,8 @@ def batch_jobs() -> dict[str, Any]:
             "Segment duration",
             "Wall time of a segment (warm-up included): median and 95th percentile.",
             [
-                (
-                    f"histogram_quantile(0.5, sum by (le) (rate(matthan_batch_segment_duration_seconds_bucket[{RI}])))",
-                    "p50",
-                ),
-                (
-                    f"histogram_quantile(0.95, sum by (le) (rate(matthan_batch_segment_duration_seconds_bucket[{RI}])))",
-                    "p95",
-                ),
+                (f"histogram_quantile(0.5, {segment_rate})", "p50"),
+                (f"histogram_quantile(0.95, {segment_rate})", "p95"),
             ],
             unit="s",
         )
