@@ -235,20 +235,33 @@ class JobManager:
         for handle, outcome in self.executor.finished(handles, timeout_s):
             with self._lock:
                 name = next((k for k, r in self._running.items() if r.handle is handle), None)
-                if name is None:
+                running = self._running.get(name) if name is not None else None
+                record = self._jobs.get(running.job_id) if running is not None else None
+                store = isinstance(outcome, SegmentResult) and record is not None and record.state is JobState.RUNNING
+            if name is None or running is None:
+                continue
+            if store:
+                # Outside the lock: the writer's deadline must not hold up requests. The
+                # segment stays in flight meanwhile, so a cancel waits for it.
+                assert isinstance(outcome, SegmentResult)
+                try:
+                    self.sink.ingest(outcome.events)
+                except Exception:
+                    log.exception("job %s segment %s: its events could not be stored; it runs again", *name.split("/"))
+                    with self._lock:
+                        self._running.pop(name, None)
                     continue
-                running = self._running.pop(name)
-                record = self._jobs.get(running.job_id)
-                if record is None:
-                    continue
-                self._segment_ended(record, running.segment, outcome)
+            with self._lock:
+                self._running.pop(name, None)
+                if record is not None:
+                    self._segment_ended(record, running.segment, outcome, stored=store)
 
-    def _segment_ended(self, record: JobRecord, segment: Segment, outcome: object) -> None:
+    def _segment_ended(self, record: JobRecord, segment: Segment, outcome: object, *, stored: bool) -> None:
+        """A task ended; `stored`: its result's events are in the store."""
         segment_record = record.segment(segment.key)
         if isinstance(outcome, SegmentResult):
-            if record.state is JobState.CANCELLING:
-                return  # its events are not stored: a cancelled job keeps only finished segments
-            self.sink.ingest(outcome.events)  # raises: the segment stays pending and runs again
+            if not stored:
+                return  # cancelled meanwhile: a cancelled job keeps only the segments finished before
             record.segment_finished(outcome)
             if self.metrics is not None and self.metrics.running(record.job_id):
                 duration = record.files[segment.file_index].duration_s

@@ -23,7 +23,7 @@ from ray.exceptions import RayError, TaskCancelledError
 from ..batch.job import JobRecord
 from ..batch.segments import Segment
 from ..config.batch import BatchConfig
-from .tasks import run_segment_task
+from .tasks import TASK_NAME_PREFIX, run_segment_task
 
 
 class RaySegmentExecutor:
@@ -33,7 +33,8 @@ class RaySegmentExecutor:
 
     def submit(self, job: JobRecord, segment: Segment) -> Any:
         file = job.files[segment.file_index]
-        return run_segment_task.options(num_cpus=self.config.cpus_per_segment).remote(
+        name = f"{TASK_NAME_PREFIX}{job.job_id}:{segment.key}"  # the worker's process title: ray::<name>
+        return run_segment_task.options(num_cpus=self.config.cpus_per_segment, name=name).remote(
             self.manager_handle,
             job.job_id,
             job.camera,

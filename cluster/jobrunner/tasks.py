@@ -53,5 +53,7 @@ def _run(
     return dataclasses.replace(result, worker=ray.get_runtime_context().get_node_id())
 
 
+TASK_NAME_PREFIX = "matthan-segment:"  # + job id and segment key
+
 # max_retries=0: the manager retries a failed segment itself (and counts the attempts).
 run_segment_task = ray.remote(max_retries=0)(_run)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import psutil
 import pytest
 
 from cluster.batch.job import JobState
 from cluster.batch.planning import ReprocessRequest, RequestError
 from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
+from cluster.jobrunner.tasks import TASK_NAME_PREFIX
 from tests.batch.batch_path import BatchPath
 from tests.batch.conftest import ROAD_RULES
 
@@ -60,6 +62,49 @@ def test_a_job_writes_its_events_once_even_when_the_manager_is_killed_mid_job(
     assert final.events >= 60, f"the road's crossings and zone visits were found: {final.event_counts}"
     assert all(e.job_id == final.job_id and not e.ongoing for e in stored), "job events, all ended"
     assert final.frames_done == final.frames_total, f"progress reaches the whole footage: {final}"
+
+
+def segment_workers() -> list[psutil.Process]:
+    """The worker processes running a segment task (Ray titles them after the task)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or ())
+        if cmdline.startswith(f"ray::{TASK_NAME_PREFIX}"):
+            found.append(process)
+    return found
+
+
+def test_a_worker_killed_mid_segment_is_retried_and_the_job_ends_with_each_event_once(
+    ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
+) -> None:
+    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=40.0, warmup_s=5.0, max_in_flight=1)
+
+    async def scenario():
+        path = await BatchPath.start(tmp_path / "state", [parked_camera], batch)
+        try:
+            view = await path.jobs.submit(
+                ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
+            )
+            await path.wait(view.job_id, lambda v: v.segments_running >= 1 and v.frames_done > 0)
+            killed = 0
+            for _ in range(100):
+                workers = segment_workers()
+                if workers:
+                    workers[0].kill()
+                    killed += 1
+                    break
+                await asyncio.sleep(0.1)
+            final = await path.wait(view.job_id, lambda v: v.state.final)
+            return killed, final, await path.events_of(view.job_id)
+        finally:
+            await path.stop()
+
+    killed, final, stored = run(scenario())
+    assert killed == 1, "a segment's worker was killed mid-run"
+    assert final.state is JobState.SUCCEEDED and final.damaged == (), (
+        f"the segment ran again and the job ended: {final}"
+    )
+    assert len({e.event_id for e in stored}) == len(stored) == final.events, "each event once"
 
 
 def test_a_cancelled_job_stops_and_keeps_only_its_finished_segments(
