@@ -122,7 +122,7 @@ def plain_loop(path: Path, duration: float) -> Run:
         duration,
         time.monotonic() - start,
         time.process_time() - cpu,
-        events=events,
+        events=len(events),
     )
 
 
