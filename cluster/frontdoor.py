@@ -29,6 +29,7 @@ class FrontDoor:
         scheduler_report=None,
         events: EventQueries | None = None,
         event_stats: EventStoreStatsSource | None = None,
+        jobs=None,
     ):
         from .metrics.scheduler import SchedulerReportSource
         from .metrics.service import MetricsService
@@ -36,8 +37,9 @@ class FrontDoor:
         self.config = config
         self.control = control
         scheduler = SchedulerReportSource(scheduler_report) if scheduler_report is not None else None
-        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler, events=event_stats)
+        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler, events=event_stats, batch=jobs)
         self.events = events
+        self.jobs = jobs  # cluster.batch.api.JobControl: serves matthan.v1.Jobs when given
         self.gateway: GatewayServer | None = None
         self.web: WebConsole | None = None
 
@@ -59,6 +61,7 @@ class FrontDoor:
             recordings=self._recording_catalog(),
             recording_metrics=self.metrics.recordings,
             event_lookup=self._event_lookup(),
+            jobs=self.jobs,
         )
         await self.gateway.start()
         if self.config.server.web is not None:

@@ -18,8 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
         config_cmd,
         events_cmd,
         frames_cmd,
+        jobs_cmd,
         models_cmd,
         recordings_cmd,
+        reprocess_cmd,
         serve_cmd,
         status_cmd,
         token_cmd,
@@ -42,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.register(sub)
     config_cmd.register(sub)
     recordings_cmd.register(sub)  # recordings: `matthan recordings ...`, `matthan export`
+    # batch reprocessing (matthan.v1.Jobs)
+    reprocess_cmd.register(sub)
+    jobs_cmd.register(sub)
     return parser
 
 

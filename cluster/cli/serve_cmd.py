@@ -76,9 +76,12 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
         logger.info("first start: %d camera(s) from the config", len(config.cameras))
     else:
         logger.info("resuming the scheduler's camera set (the config file only seeds the first start)")
+    jobs = _ensure_job_manager(config)
     from ..frontdoor import FrontDoor
 
-    front_door = FrontDoor(config, control, scheduler_report=control.report, events=events, event_stats=events)
+    front_door = FrontDoor(
+        config, control, scheduler_report=control.report, events=events, event_stats=events, jobs=jobs
+    )
     await front_door.start()
     if front_door.web_url is not None:
         print(f"Mắt Thần web console: {front_door.web_url}", flush=True)
@@ -110,6 +113,21 @@ def _event_writer(config: MatthanConfig, state_dir: Path):
 
     settings = EventWriterSettings(namespace=config.runtime.ray.namespace, state_dir=state_dir, events=config.events)
     return EventWriterClient(ensure_event_writer(settings), settings.namespace)
+
+
+def _ensure_job_manager(config: MatthanConfig):
+    """Batch reprocessing: the job manager actor (and the event writer it writes
+    through), on this node, where `runtime.state_dir` is. Returns its client."""
+    from ..eventwriter.actor import ensure_event_writer
+    from ..eventwriter.settings import EventWriterSettings
+    from ..jobrunner.actor import ensure_job_manager
+    from ..jobrunner.client import JobManagerClient
+    from ..jobrunner.settings import JobRunnerSettings
+
+    namespace, state_dir = config.runtime.ray.namespace, config.runtime.state_dir.resolve()
+    ensure_event_writer(EventWriterSettings(namespace=namespace, state_dir=state_dir, events=config.events))
+    settings = JobRunnerSettings(namespace=namespace, state_dir=state_dir, batch=config.batch)
+    return JobManagerClient(ensure_job_manager(settings), namespace)
 
 
 async def _log_summary(fleet) -> None:

@@ -41,6 +41,7 @@ from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
 from .errors import ClientError, InvalidArgument, error_from_rpc
 from .events import EventsClient
+from .jobs import JobsClient
 from .recordings import RecordingsClient  # recordings
 
 DEFAULT_TARGET = "127.0.0.1:50051"  # ServerConfig's default host and port
@@ -328,6 +329,13 @@ class MatthanClient:
             return self._cameras.StreamDetections(request, metadata=self._metadata)
 
         return DetectionStream(start, resume_after, auto_resume, max_retries)
+
+    # ---------------------------------------------------------------- jobs (batch reprocessing)
+
+    @property
+    def jobs(self) -> JobsClient:
+        """matthan.v1.Jobs: submit, watch, list and cancel reprocessing jobs."""
+        return JobsClient(self.channel, self._unary, self._metadata)
 
     # ---------------------------------------------------------------- cluster
 

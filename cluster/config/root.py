@@ -8,6 +8,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from .base import StrictModel
+from .batch import BatchConfig
 from .camera import CameraConfig
 from .events import EventsConfig
 from .metrics import MetricsConfig
@@ -41,6 +42,9 @@ class MatthanConfig(StrictModel):
     recordings: RecordingStorageConfig = Field(
         default_factory=RecordingStorageConfig,
         description="Where cameras record when their recording.directory is not set (per group, or the default).",
+    )
+    batch: BatchConfig = Field(
+        default_factory=BatchConfig, description="Reprocessing recorded footage: allowed inputs, segments, capacity."
     )
 
     @model_validator(mode="after")

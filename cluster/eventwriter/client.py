@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ray
@@ -32,6 +32,7 @@ from ..events import (
     FeedInfo,
     GroupBy,
     Order,
+    WriteResult,
     WriterUnavailable,
 )
 from ..events.writer import WriterState
@@ -88,6 +89,14 @@ class EventWriterClient:
 
     async def feed(self) -> FeedInfo:
         return await self._call("feed", lambda a: a.feed.remote())
+
+    # ---- ingest (batch jobs) -----------------------------------------------------------
+
+    async def ingest(self, events: Sequence[Event]) -> WriteResult:
+        """Store `events` (idempotent by id and revision, so retrying is safe: the retry
+        of an attempt that did commit changes nothing)."""
+        batch = tuple(events)
+        return await self._call("ingest", lambda a: a.ingest.remote(batch))
 
     # ---- metrics and administration ------------------------------------------------------
 

@@ -28,7 +28,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -49,6 +49,7 @@ from ..events import (
     GroupBy,
     Order,
     StoreClosed,
+    WriteResult,
     WriterSettings,
     wait_for_changes,
 )
@@ -162,6 +163,21 @@ class EventWriterService:
 
     def feed(self) -> FeedInfo | EventStoreError:
         return self._answer(lambda store: FeedInfo(store.feed_id, store.last_change_seq()))
+
+    # ---- ingest: events that come from elsewhere than a camera ring (batch jobs) ----------
+
+    def ingest(self, events: Sequence[Event]) -> WriteResult | EventStoreError:
+        """Store `events` in one transaction beside the writer loop's batches (the store
+        serialises writers). Idempotent: the store keeps one row per event id and only
+        a higher revision replaces it, so a segment written twice (a rerun after a
+        crash) changes nothing the second time."""
+
+        def write(store: EventStore) -> WriteResult:
+            result = store.write(events)
+            self._notifier.advance(result.last_change_seq)
+            return result
+
+        return self._answer(write)
 
     def stats(self) -> EventStoreSnapshot:
         return self.metrics.snapshot()

@@ -61,6 +61,7 @@ from .last_known import LastKnownControl
 from .rpc import GatewayState
 
 if TYPE_CHECKING:
+    from ..batch.api import JobControl
     from ..events import EventQueries
     from ..metrics.gateway import GatewayMetrics
     from ..metrics.recordings import RecordingMetrics
@@ -197,7 +198,9 @@ class GatewayServer:
         recordings: RecordingCatalog | None = None,
         recording_metrics: RecordingMetrics | None = None,
         event_lookup: EventLookup | None = None,
+        jobs: JobControl | None = None,
     ):
+        self.jobs = jobs  # the batch job manager (matthan.v1.Jobs); None serves no Jobs service
         self.config = config
         # Recordings: where the cameras' segments are (None: the service answers from
         # the default catalog of an unset state_dir, i.e. ./var).
@@ -229,6 +232,7 @@ class GatewayServer:
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
         self._port: int | None = None
+        self._services: tuple[str, ...] = SERVICE_NAMES
         self._stopping = False
 
     @property
@@ -259,8 +263,18 @@ class GatewayServer:
         cluster_pb2_grpc.add_ClusterServicer_to_server(ClusterService(self.state), server)
         events_pb2_grpc.add_EventsServicer_to_server(EventsService(self.state), server)
         self._add_recordings(server)
+        services: tuple[str, ...] = SERVICE_NAMES
+        # ---- batch reprocessing (matthan.v1.Jobs), when the job manager is there
+        if self.jobs is not None:
+            from ..proto.matthan.v1 import jobs_pb2, jobs_pb2_grpc
+            from .jobs_service import JobsService
+
+            jobs_pb2_grpc.add_JobsServicer_to_server(JobsService(self.state, self.jobs), server)
+            services = (*services, jobs_pb2.DESCRIPTOR.services_by_name["Jobs"].full_name)
+        # ----
+        self._services = services
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        reflection.enable_server_reflection((*services, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
         address = self.config.address
         try:
             if credentials is None:
@@ -273,7 +287,7 @@ class GatewayServer:
             raise RuntimeError(f"cannot listen on {address} (in use, or not an address of this host)")
         await server.start()
         self._server, self._port = server, port
-        for name in ("", *SERVICE_NAMES):
+        for name in ("", *self._services):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gateway listening on %s (%s)", self.address, self._describe_security())
 

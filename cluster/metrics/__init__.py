@@ -9,8 +9,9 @@ live with the actor, in `cluster/actors/telemetry.py`.
   cluster status, scheduler stats and the event store's metrics into a snapshot; a
   custom collector renders the newest snapshot on each scrape.
 - `scheduler`: the snapshot the scheduler offers (`SchedulerStatsSource`).
-- `gateway`, `grpc_interceptor`, `batch`: push-style metrics the front door and batch
-  jobs update as things happen.
+- `gateway`, `grpc_interceptor`: push-style metrics of the front door.
+- `batch`: the batch job manager's metrics, updated where it runs (its actor) and read
+  by the refresher as snapshots (`BatchStatsSource`), like the event store's.
 - `events`: the event store's metrics, updated where the store runs (the event writer
   actor) and read by the refresher as snapshots (`EventStoreStatsSource`).
 - `server`: the `/metrics` HTTP endpoint; `service`: all of it assembled from config.

@@ -20,6 +20,7 @@ from prometheus_client.utils import floatToGoString
 from ..control import CameraView, ClusterStatus
 from ..domain import CameraState, HistogramSnapshot, RecordingState, RecordingStatus
 from . import definitions as d
+from .batch import BATCH_DEFS
 from .events import EVENT_STORE_DEFS, EventStoreSnapshot
 from .scheduler import SchedulerSnapshot
 from .snapshot import SOURCES, ClusterSnapshot, Reading, SnapshotStore
@@ -83,7 +84,7 @@ SCHEDULER_DEFS = (
     d.NODE_CPU_MEASURED,
     d.SCHEDULER_UNPLACED_DEMAND,
 )
-COLLECTED = (*CAMERA_DEFS, *CLUSTER_DEFS, *SCHEDULER_DEFS, *EVENT_STORE_DEFS, d.SNAPSHOT_AGE)
+COLLECTED = (*CAMERA_DEFS, *CLUSTER_DEFS, *SCHEDULER_DEFS, *EVENT_STORE_DEFS, *BATCH_DEFS, d.SNAPSHOT_AGE)
 # The families of one scrape by definition. Any: prometheus_client's metric families
 # differ in add_metric's signature (a histogram takes buckets), and `Metric` has none.
 Families = dict[d.MetricDef, Any]
@@ -116,6 +117,9 @@ class ClusterCollector(Collector):
             _add_scheduler(families, scheduler)
         if events is not None:
             _add_event_store(families, events)
+        batch = self._fresh(snapshot.batch, now)
+        if batch is not None:
+            _add_samples(families, BATCH_DEFS, batch.samples)
         _add_ages(families[d.SNAPSHOT_AGE], snapshot, now)
         yield from families.values()
 
@@ -226,6 +230,14 @@ def _add_event_store(f: Families, events: EventStoreSnapshot) -> None:
     for definition in EVENT_STORE_DEFS:
         family = f[definition]
         for sample in events.samples.get(definition.name, ()):
+            family.add_sample(sample.name, dict(sample.labels), sample.value)
+
+
+def _add_samples(f: Families, definitions: tuple[d.MetricDef, ...], samples) -> None:
+    """Another actor's own metrics (the job manager's), sample for sample, checked by definition."""
+    for definition in definitions:
+        family = f[definition]
+        for sample in samples.get(definition.name, ()):
             family.add_sample(sample.name, dict(sample.labels), sample.value)
 
 

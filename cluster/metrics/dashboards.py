@@ -795,6 +795,7 @@ def front_door() -> dict[str, Any]:
 
 def batch_jobs() -> dict[str, Any]:
     job = 'batch_job=~"$batch_job"'
+    segment_rate = f"sum by (le) (rate(matthan_batch_segment_duration_seconds_bucket[{RI}]))"
     lay = Layout()
     lay.row("Jobs")
     lay.add(stat("Jobs running", "Batch jobs in progress.", [("max(matthan_batch_jobs_running)", "running")]), 8, 4)
@@ -846,6 +847,47 @@ def batch_jobs() -> dict[str, Any]:
             "Jobs ending per interval: succeeded, failed, cancelled.",
             [(f"sum by (outcome) (increase(matthan_batch_jobs_finished_total[{RI}]))", "{{outcome}}")],
             stack=True,
+        )
+    )
+    lay.row("Speed and backlog")
+    lay.add(
+        timeseries(
+            "Speed of running jobs (x real time)",
+            "Seconds of footage each running job processes per second of wall time.",
+            [(f"matthan_batch_job_speed_ratio{{{job}}}", "{{batch_job}}")],
+        )
+    )
+    lay.add(
+        timeseries(
+            "Footage processed (x real time, all jobs)",
+            "Seconds of footage finished per second, all jobs together.",
+            [(f"sum(rate(matthan_batch_footage_seconds_total[{RI}]))", "x real time")],
+        )
+    )
+    lay.add(
+        timeseries(
+            "Backlog",
+            "Segments of queued and running jobs not started yet: work waiting for free batch capacity.",
+            [("max(matthan_batch_backlog_segments)", "segments")],
+        )
+    )
+    lay.add(
+        timeseries(
+            "Jobs by state",
+            "Jobs the job manager keeps (queued, running, finished ones until they are forgotten).",
+            [("max by (state) (matthan_batch_jobs)", "{{state}}")],
+            stack=True,
+        )
+    )
+    lay.add(
+        timeseries(
+            "Segment duration",
+            "Wall time of a segment (warm-up included): median and 95th percentile.",
+            [
+                (f"histogram_quantile(0.5, {segment_rate})", "p50"),
+                (f"histogram_quantile(0.95, {segment_rate})", "p95"),
+            ],
+            unit="s",
         )
     )
     return dashboard(

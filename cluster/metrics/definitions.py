@@ -34,6 +34,7 @@ PREFIX = "matthan_"
 # Unary RPCs of the front door: from sub-millisecond lookups to snapshots that wait for a frame.
 RPC_BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 STORE_BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+SEGMENT_BUCKETS: tuple[float, ...] = (1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0)
 REFRESH_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 # Label names that may appear on a matthan_ series, and what bounds their values.
@@ -264,6 +265,17 @@ BATCH_JOB_PROGRESS = _g(
     "batch_job_progress_ratio", "Share of its frames a running batch job has processed.", "batch_job"
 )
 BATCH_JOB_FRAMES = _g("batch_job_frames_processed", "Frames a running batch job has processed.", "batch_job")
+BATCH_JOBS = _g("batch_jobs", "Batch jobs the job manager keeps, by state.", "state")
+BATCH_JOB_SPEED = _g(
+    "batch_job_speed_ratio",
+    "Seconds of footage a running batch job processes per second of wall time (a multiple of real time).",
+    "batch_job",
+)
+BATCH_BACKLOG = _g("batch_backlog_segments", "Segments of queued and running batch jobs not started yet.")
+BATCH_FOOTAGE = _c("batch_footage_seconds_total", "Seconds of footage processed by batch jobs (finished segments).")
+BATCH_SEGMENT_DURATION = _h(
+    "batch_segment_duration_seconds", "Wall time of a batch segment, warm-up included.", SEGMENT_BUCKETS
+)
 
 # ---- event store (EventStoreMetrics) ---------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Pulls camera statuses, cluster status, scheduler stats and the event store's metrics
-every few seconds.
+"""Pulls camera statuses, cluster status, scheduler stats, the event store's and the
+batch job manager's metrics every few seconds.
 
 Scrapes never call into Ray: they render whatever this task stored last, so a
 scrape is cheap and one target serves the whole cluster however many camera
@@ -20,6 +20,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from ..control import CameraControl
+from .batch import BatchStatsSource
 from .definitions import REFRESH_DURATION, REFRESH_ERRORS
 from .events import EventStoreStatsSource
 from .scheduler import SchedulerStatsSource
@@ -41,6 +42,7 @@ class ClusterRefresher:
         timeout_s: float = 10.0,
         scheduler: SchedulerStatsSource | None = None,
         events: EventStoreStatsSource | None = None,
+        batch: BatchStatsSource | None = None,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -51,6 +53,7 @@ class ClusterRefresher:
         self._store = store
         self._scheduler = scheduler
         self._events = events
+        self._batch = batch
         self._interval_s = interval_s
         self._timeout_s = timeout_s
         self._wall_clock = wall_clock
@@ -71,6 +74,8 @@ class ClusterRefresher:
             reads.append(self._read("scheduler", self._scheduler.scheduler_snapshot))
         if self._events is not None:
             reads.append(self._read("events", self._events.event_store_snapshot))
+        if self._batch is not None:
+            reads.append(self._read("batch", self._batch.batch_snapshot))
         results = await asyncio.gather(*reads)
         self._duration.observe(max(0.0, self._monotonic() - started))
         return all(results)

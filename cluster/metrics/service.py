@@ -1,7 +1,8 @@
 """Everything behind the front door's `/metrics`, assembled from `MetricsConfig`.
 
 service = MetricsService(config.metrics, control, scheduler=SchedulerReportSource(client.report),
-                         events=event_writer_client)   # the event store's metrics, from its writer
+                         events=event_writer_client,   # the event store's metrics, from its writer
+                         batch=job_manager_client)     # the batch jobs' metrics, from the job manager
 await service.start()               # binds the port, starts the refresher on this loop
 gateway_metrics = service.gateway   # give to the gRPC server (see gateway.py)
 ...
@@ -19,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from ..config.metrics import MetricsConfig
 from ..control import CameraControl
 from . import definitions as d
-from .batch import BatchJobMetrics
+from .batch import BatchStatsSource
 from .collector import ClusterCollector
 from .events import EventStoreStatsSource
 from .gateway import GatewayMetrics
@@ -45,6 +46,7 @@ class MetricsService:
         *,
         scheduler: SchedulerStatsSource | None = None,
         events: EventStoreStatsSource | None = None,
+        batch: BatchStatsSource | None = None,
         registry: CollectorRegistry | None = None,
         wall_clock: Callable[[], float] = time.time,
     ):
@@ -59,12 +61,12 @@ class MetricsService:
             timeout_s=config.refresh_timeout_s,
             scheduler=scheduler,
             events=events,
+            batch=batch,
             wall_clock=wall_clock,
         )
         self.registry.register(ClusterCollector(self.store, wall_clock=wall_clock, stale_after_s=config.stale_after_s))
         d.BUILD_INFO.create(self.registry).info({"version": matthan_version()})
         self.gateway = GatewayMetrics(self.registry)
-        self.batch = BatchJobMetrics(self.registry)
         self.recordings = RecordingMetrics(self.registry)  # give to the Recordings service
         self.server = MetricsServer(self.registry, config.host, config.port)
 

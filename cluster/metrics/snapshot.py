@@ -8,13 +8,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from ..control import CameraView, ClusterStatus
+from .batch import BatchSnapshot
 from .events import EventStoreSnapshot
 from .scheduler import SchedulerSnapshot
 
 T = TypeVar("T")
 
 # What the refresher reads, and the `source` label of its errors and ages.
-SOURCES: tuple[str, ...] = ("cameras", "cluster", "scheduler", "events")
+SOURCES: tuple[str, ...] = ("cameras", "cluster", "scheduler", "events", "batch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class ClusterSnapshot:
     cluster: Reading[ClusterStatus] | None = None
     scheduler: Reading[SchedulerSnapshot] | None = None
     events: Reading[EventStoreSnapshot] | None = None  # the event store writer's metrics
+    batch: Reading[BatchSnapshot] | None = None  # the batch job manager's metrics
 
 
 class SnapshotStore:

@@ -21,6 +21,12 @@ this with `job_id` and `footage_start` (the wall-clock time the footage began,
 which becomes the frames' `capture_time`, so events carry the footage's own
 times and time-of-day windows apply to them); a looping file never ends, so stop
 iterating when you have enough.
+
+Part of a file (a batch segment): `start_pts` starts decoding at that time (a
+keyframe's, to decode nothing twice) with the frames keeping the media time and
+the sampling schedule a run from the beginning gives them, and `stop()`, called
+while iterating, ends the run after the next analysed frame as if the file ended
+there: its result carries the `finish()` revisions.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ class FileAnalysis:
         pipeline: AnalysisPipeline | None = None,
         events: EventSettings | None = None,
         footage_start: float | None = None,
+        start_pts: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
@@ -65,6 +72,8 @@ class FileAnalysis:
         self.frame_hook = frame_hook
         self.pipeline = pipeline if pipeline is not None else AnalysisPipeline(camera_id, analysis, events=events)
         self.footage_start = footage_start
+        self.start_pts = start_pts
+        self._stop_requested = False
         self._clock = clock
         self._sleep = sleep
         self._wall_clock = wall_clock
@@ -78,9 +87,15 @@ class FileAnalysis:
         self._started = True
         return self._run()
 
+    def stop(self) -> None:
+        """End the run at the next analysed frame, as if the file ended after it."""
+        self._stop_requested = True
+
     def _run(self) -> Iterator[tuple[Frame, AnalysisResult]]:
         sampler = FrameSampler(self.analysis.fps)
-        source = open_source(self.source, clock=self._clock, sleep=self._sleep)
+        source = open_source(self.source, clock=self._clock, sleep=self._sleep, start_pts=self.start_pts)
+        if self.start_pts:
+            sampler.resume_at(source.timeline.pts)
         held: tuple[Frame, AnalysisResult] | None = None  # the newest result, until we know if it is the last
         try:
             while True:
@@ -104,6 +119,8 @@ class FileAnalysis:
                 if held is not None:
                     yield held
                 held = (frame, result)
+                if self._stop_requested:
+                    break
             if held is not None:
                 frame, result = held
                 final = self.pipeline.finish()
@@ -131,6 +148,7 @@ def analyse_file(
     pipeline: AnalysisPipeline | None = None,
     events: EventSettings | None = None,
     footage_start: float | None = None,
+    start_pts: float = 0.0,
 ) -> FileAnalysis:
     """Analyse the file of `source` with `analysis` settings, as fast as it decodes
     or, with `realtime`, paced at the file's own frame rate."""
@@ -142,6 +160,7 @@ def analyse_file(
         pipeline=pipeline,
         events=events,
         footage_start=footage_start,
+        start_pts=start_pts,
     )
 
 
@@ -151,6 +170,7 @@ def analyse_camera_file(
     realtime: bool = False,
     job_id: str | None = None,
     footage_start: float | None = None,
+    start_pts: float = 0.0,
 ) -> FileAnalysis:
     """Analyse `camera`'s file source as the live camera would: its analysis, privacy
     masks (frame hook and detection filter), rules and tamper detection."""
@@ -162,4 +182,5 @@ def analyse_camera_file(
         frame_hook=frame_hook_for(camera),
         events=EventSettings.of(camera, job_id=job_id),
         footage_start=footage_start,
+        start_pts=start_pts,
     )

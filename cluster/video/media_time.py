@@ -7,7 +7,9 @@ stand still (RTSP repeats a pts now and then), and for MJPEG over HTTP are
 invented by FFmpeg at an assumed 25 fps. `MediaTimeline` turns those readings
 into one clock that never goes back. The rule, per grabbed frame:
 
-- The first frame the timeline ever sees is at pts 0.0.
+- The first frame the timeline ever sees is at pts 0.0, or at `start` for a
+  file opened part-way (a batch segment), so its frames keep the pts a read
+  from the beginning gives them.
 - Within one pass (one open of the source, one play of a file), when the source
   gave a timestamp for this frame and the previous one, and it moved forward,
   pts advances by exactly that difference: the footage's own timing, so the
@@ -39,7 +41,10 @@ class MediaTimeline:
     """Continuous pts for one camera's frames. Not thread-safe: the thread that
     grabs frames drives it (the capture loop, or the file driver)."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: float = 0.0) -> None:
+        if not (math.isfinite(start) and start >= 0.0):
+            raise ValueError(f"a media timeline starts at a finite pts >= 0, not {start!r}")
+        self._start = start
         self._pts: float | None = None  # of the newest frame
         self._raw: float | None = None  # the source's timestamp of the newest frame, this pass
         self._arrived: float | None = None  # monotonic time the newest frame was grabbed
@@ -47,7 +52,7 @@ class MediaTimeline:
     @property
     def pts(self) -> float:
         """Media time of the newest frame (0.0 before the first)."""
-        return 0.0 if self._pts is None else self._pts
+        return self._start if self._pts is None else self._pts
 
     def new_pass(self) -> None:
         """The source started over (a file looped, a stream was opened again): the
@@ -64,7 +69,7 @@ class MediaTimeline:
         if raw is not None and not (math.isfinite(raw) and raw >= 0.0):
             raw = None
         if self._pts is None:
-            pts = 0.0
+            pts = self._start
         else:
             pts = self._pts + (raw - self._raw) if raw is not None and self._raw is not None else self._pts
             if not pts > self._pts:  # no usable difference: stood still, went back, or none

@@ -8,6 +8,8 @@ frames whether it is played in real time or as fast as it decodes.
 
 from __future__ import annotations
 
+import math
+
 # Frames stamped this little before their due time still count as due: pts
 # come in milliseconds, and a schedule built by adding 1/fps meets them with
 # rounding noise in the last bits.
@@ -38,6 +40,13 @@ class RateSchedule:
         previous_due = pts if self._next_due is None else self._next_due
         self._next_due = max(previous_due, pts - self.interval / 2) + self.interval
         return True
+
+    def resume_at(self, pts: float) -> None:
+        """Continue the schedule a run from pts 0 keeps, at media time `pts` (a file
+        read from part-way, a batch segment): the next due time is the first multiple
+        of the interval at or after `pts`, so both runs pick the same frames."""
+        if self.interval:
+            self._next_due = math.ceil((pts - DUE_TOLERANCE_S) / self.interval) * self.interval
 
 
 class FrameSampler(RateSchedule):

@@ -28,6 +28,9 @@ the file's frame rate like a camera; `loop=True` starts over at the end. Without
 `loop`, the end of the file makes `grab()` return False and sets `end_of_file`,
 which the capture loop reports as a normal end, not an error. A file that ends
 well before the frame count its container announces is reported as truncated.
+`start_pts` opens a file part-way (a batch segment): FFmpeg seeks to the keyframe
+before it and decodes on to the first frame at that time or later, whose media time
+is its own timestamp, as if the file had been read from the beginning.
 
 Media time. After every successful `grab()`, `pts` is the frame's presentation
 time in seconds since the camera started, by the rule of `media_time.py`: the
@@ -266,6 +269,39 @@ class VideoSource:
         self._frames_this_pass = 1
         return True
 
+    def _seek_first_frame(self, start_pts: float, *, keep_timeline: bool) -> bool:
+        """For a part-way open of a file: seek to the keyframe before `start_pts` and
+        decode on to the first frame at that time or later (False: there is none).
+        Its media time is its own timestamp (unless a timeline was handed over), and
+        the frames skipped count toward the truncation check as if they had been read."""
+        half_frame = 0.5 * self._pace_period
+        try:
+            self._container.seek(int(start_pts / self._stream.time_base), stream=self._stream, backward=True)
+            self._stream.codec_context.flush_buffers()
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            log.debug("%s: seek to %.3f s failed: %s", self.description, start_pts, exc)
+            return False
+        self._packets, self._demux_done = None, False
+        self._opening = True  # the packets before the first frame are nobody's: a part-way open records nothing
+        try:
+            while True:
+                if not self._next_frame():
+                    return False
+                at = self._frame.time
+                if at is None or at >= start_pts - half_frame:
+                    break
+        finally:
+            self._opening = False
+            self._opening_packets = []
+        first = max(0.0, at if at is not None else start_pts)
+        if not keep_timeline:
+            self._timeline = MediaTimeline(start=first)
+            self._timeline.new_pass()
+            self.pts = self._timeline.pts
+        self._pending_first_frame = True
+        self._frames_this_pass = round(first * (self.fps or FALLBACK_FPS)) + 1
+        return True
+
     def _next_frame(self) -> bool:
         """Read and decode packets until a frame comes out; False if none can (end of
         the stream, a read error or timeout)."""
@@ -406,6 +442,7 @@ def open_source(
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     timeline: MediaTimeline | None = None,
+    start_pts: float = 0.0,
 ) -> VideoSource:
     """Open `config`'s source, bounded by its open timeout. Raises SourceError.
 
@@ -413,10 +450,13 @@ def open_source(
     passes a sleep that a stop request interrupts) and the media time of
     network sources. `timeline` continues the media time of an earlier open of
     the same camera (a reconnect); without it the first frame is at pts 0.
+    `start_pts` (files only) starts at the frame at that time of the file.
     """
     _check_url(config.url)
     if config.is_file:
-        return _open_file(config, clock=clock, sleep=sleep, timeline=timeline)
+        return _open_file(config, clock=clock, sleep=sleep, timeline=timeline, start_pts=start_pts)
+    if start_pts:
+        raise ValueError(f"only files can be opened part-way, not {_safe_url(config.url)}")
     return _open_network(config, clock=clock, sleep=sleep, timeline=timeline)
 
 
@@ -463,7 +503,9 @@ def _open_file_container(path: Path) -> Any:
     return container
 
 
-def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
+def _open_file(
+    config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None, start_pts: float = 0.0
+) -> VideoSource:
     path: Path = config.file_path
     if not path.exists():
         raise SourceError(f"video file {path} does not exist", permanent=True)
@@ -472,7 +514,11 @@ def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: Me
     source = VideoSource(
         _open_file_container(path), config, description=str(path), clock=clock, sleep=sleep, timeline=timeline
     )
-    if not source._decode_first_frame():
+    if start_pts > 0.0:
+        if not source._seek_first_frame(start_pts, keep_timeline=timeline is not None):
+            source.release()
+            raise SourceError(f"video file {path} has no decodable frame at {start_pts:.3f} s", permanent=True)
+    elif not source._decode_first_frame():
         source.release()
         raise SourceError(f"video file {path} has no decodable frame: corrupt or empty", permanent=True)
     return source

@@ -138,3 +138,25 @@ def test_event_store_metrics_are_what_the_store_reports_to():
 
     recorder: StoreRecorder = EventStoreMetrics(CollectorRegistry())
     assert isinstance(recorder, StoreRecorder), "every method the store and batcher call"
+
+
+def test_segments_feed_frames_footage_and_durations_and_a_snapshot_carries_them():
+    registry = CollectorRegistry()
+    jobs = BatchJobMetrics(registry)
+    jobs.job_started("job-1", frames_total=100)
+    jobs.segment_finished("job-1", frames=60, footage_s=24.0, wall_s=3.0)
+    jobs.set_job_speed("job-1", 8.0)
+    jobs.set_states({"running": 1})
+    jobs.set_backlog(4)
+    snapshot = jobs.snapshot()
+
+    assert snapshot.value("matthan_batch_frames_processed_total") == 60, "frames of the segment"
+    assert snapshot.value("matthan_batch_footage_seconds_total") == 24.0, "its footage"
+    assert snapshot.value("matthan_batch_segment_duration_seconds_count") == 1, "its duration observed"
+    assert snapshot.value("matthan_batch_job_progress_ratio", batch_job="job-1") == 0.6, "progress"
+    assert snapshot.value("matthan_batch_job_speed_ratio", batch_job="job-1") == 8.0, "speed"
+    assert snapshot.value("matthan_batch_jobs", state="running") == 1, "jobs by state"
+    assert snapshot.value("matthan_batch_jobs", state="failed") == 0, "every state exported"
+    assert snapshot.value("matthan_batch_backlog_segments") == 4, "backlog"
+    jobs.job_finished("job-1", "succeeded")
+    assert jobs.snapshot().value("matthan_batch_job_speed_ratio", batch_job="job-1") is None, "per-job series end"

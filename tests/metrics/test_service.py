@@ -8,6 +8,7 @@ import urllib.request
 from prometheus_client import CollectorRegistry
 
 from cluster.config.metrics import MetricsConfig
+from cluster.metrics.batch import BatchJobMetrics
 from cluster.metrics.events import EventStoreMetrics
 from cluster.metrics.service import MetricsService
 
@@ -25,18 +26,31 @@ class EventWriterMetrics:
         return self.metrics.snapshot()
 
 
+class JobManagerMetrics:
+    """The job manager's side: its own registry, read as snapshots (as JobManagerClient does)."""
+
+    def __init__(self) -> None:
+        self.metrics = BatchJobMetrics(CollectorRegistry())
+
+    async def batch_snapshot(self):
+        return self.metrics.snapshot()
+
+
 def test_the_service_serves_cluster_and_front_door_metrics():
     clock = FakeClock()
     control = FakeControl(views=[view("cam-1", status("cam-1", metrics=meters_snapshot())), view("cam-2", None)])
     writer = EventWriterMetrics()
-    service = MetricsService(MetricsConfig(port=0, refresh_interval_s=1.0), control, events=writer, wall_clock=clock)
+    jobs = JobManagerMetrics()
+    service = MetricsService(
+        MetricsConfig(port=0, refresh_interval_s=1.0), control, events=writer, batch=jobs, wall_clock=clock
+    )
 
     async def scenario() -> str:
         writer.metrics.events_written("cam-1", "person")  # in the writer's process, read at start()
+        jobs.metrics.job_started("job-1", 10)  # in the job manager's process, read at start()
         await service.start()
         try:
             service.gateway.subscription_opened("cam-1", "frames")
-            service.batch.job_started("job-1", 10)
             loop = asyncio.get_running_loop()
             with await loop.run_in_executor(
                 None, lambda: urllib.request.urlopen(service.server.url, timeout=10)

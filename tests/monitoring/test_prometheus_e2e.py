@@ -18,10 +18,13 @@ writer's process (SIGSTOP) until the camera's small ring has dropped revisions i
 had not pulled (MatthanEventRevisionsLost).
 
 What the scheduler cannot produce on one node (voluntary moves) is added to its
-real snapshot; what needs the gateway or batch jobs (not running here) is fed
-through the real metrics objects (GatewayMetrics, BatchJobMetrics) by a feeder
-task, so those panels have data too. Ray's own node metrics are scraped beside
-ours (job "ray"), as in the example config.
+real snapshot; what needs the gateway (not running here) is fed through the real
+metrics objects (GatewayMetrics, RecordingMetrics for verification and export) by a
+feeder task, so those panels have data too. The event store's panels and alerts come
+from the real event writer actor, and the batch panels from production code too: the
+job manager actor runs a real reprocessing job over recorded footage while Prometheus
+scrapes, and one job is cancelled, so outcomes move. Ray's own node metrics are
+scraped beside ours (job "ray"), as in the example config.
 """
 
 from __future__ import annotations
@@ -39,17 +42,24 @@ import time
 import urllib.request
 
 import pytest
+import ray
 
+from cluster.batch.planning import ReprocessRequest
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, EventsConfig, MotionConfig, SourceConfig
+from cluster.config.batch import BatchConfig
 from cluster.config.metrics import MetricsConfig
 from cluster.config.recording import RecordingConfig, RecordingMode, RetentionConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.domain import EventPull
-from cluster.eventwriter.actor import ensure_event_writer
+from cluster.eventwriter.actor import ensure_event_writer, get_event_writer
 from cluster.eventwriter.client import EventWriterClient
 from cluster.eventwriter.settings import EventWriterSettings
+from cluster.jobrunner.actor import ensure_job_manager, get_job_manager
+from cluster.jobrunner.client import JobManagerClient
+from cluster.jobrunner.settings import JobRunnerSettings
 from cluster.metrics.scheduler import SchedulerReportSource, SchedulerSnapshot
 from cluster.metrics.service import MetricsService
+from tests.batch.conftest import concatenate
 from tests.fixtures.serve_path import ServePath
 from tests.fixtures.waiting import wait_until
 from tests.metrics.exposition import convention_problems
@@ -75,7 +85,7 @@ LIVE, BROKEN, HUGE = "metrics-e2e-live", "metrics-e2e-broken", "metrics-e2e-huge
 HEADROOM = 0.7
 CLIP = ClipSpec("metrics-e2e", seed=21, people=3, vehicles=1, seconds=3.0, width=160, height=96)
 DATA_TIMEOUT_S = 120.0
-BATCH_JOB = "reprocess-e2e"
+BATCH_COPIES = 60  # the 30 s road clip, back to back: 30 minutes of footage, busy for the whole test
 
 
 class LoopThread:
@@ -110,16 +120,13 @@ class WithMoves:
 
 
 async def feed(service: MetricsService, stop: asyncio.Event) -> None:
-    """What the gateway and batch runner would report while they work, and recordings verified and exported."""
-    gw, jobs = service.gateway, service.batch
+    """What the gateway would report while it works, and recordings verified and exported."""
+    gw = service.gateway
     recordings = service.recordings
     for kind in ("frames", "detections"):
         gw.subscription_opened(LIVE, kind)
     gw.subscription_opened(LIVE, "detections")
     gw.subscription_closed(LIVE, "detections", "slow_consumer")
-    jobs.job_started(BATCH_JOB, frames_total=100_000)
-    jobs.job_started("reprocess-e2e-failed", frames_total=10)
-    jobs.job_finished("reprocess-e2e-failed", "failed")
     while not stop.is_set():
         gw.messages_delivered(LIVE, "frames", 5)
         gw.messages_delivered(LIVE, "detections", 5)
@@ -133,7 +140,6 @@ async def feed(service: MetricsService, stop: asyncio.Event) -> None:
             gw.rpc_finished(method, code, seconds)
         gw.subscription_opened(LIVE, "frames")
         gw.subscription_closed(LIVE, "frames", "closed")
-        jobs.frames_processed(BATCH_JOB, 25)
         recordings.verified(LIVE, ok=False)
         recordings.exported(LIVE, masked=False, seconds=30.0)
         with contextlib.suppress(asyncio.TimeoutError):
@@ -150,11 +156,13 @@ class LiveStack:
         self.service: MetricsService | None = None
         self.writer: EventWriterClient | None = None
         self.prometheus: PrometheusServer | None = None
+        self.jobs: JobManagerClient | None = None
+        self.batch_job = ""
         self._feeder = None
         self._stop_feeding = asyncio.Event()
         self.deadline = time.monotonic() + DATA_TIMEOUT_S  # shared by every test's wait
 
-    def start(self, ray, workdir) -> None:
+    def start(self, ray, workdir, media) -> None:
         self.loop = LoopThread()
         [clip] = ensure_demo_clips(workdir / "clips", (CLIP,))
         cameras = [
@@ -198,13 +206,16 @@ class LiveStack:
         )
         settings = EventWriterSettings(namespace=self.serve_path.namespace, state_dir=self.events_state, events=events)
         self.writer = EventWriterClient(ensure_event_writer(settings), settings.namespace)
+        self.jobs = self.loop.run(self._start_job_manager(workdir, media))
         self.service = MetricsService(
             MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0),
             control,
             scheduler=WithMoves(SchedulerReportSource(control.report)),
             events=self.writer,
+            batch=self.jobs,
         )
         self.loop.run(self.service.start())
+        self.batch_job = self.loop.run(self._run_jobs(workdir))
         self._feeder = asyncio.run_coroutine_threadsafe(feed(self.service, self._stop_feeding), self.loop.loop)
         self.prometheus = PrometheusServer(
             workdir,
@@ -221,7 +232,7 @@ class LiveStack:
         self.variables = {
             "camera": f"({LIVE}|{BROKEN})",
             "node": self.node_id,
-            "batch_job": BATCH_JOB,
+            "batch_job": self.batch_job,
             "datasource": "prometheus",
         }
         self.deadline = time.monotonic() + DATA_TIMEOUT_S
@@ -275,6 +286,27 @@ class LiveStack:
 
         return self.loop.run(pull())
 
+    async def _start_job_manager(self, workdir, media):
+        """The event writer and the job manager of the serve path's namespace (as `matthan serve`)."""
+        assert self.serve_path is not None
+        namespace, state_dir = self.serve_path.namespace, (workdir / "scheduler-state").resolve()
+        footage = workdir / "footage"
+        footage.mkdir(exist_ok=True)
+        self.footage = concatenate(media / "car-detection.mp4", BATCH_COPIES, footage / "road_20261128T220000.mp4")
+        ensure_event_writer(EventWriterSettings(namespace=namespace, state_dir=state_dir))
+        batch = BatchConfig(allowed_dirs=[footage], segment_s=30.0, warmup_s=5.0, max_in_flight=1, live_reserve_cpus=0)
+        return JobManagerClient(
+            ensure_job_manager(JobRunnerSettings(namespace=namespace, state_dir=state_dir, batch=batch)), namespace
+        )
+
+    async def _run_jobs(self, workdir) -> str:
+        """A job cancelled at once (an outcome) and a long one running through the test; its id."""
+        request = ReprocessRequest(LIVE, (str(self.footage),))
+        cancelled = await self.jobs.submit(request, submitted_by="e2e")
+        await self.jobs.cancel(cancelled.job_id)
+        running = await self.jobs.submit(request, submitted_by="e2e")
+        return running.job_id
+
     def wait_for_data(self, exprs: list[tuple[str, str]]) -> list[str]:
         """Poll until every expression returns a finite value; the ones that still do
         not by the shared deadline (at least one more look each), described."""
@@ -301,6 +333,13 @@ class LiveStack:
             if self._feeder is not None:
                 self.loop.loop.call_soon_threadsafe(self._stop_feeding.set)
                 self._feeder.result(10)
+            if self.jobs is not None:
+                with contextlib.suppress(Exception):
+                    self.loop.run(self.jobs.cancel(self.batch_job))
+                for actor in (get_job_manager(self.jobs.namespace), get_event_writer(self.jobs.namespace)):
+                    if actor is not None:
+                        with contextlib.suppress(Exception):
+                            ray.kill(actor, no_restart=True)
         finally:
             try:
                 if self.service is not None:
@@ -332,7 +371,7 @@ def _own_ray(monkeypatch):
 
 
 @pytest.fixture
-def stack(_own_ray, ray_local, stack_holder, tmp_path_factory) -> LiveStack:
+def stack(_own_ray, ray_local, stack_holder, tmp_path_factory, media) -> LiveStack:
     """Started by the first test that needs it, shared by the module (Ray itself is
     the session's `ray_local`)."""
     if not shutil.which(PROMETHEUS):
@@ -342,7 +381,7 @@ def stack(_own_ray, ray_local, stack_holder, tmp_path_factory) -> LiveStack:
     if "stack" not in stack_holder:
         stack_holder["stack"] = LiveStack()
         try:
-            stack_holder["stack"].start(ray_local, tmp_path_factory.mktemp("prometheus-e2e"))
+            stack_holder["stack"].start(ray_local, tmp_path_factory.mktemp("prometheus-e2e"), media)
         except Exception as exc:
             stack_holder["error"] = repr(exc)
             raise

@@ -1,0 +1,222 @@
+"""Batch reprocessing throughput: the cluster's job path beside the program a user would write.
+
+    python -m bench.reprocess --copies 120            # one hour of 768x432 footage (the 30 s clip x 120)
+
+Prints, side by side in one run over the same file and the same analysis (the
+road camera of the batch tests: motion regions, tracker, a line and a zone, 5
+analysed frames per second of footage):
+
+- decode floor: one process, `cv2.VideoCapture.grab()` over every frame;
+- plain loop: one process, `cap.read()` every frame and the same `AnalysisPipeline`
+  on the frames due at 5 fps (what a user would write with OpenCV and our video core);
+- job, 1 worker / 2 workers: `matthan reprocess` as it runs, on a local Ray with that
+  many CPUs: scheduler, event writer and job manager actors, segments as Ray tasks
+  (warm-up included), every event written to the store; time to first progress is
+  from the submission to the first progress report with frames done.
+
+Frames per second count the file's frames (decoded, as the live camera decodes
+them all); "x real time" is seconds of footage per second of wall time. The
+machine is shared: the load average is printed at the start and the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from .common import print_table, shared_dir
+
+ROAD_RULES = {
+    "lines": [{"name": "middle", "start": [0.0, 0.5], "end": [1.0, 0.5]}],
+    "zones": [{"name": "left", "polygon": [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]}],
+}
+
+
+@dataclass
+class Run:
+    name: str
+    frames: int
+    footage_s: float
+    wall_s: float
+    cpu_s: float | None = None
+    first_progress_s: float | None = None
+    events: int | None = None
+
+    def row(self, plain: Run | None, one_worker: Run | None) -> list[str]:
+        fps = self.frames / self.wall_s
+        cells = [self.name, f"{self.wall_s:.1f}", f"{fps:,.0f}", f"x{self.footage_s / self.wall_s:.1f}"]
+        cells.append(f"{fps / (plain.frames / plain.wall_s):.2f}" if plain else "")
+        cells.append(f"{fps / (one_worker.frames / one_worker.wall_s):.2f}" if one_worker else "")
+        cells.append(f"{self.first_progress_s:.1f}" if self.first_progress_s is not None else "")
+        cells.append(str(self.events) if self.events is not None else "")
+        return cells
+
+
+def build_footage(copies: int, directory: Path) -> Path:
+    clip = shared_dir() / "media" / "car-detection.mp4"
+    listing = directory / "list.txt"
+    listing.write_text("".join(f"file '{clip}'\n" for _ in range(copies)))
+    out = directory / f"road_x{copies}.mp4"
+    ffmpeg = shutil.which("ffmpeg") or "ffmpeg"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-an", str(out)],
+        check=True,
+    )
+    return out
+
+
+def road_camera(path: Path):
+    from cluster.config import CameraConfig
+
+    return CameraConfig.model_validate(
+        {"id": "road", "enabled": False, "source": {"url": str(path)}, "rules": ROAD_RULES}
+    )
+
+
+def decode_floor(path: Path, duration: float) -> Run:
+    cv2.setNumThreads(1)
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    frames, cpu, start = 0, time.process_time(), time.monotonic()
+    while cap.grab():
+        frames += 1
+    cap.release()
+    return Run("decode floor (grab)", frames, duration, time.monotonic() - start, time.process_time() - cpu)
+
+
+def plain_loop(path: Path, duration: float) -> Run:
+    from cluster.domain import Frame
+    from cluster.video.pipeline import AnalysisPipeline
+    from cluster.video.sampler import FrameSampler
+    from cluster.video.settings import EventSettings
+
+    camera = road_camera(path)
+    cv2.setNumThreads(1)
+    pipeline = AnalysisPipeline(camera.id, camera.analysis, events=EventSettings.of(camera, job_id="plain"))
+    sampler = FrameSampler(camera.analysis.fps)
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    frames, cpu, start = 0, time.process_time(), time.monotonic()
+    events: set[str] = set()
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        frames += 1
+        pts = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if sampler.due(pts):
+            result = pipeline.process(Frame(sequence=frames, capture_time=time.time(), image=image, pts=pts))
+            events.update(e.event_id for e in result.events)
+    events.update(e.event_id for e in pipeline.finish())
+    cap.release()
+    return Run(
+        "plain loop (read + pipeline)",
+        frames,
+        duration,
+        time.monotonic() - start,
+        time.process_time() - cpu,
+        events=len(events),
+    )
+
+
+async def job(path: Path, frames: int, duration: float, workers: int, segment_s: float, state_dir: Path) -> Run:
+    import uuid
+
+    from cluster.batch.planning import ReprocessRequest
+    from cluster.config.batch import BatchConfig
+    from cluster.eventwriter.actor import ensure_event_writer
+    from cluster.eventwriter.settings import EventWriterSettings
+    from cluster.jobrunner.actor import ensure_job_manager
+    from cluster.jobrunner.client import JobManagerClient
+    from cluster.jobrunner.settings import JobRunnerSettings
+    from cluster.scheduler.actor import ensure_scheduler
+    from cluster.scheduler.client import SchedulerClient
+    from cluster.scheduler.settings import SchedulerSettings
+
+    namespace = f"bench-reprocess-{uuid.uuid4().hex[:6]}"
+    scheduler = SchedulerClient(
+        ensure_scheduler(SchedulerSettings(namespace=namespace, state_dir=state_dir)), namespace
+    )
+    await scheduler.seed([road_camera(path)])
+    ensure_event_writer(EventWriterSettings(namespace=namespace, state_dir=state_dir))
+    batch = BatchConfig(
+        allowed_dirs=[path.parent],
+        segment_s=segment_s,
+        max_in_flight=workers,
+        live_reserve_cpus=0.0,
+        cpus_per_segment=1.0,
+    )
+    jobs = JobManagerClient(
+        ensure_job_manager(JobRunnerSettings(namespace=namespace, state_dir=state_dir, batch=batch)), namespace
+    )
+    try:
+        await jobs.jobs()  # the manager is up: not part of the job's time
+        start = time.monotonic()
+        view = await jobs.submit(
+            ReprocessRequest("road", (str(path),), start_time="2026-11-28T22:00:00"), submitted_by="bench"
+        )
+        first = None
+        while not view.state.final:
+            await asyncio.sleep(0.1)
+            view = await jobs.get(view.job_id)
+            if first is None and view.frames_done > 0:
+                first = time.monotonic() - start
+        wall = time.monotonic() - start
+        return Run(f"job, {workers} worker(s)", frames, duration, wall, first_progress_s=first, events=view.events)
+    finally:
+        await scheduler.shutdown(stop_cameras=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=120, help="plays of the 30 s clip (120: one hour)")
+    parser.add_argument("--segment", type=float, default=600.0, help="segment length, seconds of footage")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+
+    import ray
+
+    from cluster.batch.media import index_media
+
+    print(f"load average at the start: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="bench-reprocess-") as tmp:
+        path = build_footage(args.copies, Path(tmp))
+        index = index_media(path)
+        print(
+            f"footage: {path.name}, {index.duration_s / 60:.1f} min, {index.frame_count} frames, "
+            f"{index.width}x{index.height} {index.codec}, keyframes every {index.keyframes[1]:.1f} s"
+        )
+        runs = [decode_floor(path, index.duration_s), plain_loop(path, index.duration_s)]
+        for workers in args.workers:
+            ray.init(
+                address="local", num_cpus=workers, include_dashboard=False, logging_level="WARNING", log_to_driver=False
+            )
+            try:
+                state = Path(tmp) / f"state-{workers}"
+                runs.append(asyncio.run(job(path, index.frame_count, index.duration_s, workers, args.segment, state)))
+            finally:
+                ray.shutdown()
+    plain, one = runs[1], next((r for r in runs if r.name.startswith("job, 1 ")), None)
+    print_table(
+        "Batch reprocessing",
+        ["run", "wall s", "frames/s", "x real time", "vs plain", "vs 1 worker", "first progress s", "events"],
+        [
+            r.row(
+                plain if r is not plain and r.name.startswith("job") else None,
+                one if r.name.startswith("job, 2") else None,
+            )
+            for r in runs
+        ],
+    )
+    print(f"load average at the end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

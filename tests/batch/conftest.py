@@ -1,0 +1,76 @@
+"""Footage for the batch tests: long files concatenated from the shared clip with
+Debian's ffmpeg (built once per session), damaged copies, and a road camera."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cluster.config import CameraConfig
+from cluster.config.batch import BatchConfig
+
+ROAD_RULES = {
+    "lines": [{"name": "middle", "start": [0.0, 0.5], "end": [1.0, 0.5]}],
+    "zones": [{"name": "left", "polygon": [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]}],
+}
+
+
+def concatenate(clip: Path, copies: int, destination: Path) -> Path:
+    """`copies` plays of `clip` back to back, stream-copied (keyframes stay where they were)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.fail("Debian's ffmpeg is needed to build the long test footage (apt-get install ffmpeg)")
+    listing = destination.with_suffix(".txt")
+    listing.write_text("".join(f"file '{clip}'\n" for _ in range(copies)))
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-c",
+            "copy",
+            "-an",
+            "-movflags",
+            "+faststart",
+            str(destination),
+        ],
+        check=True,
+        timeout=120,
+    )
+    return destination
+
+
+@pytest.fixture(scope="session")
+def footage_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("footage")
+
+
+@pytest.fixture(scope="session")
+def car_clip(media: Path) -> Path:
+    return media / "car-detection.mp4"
+
+
+@pytest.fixture(scope="session")
+def long_footage(car_clip: Path, footage_dir: Path) -> Path:
+    """Four minutes of road: the 30 s clip eight times (keyframes every 4.8 s)."""
+    return concatenate(car_clip, 8, footage_dir / "road-4min.mp4")
+
+
+@pytest.fixture
+def road_camera(long_footage: Path) -> CameraConfig:
+    return CameraConfig.model_validate({"id": "road", "source": {"url": str(long_footage)}, "rules": ROAD_RULES})
+
+
+@pytest.fixture
+def batch_config(footage_dir: Path, tmp_path: Path) -> BatchConfig:
+    return BatchConfig(allowed_dirs=[footage_dir, tmp_path], segment_s=40.0, warmup_s=5.0, max_tail_s=30.0)

@@ -1,0 +1,165 @@
+"""The job manager on a real Ray: a job runs as segment tasks into the event store
+through the writer, survives a crash of the manager, can be cancelled, and refuses
+bad input by name."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psutil
+import pytest
+
+from cluster.batch.job import JobState
+from cluster.batch.planning import ReprocessRequest, RequestError
+from cluster.config import CameraConfig
+from cluster.config.batch import BatchConfig
+from cluster.jobrunner.tasks import TASK_NAME_PREFIX
+from tests.batch.batch_path import BatchPath
+from tests.batch.conftest import ROAD_RULES
+
+pytestmark = pytest.mark.slow
+
+START = "2026-11-28T22:00:00"
+
+
+@pytest.fixture
+def parked_camera(long_footage: Path) -> CameraConfig:
+    """The camera the footage was recorded by; disabled, so no live actor runs beside the job."""
+    return CameraConfig.model_validate(
+        {"id": "road", "enabled": False, "source": {"url": str(long_footage)}, "rules": ROAD_RULES}
+    )
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_a_job_writes_its_events_once_even_when_the_manager_is_killed_mid_job(
+    ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
+) -> None:
+    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=40.0, warmup_s=5.0, max_in_flight=2)
+
+    async def scenario():
+        path = await BatchPath.start(tmp_path / "state", [parked_camera], batch)
+        try:
+            view = await path.jobs.submit(
+                ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
+            )
+            assert view.state is JobState.QUEUED and view.segments_total >= 5, f"a queued job of segments: {view}"
+            await path.wait(view.job_id, lambda v: v.segments_done >= 1)
+            path.restart_job_manager()
+            final = await path.wait(view.job_id, lambda v: v.state.final)
+            return final, await path.events_of(view.job_id)
+        finally:
+            await path.stop()
+
+    final, stored = run(scenario())
+    assert final.state is JobState.SUCCEEDED, f"the job finished after the restart: {final}"
+    assert final.segments_done == final.segments_total, "every segment done once"
+    assert len({e.event_id for e in stored}) == len(stored), "the store holds each event once"
+    assert len(stored) == final.events, f"the store has the {final.events} events the job counted, not {len(stored)}"
+    assert final.events >= 60, f"the road's crossings and zone visits were found: {final.event_counts}"
+    assert all(e.job_id == final.job_id and not e.ongoing for e in stored), "job events, all ended"
+    assert final.frames_done == final.frames_total, f"progress reaches the whole footage: {final}"
+
+
+def segment_workers() -> list[psutil.Process]:
+    """The worker processes running a segment task (Ray titles them after the task)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or ())
+        if cmdline.startswith(f"ray::{TASK_NAME_PREFIX}"):
+            found.append(process)
+    return found
+
+
+def test_a_worker_killed_mid_segment_is_retried_and_the_job_ends_with_each_event_once(
+    ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
+) -> None:
+    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=40.0, warmup_s=5.0, max_in_flight=1)
+
+    async def scenario():
+        path = await BatchPath.start(tmp_path / "state", [parked_camera], batch)
+        try:
+            view = await path.jobs.submit(
+                ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
+            )
+            await path.wait(view.job_id, lambda v: v.segments_running >= 1 and v.frames_done > 0)
+            killed = 0
+            for _ in range(100):
+                workers = segment_workers()
+                if workers:
+                    workers[0].kill()
+                    killed += 1
+                    break
+                await asyncio.sleep(0.1)
+            final = await path.wait(view.job_id, lambda v: v.state.final)
+            return killed, final, await path.events_of(view.job_id)
+        finally:
+            await path.stop()
+
+    killed, final, stored = run(scenario())
+    assert killed == 1, "a segment's worker was killed mid-run"
+    assert final.state is JobState.SUCCEEDED and final.damaged == (), (
+        f"the segment ran again and the job ended: {final}"
+    )
+    assert len({e.event_id for e in stored}) == len(stored) == final.events, "each event once"
+
+
+def test_a_cancelled_job_stops_and_keeps_only_its_finished_segments(
+    ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
+) -> None:
+    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=20.0, warmup_s=5.0, max_in_flight=1)
+
+    async def scenario():
+        path = await BatchPath.start(tmp_path / "state", [parked_camera], batch)
+        try:
+            view = await path.jobs.submit(
+                ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
+            )
+            await path.wait(view.job_id, lambda v: v.segments_done >= 1)
+            await path.jobs.cancel(view.job_id)
+            cancelled = await path.wait(view.job_id, lambda v: v.state.final)
+            await asyncio.sleep(2.0)  # a segment that would still finish had time to
+            later = await path.jobs.get(view.job_id)
+            return cancelled, later
+        finally:
+            await path.stop()
+
+    cancelled, later = run(scenario())
+    assert cancelled.state is JobState.CANCELLED, f"cancelled: {cancelled}"
+    assert cancelled.segments_done < cancelled.segments_total, "it stopped before the end"
+    assert later.segments_done == cancelled.segments_done, "no segment finished after the cancellation"
+
+
+def test_bad_requests_are_refused_naming_the_field_and_the_file(
+    ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path, car_clip: Path
+) -> None:
+    batch = BatchConfig(allowed_dirs=[footage_dir])
+
+    async def scenario():
+        path = await BatchPath.start(tmp_path / "state", [parked_camera], batch)
+        errors = []
+        try:
+            for request in (
+                ReprocessRequest("road", (str(car_clip),), start_time=START),  # the shared dir is not allowed
+                ReprocessRequest("road", (str(footage_dir / "missing.mp4"),), start_time=START),
+                ReprocessRequest("nowhere", (str(long_footage),), start_time=START),
+                ReprocessRequest("road", (str(long_footage),), start_time="soon"),
+            ):
+                try:
+                    await path.jobs.submit(request, submitted_by="alice")
+                except RequestError as exc:
+                    errors.append((exc.field, exc.message))
+            return errors
+        finally:
+            await path.stop()
+
+    errors = run(scenario())
+    assert len(errors) == 4, f"every bad request refused: {errors}"
+    (outside, missing, camera, start) = errors
+    assert outside[0] == "files" and str(car_clip) in outside[1] and "outside" in outside[1], outside
+    assert missing[0] == "files" and "missing.mp4: no such file" in missing[1], missing
+    assert camera == ("camera_id", "no camera 'nowhere'"), camera
+    assert start[0] == "start_time" and "'soon'" in start[1], start
