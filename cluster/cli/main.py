@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         cameras_cmd,
         cluster_cmd,
         config_cmd,
+        deploy_cmd,
         frames_cmd,
         models_cmd,
         serve_cmd,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.register(sub)
     models_cmd.register(sub)
     config_cmd.register(sub)
+    deploy_cmd.register(sub)
     return parser
 
 
