@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from cluster.config import ConfigError, load_config
-from cluster.deploy.compose import compose, main
+from cluster.deploy.compose import compose, compose_files, main
 
 SHA = "a" * 64
 SERVER = {"host": "0.0.0.0", "port": 50051, "allow_plaintext": True}
@@ -52,7 +52,5 @@ def test_a_bad_token_entry_is_named(tmp_path, capsys):
 
 def test_a_missing_tokens_file_is_named(tmp_path):
     config = write(tmp_path / "config.yaml", {"server": SERVER})
-    with pytest.raises(ConfigError, match="tokens.yaml: file not found"):
-        from cluster.deploy.compose import compose_files
-
+    with pytest.raises(ConfigError, match=r"tokens\.yaml: file not found"):
         compose_files(config, tmp_path / "tokens.yaml", tmp_path / "out.yaml")

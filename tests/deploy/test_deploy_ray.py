@@ -104,7 +104,8 @@ class Deployment:
         )
 
     def describe(self) -> str:
-        return f"views {[(i, v.status.state.value if v.status else None) for i, v in self.views().items()]}, actors {named_camera_actors(self.namespace)}"
+        states = [(i, v.status.state.value if v.status else None) for i, v in self.views().items()]
+        return f"views {states}, actors {named_camera_actors(self.namespace)}"
 
 
 def test_deploy_twice_then_a_changed_config_rolls_forward(deployment, capsys):

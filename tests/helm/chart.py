@@ -58,7 +58,12 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
     "tls": {
         "frontDoor": {
             "tls": {"enabled": True, "secretName": "frontdoor-cert", "clientCA": True},
-            "ingress": {"enabled": True, "className": "nginx", "host": "camera.q7.example.org", "tlsSecretName": "q7-cert"},
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "host": "camera.q7.example.org",
+                "tlsSecretName": "q7-cert",
+            },
         }
     },
     # TLS terminated by a mesh: plaintext front door, Kubernetes' own gRPC probes.
