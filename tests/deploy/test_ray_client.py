@@ -1,67 +1,38 @@
 """The chart's shape on a real Ray cluster, as the pods run it: a head that takes no
-cameras and a worker (`ray.cluster_utils.Cluster`, with Ray's client server on the
-head as KubeRay's head Service offers it), `matthan deploy --address ray://...` (the
-Job) and `matthan serve --address ray://...` (the front door Deployment) as
-processes of their own. The deploy Job's camera is live behind the front door; the
-probe the chart's TLS-less fallback uses answers SERVING; a second deploy changes
-nothing; the front door stops without taking the cameras with it, and a new one
-serves them again (it holds no state a restart loses)."""
+cameras and a worker, with Ray's client server on the head as KubeRay's head Service
+offers it; `matthan deploy --address ray://...` (the Job) and `matthan serve --address
+ray://...` (the front door Deployment) as processes of their own. The deploy Job's
+camera is live behind the front door; the readiness probe answers SERVING; the front
+door stops without taking the cameras with it, and a new one serves them again (it
+holds no state a restart loses); a second deploy changes nothing."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import ray
 import yaml
-from ray.cluster_utils import Cluster
 
-from cluster.client import MatthanClient
 from tests.fixtures.streams import free_port
 from tests.fixtures.waiting import wait_until
 from tests.scheduler.ray_helpers import tiny_clip
 
-pytestmark = pytest.mark.slow
+from .ray_client import MATTHAN, live_cameras, run, serving, start, start_cluster
 
-MATTHAN = [sys.executable, "-m", "cluster.cli.main"]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def ray_client_address():
     if ray.is_initialized():
         ray.shutdown()  # this process stays out of the cluster: the pods are other processes
-    port = free_port()
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={"num_cpus": 0, "include_dashboard": False, "ray_client_server_port": port},
-    )
+    cluster, address = start_cluster()
     try:
-        cluster.add_node(num_cpus=2)
-        cluster.wait_for_nodes()
-        yield f"ray://127.0.0.1:{port}"
+        yield address
     finally:
         cluster.shutdown()
-
-
-def run(argv: list[str], timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, env={**os.environ, "RAY_ADDRESS": ""}, check=False
-    )
-
-
-def serving(address: str) -> bool:
-    probe = run([sys.executable, "-m", "cluster.deploy.probe", "--address", address, "--service", "matthan.v1.Cameras"])
-    return probe.returncode == 0
-
-
-def live_cameras(address: str) -> list[str]:
-    with MatthanClient(address) as client:
-        views = client.list_cameras()
-    return sorted(v.config.id for v in views if v.status is not None and v.status.state.value == "live")
 
 
 def test_deploy_job_and_front_door_through_ray_client(ray_client_address, tmp_path: Path):
@@ -87,7 +58,7 @@ def test_deploy_job_and_front_door_through_ray_client(ray_client_address, tmp_pa
     for life in ("first", "restarted"):
         log = tmp_path / f"serve-{life}.log"
         with open(log, "w") as out:
-            proc = subprocess.Popen(serve, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "RAY_ADDRESS": ""})
+            proc = start(serve, out)
             try:
                 wait_until(lambda: serving(address), 180, f"the {life} front door is SERVING", poll_s=1.0)
                 wait_until(

@@ -191,7 +191,8 @@ exec:
     - --server-name
     - {{ $fd.tls.serverName | default (include "matthan.frontDoorName" $root) }}
     - --timeout
-    - {{ $fd.probes.timeoutSeconds | quote }}
+    {{- /* answer before Kubernetes gives up on the probe */}}
+    - {{ max 1 (sub (int $fd.probes.timeoutSeconds) 1) | quote }}
 {{- end }}
 {{ toYaml .extra }}
 {{- end -}}
