@@ -308,3 +308,27 @@ def test_monitoring_off_renders_no_monitoring_object():
     kinds = {(o["kind"], o["metadata"]["name"]) for o in render(VALUE_SETS["monitoring-off"])}
     assert not {k for k, _ in kinds} & {"ServiceMonitor", "PodMonitor", "PrometheusRule"}, f"{kinds}"
     assert not [n for k, n in kinds if "-dashboard-" in n], "no dashboard ConfigMap"
+
+
+def test_the_scheduler_knows_the_autoscaler_it_runs_with():
+    values = VALUE_SETS["district"]
+    config = parse_config(compose.compose(app_config(render(values)), TOKENS))
+    autoscaling = only(render(values), "RayCluster")["spec"]["autoscalerOptions"]
+    assert config.scheduler.autoscaling is True, "consolidation on: emptied workers can be released"
+    assert config.scheduler.max_node_cpus == values["ray"]["workers"]["cpus"], "the largest node KubeRay can add"
+    assert config.scheduler.release_grace_s > autoscaling["idleTimeoutSeconds"], (
+        "an emptied worker is removed by the autoscaler before it would take cameras again"
+    )
+    assert config.scheduler.headroom == 0.25, "the values' own scheduler settings are kept"
+    fixed = parse_config(compose.compose(app_config(render({"ray": {"autoscaling": {"enabled": False}}})), TOKENS))
+    assert fixed.scheduler.autoscaling is False, "no consolidation without an autoscaler"
+
+
+def test_a_release_grace_shorter_than_the_idle_timeout_fails_the_render():
+    import helm_python as helm
+
+    from .chart import CHART_DIR
+
+    values = {"config": {"scheduler": {"release_grace_s": 60}}, "ray": {"autoscaling": {"idleTimeoutSeconds": 300}}}
+    with helm.Chart.load(CHART_DIR) as chart, pytest.raises(helm.HelmRenderError, match="must exceed"):
+        chart.render(values, name="duty", namespace="district-7")

@@ -74,6 +74,27 @@ values.config, plus what the chart owns. As a YAML mapping.
 {{- $fd := .Values.frontDoor -}}
 {{- $plaintext := not $fd.tls.enabled -}}
 {{- $_ := set $c "cameras" (.Values.cameras | default list) -}}
+{{- /* Scheduler settings that follow from the RayCluster, unless config.scheduler sets them. */ -}}
+{{- $sched := deepCopy (get $c "scheduler" | default dict) -}}
+{{- if not (hasKey $sched "use_head_node") -}}
+{{- $_ := set $sched "use_head_node" (gt (int .Values.ray.head.numCpus) 0) -}}
+{{- end -}}
+{{- $as := .Values.ray.autoscaling -}}
+{{- if $as.enabled -}}
+{{- if not (hasKey $sched "autoscaling") -}}
+{{- $_ := set $sched "autoscaling" true -}}
+{{- end -}}
+{{- if not (hasKey $sched "max_node_cpus") -}}
+{{- $_ := set $sched "max_node_cpus" (int .Values.ray.workers.cpus) -}}
+{{- end -}}
+{{- if not (hasKey $sched "release_grace_s") -}}
+{{- $_ := set $sched "release_grace_s" (add (int $as.idleTimeoutSeconds) 120) -}}
+{{- end -}}
+{{- if and (get $sched "autoscaling") (le (float64 (get $sched "release_grace_s")) (float64 $as.idleTimeoutSeconds)) -}}
+{{- fail (printf "config.scheduler.release_grace_s (%v) must exceed ray.autoscaling.idleTimeoutSeconds (%v): an emptied worker would take cameras again before the autoscaler removes it" (get $sched "release_grace_s") $as.idleTimeoutSeconds) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $c "scheduler" $sched -}}
 {{- $_ := set $c "runtime" (dict "ray" (dict "namespace" .Values.ray.namespace) "state_dir" .Values.state.mountPath) -}}
 {{- $server := deepCopy (get $c "server" | default dict) -}}
 {{- $_ := set $server "host" "0.0.0.0" -}}
