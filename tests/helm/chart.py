@@ -68,13 +68,15 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
     },
     # TLS terminated by a mesh: plaintext front door, Kubernetes' own gRPC probes.
     "plaintext": {"frontDoor": {"tls": {"enabled": False}, "allowPlaintext": True}},
+    # Ray without token authentication (a trusted network), and monitoring off.
     "monitoring-off": {
+        "ray": {"auth": {"enabled": False}},
         "monitoring": {
             "serviceMonitor": {"enabled": False},
             "rayPodMonitor": {"enabled": False},
             "prometheusRule": {"enabled": False},
             "dashboards": {"enabled": False},
-        }
+        },
     },
     "gcs-ft": {
         "ray": {

@@ -332,3 +332,22 @@ def test_a_release_grace_shorter_than_the_idle_timeout_fails_the_render():
     values = {"config": {"scheduler": {"release_grace_s": 60}}, "ray": {"autoscaling": {"idleTimeoutSeconds": 300}}}
     with helm.Chart.load(CHART_DIR) as chart, pytest.raises(helm.HelmRenderError, match="must exceed"):
         chart.render(values, name="duty", namespace="district-7")
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_pods_joining_ray_carry_the_token_of_the_clusters_auth_secret(value_set):
+    objects = render(VALUE_SETS[value_set])
+    auth = only(objects, "RayCluster")["spec"].get("authOptions")
+    joining = [containers(front_door(objects))["frontdoor"], containers(deploy_job(objects))["deploy"]]
+    for container in joining:
+        env = {e["name"]: e for e in container.get("env", [])}
+        if auth is None:
+            assert "RAY_AUTH_TOKEN" not in env, f"{value_set}: no token without Ray auth"
+            continue
+        assert auth["mode"] == "token", "Ray's token mode"
+        assert env["RAY_AUTH_MODE"]["value"] == "token", f"{container['name']}: the same mode as the Ray pods"
+        assert env["RAY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+            "name": auth["secretName"],
+            "key": "auth_token",
+        }, f"{container['name']}: the token from the Secret KubeRay gives the Ray pods (its key is auth_token)"
+    assert (auth is None) == (value_set == "monitoring-off"), "on by default"

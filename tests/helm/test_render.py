@@ -123,6 +123,7 @@ BAD_VALUES = {
     "a relative state path": {"state": {"mountPath": "var/state"}},
     "a camera without a source": {"cameras": [{"id": "cam-1"}]},
     "a bad cron schedule": {"deploy": {"schedule": "every ten minutes"}},
+    "Ray auth without its Secret": {"ray": {"auth": {"enabled": True, "secretName": ""}}},
 }
 
 

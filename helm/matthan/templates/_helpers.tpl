@@ -217,3 +217,16 @@ exec:
 {{- end }}
 {{ toYaml .extra }}
 {{- end -}}
+
+{{/* What a pod that joins the Ray cluster needs of Ray's token authentication. */}}
+{{- define "matthan.rayAuthEnv" -}}
+{{- if .Values.ray.auth.enabled }}
+- name: RAY_AUTH_MODE
+  value: token
+- name: RAY_AUTH_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.ray.auth.secretName }}
+      key: auth_token
+{{- end }}
+{{- end -}}
