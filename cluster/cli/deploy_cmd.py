@@ -22,6 +22,7 @@ from ..control import ControlError
 logger = logging.getLogger("matthan.deploy")
 
 EXIT_FAILED = 1
+NAME_RELEASE_S = 30.0  # after ending the scheduler, how long its name may stay taken
 
 
 def register(sub) -> None:
@@ -46,6 +47,12 @@ def register(sub) -> None:
         type=_positive_int,
         default=DEFAULT_CONCURRENCY,
         help=f"admin calls in flight at once (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--restart-scheduler",
+        action="store_true",
+        help="end the running scheduler first, so that one with the config's scheduler settings takes over "
+        "(camera actors keep running; the new scheduler reloads its state and adopts them)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
     parser.set_defaults(func=run)
@@ -75,6 +82,7 @@ def run(args) -> int:
             prune=not args.keep_unlisted,
             concurrency=args.concurrency,
             dry_run=args.dry_run,
+            restart_scheduler=args.restart_scheduler,
         )
     )
 
@@ -86,6 +94,7 @@ async def deploy(
     prune: bool = True,
     concurrency: int = 8,
     dry_run: bool = False,
+    restart_scheduler: bool = False,
 ) -> int:
     """Ensure the actors, then roll the camera set out (Ray must be connected)."""
     from ..deploy.rollout import apply_rollout, current_cameras, plan_rollout
@@ -103,6 +112,8 @@ async def deploy(
         return 0
     # Where the next actors of the deployment (the event store's writer) are ensured too.
     try:
+        if restart_scheduler:
+            await _end_scheduler(settings.namespace)
         actor = ensure_scheduler(settings, node_id=_head_node_id(settings.namespace))
         control = SchedulerClient(actor, settings.namespace)
         current = await current_cameras(control)
@@ -118,6 +129,24 @@ async def deploy(
         return EXIT_FAILED
     print("deployed" if plan.changes else "up to date: nothing changed")
     return 0
+
+
+async def _end_scheduler(namespace: str) -> None:
+    """End the running scheduler (not its cameras) and wait until its name is free."""
+    from ..scheduler.actor import get_scheduler
+    from ..scheduler.client import SchedulerClient
+
+    actor = get_scheduler(namespace)
+    if actor is None:
+        return
+    await SchedulerClient(actor, namespace).shutdown(stop_cameras=False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + NAME_RELEASE_S
+    while get_scheduler(namespace) is not None:
+        if loop.time() > deadline:
+            raise ControlError(f"the old scheduler actor still holds its name after {NAME_RELEASE_S:g} s")
+        await asyncio.sleep(0.2)
+    print("ended the running scheduler; a new one takes over with the config's settings", flush=True)
 
 
 def _head_node_id(namespace: str) -> str:

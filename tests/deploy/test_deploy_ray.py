@@ -161,3 +161,31 @@ def test_keep_unlisted_leaves_cameras_the_config_does_not_list(deployment, capsy
     out = capsys.readouterr().out
     assert code == 0, f"the deploy succeeds: {out}"
     assert sorted(deployment.views()) == current, f"no camera is removed with --keep-unlisted: {out}"
+
+
+def test_restart_scheduler_hands_the_cameras_to_a_scheduler_with_the_new_settings(deployment, capsys):
+    views = deployment.views()
+    current = sorted(views)
+    actors_before = deployment.actor_ids()
+    scheduler_before = get_scheduler(deployment.namespace)._actor_id.hex()
+    config = deployment.config_file([v.config.model_dump(mode="json", exclude_defaults=True) for v in views.values()])
+    text = yaml.safe_load(config.read_text(encoding="utf-8"))
+    text["scheduler"]["heartbeat_timeout_s"] = 90.0  # a setting only a new scheduler takes
+    config.write_text(yaml.safe_dump(text), encoding="utf-8")
+    code = main(
+        [
+            "deploy",
+            "--address",
+            ray.get_runtime_context().gcs_address,
+            "--config",
+            str(config),
+            "--restart-scheduler",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, f"the deploy succeeds: {out}"
+    assert "ended the running scheduler" in out, f"it says what it did: {out}"
+    assert get_scheduler(deployment.namespace)._actor_id.hex() != scheduler_before, "a new scheduler actor"
+    assert "up to date: nothing changed" in out, f"which has the same camera set: {out}"
+    wait_until(lambda: deployment.all_live(current), 120, deployment.describe, poll_s=1.0)
+    assert deployment.actor_ids() == actors_before, "the new scheduler adopted the running camera actors"

@@ -51,7 +51,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             },
             "autoscaling": {"upscalingMode": "Aggressive", "idleTimeoutSeconds": 600},
         },
-        "deploy": {"schedule": "*/10 * * * *", "concurrency": 16},
+        "deploy": {"schedule": "*/10 * * * *", "concurrency": 16, "restartScheduler": True, "keepUnlisted": True},
         "models": {"existingClaim": "matthan-models"},
     },
     # TLS with client certificates, and the console behind an Ingress.
