@@ -139,12 +139,17 @@ async def _end_scheduler(namespace: str) -> None:
     actor = get_scheduler(namespace)
     if actor is None:
         return
+    # Bounded, and logs when it cannot end it cleanly: a scheduler pinned to a head node that
+    # is gone (GCS fault tolerance kept the actor, Ray cannot place it) never answers.
     await SchedulerClient(actor, namespace).shutdown(stop_cameras=False)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + NAME_RELEASE_S
-    while get_scheduler(namespace) is not None:
+    while (left := get_scheduler(namespace)) is not None:
         if loop.time() > deadline:
             raise ControlError(f"the old scheduler actor still holds its name after {NAME_RELEASE_S:g} s")
+        import ray
+
+        ray.kill(left, no_restart=True)  # idempotent; ends one that did not shut down cleanly
         await asyncio.sleep(0.2)
     print("ended the running scheduler; a new one takes over with the config's settings", flush=True)
 
