@@ -351,3 +351,14 @@ def test_pods_joining_ray_carry_the_token_of_the_clusters_auth_secret(value_set)
             "key": "auth_token",
         }, f"{container['name']}: the token from the Secret KubeRay gives the Ray pods (its key is auth_token)"
     assert (auth is None) == (value_set == "monitoring-off"), "on by default"
+
+
+def test_only_the_release_hook_restarts_the_scheduler_never_the_reconcile_cronjob():
+    objects = render(VALUE_SETS["district"])
+    hook = containers(deploy_job(objects))["deploy"]["command"]
+    cron = only(objects, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    reconcile = containers(cron)["deploy"]["command"]
+    assert parse(build_parser(), hook[1:]).restart_scheduler is True, "the upgrade that asks for it restarts it"
+    args = parse(build_parser(), reconcile[1:])
+    assert args.restart_scheduler is False, "a scheduled reconcile never restarts the scheduler"
+    assert args.keep_unlisted is True and args.func is deploy_cmd.run, "otherwise the same deploy step"
