@@ -1,6 +1,7 @@
 """The front door of `matthan serve`: the gRPC gateway, the duty-room web console
 (`server.web`) and the /metrics endpoint, started around whatever implements
-`CameraControl`. The console shares the gateway's fan-out, authenticator and
+`CameraControl` (and, for the Events API and the event store's metrics, the event
+writer's client). The console shares the gateway's fan-out, authenticator and
 access log, so a browser is one more subscriber of the same hubs."""
 
 from __future__ import annotations
@@ -12,21 +13,31 @@ from .config import MatthanConfig
 from .control import CameraControl
 
 if TYPE_CHECKING:
+    from .events import EventQueries
     from .gateway.server import GatewayServer
+    from .metrics.events import EventStoreStatsSource
     from .web.server import WebConsole
 
 logger = logging.getLogger(__name__)
 
 
 class FrontDoor:
-    def __init__(self, config: MatthanConfig, control: CameraControl, scheduler_report=None):
+    def __init__(
+        self,
+        config: MatthanConfig,
+        control: CameraControl,
+        scheduler_report=None,
+        events: EventQueries | None = None,
+        event_stats: EventStoreStatsSource | None = None,
+    ):
         from .metrics.scheduler import SchedulerReportSource
         from .metrics.service import MetricsService
 
         self.config = config
         self.control = control
         scheduler = SchedulerReportSource(scheduler_report) if scheduler_report is not None else None
-        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler)
+        self.metrics = MetricsService(config.metrics, control, scheduler=scheduler, events=event_stats)
+        self.events = events
         self.gateway: GatewayServer | None = None
         self.web: WebConsole | None = None
 
@@ -37,7 +48,10 @@ class FrontDoor:
             return
         from .gateway.server import GatewayServer
 
-        self.gateway = GatewayServer(self.control, self.config.server, metrics=self.metrics.gateway)
+        server = self.config.server
+        if not server.file_roots:  # requests may name files of the state dir only (the demo's clips)
+            server = server.model_copy(update={"file_roots": [self.config.runtime.state_dir]})
+        self.gateway = GatewayServer(self.control, server, metrics=self.metrics.gateway, events=self.events)
         await self.gateway.start()
         if self.config.server.web is not None:
             from .web.server import WebConsole

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def shared_dir() -> Path:
     """`../shared` beside the repo, or wherever MATTHAN_SHARED points."""
     return Path(os.environ.get("MATTHAN_SHARED", REPO_ROOT.parent / "shared")).resolve()
+
+
+def test_file_roots() -> list[str]:
+    """`server.file_roots` for test servers: the shared media and models, and pytest's tmp dirs."""
+    return [str(shared_dir()), tempfile.gettempdir()]
+
+
+test_file_roots.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @pytest.fixture(scope="session")

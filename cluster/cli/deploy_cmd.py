@@ -1,11 +1,11 @@
 """`matthan deploy --address ADDR --config FILE`: make a Ray cluster we did not start
 run the config (a Kubernetes Job or Helm hook runs it; see docs/deploy.md).
 
-Idempotent: it ensures the detached scheduler actor (pinned to the Ray head node,
-where the state directory is) and makes the scheduler's desired camera set equal to
-the config's (`cluster/deploy/rollout.py`: add, update, remove). A second run
-changes nothing; a changed config rolls forward, restarting only the cameras it
-changes. It never starts Ray and never stops what it did not change; the front door
+Idempotent: it ensures the detached scheduler and event writer actors (pinned to the
+Ray head node, where the state directory is: scheduler state, event store) and makes
+the scheduler's desired camera set equal to the config's (`cluster/deploy/rollout.py`:
+add, update, remove). A second run changes nothing; a changed config rolls forward,
+restarting only the cameras it changes. It never starts Ray and never stops what it did not change; the front door
 (`matthan serve --address ADDR`) runs elsewhere.
 """
 
@@ -110,11 +110,12 @@ async def deploy(
         print("dry run: " + ("no scheduler yet; " if actor is None else "") + "nothing is changed")
         print("\n".join(plan.describe()))
         return 0
-    # Where the next actors of the deployment (the event store's writer) are ensured too.
     try:
         if restart_scheduler:
             await _end_scheduler(settings.namespace)
-        actor = ensure_scheduler(settings, node_id=_head_node_id(settings.namespace))
+        head = _head_node_id(settings.namespace)
+        actor = ensure_scheduler(settings, node_id=head)
+        _ensure_event_writer(config, settings.state_dir, head)
         control = SchedulerClient(actor, settings.namespace)
         current = await current_cameras(control)
     except ControlError as exc:
@@ -129,6 +130,18 @@ async def deploy(
         return EXIT_FAILED
     print("deployed" if plan.changes else "up to date: nothing changed")
     return 0
+
+
+def _ensure_event_writer(config: MatthanConfig, state_dir: Path | None, node_id: str) -> None:
+    """The event store's writer, beside the scheduler: it follows the cameras' event rings
+    into the SQLite file in the state directory (an existing one keeps its settings)."""
+    from ..eventwriter.actor import ensure_event_writer
+    from ..eventwriter.settings import EventWriterSettings
+
+    if state_dir is None:  # the scheduler keeps no state: nor does the event store
+        return
+    settings = EventWriterSettings(namespace=config.runtime.ray.namespace, state_dir=state_dir, events=config.events)
+    ensure_event_writer(settings, node_id=node_id)
 
 
 async def _end_scheduler(namespace: str) -> None:

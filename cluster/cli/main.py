@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         cluster_cmd,
         config_cmd,
         deploy_cmd,
+        events_cmd,
         frames_cmd,
         models_cmd,
         serve_cmd,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     status_cmd.register(sub)
     cameras_cmd.register(sub)
     watch_cmd.register(sub)
+    events_cmd.register(sub)
     frames_cmd.register(sub)
     cluster_cmd.register(sub)
     token_cmd.register(sub)

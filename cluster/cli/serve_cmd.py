@@ -56,14 +56,16 @@ async def serve(
     owns_cluster: bool = True,
     exit_when_unreachable_s: float | None = None,
 ) -> int:
-    """Find or create the scheduler actor and serve until `stop`.
+    """Find or create the scheduler and the event writer actors and serve until `stop`.
 
-    The scheduler (a detached actor) owns the cameras. When this process started
-    Ray itself (`owns_cluster`), the cluster ends with it, so the cameras are
-    stopped cleanly first; when it joined a running cluster, scheduler and cameras
-    keep running after it exits, and the next `matthan serve` finds them again.
-    With `exit_when_unreachable_s`, a scheduler silent that long (the Ray head was
-    lost) ends this process with status 1, for its supervisor to start it again.
+    The scheduler (a detached actor) owns the cameras; the event writer (detached,
+    on this node, where `runtime.state_dir` is) follows their event rings into the
+    event store. When this process started Ray itself (`owns_cluster`), the cluster
+    ends with it, so the writer commits what it pulled and the cameras are stopped
+    cleanly first; when it joined a running cluster, they all keep running after it
+    exits, and the next `matthan serve` finds them again. With
+    `exit_when_unreachable_s`, a scheduler silent that long (the Ray head was lost)
+    ends this process with status 1, for its supervisor to start it again.
     """
     from ..scheduler.actor import ensure_scheduler
     from ..scheduler.client import SchedulerClient
@@ -81,13 +83,14 @@ async def serve(
         **config.scheduler.model_dump(),
     )
     control = SchedulerClient(ensure_scheduler(settings), settings.namespace)
+    events = _event_writer(config, config.runtime.state_dir.resolve())
     if await control.seed(config.cameras):
         logger.info("first start: %d camera(s) from the config", len(config.cameras))
     else:
         logger.info("resuming the scheduler's camera set (the config file only seeds the first start)")
     from ..frontdoor import FrontDoor
 
-    front_door = FrontDoor(config, control, scheduler_report=control.report)
+    front_door = FrontDoor(config, control, scheduler_report=control.report, events=events, event_stats=events)
     await front_door.start()
     if front_door.web_url is not None:
         print(f"Mắt Thần web console: {front_door.web_url}", flush=True)
@@ -114,10 +117,21 @@ async def serve(
         logger.info("shutting down")
         await front_door.stop()
         if owns_cluster:
+            await events.shutdown()
             await control.shutdown(stop_cameras=True)
         else:
-            logger.info("the scheduler and its cameras keep running in the cluster")
+            logger.info("the scheduler, its cameras and the event writer keep running in the cluster")
     return code
+
+
+def _event_writer(config: MatthanConfig, state_dir: Path):
+    """The event writer actor's client (the actor found, or created on this node)."""
+    from ..eventwriter.actor import ensure_event_writer
+    from ..eventwriter.client import EventWriterClient
+    from ..eventwriter.settings import EventWriterSettings
+
+    settings = EventWriterSettings(namespace=config.runtime.ray.namespace, state_dir=state_dir, events=config.events)
+    return EventWriterClient(ensure_event_writer(settings), settings.namespace)
 
 
 async def _log_summary(fleet) -> bool:

@@ -89,7 +89,8 @@ async def read_cameras(
 def camera_table(statuses: dict[str, CameraStatus | ControlError]) -> Table:
     """One row per camera."""
     table = Table(title="cameras")
-    for col in ("camera", "state", "mode", "fps in/out", "analysed", "skipped", "reconn", "lat ms", "cpu%", "MB"):
+    columns = ("camera", "state", "mode", "fps in/out", "analysed", "skipped", "reconn", "lat ms", "cpu%", "MB")
+    for col in (*columns, "node", "pid"):
         table.add_column(col, no_wrap=True)
     for cam, st in statuses.items():
         if isinstance(st, ControlError):
@@ -107,6 +108,8 @@ def camera_table(statuses: dict[str, CameraStatus | ControlError]) -> Table:
             f"{st.capture_to_publish_seconds * 1000:.0f}",
             f"{st.cpu_percent:.0f}",
             f"{st.memory_uss_bytes / 1e6:.0f}",
+            st.node_id[:8],
+            str(st.pid),
         )
     return table
 

@@ -13,6 +13,7 @@ from .errors import (
     Unauthenticated,
     Unavailable,
 )
+from .events import EventCounts, EventResults, EventsClient, EventSelection, EventStream, EventUpdate
 
 __all__ = [
     "AlreadyExists",
@@ -22,6 +23,12 @@ __all__ = [
     "DeadlineExceeded",
     "DetectionEvent",
     "DetectionStream",
+    "EventCounts",
+    "EventResults",
+    "EventSelection",
+    "EventStream",
+    "EventUpdate",
+    "EventsClient",
     "FrameEvent",
     "FrameStream",
     "InvalidArgument",

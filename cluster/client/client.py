@@ -6,6 +6,7 @@
         open("cam.jpg", "wb").write(client.snapshot("cam-1").jpeg)
         for event in client.stream_detections(["cam-1"], classes=["person"]):
             print(event.batch.sequence, event.batch.detections)
+        page = client.events.search(EventSelection(camera_ids=["cam-1"]))   # see events.py
 
 Results are the project's own types (`CameraView`, `CameraConfig`, `JpegFrame`,
 `DetectionBatch`, `ClusterStatus`); errors are `ClientError` subclasses carrying
@@ -39,6 +40,7 @@ from ..control import CameraView, ClusterStatus
 from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
 from .errors import ClientError, InvalidArgument, error_from_rpc
+from .events import EventsClient
 
 DEFAULT_TARGET = "127.0.0.1:50051"  # ServerConfig's default host and port
 MAX_RECEIVE_MESSAGE_BYTES = 8 << 20  # matches the server's default max_send_message_bytes
@@ -217,6 +219,7 @@ class MatthanClient:
         self._cameras = cameras_pb2_grpc.CamerasStub(channel)
         self._cluster = cluster_pb2_grpc.ClusterStub(channel)
         self._health = health_pb2_grpc.HealthStub(channel)
+        self.events = EventsClient(channel, self._unary, self._metadata)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> MatthanClient:

@@ -9,7 +9,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 class StrictModel(BaseModel):
     """Unknown keys are errors, values are validated on assignment too."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    # hide_input_in_errors: a rejected value may be a source URL with its password
+    # or a token; str(ValidationError) must never carry it into a log.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, hide_input_in_errors=True)
 
 
 def invalid_at(model: type[BaseModel], loc: tuple[str | int, ...], message: str, value: object) -> ValidationError:

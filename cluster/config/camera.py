@@ -6,17 +6,25 @@ import difflib
 import re
 import zoneinfo
 from collections.abc import Iterator
+from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from cluster.support.text import control_characters, shown
 
 from .analysis import AnalysisConfig
 from .base import StrictModel, invalid_at
+from .file_access import FILE_ROOTS, FileRoots, roots_from
 from .health import HealthConfig
 from .privacy import PrivacyConfig
 from .rules import RuleFilter, RulesConfig
 from .source import SourceConfig
 
-CAMERA_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+CAMERA_ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,62}"  # matched whole (re.fullmatch): '$' would let "cam\n" through
+CAMERA_ID_RE = re.compile(CAMERA_ID_PATTERN)
+DEFAULT_PRIORITY = 50
+MAX_GROUPS = 32  # groups one camera belongs to
+MAX_GROUP_LENGTH = 64
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 MOTION_CLASS = "motion"  # the class of motion regions, on cameras without a detector
 
@@ -41,8 +49,20 @@ class CameraConfig(StrictModel):
 
     id: str = Field(..., description="Stable id: lowercase letters, digits, '-' or '_', at most 63 characters.")
     name: str = Field("", max_length=200, description="Human-readable name, e.g. 'Hẻm 12 Lê Lợi'.")
-    groups: list[str] = Field(default_factory=list, description="Groups for access control, e.g. ['ward-3'].")
+    groups: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_GROUPS,
+        description=f"Groups for access control, e.g. ['ward-3']; at most {MAX_GROUPS}, each 1-{MAX_GROUP_LENGTH} "
+        "characters without control characters or surrounding spaces.",
+    )
     enabled: bool = Field(True, description="Disabled cameras are kept in the config but not run.")
+    priority: int = Field(
+        DEFAULT_PRIORITY,
+        ge=0,
+        le=100,
+        description="When capacity is short, higher priorities run first (placed first after a restart or a "
+        "node loss) and may displace running cameras of lower priority; equal priorities never displace.",
+    )
     source: SourceConfig = Field(..., description="Where the frames come from.")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="How frames are analysed.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="What is kept for readers.")
@@ -56,11 +76,21 @@ class CameraConfig(StrictModel):
     @field_validator("id")
     @classmethod
     def _id_format(cls, v: str) -> str:
-        if not re.match(CAMERA_ID_PATTERN, v):
+        if not CAMERA_ID_RE.fullmatch(v):
             raise ValueError(
-                f"camera id {v!r} must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+                f"camera id {shown(v)} must be 1-63 lowercase letters, digits, '-' or '_', "
+                "starting with a letter or digit"
             )
         return v
+
+    @field_validator("groups")
+    @classmethod
+    def _group_names(cls, groups: list[str]) -> list[str]:
+        for index, group in enumerate(groups):
+            problem = group_name_problem(group)
+            if problem:
+                raise ValueError(f"groups[{index}] {shown(group)} {problem}")
+        return list(dict.fromkeys(groups))
 
     @field_validator("timezone")
     @classmethod
@@ -70,6 +100,17 @@ class CameraConfig(StrictModel):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}: give an IANA name such as {DEFAULT_TIMEZONE!r}") from None
         return v
+
+    @model_validator(mode="after")
+    def _files_inside_the_roots(self, info: ValidationInfo) -> CameraConfig:
+        # Defined before _rules_fit_the_analysis, so it runs first: that one reads the names file.
+        roots = roots_from(info.context)
+        if roots is None:
+            return self
+        for loc, path in _named_files(self):
+            if not roots.contains(path):
+                raise invalid_at(CameraConfig, loc, roots.refusal("a file named in a request"), str(path))
+        return self
 
     @model_validator(mode="after")
     def _rules_fit_the_analysis(self) -> CameraConfig:
@@ -97,6 +138,48 @@ class CameraConfig(StrictModel):
                     message = f"unknown class {name!r}: not among {among} {origin}{hint}"
                     raise invalid_at(CameraConfig, (*loc, "filters", "classes", index), message, name)
         return self
+
+
+def group_name_problem(group: str) -> str | None:
+    """Why `group` cannot name a camera group, or None when it can."""
+    if not group or group != group.strip():
+        return "must be non-empty without leading or trailing spaces"
+    if len(group) > MAX_GROUP_LENGTH:
+        return f"is longer than {MAX_GROUP_LENGTH} characters"
+    if control_characters(group):
+        return f"contains control characters ({', '.join(control_characters(group))})"
+    return None
+
+
+def _named_files(camera: CameraConfig) -> Iterator[tuple[tuple[str, ...], Path]]:
+    """Every server file the camera would read, with where it is named."""
+    if camera.source.is_file:
+        yield ("source", "url"), camera.source.file_path
+    detector = camera.analysis.detector
+    if detector is not None:
+        yield ("analysis", "detector", "model"), detector.model
+        yield ("analysis", "detector", "weights"), detector.weights or detector.model.with_suffix(".weights")
+        yield ("analysis", "detector", "names"), detector.names_path
+
+
+def hide_server_paths(camera: CameraConfig, text: str) -> str:
+    """`text` (a state's reason, an error) with each server path the camera names cut
+    to its file name: viewers learn which clip failed, not the server's directories."""
+    for _, path in _named_files(camera):
+        forms = {str(path), str(path.expanduser().resolve())} - {path.name}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, path.name)
+    return text
+
+
+def viewer_spec_paths(camera: CameraConfig) -> dict[tuple[str, ...], str]:
+    """Each server path the camera names, as a viewer sees it (its file name), by location."""
+    return {loc: path.name for loc, path in _named_files(camera)}
+
+
+def confined(roots: FileRoots) -> dict[str, FileRoots]:
+    """The validation context that confines a request's files to `roots`."""
+    return {FILE_ROOTS: roots}
 
 
 def _known_classes(analysis: AnalysisConfig) -> tuple[set[str], str] | None:

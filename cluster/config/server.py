@@ -223,6 +223,19 @@ class ServerConfig(StrictModel):
         "pick up added cameras this often; one camera listing serves all streams.",
     )
     web: WebConfig | None = Field(None, description="The duty-room web console; None runs none.")
+    control_read_deadline_s: float = Field(
+        3.0,
+        gt=0.0,
+        le=60.0,
+        description="Wait this long for the scheduler to answer a read; then serve its last known view (with its "
+        "age in the `matthan-view-age-s` trailer) and refuse writes with UNAVAILABLE, nothing changed.",
+    )
+    file_roots: list[Path] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Directories whose files API callers may name (file sources, detector files, batch inputs); "
+        "symlinks are resolved first. Empty: `matthan serve` allows only runtime.state_dir.",
+    )
 
     @field_validator("unauthenticated_role", mode="before")
     @classmethod

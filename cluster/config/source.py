@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from pydantic import Field, field_validator, model_validator
+
+from cluster.support.text import control_characters
 
 from .base import StrictModel
 
@@ -51,7 +53,11 @@ class SourceConfig(StrictModel):
     @field_validator("url")
     @classmethod
     def _url_is_supported(cls, url: str) -> str:
-        url = url.strip()
+        controls = control_characters(url)
+        url = url.strip(" ")
+        if controls:
+            # CR/LF in a URL splits RTSP and HTTP requests (header injection) and log lines
+            raise ValueError(f"source URL {redact_url(url)!r} contains control characters ({', '.join(controls)})")
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme in ("", "file") or (len(scheme) == 1 and url[1:3] in (":\\", ":/")):
@@ -63,6 +69,8 @@ class SourceConfig(StrictModel):
             )
         if not parts.hostname:
             raise ValueError(f"URL {redact_url(url)!r} has no host")
+        if " " in parts.netloc:
+            raise ValueError(f"URL {redact_url(url)!r} has a space in its host part")
         try:
             parts.port  # noqa: B018 - raises on a malformed port
         except ValueError as exc:
@@ -86,10 +94,35 @@ class SourceConfig(StrictModel):
         return Path(parts.path) if parts.scheme.lower() == "file" else Path(self.url)
 
 
+# Query parameters that carry credentials in camera URLs (vendor CGI and token schemes).
+SECRET_QUERY_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "sig", "credential", "session")
+
+
+def is_secret_query_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_QUERY_WORDS)
+
+
 def redact_url(url: str) -> str:
-    """The URL without its password, safe for logs and error messages."""
+    """The URL with every credential masked, safe for viewers, logs and error messages.
+
+    Masked: the password of `user:pass@`, a user-only secret (`rtsp://token@host`:
+    a lone user part is often a key), and the values of query parameters whose name
+    says they are secret (`?password=`, `?token=`, `?api_key=`...). Raises
+    ValueError for a URL too broken to parse.
+    """
     parts = urlsplit(url)
-    if parts.password is None:
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0] if ":" in userinfo else ""
+        netloc = f"{user}:***@{host}" if user else f"***@{host}"
+    query = "&".join(_masked_piece(piece) for piece in parts.query.split("&")) if parts.query else ""
+    if netloc == parts.netloc and query == parts.query:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def _masked_piece(piece: str) -> str:
+    name = unquote_plus(piece.split("=", 1)[0])
+    return f"{piece.split('=', 1)[0]}=***" if is_secret_query_name(name) else piece

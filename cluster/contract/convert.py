@@ -19,9 +19,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 
 from ..config import CameraConfig, format_validation_error, redact_url
+from ..config.camera import confined, hide_server_paths, viewer_spec_paths
+from ..config.file_access import FileRoots
 from ..control import CameraView, ClusterStatus, NodeView
 from ..domain import AnalysisMode, Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
+from ..support.text import shown
 from .errors import RequestError
 from .streams import DataLoss, LossReason
 
@@ -39,6 +42,27 @@ def to_timestamp(epoch_seconds: float) -> Timestamp:
 
 def from_timestamp(ts: Timestamp) -> float:
     return ts.ToNanoseconds() / 1e9
+
+
+# A Timestamp's valid range (google/protobuf/timestamp.proto): 0001-01-01 to 9999-12-31.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
+
+
+def checked_timestamp(field: str, ts: Timestamp) -> float:
+    """`ts` in epoch seconds, or RequestError naming `field` when it is not a valid Timestamp."""
+    if not 0 <= ts.nanos <= 999_999_999:
+        raise RequestError(field, f"nanos {ts.nanos} is out of range (0..999999999)")
+    if not _MIN_SECONDS <= ts.seconds <= _MAX_SECONDS:
+        raise RequestError(field, f"seconds {ts.seconds} is outside the years 0001-9999")
+    return from_timestamp(ts)
+
+
+def describe_timestamp(ts: Timestamp) -> str:
+    """`ts` for a log line, valid or not."""
+    try:
+        return ts.ToJsonString()
+    except ValueError:
+        return f"invalid(seconds={ts.seconds}, nanos={ts.nanos})"
 
 
 # ------------------------------------------------------------ generic message walk
@@ -137,7 +161,18 @@ def camera_config_to_spec(config: CameraConfig, redact: bool = False) -> types_p
     spec = dict_to_message(config.model_dump(mode="json"), types_pb2.CameraSpec(), strict=False)
     if redact:
         spec.source.url = redact_url(spec.source.url)
+        for loc, name in viewer_spec_paths(config).items():
+            *parents, leaf = loc
+            target = spec
+            for part in parents:
+                target = getattr(target, part)
+            if target.HasField(leaf) if _has_presence(target, leaf) else getattr(target, leaf):
+                setattr(target, leaf, name)
     return spec
+
+
+def _has_presence(msg: Message, field: str) -> bool:
+    return msg.DESCRIPTOR.fields_by_name[field].has_presence
 
 
 def validation_error_to_request_error(exc: ValidationError, prefix: str = "") -> RequestError:
@@ -148,16 +183,20 @@ def validation_error_to_request_error(exc: ValidationError, prefix: str = "") ->
     return RequestError(field or "(request)", first["msg"].removeprefix("Value error, "), message)
 
 
-def _validate_camera(data: dict, prefix: str) -> CameraConfig:
+def _validate_camera(data: dict, prefix: str, file_roots: FileRoots | None) -> CameraConfig:
     try:
-        return CameraConfig.model_validate(data)
+        return CameraConfig.model_validate(data, context=confined(file_roots) if file_roots is not None else None)
     except ValidationError as exc:
         raise validation_error_to_request_error(exc, prefix) from None
 
 
-def spec_to_camera_config(spec: types_pb2.CameraSpec, field_prefix: str = "camera.") -> CameraConfig:
-    """Validate a CameraSpec as a new camera's desired state (unset fields take defaults)."""
-    return _validate_camera(message_to_dict(spec), field_prefix)
+def spec_to_camera_config(
+    spec: types_pb2.CameraSpec, field_prefix: str = "camera.", *, file_roots: FileRoots | None = None
+) -> CameraConfig:
+    """Validate a CameraSpec as a new camera's desired state (unset fields take defaults).
+
+    With `file_roots` (a request from the network), every file it names must be under them."""
+    return _validate_camera(message_to_dict(spec), field_prefix, file_roots)
 
 
 def mask_paths_valid(paths: Iterable[str], descriptor: Descriptor = types_pb2.CameraSpec.DESCRIPTOR) -> None:
@@ -166,20 +205,25 @@ def mask_paths_valid(paths: Iterable[str], descriptor: Descriptor = types_pb2.Ca
         for part in path.split("."):
             field = current.fields_by_name.get(part) if current is not None else None
             if field is None:
-                raise RequestError("update_mask", f"unknown field path {path!r}")
+                raise RequestError("update_mask", f"unknown field path {shown(path)}")
             current = field.message_type if not _is_repeated(field) else None
         if path == "id":
             raise RequestError("update_mask", "the camera id cannot be changed (remove and add it instead)")
 
 
 def apply_update(
-    current: CameraConfig, spec: types_pb2.CameraSpec, mask_paths: Sequence[str], field_prefix: str = "camera."
+    current: CameraConfig,
+    spec: types_pb2.CameraSpec,
+    mask_paths: Sequence[str],
+    field_prefix: str = "camera.",
+    *,
+    file_roots: FileRoots | None = None,
 ) -> CameraConfig:
     """The desired state after an UpdateCamera: whole replacement, or only `mask_paths`."""
     if spec.id != current.id:
-        raise RequestError(field_prefix + "id", f"{spec.id!r} does not match the camera being updated")
+        raise RequestError(field_prefix + "id", f"{shown(spec.id)} does not match the camera being updated")
     if not mask_paths:
-        return spec_to_camera_config(spec, field_prefix)
+        return spec_to_camera_config(spec, field_prefix, file_roots=file_roots)
     mask_paths_valid(mask_paths)
     merged = current.model_dump(mode="json")
     given = message_to_dict(spec)
@@ -197,7 +241,7 @@ def apply_update(
             target[leaf] = copy.deepcopy(source[leaf])
         else:
             target.pop(leaf, None)  # listed but unset: back to the default
-    return _validate_camera(merged, field_prefix)
+    return _validate_camera(merged, field_prefix, file_roots)
 
 
 _STATE_TO_PROTO = {
@@ -272,6 +316,8 @@ def camera_view_to_proto(view: CameraView, redact: bool = False) -> types_pb2.Ca
     msg = types_pb2.Camera(spec=camera_config_to_spec(view.config, redact), node_id=view.node_id or "")
     if view.status is not None:
         msg.status.CopyFrom(camera_status_to_proto(view.status))
+        if redact:
+            msg.status.reason = hide_server_paths(view.config, msg.status.reason)
     return msg
 
 

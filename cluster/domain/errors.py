@@ -36,10 +36,13 @@ class CameraNotFound(ControlError, KeyError):
 
 
 class CameraExists(ControlError):
-    """AddCamera of an id already in the desired set (ALREADY_EXISTS)."""
+    """AddCamera of an id already in the desired set with another config (ALREADY_EXISTS).
+
+    The same config again is not an error: AddCamera is idempotent by id, so a client
+    may retry one whose answer it lost."""
 
     def __init__(self, camera_id: str):
-        super().__init__(f"camera {camera_id!r} already exists")
+        super().__init__(f"camera {camera_id!r} already exists with another config (UpdateCamera changes it)")
         self.camera_id = camera_id
 
     def __reduce__(self):

@@ -7,8 +7,14 @@ guarantees); `EventReader` reads from another process; `EventBatcher` collects
 events where they are made and hands them to the writer in batches, holding a
 bounded buffer while the writer is away. They report through a `StoreRecorder`
 (`cluster.metrics.events.EventStoreMetrics` in production).
+
+`EventWriter` (`writer.py`) is the writer loop of `matthan serve`: it follows every
+camera's event ring and commits what it pulls with its ring cursors in one
+transaction. `feed.py` lets readers long-poll the change feed; `api.EventQueries`
+is what the front door asks of the store from another process.
 """
 
+from .api import EventQueries
 from .batcher import EventBatcher, FlushResult
 from .errors import (
     EventNotFound,
@@ -22,7 +28,10 @@ from .errors import (
     StoreFailure,
     StoreLocked,
     StoreUnusable,
+    WriterUnavailable,
 )
+from .feed import ChangeNotifier, FeedInfo, wait_for_changes
+from .positions import RingCursor
 from .query import (
     ALL_EVENTS,
     MAX_PAGE_SIZE,
@@ -40,22 +49,29 @@ from .recorder import NullRecorder, StoreRecorder
 from .retention import RetentionPolicy, RetentionResult
 from .schema import SCHEMA_VERSION
 from .store import EventStore, WriteResult
+from .writer import CameraDirectory, CameraEvents, EventWriter, WriterSettings
 
 __all__ = [
     "ALL_EVENTS",
     "MAX_PAGE_SIZE",
     "SCHEMA_VERSION",
     "Bucket",
+    "CameraDirectory",
+    "CameraEvents",
     "Change",
+    "ChangeNotifier",
     "ChangePage",
     "CountRow",
     "EventBatcher",
     "EventFilter",
     "EventNotFound",
     "EventPage",
+    "EventQueries",
     "EventReader",
     "EventStore",
     "EventStoreError",
+    "EventWriter",
+    "FeedInfo",
     "FlushResult",
     "GroupBy",
     "InvalidCursor",
@@ -64,6 +80,7 @@ __all__ = [
     "Order",
     "RetentionPolicy",
     "RetentionResult",
+    "RingCursor",
     "SchemaOutdated",
     "SchemaTooNew",
     "StoreClosed",
@@ -73,4 +90,7 @@ __all__ = [
     "StoreRecorder",
     "StoreUnusable",
     "WriteResult",
+    "WriterSettings",
+    "WriterUnavailable",
+    "wait_for_changes",
 ]

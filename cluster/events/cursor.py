@@ -10,6 +10,15 @@ repeat events. Every refusal is an `InvalidCursor` that says which of these it i
 
 The position is a value, not a row: a cursor stays valid when its event is
 updated or deleted by retention.
+
+Feed cursors (`encode_feed_cursor`) are positions in the change feed, for a live
+stream to resume from: `"f1." base64url(payload)`, the payload naming the store's
+feed (`feed_id`, derived from the same key, which it does not reveal) and the
+position. They are not signed: whoever holds one may read the feed from its start
+anyway (what it may see is decided by its filter, not by the position), so an
+altered position gives nothing away. They are checked for form, version and store,
+and refused with an `InvalidCursor` that says what is wrong, including when a query
+cursor is given where a feed cursor belongs.
 """
 
 from __future__ import annotations
@@ -84,6 +93,44 @@ def decode_cursor(key: bytes, cursor: str, order: Order, fingerprint: str) -> Po
     ):
         raise InvalidCursor("malformed: bad position")
     return Position(float(start_time), seq)
+
+
+FEED_CURSOR_PREFIX = "f1."
+
+
+def feed_id_of(key: bytes) -> str:
+    """The change feed's public name: stable for a store file, different between stores."""
+    return hmac.new(key, b"matthan change feed", hashlib.sha256).hexdigest()[:16]
+
+
+def encode_feed_cursor(feed_id: str, position: int) -> str:
+    payload = json.dumps({"f": feed_id, "p": position}, separators=(",", ":")).encode("utf-8")
+    return FEED_CURSOR_PREFIX + _b64(payload)
+
+
+def decode_feed_cursor(feed_id: str, cursor: str, field: str = "cursor") -> int:
+    """The change-feed position of a cursor `encode_feed_cursor` made for this feed."""
+    if not isinstance(cursor, str) or not cursor:
+        raise InvalidCursor(f"expected the cursor of a streamed event, got {cursor!r}", field)
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor(f"too long ({len(cursor)} characters) to be a stream cursor", field)
+    if not cursor.startswith(FEED_CURSOR_PREFIX):
+        if cursor.count(".") == 1 and not cursor.startswith("f"):
+            raise InvalidCursor("a query cursor (from a page of results), not a stream cursor", field)
+        raise InvalidCursor("malformed: not a stream cursor of this store", field)
+    text = cursor[len(FEED_CURSOR_PREFIX) :]
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError):
+        raise InvalidCursor("malformed: not a stream cursor of this store", field) from None
+    if not isinstance(data, dict) or not isinstance(data.get("f"), str):
+        raise InvalidCursor("malformed: not a stream cursor of this store", field)
+    if data["f"] != feed_id:
+        raise InvalidCursor("made by another event store (its file was replaced?): start without a cursor", field)
+    position = data.get("p")
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise InvalidCursor("malformed: bad position", field)
+    return position
 
 
 def _mac(key: bytes, payload: bytes) -> bytes:

@@ -3,8 +3,8 @@
 They pickle with their type and fields (`__reduce__`), like the domain's control
 errors, so a store run in an actor can hand them back through Ray as themselves.
 The front door maps `InvalidQuery` (and so `InvalidCursor`) to INVALID_ARGUMENT
-with its `field`, `EventNotFound` to NOT_FOUND and the rest to UNAVAILABLE or
-FAILED_PRECONDITION.
+with its `field`, `EventNotFound` to NOT_FOUND and the rest (`WriterUnavailable`,
+`StoreFailure`, `StoreUnusable`, ...) to UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -101,6 +101,11 @@ class StoreClosed(EventStoreError):
 
     def __init__(self, message: str = "the event store is closed"):
         super().__init__(message)
+
+
+class WriterUnavailable(EventStoreError):
+    """The event store's writer (the process that owns the file) did not answer in time,
+    or is not running; the call may be retried."""
 
 
 class InvalidQuery(EventStoreError, ValueError):

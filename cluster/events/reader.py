@@ -17,7 +17,7 @@ from typing import Any
 from cluster.domain.events import Direction, Event, EventType, Severity
 
 from . import retention as ret
-from .cursor import Position, decode_cursor, encode_cursor
+from .cursor import Position, decode_cursor, decode_feed_cursor, encode_cursor, encode_feed_cursor, feed_id_of
 from .errors import EventNotFound, EventStoreError, InvalidQuery, StoreClosed
 from .query import (
     ALL_EVENTS,
@@ -62,6 +62,7 @@ class EventReader:
         self._closed = False
         key = self._reader().execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0]
         self._cursor_key = bytes(key)
+        self.feed_id = feed_id_of(self._cursor_key)
 
     # ---- reading -----------------------------------------------------------------
 
@@ -200,6 +201,14 @@ class EventReader:
         # of this snapshot, so it resumes after the newest (what the filter skipped too).
         position = changes[-1].change_seq if len(rows) == limit else max(change_seq, high_water)
         return ChangePage(changes, position)
+
+    def feed_cursor(self, position: int) -> str:
+        """An opaque cursor for a change-feed position (see `cursor.encode_feed_cursor`)."""
+        return encode_feed_cursor(self.feed_id, position)
+
+    def feed_position(self, cursor: str) -> int:
+        """The change-feed position of a cursor `feed_cursor` made; `InvalidCursor` otherwise."""
+        return decode_feed_cursor(self.feed_id, cursor)
 
     def last_change_seq(self) -> int:
         """The change feed's newest position: a stream that starts now resumes from here."""

@@ -1,9 +1,10 @@
-"""What the event store reports as it works, as a protocol.
+"""What the event store (and its writer loop) reports as it works, as a protocol.
 
 `cluster.metrics.events.EventStoreMetrics` is the implementation (Prometheus, with
 its registry and clock injected); the store only knows this shape, so it imports
 nothing of the metrics package and the camera actor (below metrics in the layers)
-can run a batcher. `NullRecorder` records nothing, for callers without metrics.
+can run a batcher. `NullRecorder` records nothing, for callers without metrics; it
+is a `writer.WriterRecorder` too.
 """
 
 from __future__ import annotations
@@ -64,4 +65,10 @@ class NullRecorder:
         pass
 
     def set_size(self, size_bytes: int) -> None:
+        pass
+
+    def revisions_lost(self, camera_id: str, count: int) -> None:
+        pass
+
+    def set_cameras_followed(self, cameras: int) -> None:
         pass

@@ -20,6 +20,9 @@ Tables:
   thumbnail or a file without its event, and the size budget covers both.
 - `meta`: `last_change_seq` (never decreases, even when retention deletes the newest
   rows) and `cursor_key` (random, signs query cursors).
+- `ring_cursors`: where the writer is in each camera's event ring (the ring's epoch
+  and the last sequence stored), written in the same transaction as the events it
+  pulled, so a crash never loses a pulled batch nor applies it twice.
 
 Indexes serve the queries the API makes: time order (`start_time`, then `seq`,
 which SQLite appends to every index as the rowid), camera or class plus time,
@@ -91,12 +94,23 @@ def _add_job_id_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX events_by_job ON events (job_id, start_time) WHERE job_id IS NOT NULL")
 
 
+def _add_ring_cursors_v3(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE ring_cursors (
+            camera_id TEXT PRIMARY KEY,
+            epoch TEXT NOT NULL,
+            sequence INTEGER NOT NULL CHECK (sequence >= 0)
+        )"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "events, thumbnails and meta tables with their indexes", _create_v1),
     Migration(2, "job_id of batch reprocessing jobs, with a partial index", _add_job_id_v2),
+    Migration(3, "ring_cursors: the writer's position in each camera's event ring", _add_ring_cursors_v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
-REQUIRED_TABLES = frozenset({"events", "thumbnails", "meta"})
+REQUIRED_TABLES = frozenset({"events", "thumbnails", "meta", "ring_cursors"})
 
 
 def lock_path_of(path: Path) -> Path:

@@ -2,6 +2,7 @@
 
     store = EventStore(state_dir / "events.sqlite3", retention=policy)   # the writer
     store.write(batch)                        # one transaction; idempotent
+    store.write(batch, cursors=[RingCursor("cam-1", epoch, 42)])  # with the writer's ring cursors
     page = store.query(EventFilter(cameras={"cam-1"}), page_size=50)
     page = store.query(EventFilter(cameras={"cam-1"}), page_size=50, cursor=page.cursor)
     store.enforce_retention(now=time.time())  # the caller schedules it
@@ -34,6 +35,12 @@ returned when the pages reach its time; in oldest-first order, new live events
 arrive at the end and older reprocessed ones are behind the cursor and are not
 returned. The change feed (`changes_after`) is the way to see everything.
 
+Ring cursors. `write(events, cursors=...)` stores the writer's position in each
+camera's event ring (`positions.RingCursor`) in the batch's own transaction, so a
+`kill -9` at any moment leaves the store with either the batch and its cursors or
+neither: pulls are at least once, ids make each revision count once, and no
+revision pulled and stored is pulled again (`ring_cursors()` reads them back).
+
 Change feed. Every insert and update takes the next `change_seq` (from a counter
 that never goes back, stored with the batch), in commit order: a reader that has
 seen every change up to N and asks for changes after N loses nothing.
@@ -58,6 +65,7 @@ from cluster.domain.events import Event, Severity
 
 from . import retention as ret
 from .errors import StoreClosed
+from .positions import RingCursor
 from .reader import DEFAULT_BUSY_TIMEOUT_S, EventReader, last_change_seq_of
 from .recorder import NullRecorder, StoreRecorder
 from .retention import RetentionPolicy, RetentionResult
@@ -77,6 +85,10 @@ if TYPE_CHECKING:
     from cluster.config.events import EventsConfig
 
 LOOKUP_CHUNK = 500  # event ids per "which of these are stored?" query
+UPSERT_RING_CURSOR_SQL = (
+    "INSERT INTO ring_cursors (camera_id, epoch, sequence) VALUES (?, ?, ?) "
+    "ON CONFLICT (camera_id) DO UPDATE SET epoch = excluded.epoch, sequence = excluded.sequence"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,22 +143,36 @@ class EventStore(EventReader):
             metrics=metrics,
         )
 
-    def write(self, events: Iterable[Event]) -> WriteResult:
+    def write(self, events: Iterable[Event], *, cursors: Iterable[RingCursor] = ()) -> WriteResult:
         """Store a batch in one transaction: new events inserted, higher revisions
-        replacing their rows, the rest ignored. On failure nothing of it is stored
-        and `StoreFailure` (or `StoreCorrupt`) is raised: retry the same batch."""
+        replacing their rows, the rest ignored, and `cursors` (the writer's position
+        in the rings the batch came from) replacing the stored ones. On failure
+        nothing of it is stored and `StoreFailure` (or `StoreCorrupt`) is raised:
+        retry the same batch."""
         batch = list(events)
         for event in batch:
             if not isinstance(event, Event):
                 raise TypeError(f"EventStore.write takes Event values, got {type(event).__name__}")
-        if not batch:
+        positions = {}
+        for cursor in cursors:
+            if not isinstance(cursor, RingCursor):
+                raise TypeError(f"EventStore.write takes RingCursor cursors, got {type(cursor).__name__}")
+            positions[cursor.camera_id] = cursor  # the last one of a camera wins, as if written in order
+        if not batch and not positions:
             return WriteResult(0, 0, 0, self.last_change_seq())
         with self._write_lock, self._metrics.time_write():
             conn = self._writable()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    result, new = self._apply(conn, batch)
+                    if batch:
+                        result, new = self._apply(conn, batch)
+                    else:
+                        result, new = WriteResult(0, 0, 0, last_change_seq_of(conn)), ()
+                    if positions:
+                        conn.executemany(
+                            UPSERT_RING_CURSOR_SQL, [(c.camera_id, c.epoch, c.sequence) for c in positions.values()]
+                        )
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
@@ -154,7 +180,8 @@ class EventStore(EventReader):
                     raise
             except sqlite3.Error as exc:
                 raise store_error(exc, "write", self.path) from exc
-        self._metrics.batch_committed(len(batch))
+        if batch:
+            self._metrics.batch_committed(len(batch))
         by_type = Counter((e.camera_id, e.type.value) for e in new)
         by_class = Counter((e.camera_id, e.class_name) for e in new if e.class_name is not None)
         for (camera_id, event_type), count in by_type.items():
@@ -162,6 +189,13 @@ class EventStore(EventReader):
         for (camera_id, class_name), count in by_class.items():
             self._metrics.events_written(camera_id, class_name, count)
         return result
+
+    def ring_cursors(self) -> dict[str, RingCursor]:
+        """The stored ring cursors, by camera id (what the last committed batches advanced)."""
+        rows = self._read(
+            "query", lambda conn: conn.execute("SELECT camera_id, epoch, sequence FROM ring_cursors").fetchall()
+        )
+        return {camera_id: RingCursor(camera_id, epoch, sequence) for camera_id, epoch, sequence in rows}
 
     def enforce_retention(self, now: float) -> RetentionResult:
         """Delete what the retention policy no longer keeps, as of wall-clock `now`;

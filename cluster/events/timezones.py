@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .errors import InvalidQuery
 
-_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):?(\d{2})$")
+_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{2}):?(\d{2})")  # matched whole
 # Offsets are sampled this far apart, then transitions found by bisection. Zones
 # change offset at most a few times a year, never twice within this step.
 SAMPLE_STEP_S = 6 * 3600.0
@@ -39,7 +39,7 @@ def parse_time_zone(text: str, field: str = "time_zone") -> dt.tzinfo:
     text = text.strip()
     if text.upper() in ("UTC", "Z"):
         return dt.timezone.utc
-    match = _OFFSET.match(text)
+    match = _OFFSET.fullmatch(text)
     if match:
         sign, hours, minutes = match.groups()
         if int(hours) > 18 or int(minutes) > 59:

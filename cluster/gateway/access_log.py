@@ -13,7 +13,8 @@ with ordinary logging config (a file handler, journald, a log shipper). Fields:
     start, end ISO 8601 UTC; duration_s
     messages   messages sent to the client
     status     gRPC status code name; detail: the status message
-    plus per-method extras (dropped frames, resume points, filters)
+    plus per-method extras (dropped frames, resume points, filters; for the Events
+    calls the whole query: filter, order, page size, group keys: who searched what)
 """
 
 from __future__ import annotations
@@ -123,8 +124,10 @@ class AccessLog:
         *,
         status: str,
         detail: str = "",
+        **extra: object,
     ) -> None:
-        """A unary call (camera admin, snapshot) or an auth failure (event "denied")."""
+        """A unary call (camera admin, snapshot, event search) or an auth failure (event
+        "denied"); `extra`: per-method fields (what an event search asked for)."""
         now = self.clock()
         self.emit(
             {
@@ -136,5 +139,6 @@ class AccessLog:
                 "start": _iso(now),
                 "status": status,
                 "detail": detail,
+                **extra,
             }
         )

@@ -4,7 +4,10 @@ Every `interval_s` (and right after an admin change made through this gateway)
 the camera list is read once, and for each open stream:
 - a camera whose groups changed away from a viewer is revoked (named stream:
   ends with PERMISSION_DENIED; all-camera detection stream: the camera drops out);
-- all-camera detection streams pick up cameras added since.
+- all-camera detection streams pick up cameras added since;
+- event streams filter by the cameras the caller may see now (`EventScope`): a
+  viewer's stream gains and loses cameras with their groups, and one that named a
+  camera the viewer may no longer see ends with PERMISSION_DENIED.
 Removed cameras need nothing here: the hubs see CameraNotFound.
 """
 
@@ -15,8 +18,11 @@ import contextlib
 import logging
 
 from ..control import CameraControl, CameraView
-from .auth import Principal
+from .auth import AuthError, Principal
+from .event_feed import EventSubscription
 from .fanout import CloseKind, DetectionSubscription, FrameSubscription
+
+Watched = FrameSubscription | DetectionSubscription | EventSubscription
 
 log = logging.getLogger("matthan.gateway")
 
@@ -25,17 +31,17 @@ class AccessWatch:
     def __init__(self, control: CameraControl, interval_s: float):
         self._control = control
         self._interval = interval_s
-        self._streams: dict[FrameSubscription | DetectionSubscription, Principal] = {}
+        self._streams: dict[Watched, Principal] = {}
         self._poke = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._closed = False  # checked by the loop too: Python 3.11's wait_for can swallow a cancel
 
-    def watch(self, principal: Principal, sub: FrameSubscription | DetectionSubscription) -> None:
+    def watch(self, principal: Principal, sub: Watched) -> None:
         self._streams[sub] = principal
         if not self._closed and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._run(), name="gateway-access-watch")
 
-    def forget(self, sub: FrameSubscription | DetectionSubscription) -> None:
+    def forget(self, sub: Watched) -> None:
         self._streams.pop(sub, None)
 
     def poke(self) -> None:
@@ -68,9 +74,13 @@ class AccessWatch:
                     self.check(principal, sub, views)
 
     @staticmethod
-    def check(
-        principal: Principal, sub: FrameSubscription | DetectionSubscription, views: dict[str, CameraView]
-    ) -> None:
+    def check(principal: Principal, sub: Watched, views: dict[str, CameraView]) -> None:
+        if isinstance(sub, EventSubscription):
+            try:
+                sub.set_cameras(sub.scope.cameras_for(principal, views))
+            except AuthError as denied:
+                sub.close(CloseKind.ACCESS_REVOKED, f"access revoked: {denied.message}")
+            return
         all_cameras = sub if isinstance(sub, DetectionSubscription) and sub.follow_all else None
         current = sub.cameras if isinstance(sub, DetectionSubscription) else (sub.key.camera_id,)
         for camera_id in current:

@@ -22,16 +22,20 @@ from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc
 from .auth import Principal
 from .fanout import CloseKind, DetectionFilter, DetectionSubscription, FrameKey, FrameSubscription, StreamClosed
 from .rpc import (
+    ClientGone,
     GatewayState,
+    StuckClient,
     check_camera_id,
     check_camera_ids,
     check_frame_options,
     check_names,
     check_range,
+    check_sequence,
     request_cameras,
     status_for,
     stream_rendition,
     unary,
+    write_or_give_up,
 )
 
 log = logging.getLogger("matthan.gateway")
@@ -39,14 +43,6 @@ log = logging.getLogger("matthan.gateway")
 _MAX_RESUME_SHOWN = 10  # cameras listed in a RESOURCE_EXHAUSTED message
 # Share of a snapshot's time left for the camera's reply after its long-poll ends.
 SNAPSHOT_REPLY_SHARE = 0.1
-
-
-class StuckClient(Exception):
-    """A write did not complete within limits.stuck_write_timeout_s."""
-
-
-class ClientGone(Exception):
-    """A write failed because the call is over (client cancelled or disconnected)."""
 
 
 class CamerasService(cameras_pb2_grpc.CamerasServicer):
@@ -77,7 +73,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
     async def AddCamera(self, request, context, principal: Principal):
         if not request.HasField("camera"):
             raise RequestError("camera", "required")
-        config = spec_to_camera_config(request.camera)
+        config = spec_to_camera_config(request.camera, file_roots=self.state.file_roots)
         view = await self.state.control.add_camera(config)
         self.state.watch.poke()  # all-camera streams pick it up now
         return camera_view_to_proto(view)
@@ -88,7 +84,9 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             raise RequestError("camera", "required")
         camera_id = check_camera_id("camera.id", request.camera.id)
         current = await self.state.control.get_camera(camera_id)
-        config = apply_update(current.config, request.camera, list(request.update_mask.paths))
+        config = apply_update(
+            current.config, request.camera, list(request.update_mask.paths), file_roots=self.state.file_roots
+        )
         view = await self.state.control.update_camera(config)
         self.state.watch.poke()  # group changes revoke or grant access now
         return camera_view_to_proto(view)
@@ -157,10 +155,11 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             check_names("classes", list(request.classes))
             if not (math.isfinite(request.min_confidence) and 0.0 <= request.min_confidence <= 1.0):
                 raise RequestError("min_confidence", f"{request.min_confidence:g} is out of range (0..1)")
-            for camera_id in request.resume_after:
+            for camera_id, sequence in request.resume_after.items():
                 check_camera_id("resume_after", camera_id)
                 if camera_ids and camera_id not in camera_ids:
                     raise RequestError("resume_after", f"camera {camera_id!r} is not in camera_ids")
+                check_sequence(f"resume_after[{camera_id}]", sequence)
             if camera_ids:
                 for camera_id in camera_ids:
                     await self.state.visible_camera(principal, camera_id)
@@ -253,15 +252,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
             await context.abort(code, message)
 
     async def _write(self, context, response) -> None:
-        try:
-            await asyncio.wait_for(context.write(response), self.state.config.limits.stuck_write_timeout_s)
-        except asyncio.TimeoutError:
-            raise StuckClient() from None
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - grpc.aio raises its internal ExecuteBatchError when the peer has gone
-            log.debug("stream write failed: %r", exc)
-            raise ClientGone(f"the client went away (write failed: {type(exc).__name__})") from None
+        await write_or_give_up(context, response, self.state.config.limits.stuck_write_timeout_s)
 
 
 def _counters(sub) -> dict:

@@ -1,21 +1,23 @@
 """What every service shares: the gateway state, error -> status mapping, the
-unary-call wrapper (authenticate, authorize, map errors, access-log) and
-request field validators."""
+unary-call wrapper (authenticate, authorize, map errors, access-log), writes to
+a stream with a deadline, and request field validators."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from pydantic import ValidationError
 
 from ..config.camera import CAMERA_ID_PATTERN
+from ..config.file_access import FileRoots
 from ..config.server import Role, ServerConfig
 from ..contract import RequestError
 from ..contract.convert import validation_error_to_request_error
@@ -28,16 +30,27 @@ from ..control import (
     ControlError,
     NodeNotFound,
 )
+from ..events import EventNotFound, EventStoreError, InvalidQuery
+from ..support.text import shown
 from .access_log import AccessLog
 from .access_watch import AccessWatch
 from .auth import Authenticator, AuthError, Principal
 from .fanout import CloseKind, Fanout, LimitExceeded, StreamClosed
+from .last_known import view_age_s
+
+if TYPE_CHECKING:
+    from ..events import EventQueries
+    from .event_feed import EventFeed
 
 log = logging.getLogger("matthan.gateway")
 
 _CAMERA_ID = re.compile(CAMERA_ID_PATTERN)
+VIEW_AGE_TRAILER = "matthan-view-age-s"  # on answers from the last known view: its age in seconds
 MAX_LIST_ITEMS = 1000  # camera ids / classes in one request
 MAX_NAME_LENGTH = 128  # class names, group names in requests
+# Sequence numbers are signed 64-bit inside Ray and SQLite; a larger uint64 from the
+# wire cannot be a real position and would overflow where it is compared.
+MAX_SEQUENCE = 2**63 - 1
 
 _CLOSE_CODES = {
     CloseKind.SLOW_CONSUMER: grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -58,6 +71,28 @@ class StatusError(Exception):
         self.message = message
 
 
+class StuckClient(Exception):
+    """A write did not complete within limits.stuck_write_timeout_s."""
+
+
+class ClientGone(Exception):
+    """A write failed because the call is over (client cancelled or disconnected)."""
+
+
+async def write_or_give_up(context: grpc.aio.ServicerContext, response: object, timeout_s: float) -> None:
+    """Write one stream message; `StuckClient` if the client takes none for `timeout_s`,
+    `ClientGone` if the call is over."""
+    try:
+        await asyncio.wait_for(context.write(response), timeout_s)
+    except asyncio.TimeoutError:
+        raise StuckClient() from None
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - grpc.aio raises its internal ExecuteBatchError when the peer has gone
+        log.debug("stream write failed: %r", exc)
+        raise ClientGone(f"the client went away (write failed: {type(exc).__name__})") from None
+
+
 @dataclass
 class GatewayState:
     """Shared by the services of one server."""
@@ -68,6 +103,13 @@ class GatewayState:
     fanout: Fanout
     access: AccessLog
     watch: AccessWatch
+    events: EventQueries | None = None  # the event store (matthan serve: EventWriterClient)
+    event_feed: EventFeed | None = None  # the change feed, one upstream follow for every StreamEvents
+
+    @property
+    def file_roots(self) -> FileRoots:
+        """Where files named in requests must be (`server.file_roots`)."""
+        return FileRoots.of(self.config.file_roots)
 
     def authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
         return self.auth.authenticate(context.invocation_metadata())
@@ -107,6 +149,12 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
     if isinstance(exc, ControlError):
         return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
+    if isinstance(exc, InvalidQuery):  # the event store's argument checks, InvalidCursor too: "field: reason"
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, EventNotFound):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, EventStoreError):  # the writer not answering, the store failing or not open
+        return grpc.StatusCode.UNAVAILABLE, f"event store: {exc}"
     log.exception("unexpected error in a gateway call", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__}); the server logged it"
 
@@ -116,16 +164,20 @@ def request_cameras(request: object) -> list[str]:
     camera_id = getattr(request, "camera_id", None) or getattr(getattr(request, "camera", None), "id", None)
     if camera_id:
         return [camera_id[:64]]
-    return [c[:64] for c in list(getattr(request, "camera_ids", ()))[:50]]
+    named: Any = getattr(request, "camera_ids", None)
+    if named is None:  # the Events requests name them in their filter
+        named = getattr(getattr(request, "filter", None), "camera_ids", ())
+    return [c[:64] for c in list(named)[:50]]
 
 
 # (service, request, context, principal) -> response message
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext, Principal], Awaitable[Any]]
 
 
-def unary(role: Role) -> Callable[[Handler], Callable]:
+def unary(role: Role, describe: Callable[[Any], dict] | None = None) -> Callable[[Handler], Callable]:
     """Wrap `async def Method(self, request, context, principal)` as a unary handler:
-    authenticate, require `role`, map errors to status codes, write the access log."""
+    authenticate, require `role`, map errors to status codes, write the access log
+    (with `describe(request)`'s fields: what was searched, for the Events calls)."""
 
     def decorate(fn: Handler) -> Callable:
         method = fn.__name__
@@ -134,17 +186,35 @@ def unary(role: Role) -> Callable[[Handler], Callable]:
         async def handler(self, request, context: grpc.aio.ServicerContext):
             state: GatewayState = self.state
             principal: Principal | None = None
+            extra = describe(request) if describe is not None else {}
             try:
                 principal = state.authenticate(context)
                 principal.require(role, method)
                 response = await fn(self, request, context, principal)
+            except asyncio.CancelledError:  # the client cancelled or went away: still who asked what
+                state.access.call(
+                    principal, method, request_cameras(request), context.peer(), status="CANCELLED", **extra
+                )
+                raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a status code (status_for logs bugs)
                 code, message = status_for(exc)
                 state.access.call(
-                    principal, method, request_cameras(request), context.peer(), status=code.name, detail=message
+                    principal,
+                    method,
+                    request_cameras(request),
+                    context.peer(),
+                    status=code.name,
+                    detail=message,
+                    **extra,
                 )
                 await context.abort(code, message)
-            state.access.call(principal, method, request_cameras(request), context.peer(), status="OK")
+            age = view_age_s()
+            if age is not None:  # answered from the last known view: the scheduler is not answering
+                context.set_trailing_metadata(((VIEW_AGE_TRAILER, f"{age:.1f}"),))
+            detail = "" if age is None else f"last known view, {age:.1f} s old"
+            state.access.call(
+                principal, method, request_cameras(request), context.peer(), status="OK", detail=detail, **extra
+            )
             return response
 
         return handler
@@ -155,15 +225,11 @@ def unary(role: Role) -> Callable[[Handler], Callable]:
 # ------------------------------------------------------------------ validators
 
 
-def _shown(value: str) -> str:
-    return repr(value if len(value) <= 64 else value[:64] + "...")
-
-
 def check_camera_id(field: str, value: str) -> str:
     if not value:
         raise RequestError(field, "must not be empty")
-    if not _CAMERA_ID.match(value):
-        raise RequestError(field, f"{_shown(value)} is not a camera id (1-63 lowercase letters, digits, '-' or '_')")
+    if not _CAMERA_ID.fullmatch(value):
+        raise RequestError(field, f"{shown(value)} is not a camera id (1-63 lowercase letters, digits, '-' or '_')")
     return value
 
 
@@ -182,6 +248,12 @@ def check_names(field: str, values: list[str]) -> list[str]:
         if len(v) > MAX_NAME_LENGTH:
             raise RequestError(f"{field}[{i}]", f"longer than {MAX_NAME_LENGTH} characters")
     return list(values)
+
+
+def check_sequence(field: str, value: int) -> int:
+    if not 0 <= value <= MAX_SEQUENCE:
+        raise RequestError(field, f"{value} is out of range (0..2^63-1)")
+    return value
 
 
 def check_range(field: str, value: float, low: float, high: float, zero_ok: bool = False) -> float:

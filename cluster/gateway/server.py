@@ -14,8 +14,10 @@ Channel options (see `server_options`), chosen on purpose:
 - SO_REUSEPORT off: a second server on a taken port fails instead of silently
   sharing it.
 
-Health (grpc.health.v1) answers for "" (the server), "matthan.v1.Cameras" and
-"matthan.v1.Cluster"; health and reflection need no token (probes, grpcurl).
+Health (grpc.health.v1) answers for "" (the server), "matthan.v1.Cameras",
+"matthan.v1.Cluster" and "matthan.v1.Events"; health and reflection need no token
+(probes, grpcurl). Events is served with an event store (`events`); without one its
+calls answer UNAVAILABLE.
 
 Shutdown (`stop`): health turns NOT_SERVING for every service first, then after
 `shutdown_drain_s` the streams end with UNAVAILABLE ("server shutting down"),
@@ -37,23 +39,28 @@ from grpc_reflection.v1alpha import reflection
 
 from ..config.server import ServerConfig, is_loopback
 from ..control import CameraControl
-from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc
+from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, events_pb2, events_pb2_grpc
 from .access_log import AccessLog
 from .access_watch import AccessWatch
 from .auth import Authenticator, AuthError
 from .cameras_service import CamerasService
 from .cluster_service import ClusterService
+from .event_feed import EventFeed, EventFeedSettings
+from .events_service import EventsService
 from .fanout import Fanout, FanoutSettings
+from .last_known import LastKnownControl
 from .rpc import GatewayState
 
 if TYPE_CHECKING:
+    from ..events import EventQueries
     from ..metrics.gateway import GatewayMetrics
 
 log = logging.getLogger("matthan.gateway")
 
 CAMERAS_SERVICE = cameras_pb2.DESCRIPTOR.services_by_name["Cameras"].full_name
 CLUSTER_SERVICE = cluster_pb2.DESCRIPTOR.services_by_name["Cluster"].full_name
-SERVICE_NAMES = (CAMERAS_SERVICE, CLUSTER_SERVICE)
+EVENTS_SERVICE = events_pb2.DESCRIPTOR.services_by_name["Events"].full_name
+SERVICE_NAMES = (CAMERAS_SERVICE, CLUSTER_SERVICE, EVENTS_SERVICE)
 
 
 class _MalformedRequest:
@@ -158,6 +165,8 @@ class GatewayServer:
 
     `metrics` (e.g. `MetricsService.gateway`): RPC counts by method and status code,
     open subscriptions, delivered and dropped messages. Without it nothing is recorded.
+    `events` (e.g. `EventWriterClient`): the event store the Events service reads; one
+    change-feed follow (`EventFeed`) serves every StreamEvents call.
     """
 
     def __init__(
@@ -170,8 +179,13 @@ class GatewayServer:
         monotonic: Callable[[], float] = time.monotonic,
         fanout_settings: FanoutSettings | None = None,
         access_logger: logging.Logger | None = None,
+        events: EventQueries | None = None,
+        event_feed_settings: EventFeedSettings | None = None,
     ):
         self.config = config
+        # Everything the front door asks the control plane goes through the last known view:
+        # a frozen scheduler costs reads `control_read_deadline_s`, not the client's deadline.
+        control = LastKnownControl(control, read_deadline_s=config.control_read_deadline_s, monotonic=monotonic)
         self.control = control
         self.metrics = metrics
         settings = fanout_settings or FanoutSettings(
@@ -186,6 +200,8 @@ class GatewayServer:
             fanout=self.fanout,
             access=AccessLog(access_logger, clock=clock),
             watch=AccessWatch(control, config.camera_refresh_s),
+            events=events,
+            event_feed=EventFeed(events, event_feed_settings) if events is not None else None,
         )
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
@@ -218,6 +234,7 @@ class GatewayServer:
         server = grpc.aio.server(options=server_options(self.config), interceptors=interceptors)
         cameras_pb2_grpc.add_CamerasServicer_to_server(CamerasService(self.state), server)
         cluster_pb2_grpc.add_ClusterServicer_to_server(ClusterService(self.state), server)
+        events_pb2_grpc.add_EventsServicer_to_server(EventsService(self.state), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
         address = self.config.address
@@ -259,6 +276,8 @@ class GatewayServer:
         await self.fanout.close(
             "server shutting down: reconnect later (detection streams: resume from your last sequence)"
         )
+        if self.state.event_feed is not None:
+            await self.state.event_feed.close("server shutting down: reconnect later with your last event cursor")
         await self._server.stop(grace)
         log.info("gateway on %s stopped", self.address)
 

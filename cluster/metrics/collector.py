@@ -20,8 +20,9 @@ from prometheus_client.utils import floatToGoString
 from ..control import CameraView, ClusterStatus
 from ..domain import CameraState, HistogramSnapshot
 from . import definitions as d
+from .events import EVENT_STORE_DEFS, EventStoreSnapshot
 from .scheduler import SchedulerSnapshot
-from .snapshot import ClusterSnapshot, Reading, SnapshotStore
+from .snapshot import SOURCES, ClusterSnapshot, Reading, SnapshotStore
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ SCHEDULER_DEFS = (
     d.NODE_CPU_MEASURED,
     d.SCHEDULER_UNPLACED_DEMAND,
 )
-COLLECTED = (*CAMERA_DEFS, *CLUSTER_DEFS, *SCHEDULER_DEFS, d.SNAPSHOT_AGE)
+COLLECTED = (*CAMERA_DEFS, *CLUSTER_DEFS, *SCHEDULER_DEFS, *EVENT_STORE_DEFS, d.SNAPSHOT_AGE)
 # The families of one scrape by definition. Any: prometheus_client's metric families
 # differ in add_metric's signature (a histogram takes buckets), and `Metric` has none.
 Families = dict[d.MetricDef, Any]
@@ -93,8 +94,8 @@ class ClusterCollector(Collector):
         snapshot = self._store.get()
         now = self._wall_clock()
         families = {definition: definition.family() for definition in COLLECTED}
-        cameras, cluster, scheduler = (
-            self._fresh(r, now) for r in (snapshot.cameras, snapshot.cluster, snapshot.scheduler)
+        cameras, cluster, scheduler, events = (
+            self._fresh(r, now) for r in (snapshot.cameras, snapshot.cluster, snapshot.scheduler, snapshot.events)
         )
         if cameras is not None:
             for view in cameras:
@@ -103,6 +104,8 @@ class ClusterCollector(Collector):
             _add_cluster(families, cluster)
         if scheduler is not None:
             _add_scheduler(families, scheduler)
+        if events is not None:
+            _add_event_store(families, events)
         _add_ages(families[d.SNAPSHOT_AGE], snapshot, now)
         yield from families.values()
 
@@ -192,9 +195,17 @@ def _add_scheduler(f: Families, scheduler: SchedulerSnapshot) -> None:
         f[d.SCHEDULER_UNPLACED_DEMAND].add_metric([reason], cores)
 
 
+def _add_event_store(f: Families, events: EventStoreSnapshot) -> None:
+    """The writer actor's own metrics, sample for sample (they are ours: checked by definition)."""
+    for definition in EVENT_STORE_DEFS:
+        family = f[definition]
+        for sample in events.samples.get(definition.name, ()):
+            family.add_sample(sample.name, dict(sample.labels), sample.value)
+
+
 def _add_ages(family: Any, snapshot: ClusterSnapshot, now: float) -> None:
     """Shown even when too old to render: it says how stale."""
-    for source in ("cameras", "cluster", "scheduler"):
+    for source in SOURCES:
         reading: Reading | None = getattr(snapshot, source)
         if reading is not None:
             family.add_metric([source], max(0.0, now - reading.taken_at))

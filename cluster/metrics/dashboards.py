@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .event_dashboard import events_dashboard
 from .grafana import Layout, bar_gauge, dashboard, heatmap, query_variable, stat, timeseries
 
 C = 'camera=~"$camera"'
@@ -779,6 +780,7 @@ DASHBOARDS = {
     "camera.json": camera,
     "front-door.json": front_door,
     "batch-jobs.json": batch_jobs,
+    "events.json": events_dashboard,
 }
 
 

@@ -296,6 +296,15 @@ EVENT_STORE_RETENTION_DELETED = _c(
     "reason",
 )
 EVENT_STORE_SIZE = _g("event_store_size_bytes", "Database pages in use: events, indexes and thumbnails.")
+EVENT_STORE_LOST_REVISIONS = _c(
+    "event_store_lost_revisions_total",
+    "Event revisions a camera's ring no longer held when the writer came to pull them (the writer was down or "
+    "behind longer than the ring covers, or the camera actor died before they were pulled).",
+    "camera",
+)
+EVENT_STORE_CAMERAS_FOLLOWED = _g(
+    "event_store_cameras_followed", "Cameras whose event rings the event store's writer follows."
+)
 
 ALL: tuple[MetricDef, ...] = tuple(v for v in list(globals().values()) if isinstance(v, MetricDef))
 BY_NAME: dict[str, MetricDef] = {d.name: d for d in ALL}

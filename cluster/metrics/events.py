@@ -1,5 +1,5 @@
-"""Event store metrics, updated by the event store and its batcher as they work
-(the `cluster.events.StoreRecorder` they are given).
+"""Event store metrics, updated by the event store, its batcher and its writer loop as
+they work (the `cluster.events.StoreRecorder` and `WriterRecorder` they are given).
 
     store_metrics = EventStoreMetrics(registry)
     with store_metrics.time_write():
@@ -10,13 +10,21 @@
 `operation` is a short snake_case code fixed in code (write, query, retention,
 open, flush); so are drop reasons (buffer_full, shutdown) and retention reasons
 (age, size). Event types are `EventType` values.
+
+The store runs in the event writer actor's process, but Prometheus scrapes one
+target, the front door. So the writer keeps these metrics in a registry of its
+own and hands out `snapshot()`s (plain values that cross Ray); the front door's
+refresher reads one every few seconds (`EventStoreStatsSource`) and its collector
+renders it (`cluster/metrics/collector.py`), as it does the cameras' meters.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 
@@ -27,6 +35,53 @@ from .gateway import checked_code
 OPERATIONS: tuple[str, ...] = ("write", "query", "retention", "open", "flush")
 DROP_REASONS: tuple[str, ...] = ("buffer_full", "shutdown")
 RETENTION_REASONS: tuple[str, ...] = ("age", "size")
+# Everything EventStoreMetrics exports, and so what a snapshot of it may hold.
+EVENT_STORE_DEFS: tuple[d.MetricDef, ...] = (
+    d.EVENTS,
+    d.EVENTS_BY_TYPE,
+    d.EVENT_STORE_ERRORS,
+    d.EVENT_STORE_WRITE_DURATION,
+    d.EVENT_STORE_BATCHES,
+    d.EVENT_STORE_BATCH_EVENTS,
+    d.EVENT_STORE_BUFFERED,
+    d.EVENT_STORE_DROPPED,
+    d.EVENT_STORE_RETENTION_DELETED,
+    d.EVENT_STORE_SIZE,
+    d.EVENT_STORE_LOST_REVISIONS,
+    d.EVENT_STORE_CAMERAS_FOLLOWED,
+)
+# prometheus_client names a counter family without its _total; our definitions with it.
+_BY_FAMILY_NAME = {(m.name.removesuffix("_total") if m.kind is d.Kind.COUNTER else m.name): m for m in EVENT_STORE_DEFS}
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    name: str  # the sample's name: matthan_events_total, ..._bucket, ..._sum
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventStoreSnapshot:
+    """The samples of every event store metric at one moment, by metric definition name
+    (`definitions.MetricDef.name`); creation timestamps left out."""
+
+    samples: Mapping[str, tuple[Sample, ...]] = field(default_factory=dict)
+
+    def value(self, name: str, **labels: str) -> float | None:
+        """One sample's value (tests, `matthan` tools); None if there is none."""
+        wanted = tuple(sorted(labels.items()))
+        for samples in self.samples.values():
+            for sample in samples:
+                if sample.name == name and tuple(sorted(sample.labels)) == wanted:
+                    return sample.value
+        return None
+
+
+class EventStoreStatsSource(Protocol):
+    """Where the front door's refresher gets the event store's metrics (the writer actor's client)."""
+
+    async def event_store_snapshot(self) -> EventStoreSnapshot: ...
 
 
 class EventStoreMetrics:
@@ -48,6 +103,9 @@ class EventStoreMetrics:
         for reason in RETENTION_REASONS:
             self._retention_deleted.labels(reason)
         self._size = d.EVENT_STORE_SIZE.create(registry)
+        self._lost = d.EVENT_STORE_LOST_REVISIONS.create(registry)
+        self._followed = d.EVENT_STORE_CAMERAS_FOLLOWED.create(registry)
+        self._registry = registry
 
     def events_written(self, camera_id: str, class_name: str, count: int = 1) -> None:
         """New events of a class (object events; health events have no class)."""
@@ -95,3 +153,25 @@ class EventStoreMetrics:
 
     def set_size(self, size_bytes: int) -> None:
         self._size.set(size_bytes)
+
+    def revisions_lost(self, camera_id: str, count: int) -> None:
+        """Revisions of a camera's ring that were gone before the writer pulled them;
+        called with 0 when the writer starts following a camera (the series exists)."""
+        self._lost.labels(camera_id).inc(count)
+
+    def set_cameras_followed(self, cameras: int) -> None:
+        self._followed.set(cameras)
+
+    def snapshot(self) -> EventStoreSnapshot:
+        """Every sample of these metrics now (for the front door to render)."""
+        samples: dict[str, tuple[Sample, ...]] = {}
+        for family in self._registry.collect():
+            definition = _BY_FAMILY_NAME.get(family.name)
+            if definition is None:
+                continue
+            samples[definition.name] = tuple(
+                Sample(s.name, tuple(sorted(s.labels.items())), float(s.value))
+                for s in family.samples
+                if not s.name.endswith("_created")
+            )
+        return EventStoreSnapshot(samples)

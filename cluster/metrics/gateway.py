@@ -28,13 +28,13 @@ from . import definitions as d
 from .grpc_interceptor import MetricsInterceptor
 
 KINDS: tuple[str, ...] = ("frames", "detections")
-_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")  # matched whole
 UNKNOWN_METHOD = "unknown"
 
 
 def checked_code(value: str, what: str) -> str:
     """`value` if it is a bounded label code (short snake_case), else ValueError."""
-    if not isinstance(value, str) or not _CODE_PATTERN.match(value):
+    if not isinstance(value, str) or not _CODE_PATTERN.fullmatch(value):
         raise ValueError(f"{what} {value!r} is not a short snake_case code (labels must stay bounded)")
     return value
 

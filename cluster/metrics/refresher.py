@@ -1,4 +1,5 @@
-"""Pulls camera statuses, cluster status and scheduler stats every few seconds.
+"""Pulls camera statuses, cluster status, scheduler stats and the event store's metrics
+every few seconds.
 
 Scrapes never call into Ray: they render whatever this task stored last, so a
 scrape is cheap and one target serves the whole cluster however many camera
@@ -20,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from ..control import CameraControl
 from .definitions import REFRESH_DURATION, REFRESH_ERRORS
+from .events import EventStoreStatsSource
 from .scheduler import SchedulerStatsSource
 from .snapshot import SOURCES, SnapshotStore
 
@@ -38,6 +40,7 @@ class ClusterRefresher:
         interval_s: float = 5.0,
         timeout_s: float = 10.0,
         scheduler: SchedulerStatsSource | None = None,
+        events: EventStoreStatsSource | None = None,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -47,6 +50,7 @@ class ClusterRefresher:
         self._control = control
         self._store = store
         self._scheduler = scheduler
+        self._events = events
         self._interval_s = interval_s
         self._timeout_s = timeout_s
         self._wall_clock = wall_clock
@@ -65,6 +69,8 @@ class ClusterRefresher:
         reads = [self._read("cameras", self._list_cameras), self._read("cluster", self._control.cluster_status)]
         if self._scheduler is not None:
             reads.append(self._read("scheduler", self._scheduler.scheduler_snapshot))
+        if self._events is not None:
+            reads.append(self._read("events", self._events.event_store_snapshot))
         results = await asyncio.gather(*reads)
         self._duration.observe(max(0.0, self._monotonic() - started))
         return all(results)

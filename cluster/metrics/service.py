@@ -1,6 +1,7 @@
 """Everything behind the front door's `/metrics`, assembled from `MetricsConfig`.
 
-service = MetricsService(config.metrics, control, scheduler=SchedulerReportSource(client.report))
+service = MetricsService(config.metrics, control, scheduler=SchedulerReportSource(client.report),
+                         events=event_writer_client)   # the event store's metrics, from its writer
 await service.start()               # binds the port, starts the refresher on this loop
 gateway_metrics = service.gateway   # give to the gRPC server (see gateway.py)
 ...
@@ -20,7 +21,7 @@ from ..control import CameraControl
 from . import definitions as d
 from .batch import BatchJobMetrics
 from .collector import ClusterCollector
-from .events import EventStoreMetrics
+from .events import EventStoreStatsSource
 from .gateway import GatewayMetrics
 from .refresher import ClusterRefresher
 from .scheduler import SchedulerStatsSource
@@ -42,6 +43,7 @@ class MetricsService:
         control: CameraControl,
         *,
         scheduler: SchedulerStatsSource | None = None,
+        events: EventStoreStatsSource | None = None,
         registry: CollectorRegistry | None = None,
         wall_clock: Callable[[], float] = time.time,
     ):
@@ -55,13 +57,13 @@ class MetricsService:
             interval_s=config.refresh_interval_s,
             timeout_s=config.refresh_timeout_s,
             scheduler=scheduler,
+            events=events,
             wall_clock=wall_clock,
         )
         self.registry.register(ClusterCollector(self.store, wall_clock=wall_clock, stale_after_s=config.stale_after_s))
         d.BUILD_INFO.create(self.registry).info({"version": matthan_version()})
         self.gateway = GatewayMetrics(self.registry)
         self.batch = BatchJobMetrics(self.registry)
-        self.events = EventStoreMetrics(self.registry)
         self.server = MetricsServer(self.registry, config.host, config.port)
 
     async def start(self) -> None:

@@ -8,12 +8,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from ..control import CameraView, ClusterStatus
+from .events import EventStoreSnapshot
 from .scheduler import SchedulerSnapshot
 
 T = TypeVar("T")
 
 # What the refresher reads, and the `source` label of its errors and ages.
-SOURCES: tuple[str, ...] = ("cameras", "cluster", "scheduler")
+SOURCES: tuple[str, ...] = ("cameras", "cluster", "scheduler", "events")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class ClusterSnapshot:
     cameras: Reading[tuple[CameraView, ...]] | None = None
     cluster: Reading[ClusterStatus] | None = None
     scheduler: Reading[SchedulerSnapshot] | None = None
+    events: Reading[EventStoreSnapshot] | None = None  # the event store writer's metrics
 
 
 class SnapshotStore:

@@ -159,6 +159,22 @@ def get_scheduler(namespace: str) -> Any:
         return None
 
 
+def missing_scheduler_hint(namespace: str) -> str:
+    """Why `namespace` has no scheduler here, as far as this Ray cluster can tell: the
+    cluster's address, and the namespaces that do have one (a `matthan serve` started
+    with another --namespace, or attached to another local Ray)."""
+    try:
+        address = ray.get_runtime_context().gcs_address
+        named = ray.util.list_named_actors(all_namespaces=True)
+    except Exception as exc:  # noqa: BLE001 - only a hint; the caller reports the missing actor anyway
+        return f"(could not list the cluster's actors: {type(exc).__name__})"
+    elsewhere = sorted({a["namespace"] for a in named if a.get("name") == SCHEDULER_ACTOR_NAME} - {namespace})
+    hint = f"in the Ray cluster at {address}"
+    if elsewhere:
+        hint += f"; there is one in namespace {', '.join(repr(n) for n in elsewhere)} (--namespace)"
+    return hint
+
+
 def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None) -> Any:
     """Find the scheduler actor of `settings.namespace`, or create it.
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..domain import CameraState
 from .boundary import NodeInfo
 from .cost import MIN_CAMERA_COST, CostModel
 from .model import NodeCapacity
@@ -66,11 +67,23 @@ def usable(node: NodeInfo, settings: SchedulerSettings) -> float:
 
 def counted_cost(record: CameraRecord, active: bool, cost: CostModel) -> float:
     """What the scheduler reserves for the camera: its estimate, never below what its
-    actor declared to Ray (see the module docstring)."""
+    actor declared to Ray (see the module docstring).
+
+    A camera whose actor reports FAILED (a permanent error: a bad URL, a missing or
+    corrupt file) only idles until it is changed, so it keeps no more than what Ray
+    holds for it: healthy cameras waiting for room get its share. An update of the
+    camera restarts it and its estimate counts again."""
+    if active and failed_permanently(record):
+        return max(record.reserved or RAY_CPUS_PER_CAMERA, MIN_CAMERA_COST)
     estimate = cost.cost(record.camera_id)
     if active and record.reserved is not None:
         return max(record.reserved, estimate)
     return estimate
+
+
+def failed_permanently(record: CameraRecord) -> bool:
+    """The camera's actor last reported FAILED (it stays so until the camera changes)."""
+    return record.status is not None and record.status.state is CameraState.FAILED
 
 
 def measured_cores(record: CameraRecord) -> float:

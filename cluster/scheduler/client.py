@@ -33,7 +33,7 @@ from ray.exceptions import RayActorError, RayError
 from ..actors.handle import CameraActorHandle
 from ..config import CameraConfig
 from ..control import CameraView, ClusterStatus, ControlError, DrainResult, SchedulerUnavailable
-from .actor import REQUEST_TIMEOUT_S, get_scheduler
+from .actor import REQUEST_TIMEOUT_S, get_scheduler, missing_scheduler_hint
 from .replies import unwrap
 from .report import SchedulerReport
 
@@ -80,7 +80,8 @@ class SchedulerClient:
         actor = get_scheduler(namespace)
         if actor is None:
             raise SchedulerUnavailable(
-                f"no scheduler actor in Ray namespace {namespace!r}: is `matthan serve` running?"
+                f"no scheduler actor in Ray namespace {namespace!r} {missing_scheduler_hint(namespace)}: "
+                "is `matthan serve` running, and attached to this Ray cluster?"
             )
         return cls(actor, namespace)
 

@@ -44,10 +44,13 @@ class MoveReason(str, enum.Enum):
     OVERLOAD = "overload"  # its node is over usable capacity (costs grew)
     REBALANCE = "rebalance"  # utilisation spread above the hysteresis
     CONSOLIDATE = "consolidate"  # emptying a lightly loaded node so it can be released
+    PREEMPTED = "preempted"  # a camera of higher priority needed its room
     RESHAPED = "reshaped"  # its new settings (detector added, fps raised) no longer fit its node
 
 
-EVACUATION_REASONS = frozenset({MoveReason.NODE_DEAD, MoveReason.NODE_DRAINING, MoveReason.RESHAPED})
+EVACUATION_REASONS = frozenset(
+    {MoveReason.NODE_DEAD, MoveReason.NODE_DRAINING, MoveReason.RESHAPED, MoveReason.PREEMPTED}
+)
 
 
 class UnplacedReason(str, enum.Enum):
@@ -83,6 +86,9 @@ class CameraDemand:
 
     camera_id: str
     cost: float
+    # Higher runs first when capacity is short (camera config `priority`): placed
+    # before lower ones, and may displace running cameras of strictly lower priority.
+    priority: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +146,9 @@ class PlacementPlan:
     # (re-plan soon); True means re-planning from this plan makes no moves.
     # consolidate(): always True (it does not rebalance).
     converged: bool = True
+    # Running cameras displaced by a camera of higher priority that found no room
+    # elsewhere either: stop these actors (they are also in `unplaced`).
+    shed: tuple[str, ...] = ()
 
     @property
     def voluntary_moves(self) -> int:

@@ -15,13 +15,20 @@ What `plan()` does, in order:
 
 1. Stickiness: a camera whose current node is schedulable stays there.
 2. Placement: cameras not running (new ones, and those on dead or unlisted nodes),
-   then cameras on alive draining nodes, each group biggest cost first (ties by
-   id), go to the node that fits them with the lowest utilisation after placing
+   then cameras on alive draining nodes, each group highest priority first, then
+   biggest cost (ties by id), go to the node that fits them with the lowest utilisation after placing
    (ties by node id). A node fits when load + cost <= usable. A draining node's
    camera that fits nowhere stays where it is (*stranded*: it keeps running) and
    is asked of the autoscaler; a camera that is not running and fits nowhere is
    unplaced (TOO_BIG if it exceeds every node's usable capacity, else NO_CAPACITY,
    also asked of the autoscaler).
+2b. Preemption: a camera not running that fits nowhere may displace running
+   cameras of strictly lower priority from one node: on each node the candidates
+   are taken lowest priority first (then biggest cost, then id) until it fits;
+   the node chosen displaces the lowest highest-priority, then the fewest
+   cameras, then the least cost (ties by node id). Displaced cameras are placed
+   again as in step 2 (they may displace cameras of still lower priority); those
+   that fit nowhere are unplaced and listed in `shed` (the caller stops them).
 3. Voluntary moves, at most `max_moves` in total: while some node is over its
    usable capacity (costs grew) or the spread exceeds `hysteresis`, make the
    single move that most lowers (total overload, imbalance), lexicographically,
@@ -49,7 +56,13 @@ Guarantees (tested in tests/scheduler):
   demand and options) gives no moves. A plan is not converged only when it ran out
   of `max_moves` with worthwhile moves left; the next plans carry on, each
   voluntary move strictly lowering the objective, so they converge.
-- With `spread <= hysteresis` and no overloaded node, sticky cameras never move.
+- With `spread <= hysteresis` and no overloaded node, sticky cameras never move,
+  except to make room for a camera of higher priority (2b).
+- Priority: a camera is never displaced, nor left unplaced while it would have
+  fitted, for a camera of equal or lower priority. With all priorities equal
+  there is no preemption and the plan is the one without priorities. Preemption
+  ends: each displacement places a camera of strictly higher priority than every
+  camera it displaces. Displacements are evacuations (not capped by `max_moves`).
 """
 
 from __future__ import annotations
@@ -94,8 +107,15 @@ _Origin = tuple[str | None, MoveReason | None]  # (node the camera was on, why i
 class _State:
     """Where every placed camera is, with exact per-node loads."""
 
-    def __init__(self, costs: dict[str, float], node_ids: Iterable[str], usable: dict[str, float]) -> None:
+    def __init__(
+        self,
+        costs: dict[str, float],
+        node_ids: Iterable[str],
+        usable: dict[str, float],
+        priorities: dict[str, int] | None = None,
+    ) -> None:
         self.costs = costs
+        self.priorities = priorities or {}
         self.usable = usable  # schedulable nodes only
         self.members: dict[str, set[str]] = {n: set() for n in node_ids}
         self.load: dict[str, float] = {n: 0.0 for n in self.members}
@@ -116,6 +136,13 @@ class _State:
             self.members[from_node].discard(camera_id)
             self._refresh(from_node)
         self.put(camera_id, to_node)
+
+    def remove(self, camera_id: str, reason: MoveReason) -> None:
+        """Take a placed camera off its node (it is placed again or left unplaced)."""
+        from_node = self.where.pop(camera_id)
+        self.origin.setdefault(camera_id, (from_node, reason))
+        self.members[from_node].discard(camera_id)
+        self._refresh(from_node)
 
     def _refresh(self, node_id: str) -> None:
         # fsum is exact whatever the order, so the same members always give the
@@ -198,7 +225,7 @@ def _setup(
         for n in sorted(nodes, key=lambda n: n.node_id)
         if _schedulable(n, draining)
     }
-    state = _State({c.camera_id: c.cost for c in cameras}, by_id, usable)
+    state = _State({c.camera_id: c.cost for c in cameras}, by_id, usable, {c.camera_id: c.priority for c in cameras})
     not_running: list[str] = []  # new, or on a dead / unlisted node
     on_draining: list[str] = []  # still running on an alive node it should leave
     for cam in sorted(state.costs):
@@ -217,23 +244,80 @@ def _setup(
     return state, not_running, on_draining
 
 
+def _placing_order(state: _State, camera_id: str) -> tuple[int, float, str]:
+    return (-state.priorities.get(camera_id, 0), -state.costs[camera_id], camera_id)
+
+
 def _place(state: _State, not_running: list[str], on_draining: list[str]) -> tuple[list[str], list[str]]:
     """Step 2; returns (still not running, still stranded)."""
     left_out: list[str] = []
-    for cam in sorted(not_running, key=lambda c: (-state.costs[c], c)):
+    for cam in sorted(not_running, key=lambda c: _placing_order(state, c)):
         target = state.best_target(state.costs[cam], state.usable)
         if target is None:
             left_out.append(cam)
         else:
             state.move(cam, target, None)  # origin already set for NODE_DEAD
     stranded: list[str] = []
-    for cam in sorted(on_draining, key=lambda c: (-state.costs[c], c)):
+    for cam in sorted(on_draining, key=lambda c: _placing_order(state, c)):
         target = state.best_target(state.costs[cam], state.usable)
         if target is None:
             stranded.append(cam)
         else:
             state.move(cam, target, MoveReason.NODE_DRAINING)
     return left_out, stranded
+
+
+def _displacement(state: _State, camera_id: str) -> tuple[str, list[str]] | None:
+    """The node and the cameras of lower priority whose removal makes room for
+    `camera_id` there (step 2b), or None when no node can be made to fit it."""
+    priority, cost = state.priorities.get(camera_id, 0), state.costs[camera_id]
+    best: tuple[tuple[int, int, float, str], str, list[str]] | None = None
+    for node_id in sorted(state.usable):
+        candidates = sorted(
+            (c for c in state.members[node_id] if state.priorities.get(c, 0) < priority),
+            key=lambda c: (state.priorities.get(c, 0), -state.costs[c], c),
+        )
+        free = state.usable[node_id] - state.load[node_id]
+        victims: list[str] = []
+        for victim in candidates:
+            if free + LOAD_EPSILON >= cost:
+                break
+            victims.append(victim)
+            free += state.costs[victim]
+        if not victims or free + LOAD_EPSILON < cost:
+            continue
+        key = (
+            max(state.priorities.get(v, 0) for v in victims),
+            len(victims),
+            math.fsum(state.costs[v] for v in victims),
+            node_id,
+        )
+        if best is None or key < best[0]:
+            best = (key, node_id, victims)
+    return None if best is None else (best[1], best[2])
+
+
+def _preempt(state: _State, left_out: list[str]) -> tuple[list[str], list[str]]:
+    """Step 2b; returns (still not running, displaced and placed nowhere: shed)."""
+    waiting = sorted(left_out, key=lambda c: _placing_order(state, c))
+    displaced: set[str] = set()
+    still_out: list[str] = []
+    while waiting:
+        cam = waiting.pop(0)
+        target = state.best_target(state.costs[cam], state.usable)
+        if target is None:
+            found = _displacement(state, cam)
+            if found is None:
+                still_out.append(cam)
+                continue
+            target, victims = found
+            for victim in victims:
+                state.remove(victim, MoveReason.PREEMPTED)
+                displaced.add(victim)
+            waiting = sorted([*waiting, *victims], key=lambda c: _placing_order(state, c))
+        state.move(cam, target, state.origin.get(cam, (None, None))[1])
+    shed = sorted((c for c in still_out if c in displaced), key=lambda c: _placing_order(state, c))
+    return still_out, shed
 
 
 def _best_voluntary_move(state: _State, must_relieve_overload: bool) -> tuple[str, str] | None:
@@ -298,7 +382,13 @@ def _bundle(cost: float, headroom: float) -> dict[str, float]:
 
 
 def _finish(
-    state: _State, left_out: list[str], stranded: list[str], headroom: float, *, converged: bool = True
+    state: _State,
+    left_out: list[str],
+    stranded: list[str],
+    headroom: float,
+    *,
+    converged: bool = True,
+    shed: Iterable[str] = (),
 ) -> PlacementPlan:
     moves: list[Move] = []
     started: list[str] = []
@@ -314,7 +404,7 @@ def _finish(
 
     largest = max(state.usable.values(), default=0.0)
     unplaced: list[Unplaced] = []
-    for cam in sorted(left_out, key=lambda c: (-state.costs[c], c)):
+    for cam in sorted(left_out, key=lambda c: _placing_order(state, c)):
         cost = state.costs[cam]
         if not state.usable:
             why, detail = UnplacedReason.NO_CAPACITY, "there is no schedulable node"
@@ -343,6 +433,7 @@ def _finish(
         stranded=tuple(stranded),
         autoscaler_demand=tuple(_bundle(c, headroom) for c in needy),
         converged=converged,
+        shed=tuple(shed),
     )
 
 
@@ -367,6 +458,7 @@ def plan(
     _validate(nodes, cameras, max_moves, headroom, hysteresis, draining)
     state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
     left_out, stranded = _place(state, not_running, on_draining)
+    left_out, shed = _preempt(state, left_out) if left_out else (left_out, [])
     budget = max_moves
     while True:
         made, converged = _voluntary_moves(state, budget, hysteresis)
@@ -375,9 +467,13 @@ def plan(
             break
         before = (len(left_out), len(stranded))
         left_out, stranded = _place(state, left_out, stranded)
+        if left_out:  # voluntary moves may have opened room for a camera of higher priority
+            left_out, more_shed = _preempt(state, left_out)
+            shed = [*shed, *more_shed]
         if (len(left_out), len(stranded)) == before:
             break
-    return _finish(state, left_out, stranded, headroom, converged=converged)
+    shed = sorted(set(shed) & set(left_out))  # step 4 may have found them room after all
+    return _finish(state, left_out, stranded, headroom, converged=converged, shed=shed)
 
 
 def consolidate(

@@ -120,7 +120,7 @@ def _demand(state: SchedulerState, cost: CostModel) -> tuple[list[CameraDemand],
             continue  # adopted, its node not known until it answers
         counted = counted_cost(rec, active, cost)
         state.plan_costs[cid] = counted
-        demand.append(CameraDemand(cid, counted))
+        demand.append(CameraDemand(cid, counted, rec.config.priority))
         if active and rec.node_id is not None:
             if rec.must_move is None:
                 current[cid] = rec.node_id
@@ -215,6 +215,7 @@ def _apply(
         state.moves.record(move, now, wall_now)
         actions.moves.append(move)
     unplaced = {u.camera_id: u for u in p.unplaced}
+    shed = set(p.shed)
     use = node_use(state, cost) if unplaced else {}
     for rec in state.cameras.records():
         u = unplaced.get(rec.camera_id)
@@ -222,7 +223,16 @@ def _apply(
             rec.unplaced = None
             continue
         u = _explained(p, u, cost, use)
-        if rec.must_move is not None and rec.actor is not None:
+        if rec.camera_id in shed and rec.actor is not None:
+            actions.stop(rec.camera_id, rec.actor, "shed: a camera of higher priority needed its room")
+            priority = rec.config.priority
+            logger.warning("camera %s (priority %d) shed for a camera of higher priority", rec.camera_id, priority)
+            rec.stopped_at = now
+            rec.forget_actor()
+            rec.node_id, rec.must_move = None, None
+            state.cameras.move(rec.camera_id, CameraPhase.PENDING)
+            state.dirty = True
+        elif rec.must_move is not None and rec.actor is not None:
             actions.stop(rec.camera_id, rec.actor, f"its new settings fit no node: {rec.must_move}")
             rec.stopped_at = now
             rec.forget_actor()

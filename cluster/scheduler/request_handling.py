@@ -109,7 +109,13 @@ def _add(
     rng: random.Random,
     persist: Persist,
 ) -> Reply:
-    if config.id in state.cameras:
+    existing = state.cameras.get(config.id)
+    if existing is not None:
+        if existing.config == config:
+            # A client retrying an AddCamera whose answer it lost (the scheduler restarted,
+            # the deadline passed): the camera it asked for is there, so the retry succeeds.
+            logger.info("camera %s added again with the same config: nothing to do", config.id)
+            return ViewOf(config.id)
         raise CameraExists(config.id)
     estimate = cost.update_config(config)
     try:

@@ -14,7 +14,7 @@ import dataclasses
 
 from ..control import CameraView, ClusterStatus
 from ..domain import CameraState, CameraStatus
-from .capacity import measured_cores, node_kind, node_use, usable
+from .capacity import failed_permanently, measured_cores, node_kind, node_use, usable
 from .cost import CostModel
 from .records import CameraRecord
 from .report import CameraPhase, CameraReport, NodeReport, SchedulerReport
@@ -30,6 +30,9 @@ def unresponsive_reason(rec: CameraRecord, phase: CameraPhase, settings: Schedul
     return f"its actor has not answered for {silent_for:.0f} s"
 
 
+RELEASED_NOTE = " (its CPU reservation is released until the camera is changed)"
+
+
 def observed_status(
     rec: CameraRecord, phase: CameraPhase, settings: SchedulerSettings, now: float
 ) -> CameraStatus | None:
@@ -37,9 +40,11 @@ def observed_status(
     if phase not in (CameraPhase.STARTING, CameraPhase.RUNNING) or rec.status is None:
         return None
     why = unresponsive_reason(rec, phase, settings, now)
-    if why is None:
-        return rec.status
-    return dataclasses.replace(rec.status, state=CameraState.UNRESPONSIVE, reason=why)
+    if why is not None:
+        return dataclasses.replace(rec.status, state=CameraState.UNRESPONSIVE, reason=why)
+    if failed_permanently(rec):
+        return dataclasses.replace(rec.status, reason=f"{rec.status.reason}{RELEASED_NOTE}")
+    return rec.status
 
 
 def camera_view(state: SchedulerState, camera_id: str, settings: SchedulerSettings, now: float) -> CameraView:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
+from cluster.config import AnalysisConfig, CameraConfig, SourceConfig, redact_url
 from cluster.domain import AnalysisResult, Frame
 
 from .frame_hook import IDENTITY, FrameHook, frame_hook_for, retrieve_frame
@@ -58,7 +58,8 @@ class FileAnalysis:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if not source.is_file:
-            raise ValueError(f"the file driver reads video files; {source.url!r} is a {source.scheme} stream")
+            shown_url = redact_url(source.url)
+            raise ValueError(f"the file driver reads video files; {shown_url!r} is a {source.scheme} stream")
         self.source = source
         self.analysis = analysis
         self.frame_hook = frame_hook

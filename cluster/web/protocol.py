@@ -135,7 +135,7 @@ def parse_client_message(text: str) -> ClientMessage:
     camera = ""
     if channel is not ChannelKind.STATUS:
         value = data.get("camera")
-        if not isinstance(value, str) or not _CAMERA_ID.match(value):
+        if not isinstance(value, str) or not _CAMERA_ID.fullmatch(value):
             raise ProtocolError(f"{kind}.camera: {_shown(value)} is not a camera id")
         camera = value
     key = ChannelKey(channel, camera)

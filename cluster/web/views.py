@@ -1,11 +1,14 @@
 """The JSON the pages get about cameras: what the wall's badges and the health table show.
 
 Viewers and operators alike get these fields. Source URLs are not sent (no page needs
-them); a state's reason may name the source as gRPC's does, with its password redacted.
+them); a state's reason may name the source as gRPC's does, with its password redacted
+and a file source cut to its file name (the server's directories are nobody's business
+at the duty desk).
 """
 
 from __future__ import annotations
 
+from ..config.camera import hide_server_paths
 from ..control import CameraView
 from ..domain import CameraState, DetectionBatch
 from ..gateway.auth import Principal
@@ -29,7 +32,7 @@ def camera_summary(view: CameraView, now: float) -> dict:
     summary.update(
         observed=True,
         state=status.state.value,
-        reason=status.reason,
+        reason=hide_server_paths(config, status.reason),
         mode=str(status.mode),
         fps_in=round(status.fps_in, 2),
         fps_out=round(status.fps_out, 2),

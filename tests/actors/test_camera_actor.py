@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter, defaultdict
 
 import cv2
 import numpy as np
@@ -108,7 +109,15 @@ def test_detector_camera_tracks_the_car_on_real_footage(ray_local, spawn, media,
     cars = [d for b in pull.batches for d in b.detections if d.class_name == "car"]
     assert len(cars) >= 5, f"the car should be detected repeatedly, got {len(cars)} car detections"
     assert all(d.track_id is not None for d in cars), "detections must carry track ids"
-    ids = {d.track_id for d in cars}
-    dominant = max(ids, key=lambda i: sum(d.track_id == i for d in cars))
-    share = sum(d.track_id == dominant for d in cars) / len(cars)
-    assert share >= 0.6, f"the car should mostly keep one track id, dominant id covers {share:.0%} ({ids})"
+    # The clip loops, and each pass of the car is a new object: one track id per pass.
+    capture = cv2.VideoCapture(str(media / "person-bicycle-car-detection.gif"))
+    frames_per_pass = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    by_pass: dict[int, Counter[int]] = defaultdict(Counter)
+    for batch in pull.batches:
+        for d in batch.detections:
+            if d.class_name == "car":
+                by_pass[(batch.frame_sequence - 1) // frames_per_pass][d.track_id] += 1
+    kept = sum(ids.most_common(1)[0][1] for ids in by_pass.values())
+    share = kept / len(cars)
+    assert share >= 0.9, f"the car should keep one track id per pass, dominant ids cover {share:.0%}: {dict(by_pass)}"

@@ -31,18 +31,25 @@ def test_two_cameras_on_one_server_both_go_live_and_deliver_frames(rtsp_server, 
     assert later is not None and later.sequence > live_frame.sequence, "the live mount stopped delivering"
 
 
+def local_udp_ports() -> set[int]:
+    return {c.laddr.port for c in psutil.Process().net_connections(kind="udp") if c.laddr}
+
+
 def test_udp_transport_delivers_frames(rtsp_server, make_loop):
+    before = local_udp_ports()
     loop, log = make_loop(rtsp_server.url("/live"), camera_id="udp", rtsp_transport="udp", open_timeout_s=10)
 
     log.wait_for(CameraState.LIVE, LIVE_WITHIN_S)
     first = loop.wait_frame(0, timeout=10)
     second = loop.wait_frame(first.sequence if first else 0, timeout=10)
-
-    udp_sockets = psutil.Process().net_connections(kind="udp")
+    opened = local_udp_ports() - before
 
     assert first is not None and second is not None, f"no frames over UDP; state {loop.state()}"
-    # OpenCV falls back to TCP when the option does not reach FFmpeg; then no UDP socket would be open.
-    assert udp_sockets, "streaming with rtsp_transport=udp opened no UDP socket in this process"
+    # RTP over UDP receives on an even port with RTCP on the next one: FFmpeg opened that pair
+    # for this session. Had the option not reached FFmpeg, it would stream over the TCP
+    # connection and open no such pair (any other UDP socket of the process does not count).
+    pairs = sorted(p for p in opened if p % 2 == 0 and p + 1 in opened)
+    assert pairs, f"no RTP/RTCP port pair opened for the session; new UDP ports {sorted(opened)}"
     assert loop.stats().reconnects == 0, f"UDP stream needed reconnects: {loop.stats()}"
 
 

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 import yaml
 
-from cluster.client import MatthanClient
+from cluster.client import EventSelection, MatthanClient
 from cluster.demo import ClipSpec, ensure_demo_clips
 from tests.fixtures.streams import free_port
 from tests.fixtures.waiting import wait_until
@@ -64,10 +64,22 @@ def serve_setup(tmp_path):
     grpc_port, metrics_port = free_port(), free_port()
     config = {
         "cameras": [
-            {"id": "cam-1", "name": "Hẻm 1", "source": {"url": str(clip), "loop": True}, "analysis": {"fps": 4}}
+            {
+                "id": "cam-1",
+                "name": "Hẻm 1",
+                "source": {"url": str(clip), "loop": True},
+                # Small movers at 320x180: a low minimum area; a zone over the view makes events.
+                "analysis": {"fps": 4, "motion": {"min_area": 0.001}},
+                "rules": {"zones": [{"name": "view", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]], "inertia": 1}]},
+            }
         ],
         "runtime": {"state_dir": str(tmp_path / "state"), "ray": {"num_cpus": 4}},
-        "server": {"host": "127.0.0.1", "port": grpc_port, "allow_unauthenticated": True},
+        "server": {
+            "host": "127.0.0.1",
+            "port": grpc_port,
+            "allow_unauthenticated": True,
+            "file_roots": [str(tmp_path / "clips")],
+        },
         "metrics": {"host": "127.0.0.1", "port": metrics_port, "refresh_interval_s": 1},
     }
     path = tmp_path / "cameras.yaml"
@@ -110,6 +122,24 @@ def test_serve_end_to_end(serve_setup):
             "metrics endpoint",
         )
         assert 'matthan_camera_up{camera="cam-2"' in body or 'camera="cam-2"' in body, "cam-2 missing from /metrics"
+
+        # The event writer `serve` created follows cam-1's ring into the store; the front
+        # door serves the events and the writer's metrics.
+        stored = wait_for(
+            lambda: client.events.search(EventSelection(camera_ids=["cam-1"], rules=["view"])).events,
+            90,
+            f"cam-1's zone events in QueryEvents\n{server.output()[-3000:]}",
+        )
+
+        def scrape() -> str:
+            return urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+
+        body = wait_for(
+            lambda: (text := scrape()) and "matthan_event_store_cameras_followed 2.0" in text and text,
+            60,
+            "the writer follows both cameras (its metrics on the front door's /metrics)",
+        )
+        assert 'matthan_events_total{camera="cam-1"' in body, "the writer's event counts are on /metrics"
     finally:
         client.close()
     code = server.interrupt()
@@ -122,6 +152,13 @@ def test_serve_end_to_end(serve_setup):
         wait_for(lambda: client.health() == "SERVING", 120, f"health SERVING after restart\n{server.output()}")
         ids = wait_for(lambda: {v.config.id for v in client.list_cameras()}, 30, "list after restart")
         assert ids == {"cam-1", "cam-2"}, f"persisted camera set lost or duplicated: {ids}"
+        # The writer committed what it pulled before the clean stop: the events are still there.
+        again = wait_for(
+            lambda: {e.event_id for e in client.events.search_all(EventSelection(camera_ids=["cam-1"]))},
+            60,
+            "QueryEvents after the restart",
+        )
+        assert {e.event_id for e in stored} <= again, "events stored before the restart are in the store after it"
     finally:
         client.close()
     assert server.interrupt() == 0

@@ -4,6 +4,7 @@ the camera handles; a camera that cannot answer is reported, never hides the oth
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 
@@ -55,6 +56,23 @@ def test_status_command_shows_the_cameras_of_a_running_scheduler(ray_local, tmp_
             return view.status is not None and view.status.last_sequence > 0
 
         wait_until(publishing, 120, "status-live publishing", poll_s=0.5)
+        pid = asyncio.run(path.client.get_camera("status-live")).status.pid
+        elsewhere = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cluster.cli.main",
+                "status",
+                "--address",
+                ray.get_runtime_context().gcs_address,
+                "--namespace",
+                "status-cmd-elsewhere",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         shown = subprocess.run(
             [
                 sys.executable,
@@ -72,12 +90,17 @@ def test_status_command_shows_the_cameras_of_a_running_scheduler(ray_local, tmp_
             text=True,
             timeout=120,
             check=False,
+            env={**os.environ, "COLUMNS": "200"},  # a terminal wide enough for every column
         )
     finally:
         asyncio.run(path.stop())
     assert shown.returncode == 0, shown.stderr
     assert "status-live" in shown.stdout and "live" in shown.stdout, shown.stdout
     assert "status-live: recent detections" in shown.stdout, shown.stdout
+    assert str(pid) in shown.stdout, f"the camera actor's process id {pid} is shown: {shown.stdout}"
+    assert elsewhere.returncode == 1 and repr(path.namespace) in elsewhere.stderr, (
+        f"a wrong --namespace names the one that has a scheduler: {elsewhere.stderr}"
+    )
 
 
 @pytest.mark.slow

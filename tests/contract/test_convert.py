@@ -192,3 +192,24 @@ def test_bad_rules_in_a_request_name_the_field(rules: types_pb2.RulesSpec, field
     with pytest.raises(RequestError) as err:
         spec_to_camera_config(spec)
     assert err.value.field == field and reason in err.value.message, f"{err.value.field}: {err.value.message}"
+
+
+def test_viewers_see_file_names_not_server_directories(tmp_path) -> None:
+    import dataclasses
+
+    from cluster.config import CameraConfig
+    from cluster.contract.convert import camera_view_to_proto
+    from cluster.control import CameraView
+
+    clip = tmp_path / "private" / "alley.mp4"
+    config = CameraConfig.model_validate({"id": "cam-f", "source": {"url": str(clip)}})
+    status = dataclasses.replace(
+        FakeCamera(config, clock=lambda: 1.0).status(), reason=f"could not open {clip}: No such file or directory"
+    )
+    view = CameraView(config=config, status=status, node_id=None)
+
+    seen = camera_view_to_proto(view, redact=True)
+    admin = camera_view_to_proto(view, redact=False)
+
+    assert seen.spec.source.url == "alley.mp4" and str(tmp_path) not in seen.status.reason, seen
+    assert admin.spec.source.url == str(clip) and str(clip) in admin.status.reason, "admins keep the real path"

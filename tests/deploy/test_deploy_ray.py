@@ -21,6 +21,8 @@ from ray.cluster_utils import Cluster
 
 from cluster.actors.camera_actor import actor_name
 from cluster.cli.main import main
+from cluster.eventwriter.actor import get_event_writer
+from cluster.eventwriter.client import EventWriterClient
 from cluster.scheduler.actor import get_scheduler
 from cluster.scheduler.client import SchedulerClient
 from tests.scheduler.ray_helpers import named_camera_actors, tiny_clip, wait_until
@@ -54,6 +56,9 @@ def deployment(two_nodes, tmp_path_factory):
     actor = get_scheduler(namespace)
     if actor is not None:
         asyncio.run(SchedulerClient(actor, namespace).shutdown(stop_cameras=True))
+    writer = get_event_writer(namespace)
+    if writer is not None:
+        asyncio.run(EventWriterClient(writer, namespace).shutdown())
 
 
 class Deployment:
@@ -121,6 +126,7 @@ def test_deploy_twice_then_a_changed_config_rolls_forward(deployment, capsys):
     assert "0 to add, 0 to update, 0 to remove, 3 unchanged" in out, f"a second run plans nothing: {out}"
     assert "up to date: nothing changed" in out, f"and says so: {out}"
     assert deployment.actor_ids() == actors_before, "a second run restarts no camera actor"
+    assert get_event_writer(deployment.namespace) is not None, "the event store's writer runs beside the scheduler"
 
     changed = deployment.config_file(
         [deployment.camera("cam-a"), deployment.camera("cam-b", fps=2.0), deployment.camera("cam-d")]

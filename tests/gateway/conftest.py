@@ -9,9 +9,12 @@ import pytest
 
 from cluster.client import MatthanClient
 from cluster.config.server import ServerConfig
+from cluster.events import EventQueries
 from cluster.gateway.auth import hash_token
+from cluster.gateway.event_feed import EventFeedSettings
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
+from tests.conftest import test_file_roots
 
 from .fakes import FakeCamera, FakeControl, LoopThread, camera_config
 
@@ -33,6 +36,7 @@ def server_config(**overrides: object) -> ServerConfig:
         "grace_period_s": 0.5,
         "camera_refresh_s": 0.3,
         "limits": {"snapshot_timeout_s": 0.5},
+        "file_roots": test_file_roots(),
     }
     data.update(overrides)
     return ServerConfig.model_validate(data)
@@ -93,7 +97,12 @@ def metadata(who: str) -> tuple[tuple[str, str], ...]:
 
 
 def start_gateway(
-    loop_thread: LoopThread, control: FakeControl, config: ServerConfig, settings: FanoutSettings | None = None
+    loop_thread: LoopThread,
+    control: FakeControl,
+    config: ServerConfig,
+    settings: FanoutSettings | None = None,
+    events: EventQueries | None = None,
+    event_feed_settings: EventFeedSettings | None = None,
 ) -> Gateway:
     settings = settings or FanoutSettings(
         frame_queue_size=config.limits.frame_queue_size,
@@ -104,7 +113,9 @@ def start_gateway(
     )
 
     async def start() -> GatewayServer:
-        server = GatewayServer(control, config, fanout_settings=settings)
+        server = GatewayServer(
+            control, config, fanout_settings=settings, events=events, event_feed_settings=event_feed_settings
+        )
         await server.start()
         return server
 
@@ -124,10 +135,16 @@ def make_gateway(loop_thread: LoopThread):
     started: list[Gateway] = []
 
     def make(
-        cameras: list | None = None, settings: FanoutSettings | None = None, **config_overrides: object
+        cameras: list | None = None,
+        settings: FanoutSettings | None = None,
+        events: EventQueries | None = None,
+        event_feed_settings: EventFeedSettings | None = None,
+        **config_overrides: object,
     ) -> Gateway:
         control = loop_thread.call(lambda: FakeControl(default_cameras() if cameras is None else cameras))
-        gw = start_gateway(loop_thread, control, server_config(**config_overrides), settings)
+        gw = start_gateway(
+            loop_thread, control, server_config(**config_overrides), settings, events, event_feed_settings
+        )
         started.append(gw)
         return gw
 

@@ -248,6 +248,14 @@ class FakeControl:
 
         self.clock = clock or time.time
         self.cameras: dict[str, FakeCamera] = {c.id: FakeCamera(c, self.clock) for c in configs}
+        self.scheduler_frozen = False  # like SIGSTOP of the scheduler actor: every call waits
+        self.calls_while_frozen = 0
+
+    async def _scheduler(self) -> None:
+        if self.scheduler_frozen:
+            self.calls_while_frozen += 1
+        while self.scheduler_frozen:
+            await asyncio.sleep(0.02)
 
     def _camera(self, camera_id: str) -> FakeCamera:
         try:
@@ -259,23 +267,30 @@ class FakeControl:
         return CameraView(cam.config, None if cam.unavailable else cam.status(), None if cam.unavailable else "node-1")
 
     async def list_cameras(self) -> list[CameraView]:
+        await self._scheduler()
         return [self._view(c) for c in self.cameras.values()]
 
     async def get_camera(self, camera_id: str) -> CameraView:
+        await self._scheduler()
         return self._view(self._camera(camera_id))
 
     async def add_camera(self, config: CameraConfig) -> CameraView:
+        await self._scheduler()
         if config.id in self.cameras:
+            if self.cameras[config.id].config == config:
+                return self._view(self.cameras[config.id])  # idempotent, as the scheduler
             raise CameraExists(config.id)
         self.cameras[config.id] = FakeCamera(config, self.clock)
         return self._view(self.cameras[config.id])
 
     async def update_camera(self, config: CameraConfig) -> CameraView:
+        await self._scheduler()
         cam = self._camera(config.id)
         cam.config = config
         return self._view(cam)
 
     async def remove_camera(self, camera_id: str) -> None:
+        await self._scheduler()
         cam = self.cameras.pop(camera_id, None)
         if cam is None:
             raise CameraNotFound(camera_id)
@@ -284,12 +299,14 @@ class FakeControl:
         await cam._notify()
 
     async def handle(self, camera_id: str) -> FakeHandle:
+        await self._scheduler()
         cam = self._camera(camera_id)
         if cam.unavailable:
             raise CameraUnavailable(f"camera {camera_id!r} is not running")
         return FakeHandle(cam)
 
     async def cluster_status(self) -> ClusterStatus:
+        await self._scheduler()
         return ClusterStatus(
             nodes=(NodeView("node-1", "10.0.0.1", True, 2.0, tuple(sorted(self.cameras)), 0.5, {"zone": "a"}),),
             cameras_configured=len(self.cameras),
@@ -298,6 +315,7 @@ class FakeControl:
 
     async def drain_node(self, node_id: str):
         """Like the scheduler's: unknown nodes are NodeNotFound; every camera 'moves'."""
+        await self._scheduler()
         from cluster.control import DrainResult, NodeNotFound
 
         if node_id != "node-1":
@@ -305,6 +323,7 @@ class FakeControl:
         return DrainResult(node_id=node_id, moved_camera_ids=tuple(sorted(self.cameras)))
 
     async def undrain_node(self, node_id: str) -> None:
+        await self._scheduler()
         from cluster.control import NodeNotFound
 
         if node_id != "node-1":

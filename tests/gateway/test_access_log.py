@@ -83,3 +83,26 @@ def test_tokens_never_reach_any_log(gateway, access, caplog) -> None:
     assert access(), "there are access records to check"
     for token, _ in [*TOKENS.values(), ("a-wrong-token-xyz", None)]:
         assert token not in text, "a token leaked into the logs"
+
+
+def test_a_snapshot_the_client_gave_up_on_is_still_logged(gateway, access) -> None:
+    import time
+
+    from cluster.proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc
+
+    from .conftest import metadata
+
+    gateway.call(gateway.camera("cam-a").freeze)  # the snapshot waits for the camera
+    stub = cameras_pb2_grpc.CamerasStub(gateway.channel())
+    pending = stub.GetSnapshot.future(
+        cameras_pb2.GetSnapshotRequest(camera_id="cam-a"), metadata=metadata("viewer-a"), timeout=30
+    )
+    time.sleep(0.2)
+    pending.cancel()
+    gateway.call(gateway.camera("cam-a").thaw)
+
+    assert pending.cancelled(), "the client gave up"
+    wait_until(lambda: access("call"), what="the cancelled call's record")
+    assert [(c["who"], c["method"], c["cameras"], c["status"]) for c in access("call")] == [
+        ("viewer-a", "GetSnapshot", ["cam-a"], "CANCELLED")
+    ]

@@ -162,3 +162,21 @@ def test_authenticator_without_tokens_needs_explicit_loopback_opt_in() -> None:
 
 def test_token_hash_is_sha256_hex() -> None:
     assert hash_token("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+CREDENTIAL_FORMS = {
+    "cam-pass": "rtsp://admin:hunter2-pass@cams.local/pass",
+    "cam-user-only": "rtsp://hunter2-token@cams.local/user-only",
+    "cam-query": "http://cams.local/cgi-bin/mjpg?user=admin&password=hunter2-query&channel=1",
+    "cam-query-token": "https://cams.local/live.mjpg?token=hunter2-token2",
+}
+
+
+def test_viewers_see_no_credential_in_any_url_form(gateway) -> None:
+    admin = gateway.client("admin")
+    for camera_id, url in CREDENTIAL_FORMS.items():
+        admin.add_camera({"id": camera_id, "source": {"url": url}})
+    for camera in gateway.client("viewer-all").list_cameras():
+        assert "hunter2" not in camera.config.source.url, f"a viewer sees a credential: {camera.config.source.url}"
+    admin_urls = {c.config.id: c.config.source.url for c in admin.list_cameras()}
+    assert admin_urls["cam-query"] == CREDENTIAL_FORMS["cam-query"], "admins keep the real URL to edit it"

@@ -78,21 +78,27 @@ def test_snapshot_returns_the_latest_jpeg(gateway) -> None:
 
 
 def test_stream_frames_yields_frames_with_counters(gateway) -> None:
-    gateway.call(gateway.camera("cam-a").start_producing, 0.02, True, False)
+    gateway.call(gateway.camera("cam-a").start_producing, 0.1, True, False)
     with gateway.client("viewer-a").stream_frames("cam-a") as stream:
         events = [e for _, e in zip(range(3), stream, strict=False)]
     sequences = [e.frame.frame_sequence for e in events]
     assert sequences == sorted(sequences) and len(set(sequences)) == 3
-    assert all(e.dropped_slow >= 0 and e.skipped_rate == 0 for e in events)
+    # A reader keeping up with 10 frames a second at the default rate loses nothing; the
+    # counters' non-zero values are shown by the slow-client and max_fps tests.
+    assert [(e.dropped_slow, e.skipped_rate) for e in events] == [(0, 0)] * 3, events
     wait_until(lambda: gateway.subscriptions() == 0, what="leaving the with-block to end the stream")
 
 
 def test_stream_detections_tracks_last_sequences_for_resume(gateway) -> None:
-    gateway.call(gateway.camera("cam-a").start_producing, 0.01, False, True)
+    for camera_id in ("cam-a", "cam-b", "cam-c"):  # cam-b is ward-2's: outside viewer-w1's scope
+        gateway.call(gateway.camera(camera_id).start_producing, 0.01, False, True)
     with gateway.client("viewer-w1").stream_detections(classes=["person"], min_confidence=0.5) as stream:
-        events = [e for _, e in zip(range(5), stream, strict=False)]
-    assert {e.batch.camera_id for e in events} == {"cam-a"}, "all cameras the viewer sees; only cam-a produces"
-    assert stream.last_sequences == {"cam-a": events[-1].batch.sequence}
+        events = [e for _, e in zip(range(40), stream, strict=False)]
+    produced_b = gateway.call(lambda: len(gateway.camera("cam-b").ring))
+    assert produced_b > 0, "cam-b produced while the stream ran"
+    assert {e.batch.camera_id for e in events} == {"cam-a", "cam-c"}, "every camera the viewer sees, and only those"
+    newest = {c: max(e.batch.sequence for e in events if e.batch.camera_id == c) for c in ("cam-a", "cam-c")}
+    assert stream.last_sequences == newest, (stream.last_sequences, newest)
     assert all(d.class_name == "person" for e in events for d in e.batch.detections)
 
 

@@ -38,6 +38,7 @@ from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.domain import CameraState
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
+from tests.conftest import test_file_roots
 from tests.fixtures.serve_path import ServePath
 from tests.fixtures.waiting import wait_until
 
@@ -124,6 +125,7 @@ class RealGateway:
             grace_period_s=0.5,
             camera_refresh_s=0.5,
             limits={"snapshot_timeout_s": SNAPSHOT_TIMEOUT_S},
+            file_roots=test_file_roots(),
         )
         # Short long-polls and retries: a removed camera's streams end promptly.
         settings = FanoutSettings(pull_timeout_s=0.5, retry_initial_s=0.05, retry_max_s=0.3)
@@ -520,3 +522,79 @@ def test_a_frozen_camera_is_reported_while_the_others_keep_answering(
     gateway.stop_readers(streams.values())
     for what, reader in streams.items():
         assert reader.error is None, f"{what}: {reader.error!r}"
+
+
+def scheduler_pid(gateway: RealGateway) -> int:
+    import ray
+
+    from cluster.scheduler.actor import get_scheduler
+
+    assert gateway.serve_path is not None
+    actor = get_scheduler(gateway.serve_path.namespace)
+    return ray.get(actor.__ray_call__.remote(lambda _self: os.getpid()), timeout=30)
+
+
+def test_a_frozen_scheduler_leaves_reads_answered_and_writes_refused_fast(gateway: RealGateway) -> None:
+    """The scheduler actor SIGSTOPped: ListCameras and GetCamera answer from the front
+    door's last known view, AddCamera is UNAVAILABLE (nothing changed) long before the
+    client's deadline, and the live streams go on (they never pass through the scheduler)."""
+    client = gateway.client()
+    before = {v.config.id for v in client.list_cameras()}
+    reader = gateway.read(client.stream_frames(BASE_CAMERAS[0], max_fps=5))
+    reader.wait_count(2, what="frames before the freeze")
+
+    with frozen_process(scheduler_pid(gateway)):
+        listed = {v.config.id for v in client.list_cameras()}
+        one = client.get_camera(BASE_CAMERAS[0])
+        with pytest.raises(Unavailable) as refused:  # not DEADLINE_EXCEEDED: answered within the client's 10 s
+            client.add_camera(camera("real-while-frozen", gateway.clip))
+        seen = len(reader.events)
+        reader.wait_count(seen + 3, what="frames while the scheduler is frozen")
+
+    assert listed == before, f"the last known cameras: {sorted(listed)} vs {sorted(before)}"
+    assert one.config.id == BASE_CAMERAS[0], one
+    assert "nothing was changed" in str(refused.value), refused.value
+    assert "real-while-frozen" not in {v.config.id for v in client.list_cameras()}, "the refused write left nothing"
+    gateway.stop_readers([reader])
+    assert reader.error is None, f"the stream survived the freeze: {reader.error!r}"
+
+
+def test_draining_over_grpc_reaches_the_real_scheduler(gateway: RealGateway) -> None:
+    """DrainNode goes to the scheduler, not a stand-in: an unknown node is NOT_FOUND naming
+    the alive ones, and the only node cannot be drained (FAILED_PRECONDITION, cameras kept)."""
+    from cluster.client import ClientError
+
+    client = gateway.client()
+    (node,) = [n for n in client.cluster_status().nodes if n.alive]
+    with pytest.raises(NotFound) as unknown:
+        client.drain_node("no-such-node")
+    with pytest.raises(ClientError) as refused:
+        client.drain_node(node.node_id)
+
+    assert node.node_id[:8] in str(unknown.value), f"the alive nodes are named: {unknown.value}"
+    assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION, refused.value
+    listed = {v.config.id for v in client.list_cameras() if v.node_id == node.node_id}
+    assert set(BASE_CAMERAS) <= listed, f"the cameras stay on the node: {sorted(listed)}"
+
+
+def test_a_privacy_mask_is_black_in_frames_received_over_grpc(gateway: RealGateway, added_cameras: list[str]) -> None:
+    """The mask is burnt in at the camera: snapshots and live frames over gRPC have the
+    masked area black and the rest of the picture as it is."""
+    client = gateway.client()
+    masked = CameraConfig.model_validate(
+        camera("real-masked", gateway.clip).model_dump()
+        | {"privacy": {"masks": [[[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]]}}
+    )
+    added_cameras.append("real-masked")
+    client.add_camera(masked)
+    gateway.wait_publishing("real-masked")
+    reader = gateway.read(client.stream_frames("real-masked", max_fps=5))
+    reader.wait_count(2, what="live frames of the masked camera")
+    gateway.stop_readers([reader])
+
+    for what, jpeg in (("snapshot", client.snapshot("real-masked").jpeg), ("live frame", reader.events[-1].frame.jpeg)):
+        image = decode(jpeg)
+        width = image.shape[1]
+        left, right = image[:, : width // 2 - 2], image[:, width // 2 + 2 :]
+        assert left.max() <= 16, f"the {what}'s masked half is black (brightest {left.max()})"
+        assert right.mean() > 20, f"the {what}'s other half is the picture (mean {right.mean():.1f})"

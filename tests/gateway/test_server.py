@@ -19,14 +19,14 @@ from .fakes import FakeControl, wait_until
 
 def test_health_reports_serving_for_the_server_and_each_service(gateway) -> None:
     stub = health_pb2_grpc.HealthStub(gateway.channel())
-    for service in ("", "matthan.v1.Cameras", "matthan.v1.Cluster"):
+    for service in ("", "matthan.v1.Cameras", "matthan.v1.Cluster", "matthan.v1.Events"):
         status = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
         assert status == health_pb2.HealthCheckResponse.SERVING, f"{service or 'server'}: {status}"
 
 
 def test_reflection_lists_the_services(gateway) -> None:
     services = set(ProtoReflectionDescriptorDatabase(gateway.channel()).get_services())
-    assert {"matthan.v1.Cameras", "matthan.v1.Cluster", "grpc.health.v1.Health"} <= services
+    assert {"matthan.v1.Cameras", "matthan.v1.Cluster", "matthan.v1.Events", "grpc.health.v1.Health"} <= services
 
 
 def test_shutdown_turns_health_not_serving_before_streams_end_with_unavailable(make_gateway) -> None:

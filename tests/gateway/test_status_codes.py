@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import grpc
 import pytest
 
@@ -48,6 +50,23 @@ INVALID_ADDS = {
     "oversize name": (spec(name="x" * 201), "camera.name"),
     "oversize URL": (spec(source=types_pb2.SourceSpec(url="rtsp://h/" + "x" * 3000)), "camera.source.url"),
     "missing source": (types_pb2.CameraSpec(id="cam-new"), "camera.source"),
+    "id with a trailing newline": (spec(id="cam-new\n"), "camera.id"),
+    "file outside the file roots": (spec(source=types_pb2.SourceSpec(url="/root/secret.png")), "camera.source.url"),
+    "file URL outside the roots": (spec(source=types_pb2.SourceSpec(url="file:///etc/passwd")), "camera.source.url"),
+    "dot-dot out of a file root": (
+        spec(source=types_pb2.SourceSpec(url=f"{tempfile.gettempdir()}/../etc/passwd")),
+        "camera.source.url",
+    ),
+    "detector model outside the file roots": (
+        spec(analysis=types_pb2.AnalysisSpec(detector=types_pb2.DetectorSpec(model="/root/m.cfg"))),
+        "camera.analysis.detector.model",
+    ),
+    "megabyte id": (spec(id="x" * 1_000_000), "camera.id"),
+    "URL with CR/LF": (spec(source=types_pb2.SourceSpec(url="rtsp://h/x\r\nInjected: 1")), "camera.source.url"),
+    "host with a space": (spec(source=types_pb2.SourceSpec(url="rtsp://h ost/x")), "camera.source.url"),
+    "ten thousand groups": (spec(groups=[f"g{i}" for i in range(10_000)]), "camera.groups"),
+    "group of 100,000 characters": (spec(groups=["g" * 100_000]), "camera.groups"),
+    "group with a newline": (spec(groups=["ward-1\n"]), "camera.groups"),
     "bad transport": (
         spec(source=types_pb2.SourceSpec(url="rtsp://h/x", rtsp_transport="sctp")),
         "camera.source.rtsp_transport",
@@ -70,6 +89,8 @@ def test_add_camera_with_malformed_spec_is_invalid_argument_naming_the_field(stu
     request, field = INVALID_ADDS[case]
     details = expect(INVALID, call, stub.AddCamera, cameras_pb2.AddCameraRequest(camera=request), field=field)
     assert "secret" not in details
+    assert len(details) < 400, f"the error quotes client input bounded, got {len(details)} characters"
+    assert "\n" not in details and "\r" not in details, f"the error is one line: {details!r}"
 
 
 def test_add_camera_without_a_camera_is_invalid_argument(stub) -> None:
@@ -103,6 +124,18 @@ INVALID_REQUESTS = {
         cameras_pb2.StreamDetectionsRequest(camera_ids=["cam-a"], classes=[""]),
         "classes[0]",
     ),
+    "Detections resume at 2^63": (
+        "StreamDetections",
+        cameras_pb2.StreamDetectionsRequest(camera_ids=["cam-a"], resume_after={"cam-a": 2**63}),
+        "resume_after[cam-a]",
+    ),
+    "Detections resume at 2^64-1": (
+        "StreamDetections",
+        cameras_pb2.StreamDetectionsRequest(resume_after={"cam-a": 2**64 - 1}),
+        "resume_after[cam-a]",
+    ),
+    "GetCamera megabyte id": ("GetCamera", cameras_pb2.GetCameraRequest(camera_id="y" * 1_000_000), "camera_id"),
+    "GetCamera id with a newline": ("GetCamera", cameras_pb2.GetCameraRequest(camera_id="cam-a\n"), "camera_id"),
     "Detections resume elsewhere": (
         "StreamDetections",
         cameras_pb2.StreamDetectionsRequest(camera_ids=["cam-a"], resume_after={"cam-b": 3}),
@@ -131,7 +164,8 @@ INVALID_REQUESTS = {
 @pytest.mark.parametrize("case", sorted(INVALID_REQUESTS))
 def test_malformed_requests_are_invalid_argument_naming_the_field(stub, case) -> None:
     method, request, field = INVALID_REQUESTS[case]
-    expect(INVALID, call, getattr(stub, method), request, field=field)
+    details = expect(INVALID, call, getattr(stub, method), request, field=field)
+    assert len(details) < 400, f"the error quotes client input bounded, got {len(details)} characters"
 
 
 def test_unknown_cameras_are_not_found(stub) -> None:
@@ -232,3 +266,12 @@ def test_drain_node_status_codes(gateway) -> None:
     gateway.control.drain_node = cannot_drain  # a control plane without a scheduler
     details = expect(grpc.StatusCode.UNIMPLEMENTED, call, drain, cluster_pb2.DrainNodeRequest(node_id="node-1"))
     assert "scheduler" in details
+
+
+def test_adding_the_same_camera_again_is_a_safe_retry(gateway, stub) -> None:
+    existing = gateway.client("admin").get_camera("cam-a").config
+    from cluster.contract.convert import camera_config_to_spec
+
+    again = call(stub.AddCamera, cameras_pb2.AddCameraRequest(camera=camera_config_to_spec(existing)))
+
+    assert again.spec.id == "cam-a", "AddCamera is idempotent by id: a retry of the same config succeeds"

@@ -5,24 +5,38 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 
+from prometheus_client import CollectorRegistry
+
 from cluster.config.metrics import MetricsConfig
+from cluster.metrics.events import EventStoreMetrics
 from cluster.metrics.service import MetricsService
 
 from .exposition import convention_problems, families
 from .fakes import FakeClock, FakeControl, meters_snapshot, status, view
 
 
+class EventWriterMetrics:
+    """The event writer's side: its own registry, read as snapshots (as EventWriterClient does)."""
+
+    def __init__(self) -> None:
+        self.metrics = EventStoreMetrics(CollectorRegistry())
+
+    async def event_store_snapshot(self):
+        return self.metrics.snapshot()
+
+
 def test_the_service_serves_cluster_and_front_door_metrics():
     clock = FakeClock()
     control = FakeControl(views=[view("cam-1", status("cam-1", metrics=meters_snapshot())), view("cam-2", None)])
-    service = MetricsService(MetricsConfig(port=0, refresh_interval_s=1.0), control, wall_clock=clock)
+    writer = EventWriterMetrics()
+    service = MetricsService(MetricsConfig(port=0, refresh_interval_s=1.0), control, events=writer, wall_clock=clock)
 
     async def scenario() -> str:
+        writer.metrics.events_written("cam-1", "person")  # in the writer's process, read at start()
         await service.start()
         try:
             service.gateway.subscription_opened("cam-1", "frames")
             service.batch.job_started("job-1", 10)
-            service.events.events_written("cam-1", "person")
             loop = asyncio.get_running_loop()
             with await loop.run_in_executor(
                 None, lambda: urllib.request.urlopen(service.server.url, timeout=10)

@@ -19,6 +19,7 @@ EXPECTED_UIDS = {
     "camera.json": "matthan-camera",
     "front-door.json": "matthan-front-door",
     "batch-jobs.json": "matthan-batch-jobs",
+    "events.json": "matthan-events",
 }
 KNOWN = {m.name for m in d.ALL} | {m.name + s for m in d.ALL for s in ("_bucket", "_sum", "_count")}
 

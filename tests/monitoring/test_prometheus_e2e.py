@@ -8,11 +8,20 @@ one live looping 160x96 clip, one pointing at a missing file (FAILED), and one
 too big for the node (a 1280 px detector at 10 fps against a scheduler keeping
 70% headroom of the 2-CPU node), which the scheduler reports unplaced and never starts.
 
+The event store's metrics come from production code too: the event writer actor
+(`ensure_event_writer`, as `matthan serve` creates it) follows the live camera's
+event ring (a zone over its view) into SQLite, and the metrics service reads the
+writer's metrics as `matthan serve` does (`events=EventWriterClient`). Two real
+troubles make the alerts fire: the test holds the database's write lock for a few
+seconds (the writer's commits fail: MatthanEventStoreErrors), then stops the
+writer's process (SIGSTOP) until the camera's small ring has dropped revisions it
+had not pulled (MatthanEventRevisionsLost).
+
 What the scheduler cannot produce on one node (voluntary moves) is added to its
-real snapshot; what needs the gateway, batch jobs or the event store (not running
-here) is fed through the real metrics objects (GatewayMetrics, BatchJobMetrics,
-EventStoreMetrics) by a feeder task, so those panels have data too. Ray's own
-node metrics are scraped beside ours (job "ray"), as in the example config.
+real snapshot; what needs the gateway or batch jobs (not running here) is fed
+through the real metrics objects (GatewayMetrics, BatchJobMetrics) by a feeder
+task, so those panels have data too. Ray's own node metrics are scraped beside
+ours (job "ray"), as in the example config.
 """
 
 from __future__ import annotations
@@ -21,19 +30,27 @@ import asyncio
 import contextlib
 import dataclasses
 import math
+import os
 import shutil
+import signal
+import sqlite3
 import threading
 import time
 import urllib.request
 
 import pytest
 
-from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, MotionConfig, SourceConfig
+from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, EventsConfig, MotionConfig, SourceConfig
 from cluster.config.metrics import MetricsConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
+from cluster.domain import EventPull
+from cluster.eventwriter.actor import ensure_event_writer
+from cluster.eventwriter.client import EventWriterClient
+from cluster.eventwriter.settings import EventWriterSettings
 from cluster.metrics.scheduler import SchedulerReportSource, SchedulerSnapshot
 from cluster.metrics.service import MetricsService
 from tests.fixtures.serve_path import ServePath
+from tests.fixtures.waiting import wait_until
 from tests.metrics.exposition import convention_problems
 
 from .prometheus_server import PROMETHEUS, PrometheusServer
@@ -92,8 +109,8 @@ class WithMoves:
 
 
 async def feed(service: MetricsService, stop: asyncio.Event) -> None:
-    """What the gateway, batch runner and event store would report while they work."""
-    gw, jobs, store = service.gateway, service.batch, service.events
+    """What the gateway and batch runner would report while they work."""
+    gw, jobs = service.gateway, service.batch
     for kind in ("frames", "detections"):
         gw.subscription_opened(LIVE, kind)
     gw.subscription_opened(LIVE, "detections")
@@ -115,9 +132,6 @@ async def feed(service: MetricsService, stop: asyncio.Event) -> None:
         gw.subscription_opened(LIVE, "frames")
         gw.subscription_closed(LIVE, "frames", "closed")
         jobs.frames_processed(BATCH_JOB, 25)
-        with store.time_write():
-            store.events_written(LIVE, "person", 2)
-        store.operation_failed("write")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
 
@@ -130,6 +144,7 @@ class LiveStack:
         self.loop: LoopThread | None = None
         self.serve_path: ServePath | None = None
         self.service: MetricsService | None = None
+        self.writer: EventWriterClient | None = None
         self.prometheus: PrometheusServer | None = None
         self._feeder = None
         self._stop_feeding = asyncio.Event()
@@ -144,6 +159,8 @@ class LiveStack:
                 name="E2E live",
                 source=SourceConfig(url=str(clip), loop=True, realtime=True),
                 analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
+                rules={"zones": [{"name": "view", "polygon": [(0, 0), (1, 0), (1, 1), (0, 1)], "inertia": 1}]},
+                output={"event_ring_size": 16},  # small: a stopped writer loses revisions soon
             ),
             CameraConfig(id=BROKEN, name="E2E broken", source=SourceConfig(url=str(workdir / "missing.mp4"))),
             CameraConfig(
@@ -163,10 +180,17 @@ class LiveStack:
             )
         )
         control = self.serve_path.client
+        self.events_state = (workdir / "events-state").resolve()
+        events = EventsConfig.model_validate(
+            {"store": {"busy_timeout_s": 0.1}, "batch": {"flush_interval_s": 0.2}, "retention": {"interval_s": 2}}
+        )
+        settings = EventWriterSettings(namespace=self.serve_path.namespace, state_dir=self.events_state, events=events)
+        self.writer = EventWriterClient(ensure_event_writer(settings), settings.namespace)
         self.service = MetricsService(
             MetricsConfig(port=0, refresh_interval_s=1.0, stale_after_s=30.0),
             control,
             scheduler=WithMoves(SchedulerReportSource(control.report)),
+            events=self.writer,
         )
         self.loop.run(self.service.start())
         self._feeder = asyncio.run_coroutine_threadsafe(feed(self.service, self._stop_feeding), self.loop.loop)
@@ -189,6 +213,55 @@ class LiveStack:
             "datasource": "prometheus",
         }
         self.deadline = time.monotonic() + DATA_TIMEOUT_S
+        self.make_event_store_trouble(settings.store_path)
+        self.deadline = time.monotonic() + DATA_TIMEOUT_S
+
+    def make_event_store_trouble(self, store_path) -> None:
+        """Failed commits, then lost revisions, both in the real writer."""
+        wait_until(self.stored, DATA_TIMEOUT_S, "the writer stored the live camera's events")
+        # Prometheus must have seen the counters at 0 first: increase() ignores a series' first sample.
+        wait_until(
+            lambda: (
+                self.prometheus.query('matthan_event_store_errors_total{operation="write"} == 0')
+                and self.prometheus.query(f'matthan_event_store_lost_revisions_total{{camera="{LIVE}"}} == 0')
+            ),
+            DATA_TIMEOUT_S,
+            "Prometheus scraped the event store's error and loss counters at 0",
+        )
+        locker = sqlite3.connect(store_path, timeout=5.0, isolation_level=None)
+        try:
+            locker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+            wait_until(lambda: self.store_errors("write") > 0, DATA_TIMEOUT_S, "a failed commit counted")
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        pid = self.loop.run(self.writer.pid())
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # The writer cannot have pulled past what the ring held when it stopped.
+            newest = self.ring(LIVE).newest_sequence
+            wait_until(
+                lambda: self.ring(LIVE).oldest_sequence > newest + 1,
+                DATA_TIMEOUT_S,
+                "the ring dropped revisions the stopped writer had not pulled",
+            )
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    def stored(self) -> bool:
+        snapshot = self.loop.run(self.writer.event_store_snapshot())
+        return (snapshot.value("matthan_event_store_batches_total") or 0) > 0
+
+    def store_errors(self, operation: str) -> float:
+        snapshot = self.loop.run(self.writer.event_store_snapshot())
+        return snapshot.value("matthan_event_store_errors_total", operation=operation) or 0.0
+
+    def ring(self, camera_id: str) -> EventPull:
+        async def pull() -> EventPull:
+            handle = await self.serve_path.client.handle(camera_id)
+            return await handle.pull_events(0, 1, 0.0)
+
+        return self.loop.run(pull())
 
     def wait_for_data(self, exprs: list[tuple[str, str]]) -> list[str]:
         """Poll until every expression returns a finite value; the ones that still do
@@ -220,6 +293,8 @@ class LiveStack:
             try:
                 if self.service is not None:
                     self.loop.run(self.service.stop())
+                if self.writer is not None:
+                    self.loop.run(self.writer.shutdown())
             finally:
                 try:
                     if self.serve_path is not None:
@@ -274,6 +349,24 @@ def test_every_alert_rule_expression_returns_its_signal(stack):
     exprs = [(rule["alert"], comparisons_as_bool(rule["expr"])) for rule in alert_rules()]
     empty = stack.wait_for_data(exprs)
     assert empty == [], "alert expressions without data:\n" + "\n".join(empty)
+
+
+def test_the_event_store_alerts_fire_from_the_writers_own_metrics(stack):
+    """The failed commits and the lost revisions of the real writer (`make_event_store_trouble`)."""
+    wanted = {("MatthanEventStoreErrors", "write"), ("MatthanEventRevisionsLost", LIVE)}
+
+    def firing() -> set[tuple[str, str | None]]:
+        alerts = [a for a in stack.prometheus.api("alerts")["alerts"] if a["state"] == "firing"]
+        return {(a["labels"]["alertname"], a["labels"].get("operation") or a["labels"].get("camera")) for a in alerts}
+
+    def describe() -> str:
+        seen = {
+            name: [(r["metric"], r["value"][1]) for r in stack.prometheus.query(name)]
+            for name in ("matthan_event_store_errors_total", "matthan_event_store_lost_revisions_total")
+        }
+        return f"want {wanted} firing; firing: {firing()}; in Prometheus: {seen}"
+
+    wait_until(lambda: wanted <= firing(), DATA_TIMEOUT_S, describe)
 
 
 def test_alert_rules_evaluate_without_errors(stack):

@@ -98,6 +98,7 @@ FULL: dict = {
     "name": "Hẻm 12 Lê Lợi",
     "groups": ["ward-3", "night"],
     "enabled": False,
+    "priority": 80,
     "source": {
         "url": "rtsps://u:p@cam.local:8554/live",
         "rtsp_transport": "udp",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cluster.control import CameraExists, CameraNotFound, CameraUnavailable, NodeNotFound, PlacementRejected
+from cluster.domain import CameraState
 from cluster.scheduler.capacity import RAY_CPUS_PER_CAMERA
 from cluster.scheduler.cost import estimate_cost
 from cluster.scheduler.requests import AddCamera, DrainNode, RemoveCamera, UndrainNode, UpdateCamera
@@ -130,6 +131,20 @@ def test_draining_an_unknown_node_names_the_alive_ones():
         h.do(DrainNode("nope"))
 
 
+def test_adding_the_same_camera_again_succeeds_and_changes_nothing():
+    h = Harness()
+    three_nodes(h)
+    add_many(h, 1)
+    h.steps(1)
+    first_actor = h.cluster.named["cam00"]
+
+    view = h.do(AddCamera(camera("cam00")))
+    h.steps(1)
+
+    assert view.config.id == "cam00", "a retried AddCamera answers with the camera"
+    assert h.cluster.named["cam00"] is first_actor, "the running camera is untouched by the retry"
+
+
 def test_duplicate_camera_id_is_rejected_and_the_first_keeps_running():
     h = Harness()
     three_nodes(h)
@@ -206,6 +221,38 @@ def test_cameras_wait_unplaced_without_nodes_and_start_when_one_joins():
     h.steps(2)
     assert h.phases() == {"cam00": "running", "cam01": "running"}
     assert h.ctl.report().unplaced == ()
+
+
+def test_a_camera_of_higher_priority_takes_the_place_of_the_lowest_one_running():
+    h = Harness()
+    h.cluster.add_node("head", 1.0, head=True)  # 0.8 usable holds 3 cameras of 0.23
+    for cid, priority in (("low-a", 20), ("low-b", 10), ("low-c", 30)):
+        h.do(AddCamera(camera(cid).model_copy(update={"priority": priority})))
+    h.steps(2)
+    assert set(h.cluster.named) == {"low-a", "low-b", "low-c"}, "the node is full"
+
+    h.do(AddCamera(camera("alley-rtsp").model_copy(update={"priority": 90})))
+    h.steps(2)
+
+    assert set(h.cluster.named) == {"low-a", "low-c", "alley-rtsp"}, f"running: {sorted(h.cluster.named)}"
+    (unplaced,) = h.ctl.report().unplaced
+    assert unplaced.camera_id == "low-b", f"the lowest priority was shed: {unplaced}"
+
+
+def test_a_failed_camera_releases_its_room_to_a_waiting_one_and_says_so():
+    h = Harness()
+    h.cluster.add_node("head", 1.0, head=True)  # 0.8 usable holds 3 cameras of 0.23
+    add_many(h, 4)
+    h.steps(1)
+    assert [u.camera_id for u in h.ctl.report().unplaced] == ["cam03"], "the node is full"
+
+    h.cluster.named["cam00"].state = CameraState.FAILED  # e.g. its file is gone: a permanent error
+    h.steps(3)
+
+    assert "cam03" in h.cluster.named, f"the waiting camera got the failed one's room: {sorted(h.cluster.named)}"
+    assert h.ctl.report().unplaced == (), h.ctl.report().unplaced
+    reason = h.ctl.camera_view("cam00").status.reason
+    assert "reservation is released" in reason, f"the failed camera says so: {reason!r}"
 
 
 def test_cluster_status_lists_nodes_cameras_load_and_unplaced():

@@ -194,6 +194,21 @@ def test_refused_connection_is_transient_and_redacted():
     assert "hunter2" not in error.message and "could not open" in error.message, error.message
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "rtsp://hunter2@127.0.0.1:{port}/stream",
+        "rtsp://127.0.0.1:{port}/stream?password=hunter2",
+        "http://127.0.0.1:{port}/mjpg?user=admin&pwd=hunter2",
+    ],
+    ids=["user-only secret", "password in the query", "pwd in the query"],
+)
+def test_refused_connection_hides_every_credential_form(url):
+    error = open_error(SourceConfig(url=url.format(port=free_port()), open_timeout_s=5))
+
+    assert "hunter2" not in error.message and "***" in error.message, error.message
+
+
 def test_silent_server_is_a_transient_timeout(black_hole):
     error = open_error(SourceConfig(url=black_hole.url("rtsp"), open_timeout_s=1.0))
 

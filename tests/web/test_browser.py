@@ -29,6 +29,7 @@ from cluster.gateway.auth import Authenticator, hash_token
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
 from cluster.web.server import WebConsole
+from tests.conftest import test_file_roots
 from tests.fixtures.serve_path import ServePath
 from tests.fixtures.waiting import wait_until
 from tests.gateway.fakes import LoopThread
@@ -73,8 +74,11 @@ class RealConsole:
             grace_period_s=0.5,
             camera_refresh_s=0.5,
             web={"port": 0, "tile_fps": 2.0, "large_fps": 5.0, "status_refresh_s": 0.5},
+            file_roots=test_file_roots(),
         )
-        open_config = ServerConfig(host="127.0.0.1", port=0, allow_unauthenticated=True, web={"port": 0})
+        open_config = ServerConfig(
+            host="127.0.0.1", port=0, allow_unauthenticated=True, web={"port": 0}, file_roots=test_file_roots()
+        )
         cameras = [
             CameraConfig(
                 id=camera_id,
@@ -202,7 +206,9 @@ def tiles(driver: WebDriver) -> dict[str, object]:
 
 
 def frames_drawn(driver: WebDriver, selector: str) -> int:
-    return int(driver.find_element(By.CSS_SELECTOR, selector).get_attribute("data-frames") or 0)
+    """Frames drawn into `selector` so far (0 while the page has not rendered it yet)."""
+    found = driver.find_elements(By.CSS_SELECTOR, selector)
+    return int(found[0].get_attribute("data-frames") or 0) if found else 0
 
 
 def log_in(driver: WebDriver, url: str, who: str) -> None:

@@ -3,6 +3,7 @@ real footage. Time in the pipeline is the frames' pts, so the tests stamp frames
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -201,12 +202,23 @@ def test_car_keeps_one_track_id_across_detector_misses(
     )
     pipeline = AnalysisPipeline("parking-lot", config)
     car_tracks: Counter[int] = Counter()
+    per_frame: list[set[int]] = []  # the car track ids of each frame (empty: the detector missed it)
     for index, image in enumerate(parking_lot_frames):
         pts = index / PARKING_LOT_FPS
         result = pipeline.process(Frame(index, 1000.0 + pts, image, pts=pts))
         assert result.detector_ran, f"frame {index}: the detector should run on every frame here"
-        car_tracks.update(d.track_id for d in result.detections if d.class_name == "car")
+        ids = [d.track_id for d in result.detections if d.class_name == "car"]
+        car_tracks.update(ids)
+        per_frame.append(set(ids))
     total = sum(car_tracks.values())
     assert total >= 0.5 * len(parking_lot_frames), f"only {total} car detections in {len(parking_lot_frames)} frames"
     dominant, count = car_tracks.most_common(1)[0]
-    assert count >= 0.8 * total, f"car detections split over tracks {dict(car_tracks)}; track {dominant} has {count}"
+    gaps = _misses_between(per_frame, dominant)
+    assert max(gaps, default=0) >= 3, f"the clip must contain a detector miss of the car to bridge; gaps {gaps}"
+    assert count >= 0.95 * total, f"car detections split over tracks {dict(car_tracks)}; track {dominant} has {count}"
+
+
+def _misses_between(per_frame: list[set[int]], track_id: int) -> list[int]:
+    """Lengths of the runs of frames without any car detection between two frames that have `track_id`."""
+    seen = [i for i, ids in enumerate(per_frame) if track_id in ids]
+    return [b - a - 1 for a, b in itertools.pairwise(seen) if b - a > 1 and not any(per_frame[a + 1 : b])]

@@ -30,7 +30,7 @@ CAMERA_STATE_STOPPED: CameraState
 CAMERA_STATE_UNRESPONSIVE: CameraState
 
 class CameraSpec(_message.Message):
-    __slots__ = ("id", "name", "groups", "enabled", "source", "analysis", "output", "timezone", "rules", "privacy", "health")
+    __slots__ = ("id", "name", "groups", "enabled", "source", "analysis", "output", "timezone", "rules", "privacy", "health", "priority")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class CameraSpec(_message.Message):
     RULES_FIELD_NUMBER: _ClassVar[int]
     PRIVACY_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     groups: _containers.RepeatedScalarFieldContainer[str]
@@ -53,7 +54,8 @@ class CameraSpec(_message.Message):
     rules: RulesSpec
     privacy: PrivacySpec
     health: HealthSpec
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., source: _Optional[_Union[SourceSpec, _Mapping]] = ..., analysis: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., output: _Optional[_Union[OutputSpec, _Mapping]] = ..., timezone: _Optional[str] = ..., rules: _Optional[_Union[RulesSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacySpec, _Mapping]] = ..., health: _Optional[_Union[HealthSpec, _Mapping]] = ...) -> None: ...
+    priority: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., source: _Optional[_Union[SourceSpec, _Mapping]] = ..., analysis: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., output: _Optional[_Union[OutputSpec, _Mapping]] = ..., timezone: _Optional[str] = ..., rules: _Optional[_Union[RulesSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacySpec, _Mapping]] = ..., health: _Optional[_Union[HealthSpec, _Mapping]] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class SourceSpec(_message.Message):
     __slots__ = ("url", "rtsp_transport", "open_timeout_s", "read_timeout_s", "stall_timeout_s", "loop", "realtime", "reconnect", "decode_threads")

@@ -1,0 +1,156 @@
+"""`EventWriterClient`: calls to the event writer actor, each with a deadline.
+
+It is the front door's `cluster.events.EventQueries` (the Events service) and its
+`cluster.metrics.events.EventStoreStatsSource` (the metrics refresher). Every call
+is a read that may be repeated, so an attempt that finds no answer (the actor is
+being restarted by Ray after a crash, or is busy) is retried, with a fresh lookup of
+the named actor, until the call's deadline: `attempt_s` per attempt (plus the
+long-poll's own time for `changes_after`), `deadline_s` in all. A call that ends
+without an answer raises `WriterUnavailable` (UNAVAILABLE at the front door), never
+hangs. The store's own errors (`InvalidQuery`, `InvalidCursor`, `EventNotFound`,
+`StoreUnusable`, ...) come back as values and are raised as exactly themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import ray
+from ray.exceptions import RayActorError, RayError
+
+from ..domain import Event
+from ..events import (
+    Bucket,
+    ChangePage,
+    CountRow,
+    EventFilter,
+    EventPage,
+    EventStoreError,
+    FeedInfo,
+    GroupBy,
+    Order,
+    WriterUnavailable,
+)
+from ..events.writer import WriterState
+from ..metrics.events import EventStoreSnapshot
+from .actor import get_event_writer
+
+logger = logging.getLogger(__name__)
+
+ATTEMPT_S = 10.0  # one query: tens of milliseconds at a million events, so this is generous
+DEADLINE_S = 20.0  # retries included, while Ray restarts the actor
+RETRY_PAUSE_S = 0.5
+SHUTDOWN_TIMEOUT_S = 20.0
+
+Call = Callable[[Any], Any]  # given the actor's current handle: `lambda a: a.query.remote(...)`
+
+
+class EventWriterClient:
+    def __init__(self, actor: Any, namespace: str, *, attempt_s: float = ATTEMPT_S, deadline_s: float = DEADLINE_S):
+        for name, value in (("attempt_s", attempt_s), ("deadline_s", deadline_s)):
+            if not value > 0:
+                raise ValueError(f"EventWriterClient {name} must be a positive number of seconds, got {value!r}")
+        self._actor = actor
+        self.namespace = namespace
+        self.attempt_s = attempt_s
+        self.deadline_s = deadline_s
+
+    @classmethod
+    def connect(cls, namespace: str) -> EventWriterClient:
+        """A client of the running event writer of `namespace` (Ray must be connected)."""
+        actor = get_event_writer(namespace)
+        if actor is None:
+            raise WriterUnavailable(
+                f"no event writer actor in Ray namespace {namespace!r}: is `matthan serve` running?"
+            )
+        return cls(actor, namespace)
+
+    # ---- EventQueries ------------------------------------------------------------------
+
+    async def query(self, filter: EventFilter, *, order: Order, page_size: int, cursor: str | None) -> EventPage:
+        return await self._call("query", lambda a: a.query.remote(filter, order, page_size, cursor))
+
+    async def get(self, event_id: str) -> Event:
+        return await self._call("get", lambda a: a.get.remote(event_id))
+
+    async def count(
+        self, filter: EventFilter, *, group_by: tuple[GroupBy, ...], bucket: Bucket | None, time_zone: str
+    ) -> tuple[CountRow, ...]:
+        return await self._call("count", lambda a: a.count.remote(filter, tuple(group_by), bucket, time_zone))
+
+    async def changes_after(self, position: int, limit: int, *, filter: EventFilter, timeout_s: float) -> ChangePage:
+        return await self._call(
+            "changes_after", lambda a: a.changes_after.remote(position, limit, filter, timeout_s), wait_s=timeout_s
+        )
+
+    async def feed(self) -> FeedInfo:
+        return await self._call("feed", lambda a: a.feed.remote())
+
+    # ---- metrics and administration ------------------------------------------------------
+
+    async def event_store_snapshot(self) -> EventStoreSnapshot:
+        return await self._call("stats", lambda a: a.stats.remote())
+
+    async def pid(self) -> int:
+        """The actor's process id (tests kill it)."""
+        return await self._call("pid", lambda a: a.pid.remote())
+
+    async def writer_state(self) -> WriterState | None:
+        return await self._call("writer_state", lambda a: a.writer_state.remote())
+
+    async def shutdown(self, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> None:
+        """Commit what the writer pulled and end the actor (no restart). Bounded: the
+        cluster may be going down already (Ctrl-C reaches a local raylet too)."""
+        try:
+            await asyncio.wait_for(_result(self._actor.shutdown.remote(timeout_s / 2)), timeout_s)
+        except (asyncio.TimeoutError, RayError) as exc:
+            logger.warning("the event writer did not shut down cleanly (%s)", _describe(exc))
+        try:
+            ray.kill(self._actor, no_restart=True)
+        except (RayError, ValueError) as exc:
+            logger.debug("could not kill the event writer: %r", exc)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    async def _call(self, method: str, call: Call, *, wait_s: float = 0.0) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.deadline_s + wait_s
+        while True:
+            attempt_s = min(self.attempt_s + wait_s, max(0.0, deadline - loop.time()))
+            ref = None
+            try:
+                ref = call(self._actor)
+                reply = await asyncio.wait_for(_result(ref), attempt_s)
+            except (RayActorError, asyncio.TimeoutError) as exc:
+                if isinstance(exc, asyncio.TimeoutError) and ref is not None:
+                    _cancel(ref)
+                if loop.time() + RETRY_PAUSE_S >= deadline:
+                    raise WriterUnavailable(
+                        f"the event writer did not answer {method} within {self.deadline_s + wait_s:g} s: "
+                        f"{_describe(exc)}"
+                    ) from None
+                await asyncio.sleep(RETRY_PAUSE_S)
+                self._actor = get_event_writer(self.namespace) or self._actor
+                continue
+            if isinstance(reply, EventStoreError):
+                raise reply
+            return reply
+
+
+async def _result(ref: Any) -> Any:
+    return await ref
+
+
+def _cancel(ref: Any) -> None:
+    try:
+        ray.cancel(ref)
+    except (RayError, ValueError) as exc:
+        logger.debug("could not cancel an event writer call: %r", exc)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

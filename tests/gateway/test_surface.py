@@ -1,0 +1,221 @@
+"""The whole gRPC surface, generated from the services the server registers (issue 15).
+
+Every method of every service in `SERVICE_NAMES` (a new service or method is
+picked up by itself):
+- needs a rule in `REQUIRED_ROLE`: a method without one fails the test;
+- refuses callers without a token (UNAUTHENTICATED) and below its role
+  (PERMISSION_DENIED), and lets the others through to validation;
+- answers random messages built from its request descriptor, with every role's
+  token, with a deliberate status: never UNKNOWN, INTERNAL or UNIMPLEMENTED, and a
+  unary method never runs past its deadline; the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+import pytest
+from google.protobuf import descriptor_pool, message_factory
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cluster.config.server import Role
+from cluster.gateway.server import SERVICE_NAMES  # importing the server registers its services' descriptors
+
+from .conftest import metadata
+
+# Who may call what. Add the rule of a new method here (the test below lists what is missing).
+REQUIRED_ROLE: dict[str, Role] = {
+    "/matthan.v1.Cameras/ListCameras": Role.VIEWER,
+    "/matthan.v1.Cameras/GetCamera": Role.VIEWER,
+    "/matthan.v1.Cameras/AddCamera": Role.OPERATOR,
+    "/matthan.v1.Cameras/UpdateCamera": Role.OPERATOR,
+    "/matthan.v1.Cameras/RemoveCamera": Role.OPERATOR,
+    "/matthan.v1.Cameras/GetSnapshot": Role.VIEWER,
+    "/matthan.v1.Cameras/StreamFrames": Role.VIEWER,
+    "/matthan.v1.Cameras/StreamDetections": Role.VIEWER,
+    "/matthan.v1.Cluster/GetClusterStatus": Role.OPERATOR,
+    "/matthan.v1.Cluster/DrainNode": Role.ADMIN,
+    "/matthan.v1.Events/QueryEvents": Role.VIEWER,
+    "/matthan.v1.Events/GetEvent": Role.VIEWER,
+    "/matthan.v1.Events/CountEvents": Role.VIEWER,
+    "/matthan.v1.Events/StreamEvents": Role.VIEWER,
+}
+RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+CALLERS = {"viewer-all": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}
+NEVER = {grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNIMPLEMENTED}
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+UNARY_DEADLINE_S = 5.0
+STREAM_WAIT_S = 0.5  # a stream that is still open by then was accepted
+
+
+def served_methods() -> list[tuple[str, MethodDescriptor]]:
+    pool = descriptor_pool.Default()
+    methods = []
+    for name in SERVICE_NAMES:
+        service = pool.FindServiceByName(name)
+        methods += [(f"/{service.full_name}/{m.name}", m) for m in service.methods]
+    return methods
+
+
+METHODS = served_methods()
+METHOD_IDS = [path for path, _ in METHODS]
+
+
+def request_class(method: MethodDescriptor):
+    return message_factory.GetMessageClass(method.input_type)
+
+
+def response_class(method: MethodDescriptor):
+    return message_factory.GetMessageClass(method.output_type)
+
+
+def invoke(channel: grpc.Channel, path: str, method: MethodDescriptor, request, who: str | None):
+    """The status code of one call (OK for a stream still open after STREAM_WAIT_S)."""
+    call_metadata = metadata(who) if who is not None else ()
+    serialize, parse = request_class(method).SerializeToString, response_class(method).FromString
+    if method.server_streaming:
+        stream = channel.unary_stream(path, request_serializer=serialize, response_deserializer=parse)
+        call = stream(request, metadata=call_metadata, timeout=STREAM_WAIT_S)
+        try:
+            for _ in call:
+                break
+        except grpc.RpcError as exc:
+            code = exc.code()
+            # Open until the deadline: the server accepted it and waits for data.
+            return grpc.StatusCode.OK if code is grpc.StatusCode.DEADLINE_EXCEEDED else code
+        finally:
+            call.cancel()
+        return grpc.StatusCode.OK
+    unary = channel.unary_unary(path, request_serializer=serialize, response_deserializer=parse)
+    try:
+        unary(request, metadata=call_metadata, timeout=UNARY_DEADLINE_S)
+    except grpc.RpcError as exc:
+        return exc.code()
+    return grpc.StatusCode.OK
+
+
+def test_every_served_method_has_an_access_rule() -> None:
+    missing = sorted(set(METHOD_IDS) - set(REQUIRED_ROLE))
+    assert not missing, f"methods without a rule in REQUIRED_ROLE: {missing}"
+    stale = sorted(set(REQUIRED_ROLE) - set(METHOD_IDS))
+    assert not stale, f"rules for methods the server does not serve: {stale}"
+
+
+@pytest.mark.parametrize(("path", "method"), METHODS, ids=METHOD_IDS)
+def test_a_caller_without_a_token_is_unauthenticated(gateway, path: str, method: MethodDescriptor) -> None:
+    code = invoke(gateway.channel(), path, method, request_class(method)(), who=None)
+
+    assert code is grpc.StatusCode.UNAUTHENTICATED, f"{path} without a token: {code}"
+
+
+@pytest.mark.parametrize(("path", "method"), METHODS, ids=METHOD_IDS)
+def test_each_role_is_let_through_or_refused_by_the_rule(gateway, path: str, method: MethodDescriptor) -> None:
+    needed = REQUIRED_ROLE.get(path)
+    assert needed is not None, f"{path} has no rule"
+    channel = gateway.channel()
+    for who, role in CALLERS.items():
+        code = invoke(channel, path, method, request_class(method)(), who=who)
+        if RANK[role] < RANK[needed]:
+            assert code is grpc.StatusCode.PERMISSION_DENIED, f"{who} ({role}) on {path} needs {needed}: {code}"
+        else:
+            assert code not in {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED}, (
+                f"{who} ({role}) may call {path}: {code}"
+            )
+
+
+# ---------------------------------------------------------------- random messages
+
+_TEXT = st.text(max_size=40) | st.sampled_from(["", "cam-a", "cam-b", "node-1", "x" * 300, "../etc/passwd", "\n"])
+_SCALARS = {
+    FieldDescriptor.TYPE_STRING: _TEXT,
+    FieldDescriptor.TYPE_BYTES: st.binary(max_size=40),
+    FieldDescriptor.TYPE_BOOL: st.booleans(),
+    FieldDescriptor.TYPE_DOUBLE: st.floats(allow_nan=True, allow_infinity=True),
+    FieldDescriptor.TYPE_FLOAT: st.floats(allow_nan=True, allow_infinity=True, width=32),
+    FieldDescriptor.TYPE_INT32: st.integers(-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SINT32: st.integers(-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_INT64: st.integers(-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SINT64: st.integers(-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_UINT32: st.integers(0, 2**32 - 1),
+    FieldDescriptor.TYPE_UINT64: st.integers(0, 2**64 - 1),
+    FieldDescriptor.TYPE_FIXED32: st.integers(0, 2**32 - 1),
+    FieldDescriptor.TYPE_FIXED64: st.integers(0, 2**64 - 1),
+}
+
+
+def _value(field: FieldDescriptor, depth: int) -> st.SearchStrategy:
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        return messages(field.message_type, depth + 1)
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return st.sampled_from([v.number for v in field.enum_type.values] + [99])
+    return _SCALARS[field.type]
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
+
+
+def messages(desc: Descriptor, depth: int = 0) -> st.SearchStrategy:
+    """Random instances of `desc`: any subset of its fields, nested messages to depth 3."""
+    cls = message_factory.GetMessageClass(desc)
+    if depth > 3:
+        return st.just(cls())
+    optional: dict[str, st.SearchStrategy] = {}
+    for field in desc.fields:
+        if _is_map(field):
+            key, value = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
+            optional[field.name] = st.dictionaries(_value(key, depth), _value(value, depth), max_size=3)
+        elif field.is_repeated:
+            optional[field.name] = st.lists(_value(field, depth), max_size=3)
+        else:
+            optional[field.name] = _value(field, depth)
+
+    def build(values: dict) -> object:
+        msg = cls()
+        for name, value in values.items():
+            field = desc.fields_by_name[name]
+            target = getattr(msg, name)
+            if _is_map(field):
+                for k, v in value.items():
+                    if field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
+                        target[k].CopyFrom(v)
+                    else:
+                        target[k] = v
+            elif field.is_repeated:
+                if field.type == FieldDescriptor.TYPE_MESSAGE:
+                    for item in value:
+                        target.add().CopyFrom(item)
+                else:
+                    target.extend(value)
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                target.CopyFrom(value)
+            else:
+                setattr(msg, name, value)
+        return msg
+
+    return st.fixed_dictionaries({}, optional=optional).map(build)
+
+
+@pytest.mark.parametrize(("path", "method"), METHODS, ids=METHOD_IDS)
+def test_random_messages_get_a_deliberate_status_from_every_role(
+    gateway, caplog, path: str, method: MethodDescriptor
+) -> None:
+    channel = gateway.channel()
+    seen: dict[grpc.StatusCode, int] = {}
+
+    @FUZZ
+    @given(request=messages(method.input_type), who=st.sampled_from(sorted(CALLERS)))
+    def fuzz(request, who: str) -> None:
+        code = invoke(channel, path, method, request, who)
+        seen[code] = seen.get(code, 0) + 1
+        assert code not in NEVER, f"{path} as {who} answered {code} to {request!r:.300}"
+        if not method.server_streaming:
+            assert code is not grpc.StatusCode.DEADLINE_EXCEEDED, f"{path} ran past its deadline on {request!r:.300}"
+
+    fuzz()
+    assert gateway.client().health() == "SERVING", "the server still answers health checks"
+    errors = [r.getMessage()[:200] for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, f"{path}: errors logged while fuzzing: {errors} (codes {seen})"
