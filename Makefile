@@ -6,10 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # What the tests need from Debian: GStreamer's RTSP server (run with Debian's python3),
-# codecs for it, Prometheus/promtool for the monitoring tests, and Chromium with its
-# WebDriver for the web console's browser tests (Selenium drives /usr/bin/chromedriver).
+# codecs for it, Prometheus/promtool for the monitoring tests, ffprobe (ffmpeg) for the recording
+# tests, and Chromium with its WebDriver for the web console's browser tests (Selenium drives
+# /usr/bin/chromedriver).
 TEST_DEBS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools prometheus \
+	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools prometheus ffmpeg \
 	chromium chromium-driver
 PYTEST_ARGS ?=
 

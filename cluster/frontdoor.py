@@ -51,7 +51,15 @@ class FrontDoor:
         server = self.config.server
         if not server.file_roots:  # requests may name files of the state dir only (the demo's clips)
             server = server.model_copy(update={"file_roots": [self.config.runtime.state_dir]})
-        self.gateway = GatewayServer(self.control, server, metrics=self.metrics.gateway, events=self.events)
+        self.gateway = GatewayServer(
+            self.control,
+            server,
+            metrics=self.metrics.gateway,
+            events=self.events,
+            recordings=self._recording_catalog(),
+            recording_metrics=self.metrics.recordings,
+            event_lookup=self._event_lookup(),
+        )
         await self.gateway.start()
         if self.config.server.web is not None:
             from .web.server import WebConsole
@@ -63,6 +71,17 @@ class FrontDoor:
     def web_url(self) -> str | None:
         """Where the web console answers (None when it is off)."""
         return self.web.url if self.web is not None else None
+
+    def _recording_catalog(self):
+        from .recordings import RecordingCatalog
+
+        return RecordingCatalog(self.config.recordings, self.config.runtime.state_dir.resolve())
+
+    def _event_lookup(self):
+        """Holds on an event look it up in the event store."""
+        from .gateway.recordings_service import event_store_lookup
+
+        return event_store_lookup(self.config.events.store.resolved_path(self.config.runtime.state_dir))
 
     async def stop(self) -> None:
         """Web console first (its pages' sockets close with 1001), then the gateway (health

@@ -3,7 +3,9 @@
     capture thread (CaptureLoop): grab every frame, FrameSampler by pts,
                                   decode through the frame hook
         |-- due frames (newest wins) --> analysis thread: pipeline --> detection ring
-        |                                                     '------> event ring <-- stream health
+        |                                      |              '------> event ring <-- stream health
+        |                                      '-- motion / open events --> recorder (triggers)
+        |-- every demuxed packet (stream copy) -------------------------> recorder thread: segments
         '-- any decoded frame ---------> JPEG cache (readers, on request)
 
 `CameraActor` (camera_actor.py) is a thin Ray wrapper around `CameraWorker`, so
@@ -16,6 +18,12 @@ ring (`ring.EventRing`), which the event store's writer pulls with
 media-time origin, the wall-clock time it started, so its events never reuse
 an id of an earlier run (`cluster.video.emitter`). When capture stops, the
 pipeline's open events are ended and published.
+
+Recording (`recording.py`): when `recording.mode` is not off, a `Recorder` is the
+capture loop's packet tap, so segments are a stream copy of the one connection
+the analysis reads; the analysis thread tells it about motion and open events
+(the trigger modes). Turning recording on or off, or changing its settings, is
+applied live and never reconnects.
 
 Live updates: `update(config)` with a new source reconnects (stop, start; the
 rings and their sequence numbers survive). Any other change (analysis, rules,
@@ -37,8 +45,10 @@ import time
 from collections.abc import Callable
 
 from ..config import CameraConfig
+from ..config.recording import RecordingMode
 from ..domain import (
     AnalysisMode,
+    AnalysisResult,
     CameraState,
     CameraStatus,
     DetectionBatch,
@@ -46,6 +56,7 @@ from ..domain import (
     EventPull,
     Frame,
     JpegFrame,
+    RecordingStatus,
 )
 from ..video.emitter import EventEmitter
 from ..video.frame_hook import FrameHook, frame_hook_for
@@ -57,6 +68,7 @@ from .capture import TERMINAL_STATES, CaptureLoop
 from .health import StreamHealth
 from .jpeg import JpegCache
 from .meters import Ewma, ProcessUsage, RateMeter
+from .recorder import Recorder
 from .ring import DetectionRing, EventRing
 from .telemetry import CameraMeters
 
@@ -121,6 +133,8 @@ class CameraWorker:
         self._stage = {name: Ewma() for name in ("resize", "motion", "detector", "tracker")}
         self._latency = Ewma()
         self._meters = CameraMeters()  # cumulative histograms/counters for Prometheus
+        self._recorder: Recorder | None = None
+        self._open_events: set[str] = set()  # events-only recording: ids of events still going on
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -188,6 +202,7 @@ class CameraWorker:
             retrieve_fps=self.config.analysis.fps,
             frame_hook=hook,
         )
+        self._sync_recorder(self.config)
         self._capture.start()
         self._thread = threading.Thread(
             target=self._analysis_loop, args=(self._capture, self._stop), name=f"analysis-{self.camera_id}", daemon=True
@@ -213,6 +228,7 @@ class CameraWorker:
         capture.retrieve_fps = config.analysis.fps
         if self._health is not None:
             self._health.configure(config.health)
+        self._sync_recorder(config)
         logger.info("camera %s: analysis updated in place: %s", self.camera_id, pipeline.describe())
 
     def _stop_threads(self, timeout: float = 5.0) -> None:
@@ -231,6 +247,41 @@ class CameraWorker:
         if self._health is not None:
             self._health.stop()
             self._health = None
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None and not recorder.stop(timeout):
+            logger.warning("camera %s: recorder still busy after %.0f s", self.camera_id, timeout)
+
+    def _sync_recorder(self, config: CameraConfig) -> None:
+        """Start, reconfigure or stop the recorder to match `config.recording` (live)."""
+        capture = self._capture
+        if capture is None:
+            return
+        if config.recording.enabled:
+            if self._recorder is None:
+                self._recorder = Recorder(self.camera_id, config.recording, wall_clock=self._wall_clock)
+            else:
+                self._recorder.configure(config.recording)
+            capture.set_packet_tap(self._recorder)
+        elif self._recorder is not None:
+            capture.set_packet_tap(None)
+            recorder, self._recorder = self._recorder, None
+            recorder.stop()
+
+    def _trigger_recording(self, frame: Frame, result: AnalysisResult) -> None:
+        recorder = self._recorder
+        if recorder is None:
+            return
+        recording = self.config.recording
+        if recording.mode is RecordingMode.MOTION_ONLY and result.motion:
+            recorder.activity(frame.capture_time)
+        elif recording.mode is RecordingMode.EVENTS_ONLY:
+            for event in result.events:
+                if event.end_time is None:
+                    self._open_events.add(event.event_id)
+                else:
+                    self._open_events.discard(event.event_id)
+            if self._open_events or result.events:
+                recorder.activity(frame.capture_time)
 
     def _event_settings(self, config: CameraConfig) -> EventSettings:
         return EventSettings.of(config, pts_origin=self._run_origin)
@@ -306,6 +357,7 @@ class CameraWorker:
         )
         if result.events:
             self.events.publish(result.events)
+        self._trigger_recording(frame, result)
         latency = max(0.0, publish_time - frame.capture_time)
         with self._lock:
             self._analysed += 1
@@ -360,7 +412,13 @@ class CameraWorker:
                 source_width=capture.width if capture else 0,
                 source_height=capture.height if capture else 0,
                 source_fps=(capture.source_fps or capture.fps_in) if capture else 0.0,
+                recording=self.recording_status(),
             )
+
+    def recording_status(self) -> RecordingStatus | None:
+        """The recorder's state (None while recording is off)."""
+        recorder = self._recorder
+        return recorder.status() if recorder is not None else None
 
     def pull_detections(self, after_sequence: int, max_batches: int = 256, timeout_s: float = 0.0) -> DetectionPull:
         return self.ring.pull(after_sequence, max_batches, timeout_s)

@@ -4,13 +4,18 @@
 FFmpeg and the newest frame is always the live one, but converts (retrieves) a
 frame to BGR only when someone needs it:
 
-    grab (every frame; the source stamps its media time, pts)
+    grab (every frame; the source stamps its media time, pts) --each packet--> packet tap (recorder)
       |
       +-- due? FrameSampler(retrieve_fps) decides by pts --+
       +-- requested? (request_frame(), for a reader) ------+--> retrieve + frame hook
                                                                   |
                         newest retrieved frame: latest(), wait_frame()  (readers, JPEGs)
                         newest due frame:       wait_due()              (the analysis)
+
+Recording shares the connection: a packet tap (`set_packet_tap`, the camera's
+recorder) gets every packet the source demuxes, on this thread and without
+waiting (the recorder's hand-off is bounded and drops recording, not frames).
+The tap follows the loop across reconnects; each open is a new pass for it.
 
 `retrieve_fps` is per second of media time: None makes every frame due, 0 none
 (only requested frames are decoded). Each slot holds one frame (newest wins,
@@ -59,6 +64,7 @@ from cluster.domain import CameraState, CaptureStats, Frame
 from cluster.support.backoff import Backoff
 from cluster.video.frame_hook import IDENTITY, FrameHook, retrieve_frame
 from cluster.video.media_time import MediaTimeline
+from cluster.video.packet_tap import PacketTap
 from cluster.video.sampler import FrameSampler
 from cluster.video.sources import SourceError, VideoSource, open_source
 
@@ -119,6 +125,8 @@ class CaptureLoop:
         self._frame_hook = frame_hook
         self._frame_requested = False
         self._stats = CaptureStats()
+        self._packet_tap: PacketTap | None = None
+        self._tap_version = 0  # bumped by set_packet_tap; the capture thread hands the tap to its source
 
         # Capture thread only.
         self._timeline = MediaTimeline()
@@ -175,6 +183,14 @@ class CaptureLoop:
         """Apply `hook` to every frame decoded from the next one on."""
         with self._lock:
             self._frame_hook = hook
+
+    def set_packet_tap(self, tap: PacketTap | None) -> None:
+        """Hand every packet the source demuxes to `tap` (the recorder), from the next
+        grab on, and across reconnects; None stops. Never reopens the source."""
+        with self._lock:
+            if tap is not self._packet_tap:
+                self._packet_tap = tap
+                self._tap_version += 1
 
     def request_frame(self) -> None:
         """Convert the next grabbed frame whatever the rate (for a reader that needs one now)."""
@@ -290,7 +306,13 @@ class CaptureLoop:
             self._stats = replace(self._stats, width=source.size[0], height=source.size[1], source_fps=source.fps)
         last_frame_at = self._clock()  # stall timing starts at the open
         live = False
+        tap_version = 0  # this source has no tap yet
         while not self._stop.is_set():
+            with self._lock:
+                tap, version = self._packet_tap, self._tap_version
+            if version != tap_version:
+                source.set_packet_tap(tap)
+                tap_version = version
             try:
                 grabbed = source.grab()
             except SourceError as error:

@@ -103,6 +103,13 @@ async def deploy(
     from ..scheduler.client import SchedulerClient
 
     settings = scheduler_settings(config, state_dir)
+    from ..config import with_recording_directories
+
+    if state_dir is not None:
+        config = config.model_copy(update={"runtime": config.runtime.model_copy(update={"state_dir": state_dir})})
+    # As `matthan serve` does: camera actors run elsewhere and cannot resolve state_dir, and
+    # the scheduler keeps the resolved configs, so an unchanged camera compares equal.
+    config = with_recording_directories(config)
     if dry_run:
         actor = get_scheduler(settings.namespace)
         current = await current_cameras(SchedulerClient(actor, settings.namespace)) if actor is not None else []

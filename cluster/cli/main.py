@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         events_cmd,
         frames_cmd,
         models_cmd,
+        recordings_cmd,
         serve_cmd,
         status_cmd,
         token_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.register(sub)
     config_cmd.register(sub)
     deploy_cmd.register(sub)
+    recordings_cmd.register(sub)  # recordings: `matthan recordings ...`, `matthan export`
     return parser
 
 

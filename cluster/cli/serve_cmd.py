@@ -82,6 +82,9 @@ async def serve(
         state_dir=config.runtime.state_dir.resolve(),
         **config.scheduler.model_dump(),
     )
+    from ..config import with_recording_directories
+
+    config = with_recording_directories(config)  # camera actors cannot resolve state_dir themselves
     control = SchedulerClient(ensure_scheduler(settings), settings.namespace)
     events = _event_writer(config, config.runtime.state_dir.resolve())
     if await control.seed(config.cameras):

@@ -41,6 +41,7 @@ from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
 from .errors import ClientError, InvalidArgument, error_from_rpc
 from .events import EventsClient
+from .recordings import RecordingsClient  # recordings
 
 DEFAULT_TARGET = "127.0.0.1:50051"  # ServerConfig's default host and port
 MAX_RECEIVE_MESSAGE_BYTES = 8 << 20  # matches the server's default max_send_message_bytes
@@ -220,6 +221,8 @@ class MatthanClient:
         self._cluster = cluster_pb2_grpc.ClusterStub(channel)
         self._health = health_pb2_grpc.HealthStub(channel)
         self.events = EventsClient(channel, self._unary, self._metadata)
+        # recordings: list, verify, holds, export (matthan.v1.Recordings)
+        self.recordings = RecordingsClient(channel, self._metadata, timeout_s)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> MatthanClient:

@@ -6,7 +6,15 @@ from .events import EventsConfig
 from .health import HealthConfig, TamperConfig
 from .metrics import MetricsConfig
 from .privacy import PrivacyConfig
-from .root import ConfigError, MatthanConfig, format_validation_error, load_config, parse_config
+from .recording import RecordingConfig, RecordingMode, RecordingStorageConfig, RetentionConfig
+from .root import (
+    ConfigError,
+    MatthanConfig,
+    format_validation_error,
+    load_config,
+    parse_config,
+    with_recording_directories,
+)
 from .rules import LineRule, RuleFilter, RulesConfig, TimeWindow, ZoneRule
 from .runtime import RayConfig, RuntimeConfig
 from .scheduler import SchedulerConfig
@@ -30,6 +38,10 @@ __all__ = [
     "PrivacyConfig",
     "RayConfig",
     "ReconnectConfig",
+    "RecordingConfig",
+    "RecordingMode",
+    "RecordingStorageConfig",
+    "RetentionConfig",
     "Role",
     "RuleFilter",
     "RulesConfig",
@@ -47,4 +59,5 @@ __all__ = [
     "load_config",
     "parse_config",
     "redact_url",
+    "with_recording_directories",
 ]

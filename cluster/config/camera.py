@@ -1,4 +1,4 @@
-"""One camera: identity, source, analysis, event rules, privacy, health and what it keeps for readers."""
+"""One camera: identity, source, analysis, event rules, privacy, health, recording and what it keeps for readers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .base import StrictModel, invalid_at
 from .file_access import FILE_ROOTS, FileRoots, roots_from
 from .health import HealthConfig
 from .privacy import PrivacyConfig
+from .recording import RecordingConfig
 from .rules import RuleFilter, RulesConfig
 from .source import SourceConfig
 
@@ -72,6 +73,9 @@ class CameraConfig(StrictModel):
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Zones and lines that make events.")
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Areas hidden from every frame.")
     health: HealthConfig = Field(default_factory=HealthConfig, description="Stream and tamper events.")
+    recording: RecordingConfig = Field(
+        default_factory=RecordingConfig, description="Stream-copy recording, retention and where segments go."
+    )
 
     @field_validator("id")
     @classmethod

@@ -11,6 +11,7 @@ from .base import StrictModel
 from .camera import CameraConfig
 from .events import EventsConfig
 from .metrics import MetricsConfig
+from .recording import RecordingStorageConfig
 from .runtime import RuntimeConfig
 from .scheduler import SchedulerConfig
 from .server import ServerConfig
@@ -37,6 +38,10 @@ class MatthanConfig(StrictModel):
     metrics: MetricsConfig = Field(
         default_factory=MetricsConfig, description="Prometheus /metrics endpoint of the front door."
     )
+    recordings: RecordingStorageConfig = Field(
+        default_factory=RecordingStorageConfig,
+        description="Where cameras record when their recording.directory is not set (per group, or the default).",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> MatthanConfig:
@@ -46,6 +51,21 @@ class MatthanConfig(StrictModel):
                 raise ValueError(f"duplicate camera id {cam.id!r}")
             seen.add(cam.id)
         return self
+
+
+def with_recording_directories(config: MatthanConfig) -> MatthanConfig:
+    """A copy whose recording cameras all name their directory (absolute), resolved from
+    `recordings:` and `runtime.state_dir`: the camera actors run in other processes,
+    which know neither."""
+    cameras = []
+    for camera in config.cameras:
+        resolved = camera
+        if camera.recording.directory is None:
+            directory = config.recordings.directory_for(camera.groups, config.runtime.state_dir)
+            recording = camera.recording.model_copy(update={"directory": directory})
+            resolved = camera.model_copy(update={"recording": recording})
+        cameras.append(resolved)
+    return config.model_copy(update={"cameras": cameras})
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:

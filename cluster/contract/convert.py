@@ -22,7 +22,17 @@ from ..config import CameraConfig, format_validation_error, redact_url
 from ..config.camera import confined, hide_server_paths, viewer_spec_paths
 from ..config.file_access import FileRoots
 from ..control import CameraView, ClusterStatus, NodeView
-from ..domain import AnalysisMode, Box, CameraState, CameraStatus, Detection, DetectionBatch, JpegFrame
+from ..domain import (
+    AnalysisMode,
+    Box,
+    CameraState,
+    CameraStatus,
+    Detection,
+    DetectionBatch,
+    JpegFrame,
+    RecordingState,
+    RecordingStatus,
+)
 from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
 from ..support.text import shown
 from .errors import RequestError
@@ -168,6 +178,7 @@ def camera_config_to_spec(config: CameraConfig, redact: bool = False) -> types_p
                 target = getattr(target, part)
             if target.HasField(leaf) if _has_presence(target, leaf) else getattr(target, leaf):
                 setattr(target, leaf, name)
+        spec.recording.ClearField("directory")  # a server directory: nobody's business at the duty desk
     return spec
 
 
@@ -285,6 +296,8 @@ def camera_status_to_proto(status: CameraStatus) -> types_pb2.CameraStatus:
     )
     if status.last_frame_time is not None:
         msg.last_frame_time.CopyFrom(to_timestamp(status.last_frame_time))
+    if status.recording is not None:
+        msg.recording.CopyFrom(recording_status_to_proto(status.recording))
     return msg
 
 
@@ -309,6 +322,55 @@ def camera_status_from_proto(camera_id: str, msg: types_pb2.CameraStatus) -> Cam
         capture_to_publish_seconds=msg.capture_to_publish_seconds,
         cpu_percent=msg.cpu_percent,
         memory_uss_bytes=msg.memory_uss_bytes,
+        recording=_recording_from_proto(msg),
+    )
+
+
+def _recording_from_proto(msg: types_pb2.CameraStatus) -> RecordingStatus | None:
+    if not msg.HasField("recording"):
+        return None
+    return recording_status_from_proto(msg.recording)
+
+
+def recording_status_to_proto(status: RecordingStatus) -> types_pb2.RecordingStatus:
+    msg = types_pb2.RecordingStatus(
+        state=status.state.value,
+        reason=status.reason,
+        mode=status.mode,
+        directory=status.directory,
+        bytes_written=status.bytes_written,
+        segments_written=status.segments_written,
+        packets_dropped=status.packets_dropped,
+        gaps_recorded=status.gaps_recorded,
+        retention_deleted=status.retention_deleted,
+        disk_used_bytes=status.disk_used_bytes,
+        budget_bytes=status.budget_bytes,
+        disk_free_bytes=status.disk_free_bytes,
+    )
+    if status.last_segment_end is not None:
+        msg.last_segment_end.CopyFrom(to_timestamp(status.last_segment_end))
+    return msg
+
+
+def recording_status_from_proto(msg: types_pb2.RecordingStatus) -> RecordingStatus:
+    try:
+        state = RecordingState(msg.state)
+    except ValueError:  # a newer server's state
+        state = RecordingState.FAILED
+    return RecordingStatus(
+        state=state,
+        reason=msg.reason,
+        mode=msg.mode,
+        directory=msg.directory,
+        bytes_written=msg.bytes_written,
+        segments_written=msg.segments_written,
+        packets_dropped=msg.packets_dropped,
+        gaps_recorded=msg.gaps_recorded,
+        retention_deleted=msg.retention_deleted,
+        disk_used_bytes=msg.disk_used_bytes,
+        budget_bytes=msg.budget_bytes,
+        disk_free_bytes=msg.disk_free_bytes,
+        last_segment_end=from_timestamp(msg.last_segment_end) if msg.HasField("last_segment_end") else None,
     )
 
 

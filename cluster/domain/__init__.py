@@ -22,6 +22,16 @@ from .errors import (
 )
 from .events import Direction, Event, EventType, Severity, event_id
 from .frames import Frame, JpegFrame
+from .recordings import (
+    ChainCheck,
+    EvidenceHold,
+    RecordedRange,
+    RecordingGap,
+    RecordingState,
+    RecordingStatus,
+    RecordingTimeline,
+    SegmentInfo,
+)
 from .results import AnalysisResult, EventPull
 from .telemetry import CameraMetricsSnapshot, HistogramSnapshot
 
@@ -37,6 +47,7 @@ __all__ = [
     "CameraUnavailable",
     "CameraUnresponsive",
     "CaptureStats",
+    "ChainCheck",
     "ClusterStatus",
     "ControlError",
     "Detection",
@@ -47,13 +58,20 @@ __all__ = [
     "Event",
     "EventPull",
     "EventType",
+    "EvidenceHold",
     "Frame",
     "HistogramSnapshot",
     "JpegFrame",
     "NodeNotFound",
     "NodeView",
     "PlacementRejected",
+    "RecordedRange",
+    "RecordingGap",
+    "RecordingState",
+    "RecordingStatus",
+    "RecordingTimeline",
     "SchedulerUnavailable",
+    "SegmentInfo",
     "Severity",
     "event_id",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .recordings import RecordingStatus
 from .telemetry import CameraMetricsSnapshot
 
 
@@ -83,3 +84,5 @@ class CameraStatus:
     source_width: int = 0
     source_height: int = 0
     source_fps: float = 0.0  # what the source declares, else the measured rate
+    # The camera's recorder (None: recording was never configured on this actor).
+    recording: RecordingStatus | None = None

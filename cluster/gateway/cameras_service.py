@@ -8,6 +8,7 @@ import math
 
 import grpc
 
+from ..config import CameraConfig
 from ..config.server import Role
 from ..contract import RequestError
 from ..contract.convert import (
@@ -73,7 +74,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
     async def AddCamera(self, request, context, principal: Principal):
         if not request.HasField("camera"):
             raise RequestError("camera", "required")
-        config = spec_to_camera_config(request.camera, file_roots=self.state.file_roots)
+        config = self._with_recording_directory(spec_to_camera_config(request.camera, file_roots=self.state.file_roots))
         view = await self.state.control.add_camera(config)
         self.state.watch.poke()  # all-camera streams pick it up now
         return camera_view_to_proto(view)
@@ -87,7 +88,7 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
         config = apply_update(
             current.config, request.camera, list(request.update_mask.paths), file_roots=self.state.file_roots
         )
-        view = await self.state.control.update_camera(config)
+        view = await self.state.control.update_camera(self._with_recording_directory(config))
         self.state.watch.poke()  # group changes revoke or grant access now
         return camera_view_to_proto(view)
 
@@ -194,6 +195,12 @@ class CamerasService(cameras_pb2_grpc.CamerasServicer):
         )
 
     # ------------------------------------------------------------- internals
+
+    def _with_recording_directory(self, config: CameraConfig) -> CameraConfig:
+        """An unset recording directory is the `recordings:` section's for the camera's groups,
+        as `matthan serve` resolves it for the cameras of its config file."""
+        catalog = self.state.recordings
+        return catalog.resolved(config) if catalog is not None else config
 
     async def _visible_ids(self, principal: Principal) -> list[str]:
         return sorted(v.config.id for v in await self.state.control.list_cameras() if principal.sees(v.config))

@@ -40,6 +40,7 @@ from .last_known import view_age_s
 
 if TYPE_CHECKING:
     from ..events import EventQueries
+    from ..recordings import RecordingCatalog
     from .event_feed import EventFeed
 
 log = logging.getLogger("matthan.gateway")
@@ -105,6 +106,7 @@ class GatewayState:
     watch: AccessWatch
     events: EventQueries | None = None  # the event store (matthan serve: EventWriterClient)
     event_feed: EventFeed | None = None  # the change feed, one upstream follow for every StreamEvents
+    recordings: RecordingCatalog | None = None  # where cameras record (fills an unset recording.directory)
 
     @property
     def file_roots(self) -> FileRoots:

@@ -39,7 +39,16 @@ from grpc_reflection.v1alpha import reflection
 
 from ..config.server import ServerConfig, is_loopback
 from ..control import CameraControl
-from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, events_pb2, events_pb2_grpc
+from ..proto.matthan.v1 import (
+    cameras_pb2,
+    cameras_pb2_grpc,
+    cluster_pb2,
+    cluster_pb2_grpc,
+    events_pb2,
+    events_pb2_grpc,
+    recordings_pb2,
+    recordings_pb2_grpc,
+)
 from .access_log import AccessLog
 from .access_watch import AccessWatch
 from .auth import Authenticator, AuthError
@@ -54,13 +63,17 @@ from .rpc import GatewayState
 if TYPE_CHECKING:
     from ..events import EventQueries
     from ..metrics.gateway import GatewayMetrics
+    from ..metrics.recordings import RecordingMetrics
+    from ..recordings import RecordingCatalog
+    from .recordings_service import EventLookup
 
 log = logging.getLogger("matthan.gateway")
 
 CAMERAS_SERVICE = cameras_pb2.DESCRIPTOR.services_by_name["Cameras"].full_name
 CLUSTER_SERVICE = cluster_pb2.DESCRIPTOR.services_by_name["Cluster"].full_name
 EVENTS_SERVICE = events_pb2.DESCRIPTOR.services_by_name["Events"].full_name
-SERVICE_NAMES = (CAMERAS_SERVICE, CLUSTER_SERVICE, EVENTS_SERVICE)
+RECORDINGS_SERVICE = recordings_pb2.DESCRIPTOR.services_by_name["Recordings"].full_name
+SERVICE_NAMES = (CAMERAS_SERVICE, CLUSTER_SERVICE, EVENTS_SERVICE, RECORDINGS_SERVICE)
 
 
 class _MalformedRequest:
@@ -181,8 +194,17 @@ class GatewayServer:
         access_logger: logging.Logger | None = None,
         events: EventQueries | None = None,
         event_feed_settings: EventFeedSettings | None = None,
+        recordings: RecordingCatalog | None = None,
+        recording_metrics: RecordingMetrics | None = None,
+        event_lookup: EventLookup | None = None,
     ):
         self.config = config
+        # Recordings: where the cameras' segments are (None: the service answers from
+        # the default catalog of an unset state_dir, i.e. ./var).
+        self._recordings = recordings
+        self._recording_metrics = recording_metrics
+        self._event_lookup = event_lookup
+        self._clock = clock
         # Everything the front door asks the control plane goes through the last known view:
         # a frozen scheduler costs reads `control_read_deadline_s`, not the client's deadline.
         control = LastKnownControl(control, read_deadline_s=config.control_read_deadline_s, monotonic=monotonic)
@@ -202,6 +224,7 @@ class GatewayServer:
             watch=AccessWatch(control, config.camera_refresh_s),
             events=events,
             event_feed=EventFeed(events, event_feed_settings) if events is not None else None,
+            recordings=recordings,
         )
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
@@ -235,6 +258,7 @@ class GatewayServer:
         cameras_pb2_grpc.add_CamerasServicer_to_server(CamerasService(self.state), server)
         cluster_pb2_grpc.add_ClusterServicer_to_server(ClusterService(self.state), server)
         events_pb2_grpc.add_EventsServicer_to_server(EventsService(self.state), server)
+        self._add_recordings(server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
         address = self.config.address
@@ -252,6 +276,17 @@ class GatewayServer:
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gateway listening on %s (%s)", self.address, self._describe_security())
+
+    def _add_recordings(self, server: grpc.aio.Server) -> None:
+        from ..config.recording import RecordingStorageConfig
+        from ..recordings import RecordingCatalog
+        from .recordings_service import RecordingsService
+
+        catalog = self._recordings or RecordingCatalog(RecordingStorageConfig(), Path("var"))
+        service = RecordingsService(
+            self.state, catalog, clock=self._clock, event_lookup=self._event_lookup, metrics=self._recording_metrics
+        )
+        recordings_pb2_grpc.add_RecordingsServicer_to_server(service, server)
 
     def _describe_security(self) -> str:
         tls = self.config.tls

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from ..control import CameraView, ClusterStatus
-from ..domain import CameraState, HistogramSnapshot
+from ..domain import CameraState, HistogramSnapshot, RecordingState, RecordingStatus
 from . import definitions as d
 from .events import EVENT_STORE_DEFS, EventStoreSnapshot
 from .scheduler import SchedulerSnapshot
@@ -50,6 +50,16 @@ CAMERA_DEFS = (
     d.CAMERA_MEMORY,
     d.CAMERA_STAGE_DURATION,
     d.CAMERA_CAPTURE_TO_PUBLISH,
+    # recordings
+    d.RECORDING_STATE,
+    d.RECORDING_BYTES,
+    d.RECORDING_SEGMENTS,
+    d.RECORDING_PACKETS_DROPPED,
+    d.RECORDING_GAPS,
+    d.RECORDING_RETENTION_DELETED,
+    d.RECORDING_DISK_USED,
+    d.RECORDING_BUDGET,
+    d.RECORDING_DISK_FREE,
 )
 CLUSTER_DEFS = (
     d.CLUSTER_CAMERAS_CONFIGURED,
@@ -144,6 +154,8 @@ def _add_camera(f: Families, view: CameraView, now: float) -> None:
         f[d.CAMERA_FRAME_AGE].add_metric([camera], max(0.0, now - status.last_frame_time))
     f[d.CAMERA_CPU].add_metric([camera], status.cpu_percent / 100.0)
     f[d.CAMERA_MEMORY].add_metric([camera], status.memory_uss_bytes)
+    if status.recording is not None:
+        _add_recording(f, camera, status.recording)
     meters = status.metrics
     if meters is None:  # an actor from before cumulative meters, or a fake
         return
@@ -156,6 +168,20 @@ def _add_camera(f: Families, view: CameraView, now: float) -> None:
     for reason, count in sorted(meters.reconnects_by_reason.items()):
         f[d.CAMERA_RECONNECTS].add_metric([camera, reason], count)
     f[d.CAMERA_ANALYSIS_ERRORS].add_metric([camera], meters.analysis_errors)
+
+
+def _add_recording(f: Families, camera: str, recording: RecordingStatus) -> None:
+    for state in RecordingState:
+        if state is not RecordingState.OFF:
+            f[d.RECORDING_STATE].add_metric([camera, state.value], 1.0 if state is recording.state else 0.0)
+    f[d.RECORDING_BYTES].add_metric([camera], recording.bytes_written)
+    f[d.RECORDING_SEGMENTS].add_metric([camera], recording.segments_written)
+    f[d.RECORDING_PACKETS_DROPPED].add_metric([camera], recording.packets_dropped)
+    f[d.RECORDING_GAPS].add_metric([camera], recording.gaps_recorded)
+    f[d.RECORDING_RETENTION_DELETED].add_metric([camera], recording.retention_deleted)
+    f[d.RECORDING_DISK_USED].add_metric([camera], recording.disk_used_bytes)
+    f[d.RECORDING_BUDGET].add_metric([camera], recording.budget_bytes)
+    f[d.RECORDING_DISK_FREE].add_metric([camera], recording.disk_free_bytes)
 
 
 def _add_histogram(family: HistogramMetricFamily, labels: list[str], histogram: HistogramSnapshot) -> None:

@@ -318,6 +318,40 @@ def cluster_overview() -> dict[str, Any]:
         8,
     )
 
+    # ---- recordings
+    lay.row("Recordings")
+    lay.add(
+        timeseries(
+            "Cameras by recording state",
+            "Cameras whose recorder is waiting, recording, interrupted (stream down) or failed (cannot write).",
+            [(f"sum by (state) (matthan_camera_recording_state{{{C}}})", "{{state}}")],
+            stack=True,
+        ),
+        8,
+    )
+    lay.add(
+        timeseries(
+            "Recording bytes written per second",
+            "All recording cameras (stream copy).",
+            [(f"sum({_rate('matthan_camera_recording_written_bytes_total')})", "written")],
+            unit="Bps",
+        ),
+        8,
+    )
+    lay.add(
+        timeseries(
+            "Recordings: verifications, failures, exports",
+            "Per hour: chain verifications, those that found tampering, clips exported (and unmasked ones).",
+            [
+                ("sum(increase(matthan_recordings_verifications_total[1h]))", "verified"),
+                ("sum(increase(matthan_recordings_verification_failures_total[1h]))", "verification failed"),
+                ("sum(increase(matthan_recordings_exports_total[1h]))", "exports"),
+                ("sum(increase(matthan_recordings_unmasked_exports_total[1h]))", "unmasked exports"),
+            ],
+        ),
+        8,
+    )
+
     lay.row("Ray nodes (Ray's own metrics, keyed by IP: see matthan_node_info for node ids)")
     lay.add(
         timeseries(
@@ -539,6 +573,54 @@ def camera() -> dict[str, Any]:
             [(f"max(matthan_camera_memory_uss_bytes{{{C}}})", "uss")],
             unit="bytes",
         )
+    )
+
+    # ---- recordings
+    lay.row("Recording")
+    lay.add(
+        stat(
+            "Recording state",
+            "What the recorder does: waiting (trigger modes), recording, interrupted (stream down), "
+            "failed (cannot write: disk full or read-only). No value: recording is off.",
+            [(f"matthan_camera_recording_state{{{C}}} == 1", "{{state}}")],
+            text_mode="name",
+        ),
+        6,
+    )
+    lay.add(
+        timeseries(
+            "Bytes written per second",
+            "Finished segments (stream copy: the camera's own bitrate).",
+            [(f"sum({_rate('matthan_camera_recording_written_bytes_total')})", "written")],
+            unit="Bps",
+        ),
+        6,
+    )
+    lay.add(
+        timeseries(
+            "Disk",
+            "The camera's live segments, its budget (0: none) and what is free on its filesystem.",
+            [
+                (f"max(matthan_camera_recording_disk_used_bytes{{{C}}})", "used"),
+                (f"max(matthan_camera_recording_budget_bytes{{{C}}}) > 0", "budget"),
+                (f"max(matthan_camera_recording_disk_free_bytes{{{C}}})", "free"),
+            ],
+            unit="bytes",
+        ),
+        6,
+    )
+    lay.add(
+        timeseries(
+            "Gaps, drops and deletions",
+            "Per minute: gaps put on the chain, packets not recorded (slow or failing disk), segments deleted "
+            "by retention.",
+            [
+                (f"sum(increase(matthan_camera_recording_gaps_total{{{C}}}[5m])) / 5", "gaps"),
+                (f"sum(increase(matthan_camera_recording_packets_dropped_total{{{C}}}[5m])) / 5", "packets dropped"),
+                (f"sum(increase(matthan_camera_recording_retention_deleted_total{{{C}}}[5m])) / 5", "deleted"),
+            ],
+        ),
+        6,
     )
 
     lay.row("Front door")

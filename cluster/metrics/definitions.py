@@ -44,7 +44,7 @@ ALLOWED_LABELS: dict[str, str] = {
     "name": "the camera's configured display name (one per camera)",
     "mode": "motion-only, detector or none",
     "stage": "pipeline stage names fixed in code (decode, resize, motion, detector, tracker, regions)",
-    "state": "CameraState values plus unobserved and disabled",
+    "state": "CameraState values plus unobserved and disabled; RecordingState values on recording series",
     "class": "detector class names (at most 256 per camera; the model's classes)",
     "reason": "fixed reason codes (reconnect, drop, close, move, unplaced, event store drop and retention reasons)",
     "kind": "subscription kinds: frames, detections",
@@ -305,6 +305,43 @@ EVENT_STORE_LOST_REVISIONS = _c(
 EVENT_STORE_CAMERAS_FOLLOWED = _g(
     "event_store_cameras_followed", "Cameras whose event rings the event store's writer follows."
 )
+
+# ---- recordings (collector, from CameraStatus.recording; RecordingMetrics) -------------
+
+RECORDING_STATE = _g(
+    "camera_recording_state",
+    "1 for the camera recorder's current state (waiting, recording, interrupted, failed), 0 for the others; "
+    "no series while recording is off.",
+    "camera",
+    "state",
+)
+RECORDING_BYTES = _c("camera_recording_written_bytes_total", "Bytes of finished segments written.", "camera")
+RECORDING_SEGMENTS = _c("camera_recording_segments_total", "Segments finished and put on the chain.", "camera")
+RECORDING_PACKETS_DROPPED = _c(
+    "camera_recording_packets_dropped_total",
+    "Packets not recorded: the disk was too slow for the hand-off, or failing.",
+    "camera",
+)
+RECORDING_GAPS = _c("camera_recording_gaps_total", "Gaps recorded on the chain (stream down, disk).", "camera")
+RECORDING_RETENTION_DELETED = _c(
+    "camera_recording_retention_deleted_total", "Segments deleted by retention (age or budget).", "camera"
+)
+RECORDING_DISK_USED = _g("camera_recording_disk_used_bytes", "Bytes of the camera's live segments.", "camera")
+RECORDING_BUDGET = _g("camera_recording_budget_bytes", "The camera's disk budget (0: none).", "camera")
+RECORDING_DISK_FREE = _g(
+    "camera_recording_disk_free_bytes", "Free bytes on the filesystem of the camera's recordings.", "camera"
+)
+RECORDINGS_VERIFICATIONS = _c("recordings_verifications_total", "Hash chain verifications run.", "camera")
+RECORDINGS_VERIFICATION_FAILURES = _c(
+    "recordings_verification_failures_total",
+    "Hash chain verifications that found a changed, removed or inserted segment or entry.",
+    "camera",
+)
+RECORDINGS_EXPORTS = _c("recordings_exports_total", "Clips exported (masked and unmasked).", "camera")
+RECORDINGS_UNMASKED_EXPORTS = _c(
+    "recordings_unmasked_exports_total", "Clips exported without the privacy masks (admin, audited).", "camera"
+)
+RECORDINGS_EXPORTED_SECONDS = _c("recordings_exported_seconds_total", "Seconds of footage exported.", "camera")
 
 ALL: tuple[MetricDef, ...] = tuple(v for v in list(globals().values()) if isinstance(v, MetricDef))
 BY_NAME: dict[str, MetricDef] = {d.name: d for d in ALL}

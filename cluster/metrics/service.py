@@ -23,6 +23,7 @@ from .batch import BatchJobMetrics
 from .collector import ClusterCollector
 from .events import EventStoreStatsSource
 from .gateway import GatewayMetrics
+from .recordings import RecordingMetrics
 from .refresher import ClusterRefresher
 from .scheduler import SchedulerStatsSource
 from .server import MetricsServer
@@ -64,6 +65,7 @@ class MetricsService:
         d.BUILD_INFO.create(self.registry).info({"version": matthan_version()})
         self.gateway = GatewayMetrics(self.registry)
         self.batch = BatchJobMetrics(self.registry)
+        self.recordings = RecordingMetrics(self.registry)  # give to the Recordings service
         self.server = MetricsServer(self.registry, config.host, config.port)
 
     async def start(self) -> None:

@@ -1,17 +1,25 @@
-"""Opening a camera's source with OpenCV (FFmpeg backend) without ever hanging.
+"""Opening a camera's source with PyAV (FFmpeg) without ever hanging, one connection
+shared by the analysis and the recorder.
 
-`open_source(config)` returns a `VideoSource`, a thin wrapper over
-`cv2.VideoCapture` that splits reading into `grab()` (demux + decode, cheap to do
-for every frame) and `retrieve()` (conversion to a BGR array, done only for the
-frames someone needs). Every failure is a `SourceError` that says whether retrying
-can help (`permanent=False`) or not (`permanent=True`).
+`open_source(config)` returns a `VideoSource`, which demuxes the stream itself and
+splits reading into `grab()` (read the next packets and decode them into a frame,
+cheap to do for every frame) and `retrieve()` (conversion of the grabbed frame to
+a BGR array, done only for the frames someone needs). Every failure is a
+`SourceError` that says whether retrying can help (`permanent=False`) or not
+(`permanent=True`).
 
-Timeouts. Network sources are opened with OpenCV's own open/read timeouts
-(`CAP_PROP_OPEN_TIMEOUT_MSEC`, `CAP_PROP_READ_TIMEOUT_MSEC`, enforced through
-FFmpeg's interrupt callback), and FFmpeg's socket timeout as a second guard. The
-RTSP transport and the socket timeout can only reach FFmpeg through the
-`OPENCV_FFMPEG_CAPTURE_OPTIONS` environment variable, which OpenCV reads inside
-each open; `_CaptureOptionsGate` makes sure no open sees another one's options.
+One connection, two consumers. Because the source demuxes, every packet it reads
+can also be handed, as it is and after it was decoded, to a `PacketTap` (the
+camera's recorder, `set_packet_tap`): recording is a stream copy of the very
+packets the analysis decodes, with no second session to the camera (community
+cameras often allow only one or two). A tap must not block: the recorder queues
+packets for its own thread and drops recording, never frames, when it falls behind.
+
+Timeouts. Network sources are opened with FFmpeg's interrupt callback bounding
+the open and every read (PyAV's `timeout=(open, read)`), and FFmpeg's socket
+timeout as a second guard. The RTSP transport, the socket timeout and a short
+`analyzeduration` are options of each open (`ffmpeg_options`): no process-wide
+state, so opens of different cameras never see each other's options.
 
 Files. Existence is checked first (a missing file is a permanent error naming the
 path), then the first frame is decoded during the open, so a file that is not a
@@ -23,33 +31,45 @@ well before the frame count its container announces is reported as truncated.
 
 Media time. After every successful `grab()`, `pts` is the frame's presentation
 time in seconds since the camera started, by the rule of `media_time.py`: the
-stream's own timestamps (`CAP_PROP_POS_MSEC`, a property read) where they move
-forward, a frame period across the loop of a file, the time away across a
-reconnect (pass the previous source's `timeline` to `open_source`). HTTP(S)
-sources are MJPEG, whose timestamps FFmpeg invents at an assumed 25 fps: their
-media time is the monotonic time since they opened.
+stream's own timestamps (the decoded frame's pts) where they move forward, a
+frame period across the loop of a file, the time away across a reconnect (pass
+the previous source's `timeline` to `open_source`). HTTP(S) sources are MJPEG,
+whose timestamps FFmpeg invents at an assumed 25 fps: their media time is the
+monotonic time since they opened.
+
+Decoding uses one FFmpeg decoder thread per camera by default (`decode_threads`):
+with many cameras per node the parallelism is across cameras. Analysis stays
+OpenCV's (cv2.dnn, MOG2, resize); `bench/recording.py` measures this source's
+decode + BGR conversion against OpenCV's `VideoCapture` on the same clip.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import threading
+import collections
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-import cv2
+import av
+import av.error
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from cluster.config.source import NETWORK_SCHEMES, SourceConfig, redact_url
 
 from .media_time import MediaTimeline
+from .packet_tap import PacketTap, template_of
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], object]
 
+# OpenCV's process-wide way of passing FFmpeg options. This source never reads or
+# writes it: its options go to each open (`ffmpeg_options`).
 CAPTURE_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 # How much stream FFmpeg analyses while opening. Its default (5 s) makes every
 # (re)connect slow and queues seconds of frames before the first grab; 1 s is
@@ -84,22 +104,16 @@ class SourceError(Exception):
         return f"SourceError({self.message!r}, permanent={self.permanent})"
 
 
-def _avformat_major() -> int:
-    match = re.search(r"avformat:\s+YES \((\d+)\.", cv2.getBuildInformation())
-    return int(match.group(1)) if match else 0
-
-
 # FFmpeg 5 (libavformat 59) renamed the RTSP socket timeout from `stimeout` to
 # `timeout`; before that, RTSP's `timeout` meant the listen timeout. HTTP has always
-# called its socket timeout `timeout`. Checked against the wheel's FFmpeg 8: RTSP
-# `timeout` ends a silent open at the given time, `stimeout` is silently ignored.
-_RTSP_SOCKET_TIMEOUT_OPTION = "timeout" if _avformat_major() >= 59 else "stimeout"
+# called its socket timeout `timeout`.
+_RTSP_SOCKET_TIMEOUT_OPTION = "timeout" if av.library_versions["libavformat"][0] >= 59 else "stimeout"
 
 
-def ffmpeg_capture_options(config: SourceConfig) -> str:
-    """The OPENCV_FFMPEG_CAPTURE_OPTIONS value ("key;value|key;value") for a network source."""
-    # The socket timeout is a second guard behind OpenCV's interrupt callback; it
-    # must not cut an open or a read shorter than configured, hence the larger one.
+def ffmpeg_options(config: SourceConfig) -> dict[str, str]:
+    """The FFmpeg options of one open of a network source."""
+    # The socket timeout is a second guard behind the interrupt callback; it must
+    # not cut an open or a read shorter than configured, hence the larger one.
     socket_timeout_us = int(max(config.open_timeout_s, config.read_timeout_s) * 1_000_000)
     options = {"analyzeduration": str(ANALYZE_DURATION_US)}
     if config.scheme in ("rtsp", "rtsps"):
@@ -107,47 +121,16 @@ def ffmpeg_capture_options(config: SourceConfig) -> str:
         options[_RTSP_SOCKET_TIMEOUT_OPTION] = str(socket_timeout_us)
     else:
         options["timeout"] = str(socket_timeout_us)
-    return "|".join(f"{key};{value}" for key, value in options.items())
+    return options
 
 
-class _CaptureOptionsGate:
-    """Serialises the process-wide OPENCV_FFMPEG_CAPTURE_OPTIONS between opens.
-
-    OpenCV reads the variable somewhere inside `VideoCapture(...)`, so it must hold
-    its value for the whole open. Opens that need the same options (the usual case:
-    cameras with the same settings) run together; an open that needs different
-    options waits until those are done. The previous value is put back afterwards.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._current: str | None = None
-        self._users = 0
-        self._saved: str | None = None
-
-    def acquire(self, options: str) -> None:
-        with self._condition:
-            while self._users and self._current != options:
-                self._condition.wait()
-            if self._users == 0:
-                self._saved = os.environ.get(CAPTURE_OPTIONS_ENV)
-                os.environ[CAPTURE_OPTIONS_ENV] = options
-                self._current = options
-            self._users += 1
-
-    def release(self) -> None:
-        with self._condition:
-            self._users -= 1
-            if self._users == 0:
-                if self._saved is None:
-                    os.environ.pop(CAPTURE_OPTIONS_ENV, None)
-                else:
-                    os.environ[CAPTURE_OPTIONS_ENV] = self._saved
-                self._current = None
-                self._condition.notify_all()
+def ffmpeg_capture_options(config: SourceConfig) -> str:
+    """The same options as FFmpeg's "key;value|key;value" text (for logs and for
+    tools that take OpenCV's form)."""
+    return "|".join(f"{key};{value}" for key, value in ffmpeg_options(config).items())
 
 
-_options_gate = _CaptureOptionsGate()
+# ---- the source ------------------------------------------------------------------------
 
 
 class VideoSource:
@@ -155,29 +138,46 @@ class VideoSource:
 
     def __init__(
         self,
-        capture: cv2.VideoCapture,
+        container: Any,
         config: SourceConfig,
         *,
         description: str,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
-        first_frame_grabbed: bool = False,
         timeline: MediaTimeline | None = None,
     ) -> None:
-        self._capture = capture
+        self._container = container
+        self._stream = container.streams.video[0]
         self._config = config
         self.description = description  # path or redacted URL, safe for messages
         self.is_file = config.is_file
         self._clock = clock
         self._sleep = sleep
-        self._pending_first_frame = first_frame_grabbed
-        reported_fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        _configure_decoder(self._stream, config)
+        rate = self._stream.average_rate or self._stream.guessed_rate  # as OpenCV: the average first
+        reported_fps = float(rate) if rate else 0.0
         self.fps = reported_fps if 0.0 < reported_fps < 1000.0 else 0.0
-        self.size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-        self.expected_frames = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)) if self.is_file else 0
+        context = self._stream.codec_context
+        self.size = (int(context.width), int(context.height))
+        self.expected_frames = self._announced_frames() if self.is_file else 0
         self.end_of_file = False
         self.loops = 0  # times a looping file started over
-        self._frames_this_pass = 1 if first_frame_grabbed else 0
+        self.decode_errors = 0  # packets the decoder refused (skipped, like a camera's glitch)
+        self._packets: Iterator[Any] | None = None
+        self._demux_done = False
+        self._decoded: collections.deque[Any] = collections.deque()
+        self._frame: Any = None  # the last grabbed av.VideoFrame
+        # One converter for the source's life: a frame's own (`to_ndarray(format=...)`)
+        # sets up a new swscale context for every frame, a third of the conversion's cost.
+        self._reformatter = VideoReformatter()
+        self._pending_first_frame = False
+        # Packets read while the open decoded the first frame of a file, before anyone
+        # could set a tap: handed to a tap set before that frame is grabbed.
+        self._opening_packets: list[Any] = []
+        self._opening = False  # inside _decode_first_frame
+        self._frames_this_pass = 0
+        self._tap: PacketTap | None = None
+        self._tap_open = False  # begin() was called for this pass
         self._pace_period = 1.0 / (self.fps or FALLBACK_FPS)
         self._next_due: float | None = None
         self._timeline = timeline if timeline is not None else MediaTimeline()
@@ -190,6 +190,15 @@ class VideoSource:
     def timeline(self) -> MediaTimeline:
         """This camera's media time; hand it to the next `open_source` after a reconnect."""
         return self._timeline
+
+    def set_packet_tap(self, tap: PacketTap | None) -> None:
+        """Hand every packet read from now on to `tap` (None: to nobody). The tap
+        gets `begin` with the stream before its first packet, `end` when it is
+        replaced, when the pass ends and when the source is released."""
+        if tap is self._tap:
+            return
+        self._end_tap("recording reconfigured")
+        self._tap = tap
 
     def grab(self) -> bool:
         """Take the next frame from the source without converting it; on True, `pts`
@@ -205,7 +214,10 @@ class VideoSource:
             self._wait_for_next_frame_time()
         if self._pending_first_frame:  # decoded during the open to prove the file is a video
             self._pending_first_frame = False
-        elif self._capture.grab():
+            opening, self._opening_packets = self._opening_packets, []
+            for packet in opening:
+                self._tap_packet(packet)
+        elif self._next_frame():
             self._frames_this_pass += 1
         elif not self.is_file:
             return False
@@ -213,6 +225,7 @@ class VideoSource:
             self._check_not_truncated()
             if not self._config.loop:
                 self.end_of_file = True
+                self._end_tap("end of file")
                 return False
             self._start_over()
         self._stamp()
@@ -220,15 +233,119 @@ class VideoSource:
 
     def retrieve(self) -> np.ndarray | None:
         """The last grabbed frame as a BGR array (a fresh copy), or None."""
-        ok, image = self._capture.retrieve()
-        return image if ok and image is not None and image.size else None
+        frame = self._frame
+        if frame is None:
+            return None
+        try:
+            image = self._reformatter.reformat(frame, format="bgr24").to_ndarray()
+        except (av.error.FFmpegError, ValueError) as exc:
+            log.debug("%s: frame conversion failed: %s", self.description, exc)
+            return None
+        return image if image.size else None
 
     def release(self) -> None:
-        self._capture.release()
+        self._end_tap("source closed")
+        self._frame = None
+        self._decoded.clear()
+        try:
+            self._container.close()
+        except av.error.FFmpegError as exc:  # closing a broken network stream can complain
+            log.debug("%s: close: %s", self.description, exc)
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def _decode_first_frame(self) -> bool:
+        """For a file's open: decode its first frame now (False: there is none)."""
+        self._opening = True
+        try:
+            if not self._next_frame():
+                return False
+        finally:
+            self._opening = False
+        self._pending_first_frame = True
+        self._frames_this_pass = 1
+        return True
+
+    def _next_frame(self) -> bool:
+        """Read and decode packets until a frame comes out; False if none can (end of
+        the stream, a read error or timeout)."""
+        while not self._decoded:
+            if self._demux_done:
+                if self.is_file:
+                    return False
+                self._demux_done = False  # a network read failed: try reading again
+                self._packets = None
+            if self._packets is None:
+                self._packets = self._container.demux(self._stream)
+            try:
+                packet = next(self._packets)
+            except StopIteration:
+                self._demux_done = True
+                return False
+            except (av.error.FFmpegError, OSError) as exc:  # a read timeout, a dropped connection, bad data
+                log.debug("%s: read failed: %s", self.description, exc)
+                self._demux_done = True
+                if self.is_file:
+                    self._flush_decoder()
+                    continue
+                return False
+            self._decode(packet)
+            if packet.size:
+                if self._opening:
+                    self._opening_packets.append(packet)
+                else:
+                    self._tap_packet(packet)
+        self._frame = self._decoded.popleft()
+        return True
+
+    def _decode(self, packet: Any) -> None:
+        try:
+            self._decoded.extend(packet.decode())  # the empty packet at the end flushes the decoder
+        except av.error.FFmpegError as exc:
+            self.decode_errors += 1
+            log.debug("%s: packet not decodable: %s", self.description, exc)
+
+    def _flush_decoder(self) -> None:
+        try:
+            self._decoded.extend(self._stream.codec_context.decode(None))
+        except av.error.FFmpegError as exc:
+            log.debug("%s: decoder flush: %s", self.description, exc)
+
+    def _tap_packet(self, packet: Any) -> None:
+        tap = self._tap
+        if tap is None:
+            return
+        if not self._tap_open:
+            try:
+                template = template_of(self._stream, is_file=self.is_file, fps=self.fps)
+            except (av.error.FFmpegError, ValueError) as exc:
+                log.warning("%s: cannot hand this stream to the recorder: %s", self.description, exc)
+                self._tap = None
+                return
+            tap.begin(template)
+            self._tap_open = True
+        tap.packet(packet)
+
+    def _end_tap(self, reason: str) -> None:
+        if self._tap is not None and self._tap_open:
+            self._tap.end(reason)
+        self._tap_open = False
 
     def _stamp(self) -> None:
-        raw = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if self._stream_timestamps else None
+        raw = None
+        if self._stream_timestamps and self._frame is not None:
+            raw = self._frame.time  # None when the frame has no pts
         self.pts = self._timeline.advance(raw, frame_period=self._fallback_step, now=self._clock())
+
+    def _announced_frames(self) -> int:
+        """The frame count the container announces (as OpenCV estimates it: the
+        count in the header, else duration x frame rate)."""
+        if self._stream.frames:
+            return int(self._stream.frames)
+        duration = self._container.duration  # in AV_TIME_BASE units (microseconds)
+        if duration and self.fps:
+            return int(duration / 1_000_000 * self.fps + 0.5)
+        return 0
 
     def _wait_for_next_frame_time(self) -> None:
         now = self._clock()
@@ -251,15 +368,36 @@ class VideoSource:
     def _start_over(self) -> None:
         self.loops += 1
         self._timeline.new_pass()
-        if not (self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0) and self._capture.grab()):
+        self._end_tap("file looped")
+        self._decoded.clear()
+        self._packets, self._demux_done = None, False
+        try:
+            self._container.seek(0, stream=self._stream)
+            self._stream.codec_context.flush_buffers()
+            started = self._next_frame()
+        except av.error.FFmpegError:
+            started = False
+        if not started:
             # Some containers do not seek back cleanly; opening again always works.
-            self._capture.release()
-            self._capture = cv2.VideoCapture(str(self._config.file_path), cv2.CAP_FFMPEG, _decode_params(self._config))
-            if not (self._capture.isOpened() and self._capture.grab()):
+            self._container.close()
+            self._container = _open_file_container(self._config.file_path)
+            self._stream = self._container.streams.video[0]
+            _configure_decoder(self._stream, self._config)
+            self._packets, self._demux_done = None, False
+            if not self._next_frame():
                 raise SourceError(
                     f"video file {self.description} could not be read again from the start", permanent=True
                 )
         self._frames_this_pass = 1
+
+
+def _configure_decoder(stream: Any, config: SourceConfig) -> None:
+    """FFmpeg decoder threads. One per camera by default: with many cameras per node the
+    parallelism is across cameras, and extra decoder threads only add switching."""
+    context = stream.codec_context
+    context.thread_count = config.decode_threads
+    if config.decode_threads != 1:
+        context.thread_type = "AUTO"
 
 
 def open_source(
@@ -314,11 +452,15 @@ def _check_url(url: str) -> None:
         raise SourceError(f"malformed source URL {safe!r}: {exc}", permanent=True) from None
 
 
-def _decode_params(config: SourceConfig) -> list[int]:
-    """FFmpeg decoder threads. One per camera by default: with many cameras per node the
-    parallelism is across cameras, and extra decoder threads only add switching
-    (measured: 1,773 vs 1,583 frames per CPU-second on the reference clip)."""
-    return [cv2.CAP_PROP_N_THREADS, config.decode_threads] if config.decode_threads else []
+def _open_file_container(path: Path) -> Any:
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError, ValueError):
+        raise SourceError(f"video file {path} could not be opened: not a video, or corrupt", permanent=True) from None
+    if not container.streams.video:
+        container.close()
+        raise SourceError(f"video file {path} could not be opened: not a video (no video stream)", permanent=True)
+    return container
 
 
 def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
@@ -327,42 +469,31 @@ def _open_file(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: Me
         raise SourceError(f"video file {path} does not exist", permanent=True)
     if not path.is_file():
         raise SourceError(f"{path} is not a regular file", permanent=True)
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, _decode_params(config))
-    if not capture.isOpened():
-        capture.release()
-        raise SourceError(f"video file {path} could not be opened: not a video, or corrupt", permanent=True)
-    if not capture.grab():
-        capture.release()
-        raise SourceError(f"video file {path} has no decodable frame: corrupt or empty", permanent=True)
-    return VideoSource(
-        capture, config, description=str(path), clock=clock, sleep=sleep, first_frame_grabbed=True, timeline=timeline
+    source = VideoSource(
+        _open_file_container(path), config, description=str(path), clock=clock, sleep=sleep, timeline=timeline
     )
+    if not source._decode_first_frame():
+        source.release()
+        raise SourceError(f"video file {path} has no decodable frame: corrupt or empty", permanent=True)
+    return source
 
 
 def _open_network(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
     description = _safe_url(config.url)
-    params = [
-        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-        int(config.open_timeout_s * 1000),
-        cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-        int(config.read_timeout_s * 1000),
-        *_decode_params(config),
-    ]
-    _options_gate.acquire(ffmpeg_capture_options(config))
     started = time.monotonic()
     try:
-        capture = cv2.VideoCapture(config.url, cv2.CAP_FFMPEG, params)
-    except cv2.error as exc:  # rare: OpenCV rejects the arguments outright
-        detail = str(exc).replace(config.url, description).strip()[:200]
-        raise SourceError(f"could not open {description}: {detail}", permanent=False) from None
-    finally:
-        _options_gate.release()
-    if not capture.isOpened():
-        capture.release()
+        container = av.open(
+            config.url, options=ffmpeg_options(config), timeout=(config.open_timeout_s, config.read_timeout_s)
+        )
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
         elapsed = time.monotonic() - started
         if elapsed >= config.open_timeout_s * 0.9:
             why = f"no answer within {config.open_timeout_s:g} s"
         else:
-            why = f"refused, or not a video stream (failed after {elapsed:.1f} s)"
-        raise SourceError(f"could not open {description}: {why}", permanent=False)
-    return VideoSource(capture, config, description=description, clock=clock, sleep=sleep, timeline=timeline)
+            detail = str(exc).replace(config.url, description).strip()[:200]
+            why = f"refused, or not a video stream (failed after {elapsed:.1f} s: {detail})"
+        raise SourceError(f"could not open {description}: {why}", permanent=False) from None
+    if not container.streams.video:
+        container.close()
+        raise SourceError(f"could not open {description}: the stream has no video", permanent=False)
+    return VideoSource(container, config, description=description, clock=clock, sleep=sleep, timeline=timeline)

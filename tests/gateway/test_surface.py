@@ -42,6 +42,12 @@ REQUIRED_ROLE: dict[str, Role] = {
     "/matthan.v1.Events/GetEvent": Role.VIEWER,
     "/matthan.v1.Events/CountEvents": Role.VIEWER,
     "/matthan.v1.Events/StreamEvents": Role.VIEWER,
+    "/matthan.v1.Recordings/ListRecordings": Role.VIEWER,
+    "/matthan.v1.Recordings/ListHolds": Role.VIEWER,
+    "/matthan.v1.Recordings/VerifyRecordings": Role.OPERATOR,
+    "/matthan.v1.Recordings/PlaceHold": Role.OPERATOR,
+    "/matthan.v1.Recordings/ReleaseHold": Role.OPERATOR,
+    "/matthan.v1.Recordings/ExportClip": Role.OPERATOR,
 }
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 CALLERS = {"viewer-all": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}

@@ -17,21 +17,27 @@ RELEASE, NAMESPACE = "duty", "district-7"
 NOTES = "matthan/templates/NOTES.txt"
 
 
-def camera(i: int) -> dict[str, Any]:
-    return {
+GIB = 1 << 30
+
+
+def camera(i: int, record_gib: int = 0) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "id": f"cam-{i:03d}",
         "name": f"Hẻm {i}",
         "groups": [f"ward-{i % 8}"],
         "source": {"url": f"rtsp://viewer:secret@10.0.{i // 200}.{i % 200 + 10}:554/stream1"},
         "analysis": {"fps": 5},
     }
+    if record_gib:
+        config["recording"] = {"mode": "continuous", "retention": {"max_bytes": record_gib * GIB}}
+    return config
 
 
 VALUE_SETS: dict[str, dict[str, Any]] = {
     "default": {},
-    # One commune: 64 cameras on two 4-core workers, recordings kept.
+    # One commune: 64 cameras on two 4-core workers, each recording within 3 GiB.
     "commune": {
-        "cameras": [camera(i) for i in range(64)],
+        "cameras": [camera(i, record_gib=3) for i in range(64)],
         "ray": {"workers": {"minReplicas": 1, "maxReplicas": 2, "replicas": 1}},
         "recordings": {"enabled": True, "budgetGiB": 200, "storageClass": "nfs"},
         "state": {"storageClass": "ssd", "size": "10Gi"},

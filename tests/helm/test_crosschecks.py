@@ -188,10 +188,71 @@ def test_the_recordings_volume_is_the_budget_plus_headroom_on_every_ray_pod():
         "budget + 10%"
     )
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"], "every camera worker writes to it"
+    config = parse_config(compose.compose(app_config(objects), TOKENS))
     spec = only(objects, "RayCluster")["spec"]
     pods = [spec["headGroupSpec"]["template"]["spec"]] + [g["template"]["spec"] for g in spec["workerGroupSpecs"]]
+    pods.append(front_door(objects))
     for pod in pods:
-        assert mounts(pod["containers"][0])["recordings"] == "/var/lib/matthan/recordings", "mounted on every pod"
+        assert mounts(pod["containers"][-1])["recordings"] == "/var/lib/matthan/recordings", "on every pod"
+        assert volumes(pod)["recordings"]["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
+    for camera_config in config.cameras:
+        directory = config.recordings.directory_for(camera_config.groups, config.runtime.state_dir)
+        assert str(directory) == "/var/lib/matthan/recordings", f"{camera_config.id} records onto the volume"
+    total = sum(c.recording.retention.max_bytes for c in config.cameras)
+    assert total <= budget * (1 << 30), "the cameras' budgets fit the volume's"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"cameras": [{"id": "a", "source": {"url": "rtsp://h/s"}, "recording": {"mode": "continuous"}}]}, "no volume"),
+        (
+            {
+                "recordings": {"enabled": True, "budgetGiB": 10},
+                "cameras": [
+                    {
+                        "id": f"c{i}",
+                        "source": {"url": "rtsp://h/s"},
+                        "recording": {"mode": "continuous", "retention": {"max_bytes": 4 << 30}},
+                    }
+                    for i in range(3)
+                ],
+            },
+            "add up to",
+        ),
+        (
+            {
+                "recordings": {"enabled": True},
+                "config": {"recordings": {"group_directories": {"ward-3": "/mnt/other"}}},
+            },
+            "must be under recordings.mountPath",
+        ),
+    ],
+)
+def test_recordings_that_would_not_fit_their_volume_fail_the_render(values, message):
+    import helm_python as helm
+
+    from .chart import CHART_DIR
+
+    with helm.Chart.load(CHART_DIR) as chart, pytest.raises(helm.HelmRenderError, match=message):
+        chart.render(values, name="duty", namespace="district-7")
+
+
+def test_the_front_door_reads_the_event_store_on_the_heads_node():
+    objects = render({})
+    config = parse_config(compose.compose(app_config(objects), TOKENS))
+    pod = front_door(objects)
+    assert mounts(containers(pod)["frontdoor"])["state"] == str(config.runtime.state_dir), "the state volume"
+    assert (
+        volumes(pod)["state"]["persistentVolumeClaim"]["claimName"]
+        == only(objects, "PersistentVolumeClaim", "-state")["metadata"]["name"]
+    ), "the head's claim"
+    [term] = pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname", "one node: the claim is ReadWriteOnce"
+    assert term["labelSelector"]["matchLabels"] == {
+        "ray.io/cluster": only(objects, "RayCluster")["metadata"]["name"],
+        "ray.io/node-type": "head",
+    }, "the node of the Ray head pod (KubeRay's labels)"
 
 
 @pytest.mark.parametrize("value_set", sorted(VALUE_SETS))

@@ -19,6 +19,7 @@ REQUIRED = {
     "MatthanCamerasUnplaced",
     "MatthanEventStoreErrors",
     "MatthanNodeLost",
+    "MatthanRecordingStopped",  # recordings: an alert when recording stops
 }
 
 

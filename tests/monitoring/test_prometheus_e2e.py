@@ -42,6 +42,7 @@ import pytest
 
 from cluster.config import AnalysisConfig, CameraConfig, DetectorConfig, EventsConfig, MotionConfig, SourceConfig
 from cluster.config.metrics import MetricsConfig
+from cluster.config.recording import RecordingConfig, RecordingMode, RetentionConfig
 from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.domain import EventPull
 from cluster.eventwriter.actor import ensure_event_writer
@@ -109,8 +110,9 @@ class WithMoves:
 
 
 async def feed(service: MetricsService, stop: asyncio.Event) -> None:
-    """What the gateway and batch runner would report while they work."""
+    """What the gateway and batch runner would report while they work, and recordings verified and exported."""
     gw, jobs = service.gateway, service.batch
+    recordings = service.recordings
     for kind in ("frames", "detections"):
         gw.subscription_opened(LIVE, kind)
     gw.subscription_opened(LIVE, "detections")
@@ -132,6 +134,8 @@ async def feed(service: MetricsService, stop: asyncio.Event) -> None:
         gw.subscription_opened(LIVE, "frames")
         gw.subscription_closed(LIVE, "frames", "closed")
         jobs.frames_processed(BATCH_JOB, 25)
+        recordings.verified(LIVE, ok=False)
+        recordings.exported(LIVE, masked=False, seconds=30.0)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
 
@@ -161,6 +165,14 @@ class LiveStack:
                 analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
                 rules={"zones": [{"name": "view", "polygon": [(0, 0), (1, 0), (1, 1), (0, 1)], "inertia": 1}]},
                 output={"event_ring_size": 16},  # small: a stopped writer loses revisions soon
+                # recordings: segments, a budget small enough for retention to delete some
+                recording=RecordingConfig(
+                    mode=RecordingMode.CONTINUOUS,
+                    segment_s=2.0,
+                    directory=workdir / "recordings",
+                    min_free_bytes=0,
+                    retention=RetentionConfig(max_bytes=100_000, interval_s=1.0),
+                ),
             ),
             CameraConfig(id=BROKEN, name="E2E broken", source=SourceConfig(url=str(workdir / "missing.mp4"))),
             CameraConfig(

@@ -212,6 +212,23 @@ EVENT_SECTIONS: dict = {
             "severity": "info",
         },
     },
+    "recording": {
+        "mode": "motion-only",
+        "pre_roll_s": 3.0,
+        "post_roll_s": 20.0,
+        "segment_s": 30.0,
+        "directory": "/srv/recordings",
+        "retention": {
+            "continuous_days": 3.0,
+            "motion_days": 10.0,
+            "events_days": 60.0,
+            "max_bytes": 50_000_000_000,
+            "interval_s": 120.0,
+        },
+        "queue_packets": 4096,
+        "min_free_bytes": 1_000_000_000,
+        "retry_s": 2.0,
+    },
 }
 
 

@@ -122,8 +122,31 @@ values.config, plus what the chart owns. As a YAML mapping.
 {{- $_ := set $metrics "host" "0.0.0.0" -}}
 {{- $_ := set $metrics "port" (int $fd.metrics.port) -}}
 {{- $_ := set $c "metrics" $metrics -}}
-{{- if .Values.recordings.appConfig -}}
-{{- $_ := set $c "recording" (deepCopy .Values.recordings.appConfig) -}}
+{{- /* Recordings: the camera workers write, and the front door reads, the recordings volume. */ -}}
+{{- $rec := .Values.recordings -}}
+{{- $storage := deepCopy (get $c "recordings" | default dict) -}}
+{{- $budget := 0 -}}
+{{- range .Values.cameras -}}
+{{- $r := .recording | default dict -}}
+{{- if and $r.mode (ne (toString $r.mode) "off") -}}
+{{- if not $rec.enabled -}}
+{{- fail (printf "camera %s records (recording.mode %s) but recordings.enabled is false: the camera workers would have no volume to write to" .id $r.mode) -}}
+{{- end -}}
+{{- $budget = add $budget (int64 (($r.retention | default dict).max_bytes | default 0)) -}}
+{{- end -}}
+{{- end -}}
+{{- if $rec.enabled -}}
+{{- $_ := set $storage "directory" $rec.mountPath -}}
+{{- range $group, $dir := (get $storage "group_directories" | default dict) -}}
+{{- if not (hasPrefix (printf "%s/" $rec.mountPath) (toString $dir)) -}}
+{{- fail (printf "config.recordings.group_directories.%s (%s) must be under recordings.mountPath (%s): only that volume is on every camera worker" $group $dir $rec.mountPath) -}}
+{{- end -}}
+{{- end -}}
+{{- $volume := mul (int64 $rec.budgetGiB) 1073741824 -}}
+{{- if gt (int64 $budget) (int64 $volume) -}}
+{{- fail (printf "the cameras' recording.retention.max_bytes add up to %d bytes, over recordings.budgetGiB (%v GiB): raise the budget (the volume is sized from it) or lower the cameras'" $budget $rec.budgetGiB) -}}
+{{- end -}}
+{{- $_ := set $c "recordings" $storage -}}
 {{- end -}}
 {{- toYaml $c -}}
 {{- end -}}

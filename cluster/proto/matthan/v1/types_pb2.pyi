@@ -30,7 +30,7 @@ CAMERA_STATE_STOPPED: CameraState
 CAMERA_STATE_UNRESPONSIVE: CameraState
 
 class CameraSpec(_message.Message):
-    __slots__ = ("id", "name", "groups", "enabled", "source", "analysis", "output", "timezone", "rules", "privacy", "health", "priority")
+    __slots__ = ("id", "name", "groups", "enabled", "source", "analysis", "output", "timezone", "rules", "privacy", "health", "recording", "priority")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class CameraSpec(_message.Message):
     RULES_FIELD_NUMBER: _ClassVar[int]
     PRIVACY_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
+    RECORDING_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
@@ -54,8 +55,45 @@ class CameraSpec(_message.Message):
     rules: RulesSpec
     privacy: PrivacySpec
     health: HealthSpec
+    recording: RecordingSpec
     priority: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., source: _Optional[_Union[SourceSpec, _Mapping]] = ..., analysis: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., output: _Optional[_Union[OutputSpec, _Mapping]] = ..., timezone: _Optional[str] = ..., rules: _Optional[_Union[RulesSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacySpec, _Mapping]] = ..., health: _Optional[_Union[HealthSpec, _Mapping]] = ..., priority: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., source: _Optional[_Union[SourceSpec, _Mapping]] = ..., analysis: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., output: _Optional[_Union[OutputSpec, _Mapping]] = ..., timezone: _Optional[str] = ..., rules: _Optional[_Union[RulesSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacySpec, _Mapping]] = ..., health: _Optional[_Union[HealthSpec, _Mapping]] = ..., recording: _Optional[_Union[RecordingSpec, _Mapping]] = ..., priority: _Optional[int] = ...) -> None: ...
+
+class RecordingSpec(_message.Message):
+    __slots__ = ("mode", "pre_roll_s", "post_roll_s", "segment_s", "directory", "retention", "queue_packets", "min_free_bytes", "retry_s")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    PRE_ROLL_S_FIELD_NUMBER: _ClassVar[int]
+    POST_ROLL_S_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_S_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_PACKETS_FIELD_NUMBER: _ClassVar[int]
+    MIN_FREE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    RETRY_S_FIELD_NUMBER: _ClassVar[int]
+    mode: str
+    pre_roll_s: float
+    post_roll_s: float
+    segment_s: float
+    directory: str
+    retention: RetentionSpec
+    queue_packets: int
+    min_free_bytes: int
+    retry_s: float
+    def __init__(self, mode: _Optional[str] = ..., pre_roll_s: _Optional[float] = ..., post_roll_s: _Optional[float] = ..., segment_s: _Optional[float] = ..., directory: _Optional[str] = ..., retention: _Optional[_Union[RetentionSpec, _Mapping]] = ..., queue_packets: _Optional[int] = ..., min_free_bytes: _Optional[int] = ..., retry_s: _Optional[float] = ...) -> None: ...
+
+class RetentionSpec(_message.Message):
+    __slots__ = ("continuous_days", "motion_days", "events_days", "max_bytes", "interval_s")
+    CONTINUOUS_DAYS_FIELD_NUMBER: _ClassVar[int]
+    MOTION_DAYS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_DAYS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_S_FIELD_NUMBER: _ClassVar[int]
+    continuous_days: float
+    motion_days: float
+    events_days: float
+    max_bytes: int
+    interval_s: float
+    def __init__(self, continuous_days: _Optional[float] = ..., motion_days: _Optional[float] = ..., events_days: _Optional[float] = ..., max_bytes: _Optional[int] = ..., interval_s: _Optional[float] = ...) -> None: ...
 
 class SourceSpec(_message.Message):
     __slots__ = ("url", "rtsp_transport", "open_timeout_s", "read_timeout_s", "stall_timeout_s", "loop", "realtime", "reconnect", "decode_threads")
@@ -326,7 +364,7 @@ class TamperSpec(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., fps: _Optional[float] = ..., width: _Optional[int] = ..., learn_s: _Optional[float] = ..., refresh_s: _Optional[float] = ..., min_duration_s: _Optional[float] = ..., clear_s: _Optional[float] = ..., black_max_brightness: _Optional[float] = ..., uniform_max_stddev: _Optional[float] = ..., defocus_ratio: _Optional[float] = ..., moved_max_similarity: _Optional[float] = ..., moved_max_edge_share: _Optional[float] = ..., min_still_edges: _Optional[float] = ..., severity: _Optional[str] = ...) -> None: ...
 
 class CameraStatus(_message.Message):
-    __slots__ = ("state", "reason", "node_id", "pid", "mode", "frames_received", "frames_analysed", "frames_skipped", "detector_runs", "reconnects", "fps_in", "fps_out", "last_frame_time", "last_sequence", "stage_seconds", "capture_to_publish_seconds", "cpu_percent", "memory_uss_bytes")
+    __slots__ = ("state", "reason", "node_id", "pid", "mode", "frames_received", "frames_analysed", "frames_skipped", "detector_runs", "reconnects", "fps_in", "fps_out", "last_frame_time", "last_sequence", "stage_seconds", "capture_to_publish_seconds", "cpu_percent", "memory_uss_bytes", "recording")
     class StageSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -352,6 +390,7 @@ class CameraStatus(_message.Message):
     CAPTURE_TO_PUBLISH_SECONDS_FIELD_NUMBER: _ClassVar[int]
     CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
     MEMORY_USS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    RECORDING_FIELD_NUMBER: _ClassVar[int]
     state: CameraState
     reason: str
     node_id: str
@@ -370,7 +409,38 @@ class CameraStatus(_message.Message):
     capture_to_publish_seconds: float
     cpu_percent: float
     memory_uss_bytes: int
-    def __init__(self, state: _Optional[_Union[CameraState, str]] = ..., reason: _Optional[str] = ..., node_id: _Optional[str] = ..., pid: _Optional[int] = ..., mode: _Optional[str] = ..., frames_received: _Optional[int] = ..., frames_analysed: _Optional[int] = ..., frames_skipped: _Optional[int] = ..., detector_runs: _Optional[int] = ..., reconnects: _Optional[int] = ..., fps_in: _Optional[float] = ..., fps_out: _Optional[float] = ..., last_frame_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., capture_to_publish_seconds: _Optional[float] = ..., cpu_percent: _Optional[float] = ..., memory_uss_bytes: _Optional[int] = ...) -> None: ...
+    recording: RecordingStatus
+    def __init__(self, state: _Optional[_Union[CameraState, str]] = ..., reason: _Optional[str] = ..., node_id: _Optional[str] = ..., pid: _Optional[int] = ..., mode: _Optional[str] = ..., frames_received: _Optional[int] = ..., frames_analysed: _Optional[int] = ..., frames_skipped: _Optional[int] = ..., detector_runs: _Optional[int] = ..., reconnects: _Optional[int] = ..., fps_in: _Optional[float] = ..., fps_out: _Optional[float] = ..., last_frame_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., capture_to_publish_seconds: _Optional[float] = ..., cpu_percent: _Optional[float] = ..., memory_uss_bytes: _Optional[int] = ..., recording: _Optional[_Union[RecordingStatus, _Mapping]] = ...) -> None: ...
+
+class RecordingStatus(_message.Message):
+    __slots__ = ("state", "reason", "mode", "directory", "bytes_written", "segments_written", "packets_dropped", "gaps_recorded", "retention_deleted", "disk_used_bytes", "budget_bytes", "disk_free_bytes", "last_segment_end")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_FIELD_NUMBER: _ClassVar[int]
+    BYTES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    PACKETS_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    GAPS_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_DELETED_FIELD_NUMBER: _ClassVar[int]
+    DISK_USED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DISK_FREE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEGMENT_END_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    reason: str
+    mode: str
+    directory: str
+    bytes_written: int
+    segments_written: int
+    packets_dropped: int
+    gaps_recorded: int
+    retention_deleted: int
+    disk_used_bytes: int
+    budget_bytes: int
+    disk_free_bytes: int
+    last_segment_end: _timestamp_pb2.Timestamp
+    def __init__(self, state: _Optional[str] = ..., reason: _Optional[str] = ..., mode: _Optional[str] = ..., directory: _Optional[str] = ..., bytes_written: _Optional[int] = ..., segments_written: _Optional[int] = ..., packets_dropped: _Optional[int] = ..., gaps_recorded: _Optional[int] = ..., retention_deleted: _Optional[int] = ..., disk_used_bytes: _Optional[int] = ..., budget_bytes: _Optional[int] = ..., disk_free_bytes: _Optional[int] = ..., last_segment_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Camera(_message.Message):
     __slots__ = ("spec", "status", "node_id")
