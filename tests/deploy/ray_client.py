@@ -73,3 +73,43 @@ def live_cameras(address: str) -> list[str]:
     with MatthanClient(address) as client:
         views = client.list_cameras()
     return sorted(v.config.id for v in views if v.status is not None and v.status.state.value == "live")
+
+
+# Ray Client's per-client server is sometimes killed as it starts on a loaded machine (it
+# shares its fate with the proxy thread that spawned it; it leaves no output), and the
+# client then fails with this. Kubernetes retries a failed Job and restarts a failed pod,
+# so the helpers below do the same, for this failure only.
+CLIENT_SERVER_DID_NOT_START = "Starting Ray client server failed"
+ATTEMPTS = 3
+
+
+def run_as_job(argv: list[str], timeout: float = 240) -> subprocess.CompletedProcess:
+    """`run`, retried like a Job's backoffLimit when Ray Client's server did not start."""
+    for _ in range(ATTEMPTS):
+        result = run(argv, timeout=timeout)
+        if result.returncode == 0 or CLIENT_SERVER_DID_NOT_START not in result.stderr:
+            return result
+    return result
+
+
+def start_supervised(argv: list[str], log_path, ready, timeout: float = 180) -> subprocess.Popen:
+    """Start a server process and wait for `ready()`; restarted, as Kubernetes restarts a
+    pod, when it exits because Ray Client's server did not start. Fails after `timeout`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    for _ in range(ATTEMPTS):
+        with open(log_path, "a") as log:
+            proc = start(argv, log)
+        while time.monotonic() < deadline and proc.poll() is None:
+            if ready():
+                return proc
+            time.sleep(1.0)
+        if proc.poll() is None:
+            break  # still running but not ready in time
+        if CLIENT_SERVER_DID_NOT_START not in log_path.read_text(errors="replace"):
+            break  # exited for another reason: the caller sees it
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(60)
+    raise AssertionError(f"{argv[3:5]} not ready within {timeout:g} s: {log_path.read_text(errors='replace')[-2000:]}")

@@ -17,18 +17,16 @@ from tests.fixtures.streams import free_port
 from tests.fixtures.waiting import wait_until
 from tests.scheduler.ray_helpers import tiny_clip
 
-from .ray_client import MATTHAN, live_cameras, run, serving, start, start_cluster
+from .ray_client import MATTHAN, live_cameras, run_as_job, serving, start_cluster, start_supervised
 
 pytestmark = pytest.mark.slow
 
 UNREACHABLE_S = 5.0
 
 
-def front_door(address: str, config: Path, log: Path):
+def front_door(address: str, config: Path, log: Path, ready):
     argv = [*MATTHAN, "serve", "--address", address, "--config", str(config)]
-    argv += ["--exit-when-unreachable", str(UNREACHABLE_S)]
-    with open(log, "w") as out:
-        return start(argv, out)
+    return start_supervised([*argv, "--exit-when-unreachable", str(UNREACHABLE_S)], log, ready)
 
 
 def test_after_a_head_loss_a_restarted_front_door_brings_the_cameras_back(tmp_path: Path):
@@ -49,9 +47,9 @@ def test_after_a_head_loss_a_restarted_front_door_brings_the_cameras_back(tmp_pa
     address = f"127.0.0.1:{grpc_port}"
     proc = None
     try:
-        deployed = run([*MATTHAN, "deploy", "--address", ray_address, "--config", str(config_path)])
+        deployed = run_as_job([*MATTHAN, "deploy", "--address", ray_address, "--config", str(config_path)])
         assert deployed.returncode == 0, f"the deploy Job succeeds: {deployed.stdout}{deployed.stderr}"
-        proc = front_door(ray_address, config_path, tmp_path / "before.log")
+        proc = front_door(ray_address, config_path, tmp_path / "before.log", lambda: serving(address))
         wait_until(lambda: live_cameras(address) == ["cam-head-loss"], 240, "the camera is live", tolerate_errors=True)
         cluster.shutdown()  # the head pod is lost: the Ray cluster with it
         code = proc.wait(180)
@@ -59,12 +57,9 @@ def test_after_a_head_loss_a_restarted_front_door_brings_the_cameras_back(tmp_pa
         assert code == 1, f"the front door exits with an error for its restart: {log[-2000:]}"
         assert "has not answered" in log, f"and says why: {log[-2000:]}"
 
-        cluster, _ = start_cluster()  # KubeRay starts a new head and workers
-        # Kubernetes restarts the pod. It joins by the GCS address here: a second Ray Client
-        # server on this machine in one test run does not start its per-client server (and
-        # logs nothing why); the first half went through Ray Client, as test_ray_client.py does.
-        proc = front_door(cluster.address, config_path, tmp_path / "after.log")
-        wait_until(lambda: serving(address), 180, "the restarted front door is SERVING", poll_s=1.0)
+        cluster, ray_address = start_cluster()  # KubeRay starts a new head and workers
+        # Kubernetes restarts the pod: it joins the new head.
+        proc = front_door(ray_address, config_path, tmp_path / "after.log", lambda: serving(address))
         wait_until(
             lambda: live_cameras(address) == ["cam-head-loss"],
             240,

@@ -19,7 +19,7 @@ from tests.fixtures.streams import free_port
 from tests.fixtures.waiting import wait_until
 from tests.scheduler.ray_helpers import tiny_clip
 
-from .ray_client import MATTHAN, live_cameras, run, serving, start, start_cluster
+from .ray_client import MATTHAN, live_cameras, run_as_job, serving, start_cluster, start_supervised
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_deploy_job_and_front_door_through_ray_client(ray_client_address, tmp_pa
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     deploy = [*MATTHAN, "deploy", "--address", ray_client_address, "--config", str(config_path)]
 
-    first = run(deploy)
+    first = run_as_job(deploy)
     assert first.returncode == 0, f"the deploy Job succeeds over Ray Client: {first.stdout}{first.stderr}"
     assert "add cam-k8s" in first.stdout, f"it adds the config's camera: {first.stdout}"
 
@@ -57,25 +57,23 @@ def test_deploy_job_and_front_door_through_ray_client(ray_client_address, tmp_pa
     serve = [*MATTHAN, "serve", "--address", ray_client_address, "--config", str(config_path)]
     for life in ("first", "restarted"):
         log = tmp_path / f"serve-{life}.log"
-        with open(log, "w") as out:
-            proc = start(serve, out)
-            try:
-                wait_until(lambda: serving(address), 180, f"the {life} front door is SERVING", poll_s=1.0)
-                wait_until(
-                    lambda: live_cameras(address) == ["cam-k8s"],
-                    240,
-                    lambda life=life, log=log: (
-                        f"cam-k8s live behind the {life} front door: {log.read_text(errors='replace')[-2000:]}"
-                    ),
-                    poll_s=1.0,
-                    tolerate_errors=True,
-                )
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                code = proc.wait(90)
+        proc = start_supervised(serve, log, lambda: serving(address))  # the front door is SERVING
+        try:
+            wait_until(
+                lambda: live_cameras(address) == ["cam-k8s"],
+                240,
+                lambda life=life, log=log: (
+                    f"cam-k8s live behind the {life} front door: {log.read_text(errors='replace')[-2000:]}"
+                ),
+                poll_s=1.0,
+                tolerate_errors=True,
+            )
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(90)
         assert code == 0, f"the {life} front door stops cleanly on SIGTERM: {log.read_text(errors='replace')[-2000:]}"
         assert "keep running in the cluster" in log.read_text(), "a joined front door leaves the cameras running"
 
-    second = run(deploy)
+    second = run_as_job(deploy)
     assert second.returncode == 0, f"the second deploy succeeds: {second.stdout}{second.stderr}"
     assert "up to date: nothing changed" in second.stdout, f"and changes nothing: {second.stdout}"
