@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         cameras_cmd,
         cluster_cmd,
         config_cmd,
+        deploy_cmd,
         events_cmd,
         frames_cmd,
         jobs_cmd,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.register(sub)
     models_cmd.register(sub)
     config_cmd.register(sub)
+    deploy_cmd.register(sub)
     recordings_cmd.register(sub)  # recordings: `matthan recordings ...`, `matthan export`
     # batch reprocessing (matthan.v1.Jobs)
     reprocess_cmd.register(sub)

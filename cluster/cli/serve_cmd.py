@@ -19,6 +19,13 @@ def register(sub) -> None:
     parser.add_argument("--config", type=Path, help="cameras.yaml; omit to run the embedded demo")
     parser.add_argument("--address", help="join an existing Ray cluster ('auto' or host:port) instead of starting one")
     parser.add_argument("--state-dir", type=Path, help="override runtime.state_dir")
+    parser.add_argument(
+        "--exit-when-unreachable",
+        type=float,
+        metavar="SECONDS",
+        help="with --address: exit (status 1) once the scheduler has not answered for this long, so that a "
+        "supervisor (Kubernetes) restarts the front door and it reconnects; default: keep trying",
+    )
     parser.set_defaults(func=run)
 
 
@@ -39,10 +46,16 @@ def run(args) -> int:
 
     joined = (args.address or config.runtime.ray.address) is not None
     connect(config.runtime.ray, args.address)
-    return asyncio.run(serve(config, owns_cluster=not joined))
+    return asyncio.run(serve(config, owns_cluster=not joined, exit_when_unreachable_s=args.exit_when_unreachable))
 
 
-async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, owns_cluster: bool = True) -> int:
+async def serve(
+    config: MatthanConfig,
+    stop: asyncio.Event | None = None,
+    *,
+    owns_cluster: bool = True,
+    exit_when_unreachable_s: float | None = None,
+) -> int:
     """Find or create the scheduler and the event writer actors and serve until `stop`.
 
     The scheduler (a detached actor) owns the cameras; the event writer (detached,
@@ -50,7 +63,9 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
     event store. When this process started Ray itself (`owns_cluster`), the cluster
     ends with it, so the writer commits what it pulled and the cameras are stopped
     cleanly first; when it joined a running cluster, they all keep running after it
-    exits, and the next `matthan serve` finds them again.
+    exits, and the next `matthan serve` finds them again. With
+    `exit_when_unreachable_s`, a scheduler silent that long (the Ray head was lost)
+    ends this process with status 1, for its supervisor to start it again.
     """
     from ..scheduler.actor import ensure_scheduler
     from ..scheduler.client import SchedulerClient
@@ -88,12 +103,22 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
     logger.info(
         "serving; Ctrl-C to stop. `matthan watch`, `matthan status` and `matthan cluster status` show the cameras."
     )
+    code = 0
+    last_answer = loop.time()
     try:
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), SUMMARY_INTERVAL_S)
             except asyncio.TimeoutError:
-                await _log_summary(control)
+                if await _log_summary(control):
+                    last_answer = loop.time()
+                elif exit_when_unreachable_s is not None and loop.time() - last_answer >= exit_when_unreachable_s:
+                    logger.error(
+                        "the scheduler has not answered for %.0f s: exiting, to be restarted and reconnect",
+                        loop.time() - last_answer,
+                    )
+                    code = 1
+                    break
     finally:
         logger.info("shutting down")
         await front_door.stop()
@@ -102,7 +127,7 @@ async def serve(config: MatthanConfig, stop: asyncio.Event | None = None, *, own
             await control.shutdown(stop_cameras=True)
         else:
             logger.info("the scheduler, its cameras and the event writer keep running in the cluster")
-    return 0
+    return code
 
 
 def _event_writer(config: MatthanConfig, state_dir: Path):
@@ -130,14 +155,16 @@ def _ensure_job_manager(config: MatthanConfig):
     return JobManagerClient(ensure_job_manager(settings), namespace)
 
 
-async def _log_summary(fleet) -> None:
+async def _log_summary(fleet) -> bool:
+    """Log the cameras' states; False when they could not be read."""
     try:
         views = await fleet.list_cameras()
     except Exception:
         logger.exception("could not read camera states")
-        return
+        return False
     states: dict[str, int] = {}
     for view in views:
         key = view.status.state.value if view.status else "unobserved"
         states[key] = states.get(key, 0) + 1
     logger.info("cameras: %s", ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none")
+    return True
