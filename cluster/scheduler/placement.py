@@ -316,7 +316,12 @@ def _preempt(state: _State, left_out: list[str]) -> tuple[list[str], list[str]]:
                 displaced.add(victim)
             waiting = sorted([*waiting, *victims], key=lambda c: _placing_order(state, c))
         state.move(cam, target, state.origin.get(cam, (None, None))[1])
-    shed = sorted((c for c in still_out if c in displaced), key=lambda c: _placing_order(state, c))
+    # Shed: displaced from where it was running when the plan began (not one this plan had
+    # only just placed, nor one whose node died).
+    shed = sorted(
+        (c for c in still_out if c in displaced and state.origin.get(c, (None, None))[1] is MoveReason.PREEMPTED),
+        key=lambda c: _placing_order(state, c),
+    )
     return still_out, shed
 
 
