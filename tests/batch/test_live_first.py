@@ -23,6 +23,7 @@ ANALYSED_SHARE = 5.0 / 12.5  # analysis.fps 5 of the clip's 12.5 fps
 # fell behind and the newest due frame won over older ones. A frame in flight at
 # either sample is within it.
 KEPT_UP = 0.9
+JOB_WITHIN_S = 900  # polls a second apart: a job that never gets room fails instead of hanging
 
 
 def test_a_live_camera_keeps_its_analysis_while_a_job_runs_beside_it(
@@ -34,7 +35,17 @@ def test_a_live_camera_keeps_its_analysis_while_a_job_runs_beside_it(
     parked = CameraConfig.model_validate(
         {"id": "road", "enabled": False, "source": {"url": str(long_footage)}, "rules": ROAD_RULES}
     )
-    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=20.0, warmup_s=5.0, max_in_flight=2)
+    # The session's Ray has the machine's 2 CPUs: leave half a core to the live side and run
+    # segments of half a core, so two run beside the live camera (the default reserve of one
+    # core and one core per segment would leave no room for any on 2 CPUs).
+    batch = BatchConfig(
+        allowed_dirs=[footage_dir],
+        segment_s=20.0,
+        warmup_s=5.0,
+        max_in_flight=2,
+        live_reserve_cpus=0.5,
+        cpus_per_segment=0.5,
+    )
 
     async def status(path: BatchPath) -> CameraStatus | None:
         return (await path.serve.client.get_camera("live")).status
@@ -53,9 +64,13 @@ def test_a_live_camera_keeps_its_analysis_while_a_job_runs_beside_it(
                 ReprocessRequest("road", (str(long_footage),), start_time="2026-11-28T22:00:00"), submitted_by="carol"
             )
             samples = []
-            while not (current := await path.jobs.get(view.job_id)).state.final:
+            for _ in range(JOB_WITHIN_S):
+                if (current := await path.jobs.get(view.job_id)).state.final:
+                    break
                 samples.append(await status(path))
                 await asyncio.sleep(1.0)
+            else:
+                raise AssertionError(f"the job did not end within {JOB_WITHIN_S} s: {current}")
             after = await status(path)
             return before, samples, after, current
         finally:
