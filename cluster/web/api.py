@@ -8,10 +8,13 @@
     GET  /api/cameras?group=G         cameras the user may see, with their states
     GET  /api/cameras/{id}            one camera (403 outside a viewer's scope, same for unknown ids)
     GET  /api/cameras/{id}/snapshot?width=W   a JPEG download
+    GET  /api/events/{id}/thumbnail   an event's JPEG (GetEvent's path and scope: 404 alike for
+                                      an unknown id and an event of a camera the user may not see)
     GET  /ws                          the page's WebSocket (protocol.py)
 
-Later parts of issue 12 add their routes here: `/events` and `/search` (pages) with
-`/api/events` (search, CSV export) and `POST /api/events/{id}/ack`, and `/editor/{id}`
+The live events feed is a WebSocket channel (event_channel.py). Later parts of issue 12
+add their routes here: `/search` (page) with `/api/events` (search, CSV export) and
+`POST /api/events/{id}/ack`, and `/editor/{id}`
 with `POST /api/cameras/{id}/zones` (the UpdateCamera path, operator role).
 """
 
@@ -29,7 +32,10 @@ from aiohttp import web
 from ..config.server import Role
 from ..contract import RequestError
 from ..control import CameraUnavailable, CameraUnresponsive
+from ..events import EventNotFound, EventQueries
 from ..gateway.auth import AUTHORIZATION_KEY, AuthError, Principal
+from ..gateway.event_scope import by_id, may_see
+from ..gateway.events_service import EVENT_ID
 from ..gateway.rpc import check_camera_id, check_names, check_range
 from .errors import ErrorCode, WebError, bad_request, web_error_for
 from .login_limit import retry_after_header
@@ -342,6 +348,42 @@ async def snapshot(request: web.Request, session: Session) -> web.Response:
     )
 
 
+# ------------------------------------------------------------------- events
+
+
+def event_store(services: ConsoleServices) -> EventQueries:
+    if services.events is None:
+        raise WebError(503, ErrorCode.UNAVAILABLE, "this front door has no event store (`matthan serve` starts one)")
+    return services.events
+
+
+def check_event_id(value: str) -> str:
+    if not EVENT_ID.match(value):
+        raise bad_request(f"event id: {value[:64]!r} is not an event id (hexadecimal, as events carry it)")
+    return value
+
+
+async def visible_event(services: ConsoleServices, principal: Principal, event_id: str):
+    """The event (with its thumbnail) if the user may see it; EventNotFound otherwise, the
+    same answer as for an id that does not exist (GetEvent's rule)."""
+    event = await event_store(services).get(event_id)
+    views = by_id(await services.control.list_cameras()) if principal.scoped else {}
+    if not may_see(principal, event.camera_id, views):
+        raise EventNotFound(event_id)
+    return event
+
+
+@logged("WebEventThumbnail")
+async def event_thumbnail(request: web.Request, session: Session) -> web.Response:
+    services = request.app[SERVICES]
+    query(request, set())
+    event_id = check_event_id(request.match_info["event_id"])
+    event = await visible_event(services, session.principal, event_id)
+    if event.thumbnail is None:
+        raise WebError(404, ErrorCode.NOT_FOUND, f"event {event_id!r} has no thumbnail")
+    return web.Response(body=event.thumbnail, content_type="image/jpeg")
+
+
 # ---------------------------------------------------------------- WebSocket
 
 
@@ -381,6 +423,7 @@ def close_session_sockets(services: ConsoleServices, session: Session, why: str)
 def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/", page)
     app.router.add_get("/health", page)
+    app.router.add_get("/events", page)
     app.router.add_get("/camera/{camera_id}", camera_page)
     app.router.add_get("/api/session", get_session)
     app.router.add_post("/api/login", login)
@@ -389,6 +432,7 @@ def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/api/cameras", list_cameras)
     app.router.add_get("/api/cameras/{camera_id}", get_camera)
     app.router.add_get("/api/cameras/{camera_id}/snapshot", snapshot)
+    app.router.add_get("/api/events/{event_id}/thumbnail", event_thumbnail)
     app.router.add_get("/ws", websocket)
     app.router.add_static("/static/", static_dir, show_index=False, follow_symlinks=False)
 

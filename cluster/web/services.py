@@ -9,9 +9,11 @@ from typing import Protocol
 
 from ..config.server import ServerConfig, WebConfig
 from ..control import CameraControl
+from ..events import EventQueries
 from ..gateway.access_log import AccessLog
 from ..gateway.access_watch import AccessWatch
 from ..gateway.auth import Authenticator
+from ..gateway.event_feed import EventFeed
 from ..gateway.fanout import Fanout
 from .directory import CameraDirectory
 from .login_limit import LoginLimiter
@@ -47,6 +49,9 @@ class ConsoleServices:
     tls: bool
     # Seconds between a socket's checks of its session and of a stalled browser.
     socket_check_s: float = 1.0
+    # The gateway's event store reader and its one change-feed follow (None: no event store).
+    events: EventQueries | None = None
+    event_feed: EventFeed | None = None
     sockets: dict[str, set[OpenSocket]] = field(default_factory=dict)  # by session digest
 
     @property
