@@ -23,6 +23,7 @@ from ray.exceptions import RayActorError, RayError
 
 from ..domain import Event
 from ..events import (
+    Acknowledgement,
     Bucket,
     ChangePage,
     CountRow,
@@ -88,6 +89,12 @@ class EventWriterClient:
 
     async def feed(self) -> FeedInfo:
         return await self._call("feed", lambda a: a.feed.remote())
+
+    async def acknowledge(self, event_id: str, who: str, at: float) -> Acknowledgement:
+        return await self._call("acknowledge", lambda a: a.acknowledge.remote(event_id, who, at))
+
+    async def acknowledgements(self, event_ids: tuple[str, ...]) -> dict[str, Acknowledgement]:
+        return await self._call("acknowledgements", lambda a: a.acknowledgements.remote(tuple(event_ids)))
 
     # ---- metrics and administration ------------------------------------------------------
 

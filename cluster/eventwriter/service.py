@@ -35,6 +35,7 @@ from prometheus_client import CollectorRegistry
 
 from ..domain import Event
 from ..events import (
+    Acknowledgement,
     Bucket,
     CameraDirectory,
     ChangeNotifier,
@@ -162,6 +163,12 @@ class EventWriterService:
 
     def feed(self) -> FeedInfo | EventStoreError:
         return self._answer(lambda store: FeedInfo(store.feed_id, store.last_change_seq()))
+
+    def acknowledge(self, event_id: str, who: str, at: float) -> Acknowledgement | EventStoreError:
+        return self._answer(lambda store: store.acknowledge(event_id, who, at))
+
+    def acknowledgements(self, event_ids: tuple[str, ...]) -> dict[str, Acknowledgement] | EventStoreError:
+        return self._answer(lambda store: store.acknowledgements(event_ids))
 
     def stats(self) -> EventStoreSnapshot:
         return self.metrics.snapshot()

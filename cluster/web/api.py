@@ -8,14 +8,18 @@
     GET  /api/cameras?group=G         cameras the user may see, with their states
     GET  /api/cameras/{id}            one camera (403 outside a viewer's scope, same for unknown ids)
     GET  /api/cameras/{id}/snapshot?width=W   a JPEG download
+    GET  /api/events?camera=&group=&type=&severity=&class=&rule=&from=&to=&order=&page_size=&cursor=
+                                      a page of events (search.py), with their acknowledgements
+    GET  /api/events.csv?<filters>    every matching event as CSV, streamed (bounded, scoped)
     GET  /api/events/{id}/thumbnail   an event's JPEG (GetEvent's path and scope: 404 alike for
                                       an unknown id and an event of a camera the user may not see)
+    POST /api/events/{id}/ack         acknowledge an alert (operator and above; recorded in the
+                                      event store and the access log; every open feed shows it)
     GET  /ws                          the page's WebSocket (protocol.py)
 
-The live events feed is a WebSocket channel (event_channel.py). Later parts of issue 12
-add their routes here: `/search` (page) with `/api/events` (search, CSV export) and
-`POST /api/events/{id}/ack`, and `/editor/{id}`
-with `POST /api/cameras/{id}/zones` (the UpdateCamera path, operator role).
+The live events feed is a WebSocket channel (event_channel.py). The next part of issue 12
+adds `/editor/{id}` with `POST /api/cameras/{id}/zones` here (the UpdateCamera path,
+operator role).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from aiohttp import web
 from ..config.server import Role
 from ..contract import RequestError
 from ..control import CameraUnavailable, CameraUnresponsive
-from ..events import EventNotFound, EventQueries
+from ..events import EventNotFound, EventQueries, EventStoreError
 from ..gateway.auth import AUTHORIZATION_KEY, AuthError, Principal
 from ..gateway.event_scope import by_id, may_see
 from ..gateway.events_service import EVENT_ID
@@ -40,13 +44,15 @@ from ..gateway.rpc import check_camera_id, check_names, check_range
 from .errors import ErrorCode, WebError, bad_request, web_error_for
 from .login_limit import retry_after_header
 from .protocol import CloseCode
+from .search import PAGE_PARAMETERS, SEARCH_PARAMETERS, csv_lines, parse_page, parse_search
 from .security import CSRF_HEADER, check_origin
 from .services import ConsoleServices
 from .sessions import DEFAULT_LANGUAGE, LANGUAGES, Session
 from .socket import ConsoleSocket
-from .views import camera_summary, principal_summary
+from .views import ack_summary, camera_summary, event_summary, principal_summary
 
 SERVICES = web.AppKey("services", ConsoleServices)
+ACCESS_EXTRA = web.RequestKey("access_extra", dict)  # a handler's fields for its access-log line
 LANGUAGE_COOKIE = "matthan_lang"
 MAX_TOKEN_LENGTH = 512
 MAX_GROUPS = 100
@@ -177,7 +183,9 @@ def logged(method: str, role: Role = Role.VIEWER) -> Callable[[Handler], Callabl
                     principal, method, cameras, peer_of(request), status=error.access_status, detail=error.message
                 )
                 raise error from None
-            services.access.call(principal, method, cameras, peer_of(request), status="OK")
+            extra = dict(request.get(ACCESS_EXTRA, {}))
+            shown = extra.pop("cameras", cameras)
+            services.access.call(principal, method, shown, peer_of(request), status="OK", **extra)
             return response
 
         return handler
@@ -373,6 +381,61 @@ async def visible_event(services: ConsoleServices, principal: Principal, event_i
     return event
 
 
+@logged("WebSearchEvents")
+async def search_events(request: web.Request, session: Session) -> web.Response:
+    services = request.app[SERVICES]
+    query(request, set(SEARCH_PARAMETERS | PAGE_PARAMETERS))
+    events = event_store(services)
+    search = await parse_search(request.query, session.principal, services.control)
+    page_size, cursor = parse_page(request.query)
+    request[ACCESS_EXTRA] = {"query": search.describe()}
+    page = await events.query(search.filter, order=search.order, page_size=page_size, cursor=cursor)
+    acks = await events.acknowledgements(tuple(e.event_id for e in page.events))
+    return _json(
+        {
+            "events": [event_summary(e, acks.get(e.event_id)) for e in page.events],
+            "next_cursor": page.cursor if page.has_more else None,
+            "has_more": page.has_more,
+        }
+    )
+
+
+@logged("WebExportEvents")
+async def export_events(request: web.Request, session: Session) -> web.StreamResponse:
+    """Every matching event as CSV, streamed page by page (search.py says the bounds). The
+    filter is checked before the first byte, so bad input is still a 400."""
+    services = request.app[SERVICES]
+    query(request, set(SEARCH_PARAMETERS))
+    events = event_store(services)
+    search = await parse_search(request.query, session.principal, services.control)
+    lines = csv_lines(events, search)
+    first = await anext(lines)  # the header; the first page is read next, before answering
+    second = await anext(lines, None)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(services.clock()))
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="matthan-events-{stamp}.csv"',
+        }
+    )
+    await response.prepare(request)
+    rows, failure = 0, None
+    await response.write(first)
+    if second is not None:
+        await response.write(second)
+        rows += 1
+        try:
+            async for line in lines:
+                await response.write(line)
+                rows += 1
+        except EventStoreError as exc:  # the status is sent already: the file says it is incomplete
+            failure = f"event store: {exc}"
+            await response.write(f"# export incomplete after {rows} rows: {failure}\r\n".encode())
+    await response.write_eof()
+    request[ACCESS_EXTRA] = {"query": search.describe(), "rows": rows, "failure": failure}
+    return response
+
+
 @logged("WebEventThumbnail")
 async def event_thumbnail(request: web.Request, session: Session) -> web.Response:
     services = request.app[SERVICES]
@@ -382,6 +445,25 @@ async def event_thumbnail(request: web.Request, session: Session) -> web.Respons
     if event.thumbnail is None:
         raise WebError(404, ErrorCode.NOT_FOUND, f"event {event_id!r} has no thumbnail")
     return web.Response(body=event.thumbnail, content_type="image/jpeg")
+
+
+@logged("WebAcknowledge", Role.OPERATOR)
+async def acknowledge(request: web.Request, session: Session) -> web.Response:
+    """Who acknowledged which alert, when: in the event store (the first acknowledgement
+    stays), in the access log, and on every open events feed of this front door."""
+    services = request.app[SERVICES]
+    query(request, set())
+    event_id = check_event_id(request.match_info["event_id"])
+    _only(await json_body(request), set())
+    event = await visible_event(services, session.principal, event_id)
+    ack = await event_store(services).acknowledge(event_id, session.principal.name, services.clock())
+    services.acknowledged(ack)
+    request[ACCESS_EXTRA] = {
+        "cameras": [event.camera_id],
+        "detail": f"event {event_id} acknowledged by {ack.by}",
+        "event_id": event_id,
+    }
+    return _json(ack_summary(ack))
 
 
 # ---------------------------------------------------------------- WebSocket
@@ -424,6 +506,7 @@ def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/", page)
     app.router.add_get("/health", page)
     app.router.add_get("/events", page)
+    app.router.add_get("/search", page)
     app.router.add_get("/camera/{camera_id}", camera_page)
     app.router.add_get("/api/session", get_session)
     app.router.add_post("/api/login", login)
@@ -432,7 +515,10 @@ def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/api/cameras", list_cameras)
     app.router.add_get("/api/cameras/{camera_id}", get_camera)
     app.router.add_get("/api/cameras/{camera_id}/snapshot", snapshot)
+    app.router.add_get("/api/events", search_events)
+    app.router.add_get("/api/events.csv", export_events)
     app.router.add_get("/api/events/{event_id}/thumbnail", event_thumbnail)
+    app.router.add_post("/api/events/{event_id}/ack", acknowledge)
     app.router.add_get("/ws", websocket)
     app.router.add_static("/static/", static_dir, show_index=False, follow_symlinks=False)
 

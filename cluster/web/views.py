@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..config.camera import hide_server_paths
 from ..control import CameraView
 from ..domain import CameraState, DetectionBatch, Event, Severity
+from ..events import Acknowledgement
 from ..gateway.auth import Principal
 
 
@@ -75,7 +76,12 @@ def detections_message(batch: DetectionBatch) -> dict:
     }
 
 
-def event_summary(event: Event) -> dict:
+def ack_summary(ack: Acknowledgement) -> dict:
+    """Who acknowledged an event and when (epoch seconds)."""
+    return {"event_id": ack.event_id, "by": ack.by, "at": ack.at}
+
+
+def event_summary(event: Event, ack: Acknowledgement | None = None) -> dict:
     """One event as the feed and the search page show it (no thumbnail: the page loads it
     from `/api/events/<id>/thumbnail`, which checks scope like `GetEvent`)."""
     return {
@@ -95,4 +101,5 @@ def event_summary(event: Event) -> dict:
         "confidence": None if event.peak_confidence is None else round(event.peak_confidence, 3),
         "revision": event.revision,
         "job": event.job_id,
+        "ack": None if ack is None else ack_summary(ack),
     }

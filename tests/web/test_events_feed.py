@@ -2,8 +2,8 @@
 gateway's one change-feed follow, scoped exactly as StreamEvents, bounded and never
 silently lossy.
 
-A real SQLite event store read through `StoreQueries` (the writer actor's role in this
-process). Cameras: cam-a and cam-c in ward-1, cam-b in ward-2.
+A real SQLite event store read through `ConsoleStoreQueries` (the writer actor's role
+in this process). Cameras: cam-a and cam-c in ward-1, cam-b in ward-2.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from cluster.events import EventStore
 from cluster.web import event_channel
 from tests.events.factory import JPEG, event, revised
 from tests.fixtures.waiting import wait_until
-from tests.gateway.event_store_fake import StoreQueries
 
 from .conftest import token
+from .event_store import ConsoleStoreQueries
 from .harness import Received
 
 
 @pytest.fixture
 def events(tmp_path):
     store = EventStore(tmp_path / "events.sqlite3")
-    yield StoreQueries(store)
+    yield ConsoleStoreQueries(store)
     store.close()
 
 

@@ -1,16 +1,19 @@
 // One camera large: a higher frame rate, its status, boxes, snapshot download.
-// Next part of issue 12: its zones and lines drawn over the picture and its recent
-// events in the side panel (subscribe an "events" channel filtered to this camera).
+// Its recent and live events are in the side panel (an "events" channel of this camera).
+// Next part of issue 12: its zones and lines drawn over the picture.
 
 import { api } from "../api.js";
 import { el } from "../dom.js";
+import { EventFeed } from "../events.js";
 import { t } from "../i18n.js";
 import { Picture, badge } from "../tile.js";
 import { errorPage, errorText, followVisibility, milliseconds, nodeLabel, number } from "./common.js";
 
 export class CameraView {
-  constructor({ connection }, cameraId) {
+  constructor({ connection, user, role }, cameraId) {
     this.connection = connection;
+    this.user = user;
+    this.role = role;
     this.id = cameraId;
     this.overlay = false;
     this.paused = document.hidden;
@@ -52,10 +55,20 @@ export class CameraView {
           el("h2", { text: t("camera.status") }),
           this.fields,
           el("div", { class: "actions" }, el("label", {}, overlay, " ", t("wall.overlay")), snapshot),
-          // Next part of issue 12: the camera's recent events go here.
         ),
       ),
     );
+    this.names = new Map([[this.id, camera.name]]);
+    this.feed = new EventFeed(this.connection, {
+      camera: this.id,
+      user: this.user,
+      role: this.role,
+      names: this.names,
+      limit: 20,
+      title: t("events.recent"),
+    });
+    main.querySelector(".camera aside").append(this.feed.element);
+    this.feed.start();
     this.show(camera);
     this.stopFollowing = followVisibility(this);
     this.connection.subscribe("status", null, {}, {
@@ -70,6 +83,7 @@ export class CameraView {
   leave() {
     this.left = true;
     if (this.stopFollowing) this.stopFollowing();
+    if (this.feed) this.feed.stop();
     this.connection.unsubscribe("status", null);
     this.pause();
     if (this.picture) this.picture.release();
