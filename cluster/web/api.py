@@ -8,6 +8,8 @@
     GET  /api/cameras?group=G         cameras the user may see, with their states
     GET  /api/cameras/{id}            one camera (403 outside a viewer's scope, same for unknown ids)
     GET  /api/cameras/{id}/snapshot?width=W   a JPEG download
+    GET  /api/cameras/{id}/zones      its zones, lines (and, for operators, privacy masks): zones.py
+    POST /api/cameras/{id}/zones      save them (operator; UpdateCamera's path, applied live)
     GET  /api/events?camera=&group=&type=&severity=&class=&rule=&from=&to=&order=&page_size=&cursor=
                                       a page of events (search.py), with their acknowledgements
     GET  /api/events.csv?<filters>    every matching event as CSV, streamed (bounded, scoped)
@@ -17,9 +19,7 @@
                                       event store and the access log; every open feed shows it)
     GET  /ws                          the page's WebSocket (protocol.py)
 
-The live events feed is a WebSocket channel (event_channel.py). The next part of issue 12
-adds `/editor/{id}` with `POST /api/cameras/{id}/zones` here (the UpdateCamera path,
-operator role).
+The live events feed is a WebSocket channel (event_channel.py).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from .services import ConsoleServices
 from .sessions import DEFAULT_LANGUAGE, LANGUAGES, Session
 from .socket import ConsoleSocket
 from .views import ack_summary, camera_summary, event_summary, principal_summary
+from .zones import apply_geometry, geometry_of
 
 SERVICES = web.AppKey("services", ConsoleServices)
 ACCESS_EXTRA = web.RequestKey("access_extra", dict)  # a handler's fields for its access-log line
@@ -356,6 +357,36 @@ async def snapshot(request: web.Request, session: Session) -> web.Response:
     )
 
 
+@logged("WebGetZones")
+async def get_zones(request: web.Request, session: Session) -> web.Response:
+    services = request.app[SERVICES]
+    query(request, set())
+    camera_id = check_camera_id("camera", request.match_info["camera_id"])
+    await services.directory.camera(session.principal, camera_id)  # 403 out of a viewer's scope
+    view = await services.control.get_camera(camera_id)
+    operator = session.principal.role.at_least(Role.OPERATOR)
+    return _json(geometry_of(view.config, with_masks=operator))
+
+
+@logged("WebUpdateZones", Role.OPERATOR)
+async def update_zones(request: web.Request, session: Session) -> web.Response:
+    """The zone and mask editor's save: UpdateCamera's path (validated as the gateway
+    does, applied live by the camera)."""
+    services = request.app[SERVICES]
+    query(request, set())
+    camera_id = check_camera_id("camera", request.match_info["camera_id"])
+    body = await json_body(request)
+    await services.directory.camera(session.principal, camera_id)
+    current = await services.control.get_camera(camera_id)
+    config = apply_geometry(current.config, body)
+    view = await services.control.update_camera(config)
+    rules = view.config.rules
+    request[ACCESS_EXTRA] = {
+        "detail": f"{len(rules.zones)} zones, {len(rules.lines)} lines, {len(view.config.privacy.masks)} masks"
+    }
+    return _json(geometry_of(view.config, with_masks=True))
+
+
 # ------------------------------------------------------------------- events
 
 
@@ -508,6 +539,7 @@ def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/events", page)
     app.router.add_get("/search", page)
     app.router.add_get("/camera/{camera_id}", camera_page)
+    app.router.add_get("/editor/{camera_id}", camera_page)
     app.router.add_get("/api/session", get_session)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
@@ -515,6 +547,8 @@ def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/api/cameras", list_cameras)
     app.router.add_get("/api/cameras/{camera_id}", get_camera)
     app.router.add_get("/api/cameras/{camera_id}/snapshot", snapshot)
+    app.router.add_get("/api/cameras/{camera_id}/zones", get_zones)
+    app.router.add_post("/api/cameras/{camera_id}/zones", update_zones)
     app.router.add_get("/api/events", search_events)
     app.router.add_get("/api/events.csv", export_events)
     app.router.add_get("/api/events/{event_id}/thumbnail", event_thumbnail)

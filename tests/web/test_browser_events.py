@@ -289,3 +289,37 @@ def test_acknowledging_an_alert_shows_it_acknowledged_after_a_reload(real, drive
     lines = [r for r in real.records.of("call", "WebAcknowledge") if r.get("event_id") == event_id]
     assert lines and lines[0]["who"] == "operator", f"in the access log: {lines}"
     assert not page_errors(driver), f"the page logged errors: {page_errors(driver)}"
+
+
+def test_the_search_page_finds_the_crossing_and_its_csv_has_the_row(real, driver, screenshots) -> None:
+    wait_until(real.stored, EVENT_TIMEOUT_S, "a line crossing stored by the writer", poll_s=1.0)
+    wanted = real.stored()[0]
+    log_in(driver, real.url, "operator")
+    driver.get(real.url + "search")
+    wait_until(lambda: driver.find_elements(By.ID, "search-form"), PAGE_TIMEOUT_S, "the search form")
+    wait_until(
+        lambda: len(driver.find_elements(By.CSS_SELECTOR, "#search-camera option")) > 1,
+        PAGE_TIMEOUT_S,
+        "the camera list in the form",
+    )
+    driver.find_element(By.CSS_SELECTOR, f'#search-camera option[value="{CAMERA[0]}"]').click()
+    driver.find_element(By.CSS_SELECTOR, '#search-type option[value="line_crossing"]').click()
+    driver.find_element(By.ID, "search-submit").click()
+    card = f'#search-results .result[data-event-id="{wanted.event_id}"]'
+    wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, card), PAGE_TIMEOUT_S, "the crossing in the results")
+    text = driver.find_element(By.CSS_SELECTOR, card).text
+    assert "Đường lớn Lê Lợi" in text and "Vượt vạch" in text, f"the card describes it: {text}"
+    save(driver, screenshots, "14-search")
+    href = driver.find_element(By.ID, "search-csv").get_attribute("href")
+    assert "camera=duong-lon" in href and "type=line_crossing" in href, f"the CSV link carries the filter: {href}"
+    reply = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(async r => done({status: r.status, type: r.headers.get('content-type'),"
+        " text: await r.text()}), e => done({status: 0, text: String(e)}));",
+        href,
+    )
+    assert reply["status"] == 200 and reply["type"].startswith("text/csv"), reply["status"]
+    rows = [line.split(",") for line in reply["text"].splitlines()[1:]]
+    assert any(row[0] == wanted.event_id and row[1] == CAMERA[0] for row in rows), "the CSV has the crossing's row"
+    assert all(row[2] == "line_crossing" for row in rows), "and only line crossings"
+    assert not page_errors(driver), f"the page logged errors: {page_errors(driver)}"

@@ -2,7 +2,7 @@
 //
 // Routes (the server answers each with this page): "/" the wall (with the live events
 // beside it), "/health" camera health, "/events" the live events, "/camera/<id>" one
-// camera. Next part of issue 12 adds "/search" here and in the header's <nav>.
+// camera, "/search" event search with CSV export.
 
 import { api, setCsrfToken } from "./api.js";
 import { clear, el } from "./dom.js";
@@ -13,6 +13,7 @@ import { errorPage } from "./views/common.js";
 import { EventsView } from "./views/events.js";
 import { HealthView } from "./views/health.js";
 import { renderLogin } from "./views/login.js";
+import { SearchView } from "./views/search.js";
 import { WallView } from "./views/wall.js";
 
 const main = document.getElementById("view");
@@ -30,6 +31,7 @@ function viewFor(path) {
   if (path === "/" || path === "") return new WallView(context);
   if (path === "/health") return new HealthView(context);
   if (path === "/events") return new EventsView(context);
+  if (path === "/search") return new SearchView(context);
   const camera = path.match(/^\/camera\/([^/]+)$/);
   if (camera) return new CameraView(context, decodeURIComponent(camera[1]));
   return { enter: (m) => m.replaceChildren(errorPage(404, { code: "not_found", message: path })), leave() {} };
