@@ -19,7 +19,8 @@
                                       event store and the access log; every open feed shows it)
     GET  /ws                          the page's WebSocket (protocol.py)
 
-The live events feed is a WebSocket channel (event_channel.py).
+The zones and events routes are in event_routes.py (with this module's guards and access
+log); the live events feed is a WebSocket channel (event_channel.py).
 """
 
 from __future__ import annotations
@@ -36,21 +37,16 @@ from aiohttp import web
 from ..config.server import Role
 from ..contract import RequestError
 from ..control import CameraUnavailable, CameraUnresponsive
-from ..events import EventNotFound, EventQueries, EventStoreError
 from ..gateway.auth import AUTHORIZATION_KEY, AuthError, Principal
-from ..gateway.event_scope import by_id, may_see
-from ..gateway.events_service import EVENT_ID
 from ..gateway.rpc import check_camera_id, check_names, check_range
 from .errors import ErrorCode, WebError, bad_request, web_error_for
 from .login_limit import retry_after_header
 from .protocol import CloseCode
-from .search import PAGE_PARAMETERS, SEARCH_PARAMETERS, csv_lines, parse_page, parse_search
 from .security import CSRF_HEADER, check_origin
 from .services import ConsoleServices
 from .sessions import DEFAULT_LANGUAGE, LANGUAGES, Session
 from .socket import ConsoleSocket
-from .views import ack_summary, camera_summary, event_summary, principal_summary
-from .zones import apply_geometry, geometry_of
+from .views import camera_summary, principal_summary
 
 SERVICES = web.AppKey("services", ConsoleServices)
 ACCESS_EXTRA = web.RequestKey("access_extra", dict)  # a handler's fields for its access-log line
@@ -115,7 +111,7 @@ async def json_body(request: web.Request) -> dict:
     return data
 
 
-def _only(data: dict, allowed: set[str]) -> None:
+def only_fields(data: dict, allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise bad_request(f"unknown field {unknown[0][:40]!r}")
@@ -127,7 +123,7 @@ def _language(value: object) -> str:
     return str(value)
 
 
-def _json(data: object, status: int = 200) -> web.Response:
+def json_response(data: object, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
 
@@ -236,12 +232,12 @@ async def get_session(request: web.Request) -> web.Response:
         # The loopback no-token mode: the page opens without a login, as gRPC needs no token.
         principal = services.auth.authenticate(())
         session_id, session = services.sessions.create(principal, peer_of(request), cookie_language(request))
-        response = _json(session_json(services, session))
+        response = json_response(session_json(services, session))
         _set_session_cookie(services, response, session_id)
         return response
     if session is None:
-        return _json({"authenticated": False, "anonymous_allowed": False, "language": cookie_language(request)})
-    return _json(session_json(services, session))
+        return json_response({"authenticated": False, "anonymous_allowed": False, "language": cookie_language(request)})
+    return json_response(session_json(services, session))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -254,7 +250,7 @@ async def login(request: web.Request) -> web.Response:
         services.access.call(None, "WebLogin", [], peer, status="RESOURCE_EXHAUSTED", detail=message)
         raise WebError(429, ErrorCode.RATE_LIMITED, message, {"Retry-After": retry_after_header(wait)})
     data = await json_body(request)
-    _only(data, {"token", "language"})
+    only_fields(data, {"token", "language"})
     token = data.get("token")
     if not isinstance(token, str) or not token.strip():
         raise bad_request("token: required (the same token as for gRPC)")
@@ -271,7 +267,7 @@ async def login(request: web.Request) -> web.Response:
     services.sessions.end(request.cookies.get(services.session_cookie), "logged in again")
     session_id, session = services.sessions.create(principal, peer, language)
     services.access.call(principal, "WebLogin", [], peer, status="OK", detail=f"session {session.log_id}")
-    response = _json(session_json(services, session))
+    response = json_response(session_json(services, session))
     _set_session_cookie(services, response, session_id)
     _set_language_cookie(services, response, language)
     return response
@@ -284,7 +280,7 @@ async def logout(request: web.Request) -> web.Response:
         services.access.call(
             session.principal, "WebLogout", [], peer_of(request), status="OK", detail=f"session {session.log_id}"
         )
-    response = _json({"authenticated": False})
+    response = json_response({"authenticated": False})
     response.del_cookie(services.session_cookie, path="/", secure=services.tls, samesite="Strict")
     return response
 
@@ -292,12 +288,12 @@ async def logout(request: web.Request) -> web.Response:
 async def set_language(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     data = await json_body(request)
-    _only(data, {"language"})
+    only_fields(data, {"language"})
     language = _language(data.get("language"))
     session = current_session(request)
     if session is not None:
         session.language = language
-    response = _json({"language": language})
+    response = json_response({"language": language})
     _set_language_cookie(services, response, language)
     return response
 
@@ -315,7 +311,7 @@ async def list_cameras(request: web.Request, session: Session) -> web.Response:
     check_names("group", groups)
     views = await services.directory.visible(session.principal, frozenset(groups))
     now = services.clock()
-    return _json({"listed_at": now, "cameras": [camera_summary(v, now) for v in views]})
+    return json_response({"listed_at": now, "cameras": [camera_summary(v, now) for v in views]})
 
 
 @logged("WebGetCamera")
@@ -324,7 +320,7 @@ async def get_camera(request: web.Request, session: Session) -> web.Response:
     query(request, set())
     camera_id = check_camera_id("camera", request.match_info["camera_id"])
     view = await services.directory.camera(session.principal, camera_id)
-    return _json(camera_summary(view, services.clock()))
+    return json_response(camera_summary(view, services.clock()))
 
 
 @logged("WebSnapshot")
@@ -355,146 +351,6 @@ async def snapshot(request: web.Request, session: Session) -> web.Response:
         content_type="image/jpeg",
         headers={"Content-Disposition": f'attachment; filename="{camera_id}-{stamp}.jpg"'},
     )
-
-
-@logged("WebGetZones")
-async def get_zones(request: web.Request, session: Session) -> web.Response:
-    services = request.app[SERVICES]
-    query(request, set())
-    camera_id = check_camera_id("camera", request.match_info["camera_id"])
-    await services.directory.camera(session.principal, camera_id)  # 403 out of a viewer's scope
-    view = await services.control.get_camera(camera_id)
-    operator = session.principal.role.at_least(Role.OPERATOR)
-    return _json(geometry_of(view.config, with_masks=operator))
-
-
-@logged("WebUpdateZones", Role.OPERATOR)
-async def update_zones(request: web.Request, session: Session) -> web.Response:
-    """The zone and mask editor's save: UpdateCamera's path (validated as the gateway
-    does, applied live by the camera)."""
-    services = request.app[SERVICES]
-    query(request, set())
-    camera_id = check_camera_id("camera", request.match_info["camera_id"])
-    body = await json_body(request)
-    await services.directory.camera(session.principal, camera_id)
-    current = await services.control.get_camera(camera_id)
-    config = apply_geometry(current.config, body)
-    view = await services.control.update_camera(config)
-    rules = view.config.rules
-    request[ACCESS_EXTRA] = {
-        "detail": f"{len(rules.zones)} zones, {len(rules.lines)} lines, {len(view.config.privacy.masks)} masks"
-    }
-    return _json(geometry_of(view.config, with_masks=True))
-
-
-# ------------------------------------------------------------------- events
-
-
-def event_store(services: ConsoleServices) -> EventQueries:
-    if services.events is None:
-        raise WebError(503, ErrorCode.UNAVAILABLE, "this front door has no event store (`matthan serve` starts one)")
-    return services.events
-
-
-def check_event_id(value: str) -> str:
-    if not EVENT_ID.match(value):
-        raise bad_request(f"event id: {value[:64]!r} is not an event id (hexadecimal, as events carry it)")
-    return value
-
-
-async def visible_event(services: ConsoleServices, principal: Principal, event_id: str):
-    """The event (with its thumbnail) if the user may see it; EventNotFound otherwise, the
-    same answer as for an id that does not exist (GetEvent's rule)."""
-    event = await event_store(services).get(event_id)
-    views = by_id(await services.control.list_cameras()) if principal.scoped else {}
-    if not may_see(principal, event.camera_id, views):
-        raise EventNotFound(event_id)
-    return event
-
-
-@logged("WebSearchEvents")
-async def search_events(request: web.Request, session: Session) -> web.Response:
-    services = request.app[SERVICES]
-    query(request, set(SEARCH_PARAMETERS | PAGE_PARAMETERS))
-    events = event_store(services)
-    search = await parse_search(request.query, session.principal, services.control)
-    page_size, cursor = parse_page(request.query)
-    request[ACCESS_EXTRA] = {"query": search.describe()}
-    page = await events.query(search.filter, order=search.order, page_size=page_size, cursor=cursor)
-    acks = await events.acknowledgements(tuple(e.event_id for e in page.events))
-    return _json(
-        {
-            "events": [event_summary(e, acks.get(e.event_id)) for e in page.events],
-            "next_cursor": page.cursor if page.has_more else None,
-            "has_more": page.has_more,
-        }
-    )
-
-
-@logged("WebExportEvents")
-async def export_events(request: web.Request, session: Session) -> web.StreamResponse:
-    """Every matching event as CSV, streamed page by page (search.py says the bounds). The
-    filter is checked before the first byte, so bad input is still a 400."""
-    services = request.app[SERVICES]
-    query(request, set(SEARCH_PARAMETERS))
-    events = event_store(services)
-    search = await parse_search(request.query, session.principal, services.control)
-    lines = csv_lines(events, search)
-    first = await anext(lines)  # the header; the first page is read next, before answering
-    second = await anext(lines, None)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(services.clock()))
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="matthan-events-{stamp}.csv"',
-        }
-    )
-    await response.prepare(request)
-    rows, failure = 0, None
-    await response.write(first)
-    if second is not None:
-        await response.write(second)
-        rows += 1
-        try:
-            async for line in lines:
-                await response.write(line)
-                rows += 1
-        except EventStoreError as exc:  # the status is sent already: the file says it is incomplete
-            failure = f"event store: {exc}"
-            await response.write(f"# export incomplete after {rows} rows: {failure}\r\n".encode())
-    await response.write_eof()
-    request[ACCESS_EXTRA] = {"query": search.describe(), "rows": rows, "failure": failure}
-    return response
-
-
-@logged("WebEventThumbnail")
-async def event_thumbnail(request: web.Request, session: Session) -> web.Response:
-    services = request.app[SERVICES]
-    query(request, set())
-    event_id = check_event_id(request.match_info["event_id"])
-    event = await visible_event(services, session.principal, event_id)
-    if event.thumbnail is None:
-        raise WebError(404, ErrorCode.NOT_FOUND, f"event {event_id!r} has no thumbnail")
-    return web.Response(body=event.thumbnail, content_type="image/jpeg")
-
-
-@logged("WebAcknowledge", Role.OPERATOR)
-async def acknowledge(request: web.Request, session: Session) -> web.Response:
-    """Who acknowledged which alert, when: in the event store (the first acknowledgement
-    stays), in the access log, and on every open events feed of this front door."""
-    services = request.app[SERVICES]
-    query(request, set())
-    event_id = check_event_id(request.match_info["event_id"])
-    _only(await json_body(request), set())
-    event = await visible_event(services, session.principal, event_id)
-    ack = await event_store(services).acknowledge(event_id, session.principal.name, services.clock())
-    services.acknowledged(ack)
-    request[ACCESS_EXTRA] = {
-        "cameras": [event.camera_id],
-        "detail": f"event {event_id} acknowledged by {ack.by}",
-        "event_id": event_id,
-    }
-    return _json(ack_summary(ack))
 
 
 # ---------------------------------------------------------------- WebSocket
@@ -547,12 +403,6 @@ def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/api/cameras", list_cameras)
     app.router.add_get("/api/cameras/{camera_id}", get_camera)
     app.router.add_get("/api/cameras/{camera_id}/snapshot", snapshot)
-    app.router.add_get("/api/cameras/{camera_id}/zones", get_zones)
-    app.router.add_post("/api/cameras/{camera_id}/zones", update_zones)
-    app.router.add_get("/api/events", search_events)
-    app.router.add_get("/api/events.csv", export_events)
-    app.router.add_get("/api/events/{event_id}/thumbnail", event_thumbnail)
-    app.router.add_post("/api/events/{event_id}/ack", acknowledge)
     app.router.add_get("/ws", websocket)
     app.router.add_static("/static/", static_dir, show_index=False, follow_symlinks=False)
 

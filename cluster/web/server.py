@@ -34,6 +34,7 @@ from ..gateway.fanout import Fanout
 from .api import SERVICES, add_routes, close_session_sockets, current_session
 from .directory import CameraDirectory
 from .errors import WebError, web_error_for
+from .event_routes import add_event_routes
 from .login_limit import LoginLimiter
 from .protocol import CloseCode
 from .security import CSRF_HEADER, UNSAFE_METHODS, add_security_headers, check_host, check_state_change
@@ -203,6 +204,7 @@ class WebConsole:
 
         app.on_response_prepare.append(headers)
         add_routes(app, str(resources.files("cluster.web").joinpath("static")))
+        add_event_routes(app)
         return app
 
     @web.middleware

@@ -323,3 +323,71 @@ def test_the_search_page_finds_the_crossing_and_its_csv_has_the_row(real, driver
     assert any(row[0] == wanted.event_id and row[1] == CAMERA[0] for row in rows), "the CSV has the crossing's row"
     assert all(row[2] == "line_crossing" for row in rows), "and only line crossings"
     assert not page_errors(driver), f"the page logged errors: {page_errors(driver)}"
+
+
+def test_the_one_camera_view_draws_its_line(real, driver, screenshots) -> None:
+    log_in(driver, real.url, "operator")
+    driver.get(real.url + f"camera/{CAMERA[0]}")
+    line = '#camera-shapes line.line[data-name="vach-giua"]'
+    wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, line), PAGE_TIMEOUT_S, "the line drawn over the picture")
+    wait_until(
+        lambda: int(driver.find_element(By.ID, "large").get_attribute("data-frames") or 0) >= 2,
+        PAGE_TIMEOUT_S,
+        "frames",
+    )
+    y1 = float(driver.find_element(By.CSS_SELECTOR, line).get_attribute("y1"))
+    height = int(driver.find_element(By.ID, "large").get_attribute("height"))
+    assert abs(y1 - 0.5 * height) < 1.0, f"at half the frame's height ({y1} of {height})"
+    save(driver, screenshots, "15-camera-line")
+    assert driver.find_elements(By.ID, "edit-zones"), "operators get the editor's link"
+
+
+def test_the_editor_saves_a_zone_that_the_camera_then_applies(real, driver, screenshots) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    log_in(driver, real.url, "operator")
+    driver.get(real.url + f"editor/{CAMERA[0]}")
+    wait_until(
+        lambda: driver.execute_script(
+            "const i = document.getElementById('editor-snapshot'); return i && i.naturalWidth;"
+        ),
+        PAGE_TIMEOUT_S,
+        "the snapshot to draw on",
+    )
+    driver.find_element(By.ID, "kind-zone").click()
+    overlay = driver.find_element(By.ID, "editor-shapes")
+    width, height = overlay.size["width"], overlay.size["height"]
+    for fx, fy in ((0.05, 0.3), (0.95, 0.3), (0.95, 0.95), (0.05, 0.95)):  # the road, most of the view
+        ActionChains(driver).move_to_element_with_offset(
+            overlay, int((fx - 0.5) * width), int((fy - 0.5) * height)
+        ).click().perform()
+    driver.find_element(By.ID, "editor-finish").click()
+    name = driver.find_element(By.CSS_SELECTOR, 'input.shape-name[data-kind="zone"]')
+    assert name.get_attribute("value") == "vung-1", "a new zone gets a name to edit"
+    name.clear()
+    name.send_keys("vung-duong\n")
+    driver.find_element(By.ID, "editor-save").click()
+    wait_until(
+        lambda: "ok" in (driver.find_element(By.ID, "editor-message").get_attribute("class") or ""),
+        PAGE_TIMEOUT_S,
+        lambda: f"saved; message: {driver.find_element(By.ID, 'editor-message').text}",
+    )
+    save(driver, screenshots, "16-editor-saved")
+    assert real.serve_path is not None
+    config = real.loop_thread.run(real.serve_path.client.get_camera(CAMERA[0])).config
+    assert [z.name for z in config.rules.zones] == ["vung-duong"], f"the camera's config has the zone: {config.rules}"
+    [zone] = config.rules.zones
+    xs, ys = [p[0] for p in zone.polygon], [p[1] for p in zone.polygon]
+    assert abs(min(xs) - 0.05) < 0.02 and abs(max(ys) - 0.95) < 0.02, f"where it was drawn: {zone.polygon}"
+    assert [ln.name for ln in config.rules.lines] == ["vach-giua"], "the line is kept"
+    assert real.writer is not None
+
+    def zone_events() -> list:
+        page = real.loop_thread.run(
+            real.writer.query(EventFilter(rules={"vung-duong"}), order=Order.NEWEST_FIRST, page_size=10, cursor=None),
+            30,
+        )
+        return list(page.events)
+
+    wait_until(zone_events, START_TIMEOUT_S, "events of the new zone, from the camera applying it", poll_s=1.0)
+    assert not page_errors(driver), f"the page logged errors: {page_errors(driver)}"

@@ -2,7 +2,8 @@
 //
 // Routes (the server answers each with this page): "/" the wall (with the live events
 // beside it), "/health" camera health, "/events" the live events, "/camera/<id>" one
-// camera, "/search" event search with CSV export.
+// camera (its zones drawn), "/search" event search with CSV export, "/editor/<id>" the
+// zone and mask editor (operators).
 
 import { api, setCsrfToken } from "./api.js";
 import { clear, el } from "./dom.js";
@@ -10,6 +11,7 @@ import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { Connection } from "./socket.js";
 import { CameraView } from "./views/camera.js";
 import { errorPage } from "./views/common.js";
+import { EditorView } from "./views/editor.js";
 import { EventsView } from "./views/events.js";
 import { HealthView } from "./views/health.js";
 import { renderLogin } from "./views/login.js";
@@ -34,6 +36,8 @@ function viewFor(path) {
   if (path === "/search") return new SearchView(context);
   const camera = path.match(/^\/camera\/([^/]+)$/);
   if (camera) return new CameraView(context, decodeURIComponent(camera[1]));
+  const editor = path.match(/^\/editor\/([^/]+)$/);
+  if (editor) return new EditorView(context, decodeURIComponent(editor[1]));
   return { enter: (m) => m.replaceChildren(errorPage(404, { code: "not_found", message: path })), leave() {} };
 }
 
