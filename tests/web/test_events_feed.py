@@ -22,13 +22,14 @@ from .harness import Received
 
 @pytest.fixture
 def events(tmp_path):
-    store = EventStore(tmp_path / "events.sqlite3")
-    yield ConsoleStoreQueries(store)
-    store.close()
+    queries = ConsoleStoreQueries(EventStore(tmp_path / "events.sqlite3"))
+    yield queries
+    queries.close()
 
 
 @pytest.fixture
-def console(make_console, events):
+def console(events, make_console):
+    # `events` first: its store closes after the console has stopped (threads read it until then).
     return make_console(events=events)
 
 

@@ -24,13 +24,14 @@ from .event_store import ConsoleStoreQueries
 
 @pytest.fixture
 def events(tmp_path):
-    store = EventStore(tmp_path / "events.sqlite3")
-    yield ConsoleStoreQueries(store)
-    store.close()
+    queries = ConsoleStoreQueries(EventStore(tmp_path / "events.sqlite3"))
+    yield queries
+    queries.close()
 
 
 @pytest.fixture
-def console(make_console, events):
+def console(events, make_console):
+    # `events` first: its store closes after the console has stopped (threads read it until then).
     return make_console(events=events)
 
 
@@ -174,7 +175,7 @@ def test_bad_filters_are_400_naming_the_field(console, events, path, field) -> N
     assert field in reply.json["error"]["message"], f"{path}: the message names {field!r}: {reply.json}"
 
 
-def test_search_needs_a_session_and_an_event_store(make_console, console) -> None:
+def test_search_needs_a_session_and_an_event_store(console, make_console) -> None:
     assert console.browser().get("/api/events").status == 401
     assert console.browser().get("/api/events.csv").status == 401
     without = make_console()
