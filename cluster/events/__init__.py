@@ -14,6 +14,7 @@ transaction. `feed.py` lets readers long-poll the change feed; `api.EventQueries
 is what the front door asks of the store from another process.
 """
 
+from .acks import Acknowledgement
 from .api import EventQueries
 from .batcher import EventBatcher, FlushResult
 from .errors import (
@@ -55,6 +56,7 @@ __all__ = [
     "ALL_EVENTS",
     "MAX_PAGE_SIZE",
     "SCHEMA_VERSION",
+    "Acknowledgement",
     "Bucket",
     "CameraDirectory",
     "CameraEvents",

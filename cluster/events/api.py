@@ -14,6 +14,7 @@ from typing import Protocol
 
 from cluster.domain import Event
 
+from .acks import Acknowledgement
 from .feed import FeedInfo
 from .query import Bucket, ChangePage, CountRow, EventFilter, EventPage, GroupBy, Order
 
@@ -39,4 +40,12 @@ class EventQueries(Protocol):
 
     async def feed(self) -> FeedInfo:
         """The change feed's id and its newest position."""
+        ...
+
+    async def acknowledge(self, event_id: str, who: str, at: float) -> Acknowledgement:
+        """Record who acknowledged an event and when (`EventStore.acknowledge`: the first stays)."""
+        ...
+
+    async def acknowledgements(self, event_ids: tuple[str, ...]) -> dict[str, Acknowledgement]:
+        """The acknowledgements of these events, by id (`EventReader.acknowledgements`)."""
         ...

@@ -17,6 +17,7 @@ from typing import Any
 from cluster.domain.events import Direction, Event, EventType, Severity
 
 from . import retention as ret
+from .acks import MAX_LOOKUP, Acknowledgement
 from .cursor import Position, decode_cursor, decode_feed_cursor, encode_cursor, encode_feed_cursor, feed_id_of
 from .errors import EventNotFound, EventStoreError, InvalidQuery, StoreClosed
 from .query import (
@@ -234,6 +235,24 @@ class EventReader:
         self.close()
 
     # ---- internals ---------------------------------------------------------------
+
+    def acknowledgements(self, event_ids: Iterable[str]) -> dict[str, Acknowledgement]:
+        """The acknowledgements of those of `event_ids` that have one, by event id."""
+        ids = list(dict.fromkeys(event_ids))
+        if len(ids) > MAX_LOOKUP:
+            raise InvalidQuery("event_ids", f"at most {MAX_LOOKUP} per call, got {len(ids)}")
+        if not ids:
+            return {}
+
+        def run(conn: sqlite3.Connection) -> list:
+            marks = ", ".join("?" * len(ids))
+            return conn.execute(
+                f"SELECT e.event_id, a.acked_by, a.acked_at FROM acks a JOIN events e ON e.seq = a.event_seq "
+                f"WHERE e.event_id IN ({marks})",
+                ids,
+            ).fetchall()
+
+        return {event_id: Acknowledgement(event_id, by, at) for event_id, by, at in self._read("query", run)}
 
     def _reader(self) -> sqlite3.Connection:
         if self._closed:

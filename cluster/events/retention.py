@@ -104,6 +104,7 @@ def delete_events(conn: sqlite3.Connection, seqs: list[int]) -> int:
         return 0
     marks = ", ".join("?" * len(seqs))
     thumbnails = conn.execute(f"DELETE FROM thumbnails WHERE event_seq IN ({marks})", seqs).rowcount
+    conn.execute(f"DELETE FROM acks WHERE event_seq IN ({marks})", seqs)
     conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", seqs)
     return thumbnails
 

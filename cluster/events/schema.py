@@ -20,6 +20,8 @@ Tables:
   thumbnail or a file without its event, and the size budget covers both.
 - `meta`: `last_change_seq` (never decreases, even when retention deletes the newest
   rows) and `cursor_key` (random, signs query cursors).
+- `acks`: who acknowledged an event and when (one row per event, by its `seq`; the
+  first acknowledgement stays), deleted with its event.
 - `ring_cursors`: where the writer is in each camera's event ring (the ring's epoch
   and the last sequence stored), written in the same transaction as the events it
   pulled, so a crash never loses a pulled batch nor applies it twice.
@@ -104,13 +106,24 @@ def _add_ring_cursors_v3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_acks_v4(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE acks (
+            event_seq INTEGER PRIMARY KEY,
+            acked_by TEXT NOT NULL,
+            acked_at REAL NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "events, thumbnails and meta tables with their indexes", _create_v1),
     Migration(2, "job_id of batch reprocessing jobs, with a partial index", _add_job_id_v2),
     Migration(3, "ring_cursors: the writer's position in each camera's event ring", _add_ring_cursors_v3),
+    Migration(4, "acks: who acknowledged an event, and when", _add_acks_v4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
-REQUIRED_TABLES = frozenset({"events", "thumbnails", "meta", "ring_cursors"})
+REQUIRED_TABLES = frozenset({"events", "thumbnails", "meta", "ring_cursors", "acks"})
 
 
 def lock_path_of(path: Path) -> Path:

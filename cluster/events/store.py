@@ -64,7 +64,8 @@ from typing import TYPE_CHECKING
 from cluster.domain.events import Event, Severity
 
 from . import retention as ret
-from .errors import StoreClosed
+from .acks import Acknowledgement
+from .errors import EventNotFound, InvalidQuery, StoreClosed
 from .positions import RingCursor
 from .reader import DEFAULT_BUSY_TIMEOUT_S, EventReader, last_change_seq_of
 from .recorder import NullRecorder, StoreRecorder
@@ -189,6 +190,37 @@ class EventStore(EventReader):
         for (camera_id, class_name), count in by_class.items():
             self._metrics.events_written(camera_id, class_name, count)
         return result
+
+    def acknowledge(self, event_id: str, who: str, at: float) -> Acknowledgement:
+        """Record that `who` acknowledged the event at `at`; the first acknowledgement
+        stays (a second one changes nothing and gets the first back). EventNotFound
+        for an id not stored."""
+        if not isinstance(who, str) or not who:
+            raise InvalidQuery("who", f"must be a non-empty name, got {who!r}")
+        with self._write_lock:
+            conn = self._writable()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    row = conn.execute("SELECT seq FROM events WHERE event_id = ?", (event_id,)).fetchone()
+                    if row is None:
+                        raise EventNotFound(event_id)
+                    conn.execute(
+                        "INSERT INTO acks (event_seq, acked_by, acked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        (row[0], who, float(at)),
+                    )
+                    by, when = conn.execute(
+                        "SELECT acked_by, acked_at FROM acks WHERE event_seq = ?", (row[0],)
+                    ).fetchone()
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                self._metrics.operation_failed("write")
+                raise store_error(exc, "write", self.path) from exc
+        return Acknowledgement(event_id, by, when)
 
     def ring_cursors(self) -> dict[str, RingCursor]:
         """The stored ring cursors, by camera id (what the last committed batches advanced)."""

@@ -23,6 +23,7 @@ from ray.exceptions import RayActorError, RayError
 
 from ..domain import Event
 from ..events import (
+    Acknowledgement,
     Bucket,
     ChangePage,
     CountRow,
@@ -97,6 +98,12 @@ class EventWriterClient:
         of an attempt that did commit changes nothing)."""
         batch = tuple(events)
         return await self._call("ingest", lambda a: a.ingest.remote(batch))
+
+    async def acknowledge(self, event_id: str, who: str, at: float) -> Acknowledgement:
+        return await self._call("acknowledge", lambda a: a.acknowledge.remote(event_id, who, at))
+
+    async def acknowledgements(self, event_ids: tuple[str, ...]) -> dict[str, Acknowledgement]:
+        return await self._call("acknowledgements", lambda a: a.acknowledgements.remote(tuple(event_ids)))
 
     # ---- metrics and administration ------------------------------------------------------
 

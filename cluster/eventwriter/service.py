@@ -35,6 +35,7 @@ from prometheus_client import CollectorRegistry
 
 from ..domain import Event
 from ..events import (
+    Acknowledgement,
     Bucket,
     CameraDirectory,
     ChangeNotifier,
@@ -178,6 +179,12 @@ class EventWriterService:
             return result
 
         return self._answer(write)
+
+    def acknowledge(self, event_id: str, who: str, at: float) -> Acknowledgement | EventStoreError:
+        return self._answer(lambda store: store.acknowledge(event_id, who, at))
+
+    def acknowledgements(self, event_ids: tuple[str, ...]) -> dict[str, Acknowledgement] | EventStoreError:
+        return self._answer(lambda store: store.acknowledgements(event_ids))
 
     def stats(self) -> EventStoreSnapshot:
         return self.metrics.snapshot()

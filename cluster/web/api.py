@@ -8,11 +8,19 @@
     GET  /api/cameras?group=G         cameras the user may see, with their states
     GET  /api/cameras/{id}            one camera (403 outside a viewer's scope, same for unknown ids)
     GET  /api/cameras/{id}/snapshot?width=W   a JPEG download
+    GET  /api/cameras/{id}/zones      its zones, lines (and, for operators, privacy masks): zones.py
+    POST /api/cameras/{id}/zones      save them (operator; UpdateCamera's path, applied live)
+    GET  /api/events?camera=&group=&type=&severity=&class=&rule=&from=&to=&order=&page_size=&cursor=
+                                      a page of events (search.py), with their acknowledgements
+    GET  /api/events.csv?<filters>    every matching event as CSV, streamed (bounded, scoped)
+    GET  /api/events/{id}/thumbnail   an event's JPEG (GetEvent's path and scope: 404 alike for
+                                      an unknown id and an event of a camera the user may not see)
+    POST /api/events/{id}/ack         acknowledge an alert (operator and above; recorded in the
+                                      event store and the access log; every open feed shows it)
     GET  /ws                          the page's WebSocket (protocol.py)
 
-Later parts of issue 12 add their routes here: `/events` and `/search` (pages) with
-`/api/events` (search, CSV export) and `POST /api/events/{id}/ack`, and `/editor/{id}`
-with `POST /api/cameras/{id}/zones` (the UpdateCamera path, operator role).
+The zones and events routes are in event_routes.py (with this module's guards and access
+log); the live events feed is a WebSocket channel (event_channel.py).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from .socket import ConsoleSocket
 from .views import camera_summary, principal_summary
 
 SERVICES = web.AppKey("services", ConsoleServices)
+ACCESS_EXTRA = web.RequestKey("access_extra", dict)  # a handler's fields for its access-log line
 LANGUAGE_COOKIE = "matthan_lang"
 MAX_TOKEN_LENGTH = 512
 MAX_GROUPS = 100
@@ -102,7 +111,7 @@ async def json_body(request: web.Request) -> dict:
     return data
 
 
-def _only(data: dict, allowed: set[str]) -> None:
+def only_fields(data: dict, allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise bad_request(f"unknown field {unknown[0][:40]!r}")
@@ -114,7 +123,7 @@ def _language(value: object) -> str:
     return str(value)
 
 
-def _json(data: object, status: int = 200) -> web.Response:
+def json_response(data: object, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
 
@@ -171,7 +180,9 @@ def logged(method: str, role: Role = Role.VIEWER) -> Callable[[Handler], Callabl
                     principal, method, cameras, peer_of(request), status=error.access_status, detail=error.message
                 )
                 raise error from None
-            services.access.call(principal, method, cameras, peer_of(request), status="OK")
+            extra = dict(request.get(ACCESS_EXTRA, {}))
+            shown = extra.pop("cameras", cameras)
+            services.access.call(principal, method, shown, peer_of(request), status="OK", **extra)
             return response
 
         return handler
@@ -221,12 +232,12 @@ async def get_session(request: web.Request) -> web.Response:
         # The loopback no-token mode: the page opens without a login, as gRPC needs no token.
         principal = services.auth.authenticate(())
         session_id, session = services.sessions.create(principal, peer_of(request), cookie_language(request))
-        response = _json(session_json(services, session))
+        response = json_response(session_json(services, session))
         _set_session_cookie(services, response, session_id)
         return response
     if session is None:
-        return _json({"authenticated": False, "anonymous_allowed": False, "language": cookie_language(request)})
-    return _json(session_json(services, session))
+        return json_response({"authenticated": False, "anonymous_allowed": False, "language": cookie_language(request)})
+    return json_response(session_json(services, session))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -239,7 +250,7 @@ async def login(request: web.Request) -> web.Response:
         services.access.call(None, "WebLogin", [], peer, status="RESOURCE_EXHAUSTED", detail=message)
         raise WebError(429, ErrorCode.RATE_LIMITED, message, {"Retry-After": retry_after_header(wait)})
     data = await json_body(request)
-    _only(data, {"token", "language"})
+    only_fields(data, {"token", "language"})
     token = data.get("token")
     if not isinstance(token, str) or not token.strip():
         raise bad_request("token: required (the same token as for gRPC)")
@@ -256,7 +267,7 @@ async def login(request: web.Request) -> web.Response:
     services.sessions.end(request.cookies.get(services.session_cookie), "logged in again")
     session_id, session = services.sessions.create(principal, peer, language)
     services.access.call(principal, "WebLogin", [], peer, status="OK", detail=f"session {session.log_id}")
-    response = _json(session_json(services, session))
+    response = json_response(session_json(services, session))
     _set_session_cookie(services, response, session_id)
     _set_language_cookie(services, response, language)
     return response
@@ -269,7 +280,7 @@ async def logout(request: web.Request) -> web.Response:
         services.access.call(
             session.principal, "WebLogout", [], peer_of(request), status="OK", detail=f"session {session.log_id}"
         )
-    response = _json({"authenticated": False})
+    response = json_response({"authenticated": False})
     response.del_cookie(services.session_cookie, path="/", secure=services.tls, samesite="Strict")
     return response
 
@@ -277,12 +288,12 @@ async def logout(request: web.Request) -> web.Response:
 async def set_language(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     data = await json_body(request)
-    _only(data, {"language"})
+    only_fields(data, {"language"})
     language = _language(data.get("language"))
     session = current_session(request)
     if session is not None:
         session.language = language
-    response = _json({"language": language})
+    response = json_response({"language": language})
     _set_language_cookie(services, response, language)
     return response
 
@@ -300,7 +311,7 @@ async def list_cameras(request: web.Request, session: Session) -> web.Response:
     check_names("group", groups)
     views = await services.directory.visible(session.principal, frozenset(groups))
     now = services.clock()
-    return _json({"listed_at": now, "cameras": [camera_summary(v, now) for v in views]})
+    return json_response({"listed_at": now, "cameras": [camera_summary(v, now) for v in views]})
 
 
 @logged("WebGetCamera")
@@ -309,7 +320,7 @@ async def get_camera(request: web.Request, session: Session) -> web.Response:
     query(request, set())
     camera_id = check_camera_id("camera", request.match_info["camera_id"])
     view = await services.directory.camera(session.principal, camera_id)
-    return _json(camera_summary(view, services.clock()))
+    return json_response(camera_summary(view, services.clock()))
 
 
 @logged("WebSnapshot")
@@ -381,7 +392,10 @@ def close_session_sockets(services: ConsoleServices, session: Session, why: str)
 def add_routes(app: web.Application, static_dir: str) -> None:
     app.router.add_get("/", page)
     app.router.add_get("/health", page)
+    app.router.add_get("/events", page)
+    app.router.add_get("/search", page)
     app.router.add_get("/camera/{camera_id}", camera_page)
+    app.router.add_get("/editor/{camera_id}", camera_page)
     app.router.add_get("/api/session", get_session)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)

@@ -16,8 +16,8 @@ camera, from when to when, from where, `via: web`) and are watched by the
 gateway's `AccessWatch`, so a viewer whose camera leaves its groups loses the
 channel (`closed` with code `permission_denied`) as a gRPC stream would.
 
-The events feed (issue 12, next part) slots in here as an `EventChannel`
-subscribing to the events API's stream, with a `ChannelKind.EVENTS` in protocol.py.
+The events feed is `EventChannel` (event_channel.py): the same base, but a bounded
+list of events instead of newest-wins. socket.py maps each channel kind to its class.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from ..gateway.metering import FRAME_QUEUE_FULL, FRAMES
 from ..gateway.rpc import status_for, stream_rendition
 from .errors import ErrorCode, WebError, web_error_for
 from .outbox import Outbox, Outgoing
-from .protocol import ChannelKey, ChannelKind, FrameSize, Subscribe, encode_frame, encode_text
+from .protocol import ChannelKey, FrameSize, Subscribe, encode_frame, encode_text
 from .services import ConsoleServices
 from .status_feed import Listing
 from .views import camera_summary, detections_message
@@ -338,11 +338,3 @@ class StatusChannel(Channel):
     def _release(self) -> None:
         self.host.services.status_feed.leave(self._offer)
         self._done.set()
-
-
-# What each channel kind of protocol.py is served by.
-CHANNEL_CLASSES: dict[ChannelKind, type[Channel]] = {
-    ChannelKind.FRAMES: FrameChannel,
-    ChannelKind.DETECTIONS: DetectionChannel,
-    ChannelKind.STATUS: StatusChannel,
-}

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ..contract import RequestError
 from ..control import CameraNotFound, CameraUnavailable, ControlError
+from ..events import EventNotFound, EventStoreError, InvalidQuery
 from ..gateway.auth import AuthError
 
 log = logging.getLogger("matthan.web")
@@ -97,6 +98,12 @@ def web_error_for(exc: BaseException) -> WebError:
         return WebError(503, ErrorCode.UNAVAILABLE, str(exc) or "camera is not running")
     if isinstance(exc, ControlError):
         return WebError(409, ErrorCode.CONFLICT, str(exc))
+    if isinstance(exc, InvalidQuery):  # the event store's argument checks: "field: reason"
+        return bad_request(str(exc))
+    if isinstance(exc, EventNotFound):
+        return WebError(404, ErrorCode.NOT_FOUND, str(exc))
+    if isinstance(exc, EventStoreError):  # the writer not answering, the store failing or not open
+        return WebError(503, ErrorCode.UNAVAILABLE, f"event store: {exc}")
     log.error("unexpected error in the web console", exc_info=exc)
     return WebError(500, ErrorCode.INTERNAL, f"internal error ({type(exc).__name__}); the server logged it")
 

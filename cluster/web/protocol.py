@@ -5,6 +5,7 @@ Client to server, JSON text messages (anything else closes the socket with 4400)
     {"type": "subscribe", "channel": "frames", "camera": "cam-1", "size": "tile"}   # or "large"
     {"type": "subscribe", "channel": "detections", "camera": "cam-1"}              # a tile's overlay
     {"type": "subscribe", "channel": "status", "groups": ["ward-3"]}               # groups optional
+    {"type": "subscribe", "channel": "events"}                                     # camera, groups optional
     {"type": "unsubscribe", "channel": "frames", "camera": "cam-1"}
     {"type": "ack", "seq": 41}        # every message up to seq 41 has been handled
 
@@ -12,7 +13,7 @@ Server to client: every message carries `seq` (1, 2, 3, ...). The server has at 
 `web.socket_window` messages unacknowledged; while the window is full, newer data
 replaces what is not sent yet, per channel (newest wins), so a hidden tab or a slow
 network never builds a backlog. Text messages are JSON (`hello`, `detections`,
-`cameras`, `closed`); a frame is a binary message:
+`cameras`, `events`, `closed`); a frame is a binary message:
 
     4 bytes big-endian header length | header (UTF-8 JSON, "type": "frame") | JPEG
 
@@ -20,8 +21,10 @@ A channel that ends on its own (camera removed, access revoked, not visible,
 unavailable) gets a `closed` message naming `code`; the socket and its other
 channels go on. The socket itself closes with one of `CloseCode`.
 
-Channel kinds are `ChannelKind`; the events feed will be one more kind ("events")
-with its own channel class in channels.py, and nothing else here changes.
+Channel kinds are `ChannelKind`. The events feed ("events") is the one kind where
+newest-wins would be wrong: its channel keeps the events not sent yet in a bounded
+list and each `events` message carries all of them (and `lost`, how many it had to
+leave out since the last message), see event_channel.py.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class ChannelKind(str, enum.Enum):
     FRAMES = "frames"
     DETECTIONS = "detections"
     STATUS = "status"
+    EVENTS = "events"  # the live events feed: every camera the user may see, or one camera
 
 
 class FrameSize(str, enum.Enum):
@@ -69,7 +73,7 @@ class ProtocolError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ChannelKey:
     kind: ChannelKind
-    camera: str = ""  # "" for the status channel
+    camera: str = ""  # "" for the status channel and the events feed of every camera
 
     def describe(self) -> dict:
         return {"channel": self.kind.value, "camera": self.camera or None}
@@ -101,7 +105,11 @@ _FIELDS = {
     ("unsubscribe", ChannelKind.FRAMES): {"type", "channel", "camera"},
     ("unsubscribe", ChannelKind.DETECTIONS): {"type", "channel", "camera"},
     ("unsubscribe", ChannelKind.STATUS): {"type", "channel"},
+    ("subscribe", ChannelKind.EVENTS): {"type", "channel", "camera", "groups"},
+    ("unsubscribe", ChannelKind.EVENTS): {"type", "channel", "camera"},
 }
+# Channels whose camera is optional ("" when absent: every camera the user may see).
+_CAMERA_OPTIONAL = {ChannelKind.EVENTS}
 
 
 def _shown(value: object) -> str:
@@ -133,7 +141,7 @@ def parse_client_message(text: str) -> ClientMessage:
         raise ProtocolError(f"{kind}.channel must be one of {choices}, got {_shown(data.get('channel'))}") from None
     _only(data, _FIELDS[(kind, channel)], f"{kind} {channel.value}")
     camera = ""
-    if channel is not ChannelKind.STATUS:
+    if channel is not ChannelKind.STATUS and not (channel in _CAMERA_OPTIONAL and "camera" not in data):
         value = data.get("camera")
         if not isinstance(value, str) or not _CAMERA_ID.fullmatch(value):
             raise ProtocolError(f"{kind}.camera: {_shown(value)} is not a camera id")

@@ -25,13 +25,16 @@ from aiohttp import web
 
 from ..config.server import ServerConfig, WebConfig, is_loopback
 from ..control import CameraControl
+from ..events import EventQueries
 from ..gateway.access_log import AccessLog
 from ..gateway.access_watch import AccessWatch
 from ..gateway.auth import Authenticator
+from ..gateway.event_feed import EventFeed
 from ..gateway.fanout import Fanout
 from .api import SERVICES, add_routes, close_session_sockets, current_session
 from .directory import CameraDirectory
 from .errors import WebError, web_error_for
+from .event_routes import add_event_routes
 from .login_limit import LoginLimiter
 from .protocol import CloseCode
 from .security import CSRF_HEADER, UNSAFE_METHODS, add_security_headers, check_host, check_state_change
@@ -78,6 +81,8 @@ class WebConsole:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         socket_check_s: float = 1.0,
+        events: EventQueries | None = None,
+        event_feed: EventFeed | None = None,
     ):
         if config.web is None:
             raise ValueError("server.web is not configured: the web console is off")
@@ -108,6 +113,8 @@ class WebConsole:
             monotonic=monotonic,
             tls=config.tls is not None,
             socket_check_s=socket_check_s,
+            events=events,
+            event_feed=event_feed,
         )
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
@@ -115,7 +122,8 @@ class WebConsole:
 
     @classmethod
     def beside(cls, gateway: GatewayServer, **kwargs: object) -> WebConsole:
-        """The console of this gateway's front door: its fan-out, authenticator, access log and watch."""
+        """The console of this gateway's front door: its fan-out, authenticator, access log and
+        watch, and its event store and change-feed follow (the one StreamEvents uses)."""
         state = gateway.state
         return cls(
             state.control,
@@ -124,6 +132,8 @@ class WebConsole:
             fanout=state.fanout,
             access=state.access,
             watch=state.watch,
+            events=state.events,
+            event_feed=state.event_feed,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -194,6 +204,7 @@ class WebConsole:
 
         app.on_response_prepare.append(headers)
         add_routes(app, str(resources.files("cluster.web").joinpath("static")))
+        add_event_routes(app)
         return app
 
     @web.middleware

@@ -9,9 +9,11 @@ from typing import Protocol
 
 from ..config.server import ServerConfig, WebConfig
 from ..control import CameraControl
+from ..events import Acknowledgement, EventQueries
 from ..gateway.access_log import AccessLog
 from ..gateway.access_watch import AccessWatch
 from ..gateway.auth import Authenticator
+from ..gateway.event_feed import EventFeed
 from ..gateway.fanout import Fanout
 from .directory import CameraDirectory
 from .login_limit import LoginLimiter
@@ -47,7 +49,16 @@ class ConsoleServices:
     tls: bool
     # Seconds between a socket's checks of its session and of a stalled browser.
     socket_check_s: float = 1.0
+    # The gateway's event store reader and its one change-feed follow (None: no event store).
+    events: EventQueries | None = None
+    event_feed: EventFeed | None = None
+    # Open events feeds, told of each acknowledgement made through this console.
+    ack_listeners: set[Callable[[Acknowledgement], None]] = field(default_factory=set)
     sockets: dict[str, set[OpenSocket]] = field(default_factory=dict)  # by session digest
+
+    def acknowledged(self, ack: Acknowledgement) -> None:
+        for listener in list(self.ack_listeners):
+            listener(ack)
 
     @property
     def session_cookie(self) -> str:

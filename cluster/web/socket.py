@@ -24,12 +24,14 @@ from collections.abc import Callable
 from aiohttp import WSMsgType, web
 
 from ..gateway.auth import Principal
-from .channels import CHANNEL_CLASSES, Channel
+from .channels import Channel, DetectionChannel, FrameChannel, StatusChannel
 from .errors import ErrorCode
+from .event_channel import EventChannel
 from .outbox import Outbox, Outgoing
 from .protocol import (
     Ack,
     ChannelKey,
+    ChannelKind,
     CloseCode,
     ProtocolError,
     Subscribe,
@@ -42,6 +44,14 @@ from .sessions import Session
 from .views import principal_summary
 
 log = logging.getLogger("matthan.web")
+
+# What each channel kind of protocol.py is served by.
+CHANNEL_CLASSES: dict[ChannelKind, type[Channel]] = {
+    ChannelKind.FRAMES: FrameChannel,
+    ChannelKind.DETECTIONS: DetectionChannel,
+    ChannelKind.STATUS: StatusChannel,
+    ChannelKind.EVENTS: EventChannel,
+}
 
 # How the access log records a socket's channels when the socket closes for this reason.
 _CHANNEL_END_STATUS: dict[int, str] = {

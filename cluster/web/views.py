@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..config.camera import hide_server_paths
 from ..control import CameraView
-from ..domain import CameraState, DetectionBatch
+from ..domain import CameraState, DetectionBatch, Event, Severity
+from ..events import Acknowledgement
 from ..gateway.auth import Principal
 
 
@@ -72,4 +73,33 @@ def detections_message(batch: DetectionBatch) -> dict:
             }
             for d in batch.detections
         ],
+    }
+
+
+def ack_summary(ack: Acknowledgement) -> dict:
+    """Who acknowledged an event and when (epoch seconds)."""
+    return {"event_id": ack.event_id, "by": ack.by, "at": ack.at}
+
+
+def event_summary(event: Event, ack: Acknowledgement | None = None) -> dict:
+    """One event as the feed and the search page show it (no thumbnail: the page loads it
+    from `/api/events/<id>/thumbnail`, which checks scope like `GetEvent`)."""
+    return {
+        "id": event.event_id,
+        "camera": event.camera_id,
+        "type": event.type.value,
+        "severity": event.severity.value,
+        "alert": event.severity is Severity.ALERT,
+        "rule": event.rule,
+        "start_time": event.start_time,
+        "end_time": event.end_time,
+        "class": event.class_name,
+        "track": event.track_id,
+        "direction": None if event.direction is None else event.direction.value,
+        "dwell_s": None if event.dwell_s is None else round(event.dwell_s, 1),
+        "count": event.count,
+        "confidence": None if event.peak_confidence is None else round(event.peak_confidence, 3),
+        "revision": event.revision,
+        "job": event.job_id,
+        "ack": None if ack is None else ack_summary(ack),
     }

@@ -73,9 +73,10 @@ def test_a_version_2_file_gets_the_cursor_table_and_keeps_its_events(tmp_path):
         store.write([event(1)])
     with sqlite3.connect(path) as conn:  # back to what version 2 of the code left
         conn.execute("DROP TABLE ring_cursors")
+        conn.execute("DROP TABLE acks")  # version 4's
         conn.execute("PRAGMA user_version = 2")
     with EventStore(path) as store:
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert store.ring_cursors() == {}, "no cursor yet: every ring is read from its start"
         assert [e.event_id for e in store.query().events] == [event(1).event_id]
         store.write([event(2)], cursors=[RingCursor("cam-1", "ring-a", 1)])

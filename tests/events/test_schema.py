@@ -66,7 +66,7 @@ def test_a_version_1_file_is_migrated_with_its_events(tmp_path):
     path = db_path(tmp_path)
     write_v1(path)
     with EventStore(path) as store:
-        assert version_of(path) == SCHEMA_VERSION == 3
+        assert version_of(path) == SCHEMA_VERSION == 4
         one = store.get("id-one")
         assert (one.camera_id, one.class_name, one.job_id) == ("cam-1", "person", None), "old rows, with no job"
         assert one.thumbnail == b"\xff\xd8\xff\xd9", "with their thumbnails"

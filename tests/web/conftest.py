@@ -7,12 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 from cluster.config.server import ServerConfig
+from cluster.events import EventQueries
+from cluster.gateway.event_feed import EventFeedSettings
 from tests.gateway.conftest import TOKENS, default_cameras, server_config
 from tests.gateway.fakes import FakeControl, LoopThread
 
 from .harness import ConsoleHarness, ManualClock
 
 __all__ = ["TOKENS"]
+
+EVENT_FEED = EventFeedSettings(queue_size=64, pull_limit=50, pull_timeout_s=0.5, retry_initial_s=0.05, retry_max_s=0.2)
 
 
 def web_config(web: dict | None = None, **server: object) -> ServerConfig:
@@ -30,9 +34,19 @@ def loop_thread() -> Iterator[LoopThread]:
 def make_console(loop_thread: LoopThread):
     started: list[ConsoleHarness] = []
 
-    def make(cameras: list | None = None, *, web: dict | None = None, clock: ManualClock | None = None, **server):
+    def make(
+        cameras: list | None = None,
+        *,
+        web: dict | None = None,
+        clock: ManualClock | None = None,
+        events: EventQueries | None = None,
+        **server,
+    ):
         control = loop_thread.call(lambda: FakeControl(default_cameras() if cameras is None else cameras))
-        harness = ConsoleHarness(loop_thread, control, web_config(web, **server), clock=clock)
+        feed = EVENT_FEED if events is not None else None
+        harness = ConsoleHarness(
+            loop_thread, control, web_config(web, **server), clock=clock, events=events, event_feed_settings=feed
+        )
         started.append(harness)
         return harness
 

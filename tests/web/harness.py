@@ -22,7 +22,9 @@ import aiohttp
 
 from cluster.config.server import ServerConfig
 from cluster.control import CameraControl
+from cluster.events import EventQueries
 from cluster.gateway.access_log import ACCESS_LOGGER
+from cluster.gateway.event_feed import EventFeedSettings
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
 from cluster.web.protocol import decode_frame
@@ -262,6 +264,8 @@ class ConsoleHarness:
         clock: ManualClock | None = None,
         fanout_settings: FanoutSettings | None = None,
         ssl_context: Any = None,
+        events: EventQueries | None = None,
+        event_feed_settings: EventFeedSettings | None = None,
     ):
         self.loop_thread = loop_thread
         self.control = control
@@ -276,7 +280,14 @@ class ConsoleHarness:
         settings = fanout_settings or FanoutSettings(pull_timeout_s=0.5, retry_initial_s=0.05, retry_max_s=0.2)
 
         async def start() -> tuple[GatewayServer, WebConsole]:
-            gateway = GatewayServer(control, config, fanout_settings=settings, access_logger=logger)
+            gateway = GatewayServer(
+                control,
+                config,
+                fanout_settings=settings,
+                access_logger=logger,
+                events=events,
+                event_feed_settings=event_feed_settings,
+            )
             await gateway.start()
             web = WebConsole.beside(gateway, clock=self.clock, socket_check_s=0.05)
             try:

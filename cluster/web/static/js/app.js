@@ -1,8 +1,9 @@
 // The console's entry point: the session, the header, the router and the one WebSocket.
 //
-// Routes (the server answers each with this page): "/" the wall, "/health" camera
-// health, "/camera/<id>" one camera. Next part of issue 12 adds "/events" (live
-// feed, acknowledging alerts) and "/search" here and in the header's <nav>.
+// Routes (the server answers each with this page): "/" the wall (with the live events
+// beside it), "/health" camera health, "/events" the live events, "/camera/<id>" one
+// camera (its zones drawn), "/search" event search with CSV export, "/editor/<id>" the
+// zone and mask editor (operators).
 
 import { api, setCsrfToken } from "./api.js";
 import { clear, el } from "./dom.js";
@@ -10,8 +11,11 @@ import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { Connection } from "./socket.js";
 import { CameraView } from "./views/camera.js";
 import { errorPage } from "./views/common.js";
+import { EditorView } from "./views/editor.js";
+import { EventsView } from "./views/events.js";
 import { HealthView } from "./views/health.js";
 import { renderLogin } from "./views/login.js";
+import { SearchView } from "./views/search.js";
 import { WallView } from "./views/wall.js";
 
 const main = document.getElementById("view");
@@ -24,11 +28,16 @@ function cookieLanguage() {
 }
 
 function viewFor(path) {
-  const context = { connection: state.connection, navigate };
+  const { name, role } = state.session.user;
+  const context = { connection: state.connection, navigate, user: name, role };
   if (path === "/" || path === "") return new WallView(context);
   if (path === "/health") return new HealthView(context);
+  if (path === "/events") return new EventsView(context);
+  if (path === "/search") return new SearchView(context);
   const camera = path.match(/^\/camera\/([^/]+)$/);
   if (camera) return new CameraView(context, decodeURIComponent(camera[1]));
+  const editor = path.match(/^\/editor\/([^/]+)$/);
+  if (editor) return new EditorView(context, decodeURIComponent(editor[1]));
   return { enter: (m) => m.replaceChildren(errorPage(404, { code: "not_found", message: path })), leave() {} };
 }
 

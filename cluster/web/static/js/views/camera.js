@@ -1,16 +1,21 @@
 // One camera large: a higher frame rate, its status, boxes, snapshot download.
-// Next part of issue 12: its zones and lines drawn over the picture and its recent
-// events in the side panel (subscribe an "events" channel filtered to this camera).
+// Its recent and live events are in the side panel (an "events" channel of this camera);
+// its zones and lines are drawn over the picture (and, for operators, its privacy masks
+// outlined), with a link to the zone editor for operators.
 
 import { api } from "../api.js";
 import { el } from "../dom.js";
+import { EventFeed } from "../events.js";
 import { t } from "../i18n.js";
+import { ShapesOverlay } from "../shapes.js";
 import { Picture, badge } from "../tile.js";
 import { errorPage, errorText, followVisibility, milliseconds, nodeLabel, number } from "./common.js";
 
 export class CameraView {
-  constructor({ connection }, cameraId) {
+  constructor({ connection, user, role }, cameraId) {
     this.connection = connection;
+    this.user = user;
+    this.role = role;
     this.id = cameraId;
     this.overlay = false;
     this.paused = document.hidden;
@@ -29,6 +34,18 @@ export class CameraView {
     if (this.left) return;
     this.canvas = el("canvas", { width: 16, height: 9, id: "large", dataset: { camera: this.id } });
     this.picture = new Picture(this.canvas);
+    this.shapes = new ShapesOverlay("camera-shapes");
+    const showShapes = el("input", { type: "checkbox", id: "show-zones", checked: true });
+    showShapes.addEventListener("change", () => this.shapes.element.classList.toggle("off", !showShapes.checked));
+    const mayEdit = this.role === "operator" || this.role === "admin";
+    const editor = mayEdit
+      ? el("a", {
+          href: `/editor/${encodeURIComponent(this.id)}`,
+          dataset: { route: "" },
+          id: "edit-zones",
+          text: t("editor.open"),
+        })
+      : null;
     this.title = el("h1", { id: "camera-name" });
     this.fields = el("dl", { id: "camera-status" });
     this.problem = el("p", { class: "message", hidden: true });
@@ -45,18 +62,36 @@ export class CameraView {
       el(
         "div",
         { class: "camera" },
-        el("div", { class: "large" }, this.title, this.canvas, this.problem),
+        el("div", { class: "large" }, this.title, el("div", { class: "stage" }, this.canvas, this.shapes.element), this.problem),
         el(
           "aside",
           { class: "panel" },
           el("h2", { text: t("camera.status") }),
           this.fields,
-          el("div", { class: "actions" }, el("label", {}, overlay, " ", t("wall.overlay")), snapshot),
-          // Next part of issue 12: the camera's recent events go here.
+          el(
+            "div",
+            { class: "actions" },
+            el("label", {}, overlay, " ", t("wall.overlay")),
+            el("label", {}, showShapes, " ", t("camera.zones")),
+            snapshot,
+            editor,
+          ),
         ),
       ),
     );
+    this.names = new Map([[this.id, camera.name]]);
+    this.feed = new EventFeed(this.connection, {
+      camera: this.id,
+      user: this.user,
+      role: this.role,
+      names: this.names,
+      limit: 20,
+      title: t("events.recent"),
+    });
+    main.querySelector(".camera aside").append(this.feed.element);
+    this.feed.start();
     this.show(camera);
+    this.loadShapes();
     this.stopFollowing = followVisibility(this);
     this.connection.subscribe("status", null, {}, {
       cameras: (message) => {
@@ -67,9 +102,18 @@ export class CameraView {
     this.resume();
   }
 
+  async loadShapes() {
+    try {
+      this.shapes.draw(await api.get(`/api/cameras/${encodeURIComponent(this.id)}/zones`));
+    } catch (error) {
+      console.warn("zones not loaded:", error.message);
+    }
+  }
+
   leave() {
     this.left = true;
     if (this.stopFollowing) this.stopFollowing();
+    if (this.feed) this.feed.stop();
     this.connection.unsubscribe("status", null);
     this.pause();
     if (this.picture) this.picture.release();
@@ -114,7 +158,10 @@ export class CameraView {
     };
     if (!this.connection.has("frames", this.id)) {
       this.connection.subscribe("frames", this.id, { size: "large" }, {
-        frame: (header, blob) => this.picture.frame(header, blob),
+        frame: (header, blob) => {
+          this.shapes.size(header.width, header.height);
+          return this.picture.frame(header, blob);
+        },
         closed,
       });
     }

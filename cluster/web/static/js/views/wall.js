@@ -2,6 +2,7 @@
 // number, live JPEG at the console's tile rate, state badges and optional boxes.
 
 import { el } from "../dom.js";
+import { EventFeed } from "../events.js";
 import { t } from "../i18n.js";
 import { Tile } from "../tile.js";
 import { GroupFilter, errorText, followVisibility } from "./common.js";
@@ -9,8 +10,10 @@ import { GroupFilter, errorText, followVisibility } from "./common.js";
 const RETRY_CLOSED_MS = 5000; // a tile whose channel ended is tried again after this long
 
 export class WallView {
-  constructor({ connection, navigate }) {
+  constructor({ connection, navigate, user, role }) {
     this.connection = connection;
+    this.user = user;
+    this.role = role;
     this.navigate = navigate;
     this.tiles = new Map();
     this.cameras = [];
@@ -27,6 +30,8 @@ export class WallView {
     this.banner = el("p", { class: "message", hidden: true });
     this.grid = el("div", { class: "wall", id: "wall" });
     this.empty = el("p", { class: "empty", hidden: true, text: t("wall.empty") });
+    this.names = new Map();
+    this.feed = new EventFeed(this.connection, { user: this.user, role: this.role, names: this.names });
     main.replaceChildren(
       el(
         "div",
@@ -36,9 +41,9 @@ export class WallView {
         this.count,
       ),
       this.banner,
-      this.grid,
-      this.empty,
+      el("div", { class: "wall-layout" }, el("div", {}, this.grid, this.empty), this.feed.element),
     );
+    this.feed.start();
     this.stopFollowing = followVisibility(this);
     this.connection.subscribe("status", null, {}, {
       cameras: (message) => this.onCameras(message),
@@ -47,6 +52,7 @@ export class WallView {
 
   leave() {
     this.stopFollowing();
+    this.feed.stop();
     this.connection.unsubscribe("status", null);
     for (const id of this.tiles.keys()) this.unsubscribeTile(id);
     for (const tile of this.tiles.values()) tile.picture.release();
@@ -61,6 +67,8 @@ export class WallView {
     }
     this.banner.hidden = true;
     this.cameras = message.cameras;
+    for (const camera of this.cameras) this.names.set(camera.id, camera.name);
+    this.feed.renameCameras();
     this.filter.update(this.cameras);
     this.sync();
   }
