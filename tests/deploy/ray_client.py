@@ -79,15 +79,21 @@ def live_cameras(address: str) -> list[str]:
 # shares its fate with the proxy thread that spawned it; it leaves no output), and the
 # client then fails with this. Kubernetes retries a failed Job and restarts a failed pod,
 # so the helpers below do the same, for this failure only.
-CLIENT_SERVER_DID_NOT_START = "Starting Ray client server failed"
+# Both ways Ray Client's per-client server fails to start: it reports the failure, or
+# it died at once and the proxier trips over its zombie (psutil.ZombieProcess).
+CLIENT_SERVER_DID_NOT_START = ("Starting Ray client server failed", "Initialization failure from server")
 ATTEMPTS = 3
+
+
+def client_server_did_not_start(output: str) -> bool:
+    return any(marker in output for marker in CLIENT_SERVER_DID_NOT_START)
 
 
 def run_as_job(argv: list[str], timeout: float = 240) -> subprocess.CompletedProcess:
     """`run`, retried like a Job's backoffLimit when Ray Client's server did not start."""
     for _ in range(ATTEMPTS):
         result = run(argv, timeout=timeout)
-        if result.returncode == 0 or CLIENT_SERVER_DID_NOT_START not in result.stderr:
+        if result.returncode == 0 or not client_server_did_not_start(result.stderr):
             return result
     return result
 
@@ -107,7 +113,7 @@ def start_supervised(argv: list[str], log_path, ready, timeout: float = 180) -> 
             time.sleep(1.0)
         if proc.poll() is None:
             break  # still running but not ready in time
-        if CLIENT_SERVER_DID_NOT_START not in log_path.read_text(errors="replace"):
+        if not client_server_did_not_start(log_path.read_text(errors="replace")):
             break  # exited for another reason: the caller sees it
     if proc.poll() is None:
         proc.terminate()

@@ -255,8 +255,11 @@ def test_login_shows_one_live_tile_per_camera_with_pictures_that_change(real, dr
     expected = {camera_id for camera_id, _, _ in CAMERAS}
     wait_tiles_playing(driver, expected)
 
-    shown = tiles(driver)
-    names = {c: shown[c].find_element(By.CSS_SELECTOR, ".name").text for c in sorted(shown)}
+    def tile_names() -> dict[str, str]:
+        shown = tiles(driver)
+        return {c: shown[c].find_element(By.CSS_SELECTOR, ".name").text for c in sorted(shown)}
+
+    names = wait_until(tile_names, PAGE_TIMEOUT_S, "the tiles' names", tolerate_errors=True)
     assert names == {c: n for c, n, _ in CAMERAS}, f"tiles carry the Vietnamese camera names: {names}"
     wait_until(
         lambda: all(t.get_attribute("data-state") == "live" for t in tiles(driver).values()),
@@ -323,7 +326,17 @@ def test_a_scoped_viewer_sees_only_its_wards_tiles_and_403_for_another_camera(re
     wait_until(
         lambda: len(driver.find_elements(By.CSS_SELECTOR, "#health tbody tr")) == 2, PAGE_TIMEOUT_S, "health rows"
     )
-    rows = {r.get_attribute("data-camera"): r.text for r in driver.find_elements(By.CSS_SELECTOR, "#health tbody tr")}
+
+    def health_rows() -> dict[str, str]:
+        found = driver.find_elements(By.CSS_SELECTOR, "#health tbody tr")
+        return {r.get_attribute("data-camera"): r.text for r in found}
+
+    rows = wait_until(
+        health_rows,
+        PAGE_TIMEOUT_S,
+        "the health rows",
+        tolerate_errors=True,
+    )
     assert set(rows) == {"cho-p3", "hem-12"}, f"health shows the ward's cameras only: {rows}"
     save(driver, screenshots, "07-ward-health")
 
