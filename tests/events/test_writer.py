@@ -120,8 +120,11 @@ def test_events_of_every_camera_reach_the_store_with_their_cursors(path):
             await until(lambda: len(stored_ids(store)) == 8, what="8 events stored")
             one.ring.publish(starts("cam-1", 5, 2))  # published while followed: arrives by the long-poll
             await until(lambda: len(stored_ids(store)) == 10, what="the 2 live events stored")
-            assert run.commits, "the commit listener hears of each commit"
-            assert run.commits[-1] == store.last_change_seq()
+            # The listener hears of a commit just after it is visible in the store: wait for it.
+            await until(
+                lambda: bool(run.commits) and run.commits[-1] == store.last_change_seq(),
+                what="the commit listener heard of the last commit",
+            )
 
     with EventStore(path) as store:
         asyncio.run(scenario(store))
