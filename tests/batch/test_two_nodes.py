@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import ray
-from ray.cluster_utils import Cluster
 
 from cluster.batch.job import JobState
 from cluster.batch.planning import ReprocessRequest
@@ -15,6 +14,7 @@ from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
 from tests.batch.batch_path import BatchPath
 from tests.batch.conftest import ROAD_RULES
+from tests.ray_cluster import start_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -25,10 +25,8 @@ NODE_CPUS = 2
 def two_nodes():
     if ray.is_initialized():
         ray.shutdown()  # the session's single-node Ray, if a test started it
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": NODE_CPUS, "include_dashboard": False})
+    cluster = start_cluster({"num_cpus": NODE_CPUS, "include_dashboard": False}, workers=[{"num_cpus": NODE_CPUS}])
     try:
-        cluster.add_node(num_cpus=NODE_CPUS)
-        cluster.wait_for_nodes()
         ray.init(address=cluster.address, log_to_driver=False, logging_level="WARNING")
         yield cluster
     finally:

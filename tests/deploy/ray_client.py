@@ -15,6 +15,7 @@ from ray.cluster_utils import Cluster
 from cluster.client import MatthanClient
 from tests.conftest import REPO_ROOT
 from tests.fixtures.streams import free_port
+from tests.ray_cluster import start_cluster as start_nodes
 
 MATTHAN = [sys.executable, "-m", "cluster.cli.main"]
 
@@ -46,12 +47,10 @@ def start_cluster(worker_cpus: int = 2) -> tuple[Cluster, str]:
     and one worker; returns the cluster and its `ray://` address."""
     port = free_port()
     with _environment(pod_environment()):  # Ray's processes inherit it
-        cluster = Cluster(
-            initialize_head=True,
-            head_node_args={"num_cpus": 0, "include_dashboard": False, "ray_client_server_port": port},
+        cluster = start_nodes(
+            {"num_cpus": 0, "include_dashboard": False, "ray_client_server_port": port},
+            workers=[{"num_cpus": worker_cpus}],
         )
-        cluster.add_node(num_cpus=worker_cpus)
-    cluster.wait_for_nodes()
     return cluster, f"ray://127.0.0.1:{port}"
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import ray
 import yaml
-from ray.cluster_utils import Cluster
 
 from cluster.actors.camera_actor import actor_name
 from cluster.cli.main import main
@@ -25,6 +24,7 @@ from cluster.eventwriter.actor import get_event_writer
 from cluster.eventwriter.client import EventWriterClient
 from cluster.scheduler.actor import get_scheduler
 from cluster.scheduler.client import SchedulerClient
+from tests.ray_cluster import start_cluster
 from tests.scheduler.ray_helpers import named_camera_actors, tiny_clip, wait_until
 
 pytestmark = pytest.mark.slow
@@ -36,10 +36,8 @@ WORKER_CPUS = 2
 def two_nodes():
     if ray.is_initialized():
         ray.shutdown()  # the session's single-node Ray, if a test started it
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    cluster = start_cluster({"num_cpus": 0, "include_dashboard": False}, workers=[{"num_cpus": WORKER_CPUS}])
     try:
-        cluster.add_node(num_cpus=WORKER_CPUS)
-        cluster.wait_for_nodes()
         ray.init(address=cluster.address, log_to_driver=False, logging_level="WARNING")
         yield cluster
     finally:

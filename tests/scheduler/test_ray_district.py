@@ -36,6 +36,7 @@ from cluster.scheduler.client import SchedulerClient
 from cluster.scheduler.cost import MIN_CAMERA_COST
 from cluster.scheduler.report import SchedulerReport
 from cluster.scheduler.settings import SCHEDULER_ACTOR_NAME, SchedulerSettings
+from tests.ray_cluster import add_node, start_cluster
 
 from .ray_helpers import FAST_NODE_FAILURE_DETECTION, named_camera_actors, run, tiny_camera, tiny_clip, wait_until
 
@@ -77,7 +78,7 @@ class District:
         """What every test starts from, whatever ran before it: at least `workers` alive
         worker nodes and all 64 cameras live (AddCamera of the same config is a no-op)."""
         for _ in range(workers - len(self.cluster.worker_nodes)):  # removed nodes leave this set
-            self.cluster.add_node(num_cpus=NODE_CPUS)
+            add_node(self.cluster, num_cpus=NODE_CPUS)
         self.cluster.wait_for_nodes()
 
         async def add_all():
@@ -97,18 +98,11 @@ def district(tmp_path_factory):
     if ray.is_initialized():
         ray.shutdown()  # the session's single-node Ray, if a test started it
     clip = tiny_clip(tmp_path_factory.mktemp("clips"))
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={
-            "num_cpus": NODE_CPUS,
-            "include_dashboard": False,
-            "_system_config": FAST_NODE_FAILURE_DETECTION,
-        },
+    cluster = start_cluster(
+        {"num_cpus": NODE_CPUS, "include_dashboard": False, "_system_config": FAST_NODE_FAILURE_DETECTION},
+        workers=[{"num_cpus": NODE_CPUS}] * 2,
     )
     try:
-        for _ in range(2):
-            cluster.add_node(num_cpus=NODE_CPUS)
-        cluster.wait_for_nodes()
         ray.init(address=cluster.address, namespace=NAMESPACE, log_to_driver=False, logging_level="WARNING")
         settings = SETTINGS.replace(state_dir=tmp_path_factory.mktemp("scheduler-state"))
         client = SchedulerClient(ensure_scheduler(settings), NAMESPACE)
@@ -146,7 +140,7 @@ def test_64_cameras_are_placed_balanced_and_pinned_to_their_nodes(district):
 def test_a_joining_node_takes_cameras_with_bounded_moves(district):
     district.ready()
     moves_before = len(district.report().recent_moves)
-    node = district.cluster.add_node(num_cpus=NODE_CPUS)
+    node = add_node(district.cluster, num_cpus=NODE_CPUS)
     started = time.monotonic()
 
     def rebalanced():

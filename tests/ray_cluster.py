@@ -1,0 +1,64 @@
+"""Starting a multi-node `ray.cluster_utils.Cluster` that survives Ray's start-up race.
+
+Ray waits a fixed 30 s (not configurable, `ray/_private/node.py`) for a new raylet to
+register with the GCS and raises "timed out during startup" otherwise. On a loaded
+2-core machine the head's raylet sometimes misses that window although nothing is
+wrong with it, and a whole module's tests then error at set-up (a clean-clone CI run
+lost 8 tests this way). A node that timed out is torn down, with every process it
+left behind, and started again, as an operator would restart a pod; any other error
+is raised at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import psutil
+from ray.cluster_utils import Cluster
+
+logger = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT = "timed out during startup"
+ATTEMPTS = 3
+
+
+def _descendants() -> set[int]:
+    return {child.pid for child in psutil.Process().children(recursive=True)}
+
+
+def _kill_new_processes(before: set[int]) -> None:
+    """Kill what the failed attempt started (its GCS, raylet, reaper, workers)."""
+    for pid in _descendants() - before:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(pid).kill()
+
+
+def add_node(cluster: Cluster, **node_args: Any):
+    """`cluster.add_node`, started again when Ray's start-up wait times out."""
+    for attempt in range(1, ATTEMPTS + 1):
+        before = _descendants()
+        try:
+            return cluster.add_node(**node_args)
+        except Exception as error:
+            if STARTUP_TIMEOUT not in str(error) or attempt == ATTEMPTS:
+                raise
+            logger.warning("a Ray node timed out at start-up (attempt %d of %d); starting it again", attempt, ATTEMPTS)
+            _kill_new_processes(before)
+    raise AssertionError("unreachable")
+
+
+def start_cluster(head_node_args: Mapping[str, Any], workers: Iterable[Mapping[str, Any]] = ()) -> Cluster:
+    """A head and `workers`, every node started with `add_node`'s retry, all registered."""
+    cluster = Cluster(initialize_head=False)
+    try:
+        add_node(cluster, **head_node_args)
+        for worker_args in workers:
+            add_node(cluster, **worker_args)
+        cluster.wait_for_nodes()
+    except BaseException:
+        cluster.shutdown()
+        raise
+    return cluster
