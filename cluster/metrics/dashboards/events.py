@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .grafana import Layout, dashboard, query_variable, stat, timeseries
+from ..grafana import Layout, dashboard, query_variable, stat, timeseries
+from .queries import RED_ABOVE_ZERO, RI, C
 
-C = 'camera=~"$camera"'
-RI = "$__rate_interval"
-RED_ABOVE_ZERO = [(None, "green"), (1, "red")]
 WRITE_BUCKETS_RATE = f"rate(matthan_event_store_write_duration_seconds_bucket[{RI}])"
 CAMERAS_VAR = query_variable("camera", "Camera", "label_values(matthan_camera_info, camera)")
 
