@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import CameraConfig, SourceConfig
 from ..domain import CameraStatus
 from .actions import StopActor
-from .cost import SourceInfo
+from .prior import SourceInfo
 
 
 @dataclass(frozen=True, slots=True)

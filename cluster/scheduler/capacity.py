@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from ..domain import CameraState
 from .boundary import NodeInfo
-from .cost import MIN_CAMERA_COST, CostModel
+from .cost import CostModel
 from .model import NodeCapacity
 from .placement import RAY_RESOURCE_GRANULARITY
+from .prior import MIN_CAMERA_COST
 from .records import CameraRecord
 from .settings import SchedulerSettings
 from .state import SchedulerState

@@ -36,7 +36,7 @@ from ..config import CameraConfig, SourceConfig
 from ..control import CameraUnavailable, CameraView, ClusterStatus, ControlError
 from .actions import StartActor, StepActions
 from .boundary import ClusterBoundary, NameTaken, Probe
-from .cost import CostModel, SourceInfo
+from .cost import CostModel
 from .observation import (
     adopt,
     apply_nodes,
@@ -49,6 +49,7 @@ from .observation import (
     refresh_costs,
 )
 from .planning import capacity_request, plan_step
+from .prior import SourceInfo
 from .report import CameraPhase, SchedulerReport
 from .request_handling import apply_request, reply_value
 from .requests import AddCamera, Reply, Request, SeedCameras, Submitted, UpdateCamera

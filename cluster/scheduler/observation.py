@@ -17,7 +17,8 @@ from ..domain import CameraState
 from .actions import StartActor, StepActions, StopActor
 from .boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe
 from .capacity import RAY_CPUS_PER_CAMERA, may_host, node_kind
-from .cost import CostModel, SourceInfo
+from .cost import CostModel
+from .prior import SourceInfo
 from .records import CameraRecord, forgive, initial_phase, new_record, record_failure
 from .report import CameraPhase
 from .settings import SchedulerSettings

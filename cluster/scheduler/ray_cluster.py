@@ -40,7 +40,7 @@ from ..actors.camera_actor import ACTOR_NAME_PREFIX, CameraActor, actor_name
 from ..config import CameraConfig, SourceConfig
 from .actions import StopActor
 from .boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent, StartFailed
-from .cost import SourceInfo
+from .prior import SourceInfo
 from .source_probe import FileProbe
 
 logger = logging.getLogger(__name__)

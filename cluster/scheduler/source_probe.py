@@ -21,7 +21,7 @@ import threading
 import cv2
 
 from ..config import SourceConfig
-from .cost import SourceInfo
+from .prior import SourceInfo
 
 logger = logging.getLogger(__name__)
 

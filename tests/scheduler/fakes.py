@@ -12,7 +12,7 @@ from cluster.domain import AnalysisMode, CameraState, CameraStatus
 from cluster.scheduler.actions import StopActor
 from cluster.scheduler.boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe, Silent
 from cluster.scheduler.controller import Controller
-from cluster.scheduler.cost import SourceInfo
+from cluster.scheduler.prior import SourceInfo
 from cluster.scheduler.requests import Request
 from cluster.scheduler.settings import SchedulerSettings
 from cluster.scheduler.store import SchedulerStateStore

@@ -7,7 +7,7 @@ import pytest
 from cluster.control import CameraExists, CameraNotFound, CameraUnavailable, NodeNotFound, PlacementRejected
 from cluster.domain import CameraState
 from cluster.scheduler.capacity import RAY_CPUS_PER_CAMERA
-from cluster.scheduler.cost import estimate_cost
+from cluster.scheduler.prior import estimate_cost
 from cluster.scheduler.requests import AddCamera, DrainNode, RemoveCamera, UndrainNode, UpdateCamera
 
 from .fakes import TEST_SETTINGS, Harness, camera

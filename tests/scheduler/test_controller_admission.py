@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from cluster.config import CameraConfig
 from cluster.control import PlacementRejected
 from cluster.scheduler.capacity import RAY_CPUS_PER_CAMERA
-from cluster.scheduler.cost import MIN_CAMERA_COST, SourceInfo, estimate_cost
+from cluster.scheduler.prior import MIN_CAMERA_COST, SourceInfo, estimate_cost
 from cluster.scheduler.requests import AddCamera, UpdateCamera
 
 from .fakes import TEST_SETTINGS, Harness, camera

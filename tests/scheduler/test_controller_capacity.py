@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.scheduler.cost import estimate_cost
+from cluster.scheduler.prior import estimate_cost
 from cluster.scheduler.requests import AddCamera, RemoveCamera
 
 from .fakes import TEST_SETTINGS, Harness, camera

@@ -7,21 +7,19 @@ import math
 import pytest
 
 from cluster.config import CameraConfig
-from cluster.scheduler.cost import (
+from cluster.scheduler.cost import SMOOTHING_TIME_CONSTANT_S, CostBasis, CostModel
+from cluster.scheduler.model import CameraDemand
+from cluster.scheduler.prior import (
     DEFAULT_SOURCE_FPS,
     DEFAULT_SOURCE_HEIGHT,
     DEFAULT_SOURCE_WIDTH,
     MAX_PRIOR_COST,
     MIN_CAMERA_COST,
-    SMOOTHING_TIME_CONSTANT_S,
-    CostBasis,
-    CostModel,
     SourceInfo,
     cost_breakdown,
     estimate_cost,
     shape_of,
 )
-from cluster.scheduler.model import CameraDemand
 
 CLIP = SourceInfo(width=768, height=432, fps=12.5)  # shared/media/car-detection.mp4
 

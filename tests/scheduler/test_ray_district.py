@@ -33,7 +33,7 @@ from cluster.actors.camera_actor import actor_name
 from cluster.control import CameraExists, CameraNotFound, ClusterStatus, NodeNotFound
 from cluster.scheduler.actor import ensure_scheduler
 from cluster.scheduler.client import SchedulerClient
-from cluster.scheduler.cost import MIN_CAMERA_COST
+from cluster.scheduler.prior import MIN_CAMERA_COST
 from cluster.scheduler.report import SchedulerReport
 from cluster.scheduler.settings import SCHEDULER_ACTOR_NAME, SchedulerSettings
 from tests.ray_cluster import add_node, start_cluster
