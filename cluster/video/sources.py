@@ -62,6 +62,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from cluster.config.source import NETWORK_SCHEMES, SourceConfig, redact_url
+from cluster.support.text import control_characters
 
 from .media_time import MediaTimeline
 from .packet_tap import PacketTap, template_of
@@ -481,10 +482,13 @@ def _check_url(url: str) -> None:
                 f"{', '.join((*NETWORK_SCHEMES, 'file'))} or a file path",
                 permanent=True,
             )
-        if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        controls = control_characters(url)
+        if controls:
             raise SourceError(
-                f"malformed source URL {safe!r}: it contains whitespace or control characters", permanent=True
+                f"malformed source URL {safe!r}: it contains control characters ({', '.join(controls)})", permanent=True
             )
+        if any(ch.isspace() for ch in url):
+            raise SourceError(f"malformed source URL {safe!r}: it contains whitespace", permanent=True)
         if not parts.hostname:
             raise SourceError(f"malformed source URL {safe!r}: no host", permanent=True)
         parts.port  # noqa: B018 - raises ValueError on a malformed port

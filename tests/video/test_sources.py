@@ -170,6 +170,8 @@ def test_config_itself_rejects_an_unknown_scheme():
         ("rtsp://camera.local:notaport/stream", "malformed source URL"),
         ("rtsp://camera.local:70000/stream", "malformed source URL"),
         ("rtsp://camera.local/with space", "whitespace"),
+        ("rtsp://camera.local/a\r\nInjected: header", "control characters (\\r, \\n)"),
+        ("rtsp://camera.local/del\x7f", "control characters (\\x7f)"),
     ],
 )
 def test_unusable_url_is_a_permanent_error(url, expected):
