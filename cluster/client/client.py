@@ -33,9 +33,9 @@ from ..contract.convert import (
     cluster_status_from_proto,
     data_loss_from_proto,
     detection_batch_from_proto,
-    dict_to_message,
     jpeg_frame_from_proto,
 )
+from ..contract.wire import dict_to_message
 from ..control import CameraView, ClusterStatus
 from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2

@@ -13,9 +13,8 @@ import copy
 import logging
 from collections.abc import Iterable, Sequence
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 
 from ..config import CameraConfig, format_validation_error, redact_url
@@ -37,131 +36,9 @@ from ..proto.matthan.v1 import cameras_pb2, cluster_pb2, types_pb2
 from ..support.text import shown
 from .errors import RequestError
 from .streams import DataLoss, LossReason
+from .wire import dict_to_message, from_timestamp, is_repeated, message_to_dict, to_timestamp
 
 log = logging.getLogger(__name__)
-
-
-# ----------------------------------------------------------------- timestamps
-
-
-def to_timestamp(epoch_seconds: float) -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(round(epoch_seconds * 1e9))
-    return ts
-
-
-def from_timestamp(ts: Timestamp) -> float:
-    return ts.ToNanoseconds() / 1e9
-
-
-# A Timestamp's valid range (google/protobuf/timestamp.proto): 0001-01-01 to 9999-12-31.
-_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
-
-
-def checked_timestamp(field: str, ts: Timestamp) -> float:
-    """`ts` in epoch seconds, or RequestError naming `field` when it is not a valid Timestamp."""
-    if not 0 <= ts.nanos <= 999_999_999:
-        raise RequestError(field, f"nanos {ts.nanos} is out of range (0..999999999)")
-    if not _MIN_SECONDS <= ts.seconds <= _MAX_SECONDS:
-        raise RequestError(field, f"seconds {ts.seconds} is outside the years 0001-9999")
-    return from_timestamp(ts)
-
-
-def describe_timestamp(ts: Timestamp) -> str:
-    """`ts` for a log line, valid or not."""
-    try:
-        return ts.ToJsonString()
-    except ValueError:
-        return f"invalid(seconds={ts.seconds}, nanos={ts.nanos})"
-
-
-# ------------------------------------------------------------ generic message walk
-
-
-def _is_repeated(field: FieldDescriptor) -> bool:
-    return field.is_repeated
-
-
-def _message_value(msg: Message) -> object:
-    """A message as the config holds it: shapes as (x, y) pairs, anything else as a dict."""
-    if isinstance(msg, types_pb2.Point):
-        return (msg.x, msg.y)
-    if isinstance(msg, types_pb2.Polygon):
-        return [(p.x, p.y) for p in msg.points]
-    return message_to_dict(msg)
-
-
-def _fill_message(value: object, msg: Message, strict: bool) -> None:
-    """The inverse of `_message_value`, into `msg`."""
-    if isinstance(msg, types_pb2.Point):
-        msg.x, msg.y = value  # type: ignore[misc]  # an (x, y) pair, checked by the config model
-    elif isinstance(msg, types_pb2.Polygon):
-        msg.points.extend(types_pb2.Point(x=x, y=y) for x, y in value)  # type: ignore[attr-defined]
-    else:
-        assert isinstance(value, dict), f"{msg.DESCRIPTOR.full_name} needs a mapping, got {value!r}"
-        dict_to_message(value, msg, strict)
-
-
-def message_to_dict(msg: Message) -> dict:
-    """Present fields only: unset optional scalars and messages, empty repeated fields are left out."""
-    out: dict = {}
-    for field in msg.DESCRIPTOR.fields:
-        value = getattr(msg, field.name)
-        if _is_repeated(field):
-            if not value:
-                continue
-            if field.message_type is None:
-                out[field.name] = list(value)
-            else:
-                out[field.name] = [_message_value(v) for v in value]
-        elif field.message_type is not None:
-            if msg.HasField(field.name):
-                out[field.name] = _message_value(value)
-        elif field.has_presence:
-            if msg.HasField(field.name):
-                out[field.name] = value
-        else:
-            out[field.name] = value  # plain proto3 scalar (CameraSpec.id): always present
-    return out
-
-
-def dict_to_message(data: dict, msg: Message, strict: bool = True) -> Message:
-    """Fill `msg` from a JSON-mode dict of a config model.
-
-    A key the message lacks raises KeyError when `strict`; otherwise it is skipped
-    with a warning (once per key), so a config field added without its proto
-    field never breaks ListCameras. tests/proto checks the two stay in sync.
-    """
-    msg.SetInParent()
-    fields = msg.DESCRIPTOR.fields_by_name
-    for key, value in data.items():
-        if value is None:
-            continue
-        field = fields.get(key)
-        if field is None:
-            problem = f"{msg.DESCRIPTOR.full_name} has no field {key!r} (proto and config out of sync)"
-            if strict:
-                raise KeyError(problem)
-            if problem not in _warned:
-                _warned.add(problem)
-                log.warning("%s: the field is not sent to clients", problem)
-            continue
-        target = getattr(msg, key)
-        if _is_repeated(field):
-            if field.message_type is None:
-                target.extend(value)
-            else:
-                for item in value:
-                    _fill_message(item, target.add(), strict)
-        elif field.message_type is not None:
-            target.SetInParent()
-            _fill_message(value, target, strict)
-        else:
-            setattr(msg, key, value)
-    return msg
-
-
-_warned: set[str] = set()
 
 
 # --------------------------------------------------------------- cameras
@@ -217,7 +94,7 @@ def mask_paths_valid(paths: Iterable[str], descriptor: Descriptor = types_pb2.Ca
             field = current.fields_by_name.get(part) if current is not None else None
             if field is None:
                 raise RequestError("update_mask", f"unknown field path {shown(path)}")
-            current = field.message_type if not _is_repeated(field) else None
+            current = field.message_type if not is_repeated(field) else None
         if path == "id":
             raise RequestError("update_mask", "the camera id cannot be changed (remove and add it instead)")
 

@@ -20,8 +20,8 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from ..domain import Box, Direction, Event, EventType, Severity
 from ..events import Bucket, CountRow, EventFilter, GroupBy, InvalidQuery, Order
 from ..proto.matthan.v1 import events_pb2, types_pb2
-from .convert import checked_timestamp, from_timestamp, to_timestamp
 from .errors import RequestError
+from .wire import checked_timestamp, from_timestamp, to_timestamp
 
 E = TypeVar("E", bound=enum.Enum)
 FILTER_FIELD = "filter"

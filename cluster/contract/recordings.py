@@ -11,14 +11,9 @@ from ..domain import (
     SegmentInfo,
 )
 from ..proto.matthan.v1 import recordings_pb2
-from .convert import (
-    checked_timestamp,
-    from_timestamp,
-    recording_status_from_proto,
-    recording_status_to_proto,
-    to_timestamp,
-)
+from .convert import recording_status_from_proto, recording_status_to_proto
 from .errors import RequestError
+from .wire import checked_timestamp, from_timestamp, to_timestamp
 
 __all__ = [
     "chain_check_from_proto",

@@ -17,7 +17,6 @@ import grpc
 
 from ..config.server import Role
 from ..contract import RequestError
-from ..contract.convert import describe_timestamp
 from ..contract.events import (
     bucket_from_proto,
     count_row_to_proto,
@@ -26,6 +25,7 @@ from ..contract.events import (
     group_by_from_proto,
     order_from_proto,
 )
+from ..contract.wire import describe_timestamp
 from ..control import CameraView
 from ..events import MAX_PAGE_SIZE, EventNotFound, EventQueries
 from ..events.cursor import MAX_CURSOR_LENGTH, decode_feed_cursor, encode_feed_cursor

@@ -17,11 +17,11 @@ from cluster.contract.convert import (
     data_loss_from_proto,
     detection_batch_from_proto,
     detection_response,
-    dict_to_message,
     jpeg_frame_from_proto,
     jpeg_frame_to_proto,
     spec_to_camera_config,
 )
+from cluster.contract.wire import dict_to_message
 from cluster.domain import Box, Detection, DetectionBatch, JpegFrame
 from cluster.proto.matthan.v1 import types_pb2
 from tests.gateway.fakes import FakeCamera, FakeControl, camera_config

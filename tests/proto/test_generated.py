@@ -10,7 +10,8 @@ from google.protobuf.descriptor import Descriptor
 from pydantic import BaseModel
 
 from cluster.config import CameraConfig
-from cluster.contract.convert import camera_config_to_spec, message_to_dict, spec_to_camera_config
+from cluster.contract.convert import camera_config_to_spec, spec_to_camera_config
+from cluster.contract.wire import message_to_dict
 from cluster.proto import generate
 from cluster.proto.matthan.v1 import types_pb2
 
