@@ -8,10 +8,11 @@ BIN := $(VENV)/bin
 # What the tests need from Debian: GStreamer's RTSP server (run with Debian's python3),
 # codecs for it, Prometheus/promtool for the monitoring tests, ffprobe (ffmpeg) for the recording
 # tests, and Chromium with its WebDriver for the web console's browser tests (Selenium drives
-# /usr/bin/chromedriver).
+# /usr/bin/chromedriver), and redis-server for the GCS fault-tolerance test (Ray's GCS keeps its
+# tables in an external Redis, as the chart's gcsFaultTolerance option runs it).
 TEST_DEBS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools prometheus ffmpeg \
-	chromium chromium-driver
+	chromium chromium-driver redis-server
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint venv system-python test-debs bench clean
