@@ -51,9 +51,10 @@ def ray_local():
     """
     import ray
 
+    from tests.ray_cluster import init_local
+
     if not ray.is_initialized():
-        ray.init(
-            address="local",  # never join a cluster someone started with `ray start` on this machine
+        init_local(  # address "local": never join a cluster someone started with `ray start` here
             num_cpus=2,  # this machine's size: the scheduler admits cameras by what they cost (issue 9)
             include_dashboard=False,
             namespace="matthan-test",

@@ -50,6 +50,23 @@ def add_node(cluster: Cluster, **node_args: Any):
     raise AssertionError("unreachable")
 
 
+def init_local(**init_args: Any) -> None:
+    """`ray.init(address="local", ...)`, started again when Ray's start-up wait times out."""
+    import ray
+
+    for attempt in range(1, ATTEMPTS + 1):
+        before = _descendants()
+        try:
+            ray.init(address="local", **init_args)
+            return
+        except Exception as error:
+            if STARTUP_TIMEOUT not in str(error) or attempt == ATTEMPTS:
+                raise
+            logger.warning("local Ray timed out at start-up (attempt %d of %d); starting it again", attempt, ATTEMPTS)
+            ray.shutdown()
+            _kill_new_processes(before)
+
+
 def start_cluster(head_node_args: Mapping[str, Any], workers: Iterable[Mapping[str, Any]] = ()) -> Cluster:
     """A head and `workers`, every node started with `add_node`'s retry, all registered."""
     cluster = Cluster(initialize_head=False)

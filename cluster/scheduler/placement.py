@@ -128,6 +128,14 @@ class _State:
         self.members[node_id].add(camera_id)
         self._refresh(node_id)
 
+    def put_all(self, placed: Mapping[str, str]) -> None:
+        """`put` each camera on its node, each node's load summed once (not once per camera)."""
+        for camera_id, node_id in placed.items():
+            self.where[camera_id] = node_id
+            self.members[node_id].add(camera_id)
+        for node_id in set(placed.values()):
+            self._refresh(node_id)
+
     def move(self, camera_id: str, to_node: str, reason: MoveReason | None) -> None:
         """Move (or first place, when the camera has no node) and remember its origin."""
         from_node = self.where.get(camera_id)
@@ -228,6 +236,7 @@ def _setup(
     state = _State({c.camera_id: c.cost for c in cameras}, by_id, usable, {c.camera_id: c.priority for c in cameras})
     not_running: list[str] = []  # new, or on a dead / unlisted node
     on_draining: list[str] = []  # still running on an alive node it should leave
+    staying: dict[str, str] = {}
     for cam in sorted(state.costs):
         node_id = current.get(cam)
         node = by_id.get(node_id) if node_id is not None else None
@@ -236,11 +245,11 @@ def _setup(
         elif node is None or not node.alive:
             state.origin[cam] = (node_id, MoveReason.NODE_DEAD)
             not_running.append(cam)
-        elif node_id in usable:
-            state.put(cam, node_id)
         else:
-            state.put(cam, node_id)  # it keeps running there until it has somewhere to go
-            on_draining.append(cam)
+            staying[cam] = node_id
+            if node_id not in usable:
+                on_draining.append(cam)  # it keeps running there until it has somewhere to go
+    state.put_all(staying)
     return state, not_running, on_draining
 
 

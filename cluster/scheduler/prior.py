@@ -33,6 +33,7 @@ below what Ray holds for it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -98,18 +99,25 @@ class CameraShape:
     @property
     def key(self) -> str:
         """A stable text form, for persisting and for logs."""
-        src = "unknown" if self.source is None else f"{self.source[0]}x{self.source[1]}@{self.source[2]:g}"
-        motion = "off" if self.motion_width is None else str(self.motion_width)
-        detector = "none" if self.detector is None else f"{self.detector[0]}:{self.detector[1]}@{self.detector[2]:g}"
-        return (
-            f"src={src} realtime={int(self.realtime)} threads={self.decode_threads} fps={self.analysis_fps:g} "
-            f"width={self.analysis_width} motion={motion} detector={detector}"
-        )
+        return _shape_key(self)
 
     @property
     def settings_key(self) -> str:
         """The key of the same settings with the source size left unknown."""
-        return replace(self, source=None).key
+        return _shape_key(replace(self, source=None)) if self.source is not None else _shape_key(self)
+
+
+# The scheduler asks for every camera's key in every planning step (2,000 cameras: 2,000
+# string formats per step); cameras share a few shapes, so the keys are remembered.
+@functools.lru_cache(maxsize=4096)
+def _shape_key(shape: CameraShape) -> str:
+    src = "unknown" if shape.source is None else f"{shape.source[0]}x{shape.source[1]}@{shape.source[2]:g}"
+    motion = "off" if shape.motion_width is None else str(shape.motion_width)
+    detector = "none" if shape.detector is None else f"{shape.detector[0]}:{shape.detector[1]}@{shape.detector[2]:g}"
+    return (
+        f"src={src} realtime={int(shape.realtime)} threads={shape.decode_threads} fps={shape.analysis_fps:g} "
+        f"width={shape.analysis_width} motion={motion} detector={detector}"
+    )
 
 
 def shape_of(camera: CameraConfig, source: SourceInfo | None = None) -> CameraShape:
