@@ -136,6 +136,11 @@ def session_json(services: ConsoleServices, session: Session) -> dict:
         "language": session.language,
         "expires_at": min(session.created + services.sessions.max_age_s, session.last_used + services.sessions.idle_s),
         "limits": {"tile_fps": services.config.tile_fps, "large_fps": services.config.large_fps},
+        "playback": {
+            "pre_event_s": services.config.playback.pre_event_s,
+            "window_s": services.config.playback.window_s,
+            "timeline_s": services.config.playback.timeline_s,
+        },
     }
 
 
