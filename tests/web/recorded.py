@@ -14,21 +14,33 @@ from pathlib import Path
 from cluster.config import CameraConfig
 from tests.recordings.footage import T0, play, recording_session
 
-FIRST_END = T0 + 10.0
-SECOND_START = T0 + 22.5
-SECOND_END = T0 + 32.5
+PASS_S = 10.0
+SECOND_OFFSET_S = 22.5  # the stream is back this long after the first pass started
+FIRST_END = T0 + PASS_S
+SECOND_START = T0 + SECOND_OFFSET_S
+SECOND_END = SECOND_START + PASS_S
 # Top-left quarter of the picture: black in every frame a browser may get.
 MASK = [[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]
 
-__all__ = ["FIRST_END", "MASK", "SECOND_END", "SECOND_START", "T0", "record_with_gap", "recorded_camera"]
+__all__ = [
+    "FIRST_END",
+    "MASK",
+    "PASS_S",
+    "SECOND_END",
+    "SECOND_OFFSET_S",
+    "SECOND_START",
+    "T0",
+    "record_with_gap",
+    "recorded_camera",
+]
 
 
-def record_with_gap(root: Path, clip: Path, camera_id: str = "cam-a") -> Path:
-    """Record the two passes under `root/<camera_id>`; returns that directory."""
-    session = recording_session(root, camera_id, start=T0, segment_s=4.0)
-    play(session, clip, start=T0, seconds=10.0)
-    session.clock["now"] = SECOND_START  # type: ignore[attr-defined]
-    last = play(session, clip, start=SECOND_START, seconds=10.0)
+def record_with_gap(root: Path, clip: Path, camera_id: str = "cam-a", *, start: float = T0) -> Path:
+    """Record the two passes (from `start`) under `root/<camera_id>`; returns that directory."""
+    session = recording_session(root, camera_id, start=start, segment_s=4.0)
+    play(session, clip, start=start, seconds=PASS_S)
+    session.clock["now"] = start + SECOND_OFFSET_S  # type: ignore[attr-defined]
+    last = play(session, clip, start=start + SECOND_OFFSET_S, seconds=PASS_S)
     session.close(last)
     return root / camera_id
 
