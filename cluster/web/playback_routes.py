@@ -26,17 +26,24 @@ from ..recordings import RecordingCatalog, timeline
 from ..recordings.holds import read_holds
 from .api import ACCESS_EXTRA, SERVICES, json_response, logged, query, require_session
 from .errors import ErrorCode, WebError, bad_request
-from .playback import Clip
+from .playback import Clip, PlaybackWindows
 from .search import parse_time
+from .services import ConsoleServices
 from .sessions import Session
 
 MAX_TIMELINE_S = 7 * 86400.0
 CLIP_ID_LENGTH = 24
 
 
-def catalog_of(services) -> RecordingCatalog:
+def catalog_of(services: ConsoleServices) -> RecordingCatalog:
     # The gateway's catalog (matthan serve); without one, the default the Recordings service uses.
     return services.recordings or RecordingCatalog(RecordingStorageConfig(), Path("var"))
+
+
+def windows_of(services: ConsoleServices) -> PlaybackWindows:
+    if services.playback is None:
+        raise WebError(503, ErrorCode.UNAVAILABLE, "this console has no player")
+    return services.playback
 
 
 def _span(request: web.Request, default_s: float, now: float) -> tuple[float, float]:
@@ -97,7 +104,7 @@ async def playback(request: web.Request, session: Session) -> web.Response:
     await services.directory.camera(session.principal, camera_id)
     view = await services.control.get_camera(camera_id)  # fresh: the masks as they are now
     camera_dir = catalog_of(services).camera_dir(view.config)
-    clip = await services.playback.window(view.config, camera_dir, at=at, viewer=session.digest)
+    clip = await windows_of(services).window(view.config, camera_dir, at=at, viewer=session.digest)
     request[ACCESS_EXTRA] = {"start_s": clip.start, "end_s": clip.end, "detail": f"window of {clip.frames} frames"}
     return json_response(_clip_json(clip, at))
 
@@ -125,7 +132,7 @@ async def playback_clip(request: web.Request) -> web.StreamResponse:
     clip_id = request.match_info["clip_id"]
     clip = None
     if len(clip_id) == CLIP_ID_LENGTH and clip_id.replace("-", "").replace("_", "").isalnum():
-        clip = services.playback.clip(clip_id, viewer=session.digest)
+        clip = windows_of(services).clip(clip_id, viewer=session.digest)
     if clip is None:
         raise WebError(404, ErrorCode.NOT_FOUND, "no such playback clip for this session (ask /playback again)")
     await services.directory.camera(session.principal, clip.camera_id)  # the scope may have changed since

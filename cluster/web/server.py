@@ -190,7 +190,8 @@ class WebConsole:
         sockets = [s for group in self.services.sockets.values() for s in group]
         await close_all(sockets, CloseCode.GOING_AWAY, "server shutting down: the page reconnects by itself")
         await self.services.status_feed.close()
-        await self.services.playback.close()
+        if self.services.playback is not None:
+            await self.services.playback.close()
         await runner.cleanup()
         log.info("web console stopped")
 

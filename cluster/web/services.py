@@ -59,7 +59,7 @@ class ConsoleServices:
     # Where cameras record (the gateway's catalog; None: the Recordings service's default) and
     # the player's rendered windows (playback.py).
     recordings: RecordingCatalog | None = None
-    playback: PlaybackWindows = None  # type: ignore[assignment] - set by WebConsole
+    playback: PlaybackWindows | None = None  # WebConsole always makes one
     # Open events feeds, told of each acknowledgement made through this console.
     ack_listeners: set[Callable[[Acknowledgement], None]] = field(default_factory=set)
     sockets: dict[str, set[OpenSocket]] = field(default_factory=dict)  # by session digest

@@ -9,11 +9,15 @@ over its top-left quarter. cam-b (ward-2) records into the same root and has not
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 from pathlib import Path
 
 import av
 import pytest
+
+from cluster.web.errors import web_error_for
+from cluster.web.playback import PlaybackBusy
 
 from .conftest import token
 from .recorded import FIRST_END, MASK, SECOND_START, T0, record_with_gap, recorded_camera
@@ -214,3 +218,36 @@ def test_a_changed_privacy_mask_is_a_new_render_never_the_old_one(player, tmp_pa
     image = decoded_frames(viewer.get(after.json["url"]).body, tmp_path)[10].to_ndarray(format="bgr24")
     h, w = image.shape[:2]
     assert image[h // 2 + 4 :, w // 2 + 4 :].max() <= 24, "the new mask is black"
+
+
+def test_renders_beyond_the_running_and_waiting_ones_are_refused_with_retry_after(make_console, footage) -> None:
+    console = make_console(
+        [recorded_camera("cam-a", ("ward-1",), footage, masks=[MASK])],
+        web={"playback": {"window_s": WINDOW_S, "max_concurrent_renders": 1, "max_waiting_renders": 0}},
+    )
+    windows = console.web.services.playback
+    camera = console.run(console.control.get_camera("cam-a")).config
+
+    async def two_windows_while_every_renderer_is_held():
+        await windows._slots.acquire()  # every renderer busy: the first window stays in its render
+        try:
+            first = asyncio.ensure_future(windows.window(camera, footage / "cam-a", at=T0, viewer="s1"))
+            while not windows._rendering:
+                await asyncio.sleep(0.01)
+            with pytest.raises(PlaybackBusy) as busy:
+                await windows.window(camera, footage / "cam-a", at=T0 + WINDOW_S, viewer="s2")
+            same = asyncio.ensure_future(windows.window(camera, footage / "cam-a", at=T0 + 1, viewer="s3"))
+            await asyncio.sleep(0)
+        finally:
+            windows._slots.release()
+        return busy.value, await first, await same
+
+    busy, first, same = console.run(two_windows_while_every_renderer_is_held())
+    answer = web_error_for(busy)
+    assert (answer.status, answer.headers.get("Retry-After")) == (503, "3"), "503, and when to try again"
+    assert first.clip_id == same.clip_id and first.viewers >= {"s1", "s3"}, "the same window is no new render"
+    assert windows.renders == 1, "one render"
+
+    viewer = logged_in(console, "operator")
+    reply = viewer.get(f"/api/cameras/cam-a/playback?at={T0 + 2 * WINDOW_S}")
+    assert reply.status == 200, "free again once the render is done"
