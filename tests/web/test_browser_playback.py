@@ -113,6 +113,19 @@ def test_playing_an_event_starts_before_it_shows_the_gap_and_plays_through(
     assert later["time"] > first["time"] and not later["paused"], f"currentTime advances: {first} -> {later}"
     assert driver.find_element(By.ID, "gap-notice").get_attribute("hidden") is not None, "past the gap: no notice"
 
+    driver.execute_script(
+        """const input = document.getElementById("pre-event");
+           input.value = "3"; input.dispatchEvent(new Event("change"));"""
+    )
+    wait_until(
+        lambda: float(driver.find_element(By.ID, "player").get_attribute("data-start")) == EVENT_AT - 3,
+        PAGE_TIMEOUT_S,
+        "the player starts again 3 s before the event",
+    )
+    kept = driver.execute_script('return localStorage.getItem("matthan.pre_event_s")')
+    assert kept == "3", "the changed time before events is kept in this browser"
+    wait_until(lambda: video_state(driver)["at"] >= EVENT_AT - 3, PAGE_TIMEOUT_S, lambda: str(video_state(driver)))
+
     driver.execute_script('document.getElementById("playback-video").pause()')
     image = element_image(driver, "#playback-video")
     h, w = image.shape[:2]
@@ -148,9 +161,17 @@ def test_the_camera_view_has_the_last_hours_timeline_and_plays_a_clicked_moment(
         PAGE_TIMEOUT_S,
         lambda: f"the clicked moment plays: {video_state(driver)}",
     )
-    assert video_state(driver)["at"] == pytest.approx(target, abs=timeline_slack(timeline, box["width"])), video_state(
-        driver
-    )
+    played = video_state(driver)
+    assert played["at"] == pytest.approx(target, abs=timeline_slack(timeline, box["width"])), played
+
+    # After the last recording (the end of the page's hour is now): nothing to play, and it says so.
+    ActionChains(driver).move_to_element_with_offset(bar, int(box["width"] / 2) - 2, 0).click().perform()
+    message = driver.find_element(By.ID, "playback-message")
+    wait_until(message.is_displayed, PAGE_TIMEOUT_S, "a message that nothing was recorded then")
+    assert message.text == "Không có bản ghi trong khoảng thời gian này.", message.text
+    [*_, last] = console.records.of("call", "WebPlayback")
+    assert last["status"] == "NOT_FOUND", last
+    assert video_state(driver)["paused"], "the footage of another moment does not go on playing"
 
 
 def timeline_slack(timeline: list[float], width: float) -> float:

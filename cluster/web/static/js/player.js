@@ -199,6 +199,7 @@ export class Player {
   // Play from wall time `at`: the window holding it (rendered by the server if needed).
   async play(at) {
     const token = ++this.token;
+    this.element.dataset.start = String(at);
     this.say("");
     this.clock.textContent = `${clockText(at)} · ${t("playback.loading")}`;
     let window;
@@ -214,6 +215,7 @@ export class Player {
           return;
         }
       }
+      this.video.pause(); // what it showed is not the moment asked for
       this.clock.textContent = clockText(at);
       this.say(error.code === "no_recording" ? t("error.no_recording") : errorText(error));
       return;
