@@ -92,6 +92,11 @@ class Clip:
     viewers: set[str] = field(default_factory=set)  # session digests it was handed to
 
 
+def _retrieved(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 def playback_scratch() -> Path:
     """A directory of this process for rendered windows (created on the first render)."""
     return Path(tempfile.gettempdir()) / f"matthan-playback-{os.getpid()}-{secrets.token_hex(4)}"
@@ -133,6 +138,7 @@ class PlaybackWindows:
                 if waiting >= self.config.max_waiting_renders:
                     raise PlaybackBusy(self.config.window_s / 2)
                 task = asyncio.ensure_future(self._render(key, camera, camera_dir, end))
+                task.add_done_callback(_retrieved)  # every asker may have gone: the failure is still read
                 self._rendering[key] = task
             clip = await asyncio.shield(task)  # a browser going away leaves the render to the others
         else:

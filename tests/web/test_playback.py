@@ -16,13 +16,17 @@ from pathlib import Path
 import av
 import pytest
 
+from cluster.config.recording import RecordingConfig, RecordingStorageConfig
+from cluster.recordings import RecordingCatalog
 from cluster.web.errors import web_error_for
 from cluster.web.playback import PlaybackBusy
+from tests.fixtures.waiting import wait_until
 
 from .conftest import token
 from .recorded import FIRST_END, MASK, SECOND_START, T0, record_with_gap, recorded_camera
 
 WINDOW_S = 5.0
+RENDER_TIMEOUT_S = 120.0  # a window is encoded on the first ask: well under a second alone, more under load
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +43,20 @@ def player(make_console, footage: Path):
         recorded_camera("cam-b", ("ward-2",), footage),
         recorded_camera("cam-c", ("ward-1",), footage),
     ]
-    return make_console(cameras, web={"playback": {"window_s": WINDOW_S, "cache_windows": 2}})
+    web = {"playback": {"window_s": WINDOW_S, "cache_windows": 2}, "status_refresh_s": 0.2}
+    return make_console(cameras, web=web)
 
 
 def logged_in(console, who: str = "viewer-a"):
     browser = console.browser()
     assert browser.login(token(who)).status == 200
     return browser
+
+
+def window_url(viewer, at: float, camera: str = "cam-a") -> str:
+    reply = viewer.get(f"/api/cameras/{camera}/playback?at={at}", timeout=RENDER_TIMEOUT_S)
+    assert reply.status == 200, reply.body
+    return reply.json["url"]
 
 
 def decoded_frames(data: bytes, tmp_path: Path) -> list[av.VideoFrame]:
@@ -86,11 +97,11 @@ def test_a_viewer_gets_403_for_a_camera_out_of_scope_and_for_an_unknown_one(play
 
 
 def test_an_operator_gets_404_for_an_unknown_camera_and_no_session_gets_401(player) -> None:
-    reply = logged_in(player, "operator").get(f"/api/cameras/nope/playback?at={T0}")
+    reply = logged_in(player, "operator").get(f"/api/cameras/nope/playback?at={T0}", timeout=RENDER_TIMEOUT_S)
     assert (reply.status, reply.error_code) == (404, "not_found"), reply.body
     anonymous = player.browser()
     assert anonymous.get("/api/cameras/cam-a/recordings").status == 401
-    assert anonymous.get(f"/api/cameras/cam-a/playback?at={T0}").status == 401
+    assert anonymous.get(f"/api/cameras/cam-a/playback?at={T0}", timeout=RENDER_TIMEOUT_S).status == 401
 
 
 @pytest.mark.parametrize(
@@ -116,7 +127,7 @@ def test_bad_input_is_400_naming_what_is_wrong(player, path: str, named: str) ->
 
 def test_a_window_is_a_masked_mp4_served_with_range_requests(player, tmp_path: Path) -> None:
     viewer = logged_in(player)
-    reply = viewer.get(f"/api/cameras/cam-a/playback?at={T0 + 3}")
+    reply = viewer.get(f"/api/cameras/cam-a/playback?at={T0 + 3}", timeout=RENDER_TIMEOUT_S)
     assert reply.status == 200, reply.body
     window = reply.json
     assert (window["from"], window["to"]) == (T0, T0 + WINDOW_S), "the window on the clock's grid holding `at`"
@@ -146,7 +157,7 @@ def test_a_window_is_a_masked_mp4_served_with_range_requests(player, tmp_path: P
 
 
 def test_every_window_handed_out_is_in_the_access_log(player) -> None:
-    logged_in(player).get(f"/api/cameras/cam-a/playback?at={T0 + 1}")
+    logged_in(player).get(f"/api/cameras/cam-a/playback?at={T0 + 1}", timeout=RENDER_TIMEOUT_S)
     [line] = player.records.of("call", "WebPlayback")
     assert (line["who"], line["cameras"], line["status"]) == ("viewer-a", ["cam-a"], "OK"), line
     assert (line["start_s"], line["end_s"]) == (T0, T0 + WINDOW_S), "from when to when"
@@ -154,7 +165,7 @@ def test_every_window_handed_out_is_in_the_access_log(player) -> None:
 
 def test_a_window_straddling_the_gap_plays_what_exists(player, tmp_path: Path) -> None:
     viewer = logged_in(player)
-    reply = viewer.get(f"/api/cameras/cam-a/playback?at={SECOND_START - 1}")
+    reply = viewer.get(f"/api/cameras/cam-a/playback?at={SECOND_START - 1}", timeout=RENDER_TIMEOUT_S)
     assert reply.status == 200, reply.body
     window = reply.json
     assert window["from"] == T0 + 20 and window["gaps"][0]["reason"].startswith("camera stream down"), window
@@ -168,10 +179,10 @@ def test_a_window_straddling_the_gap_plays_what_exists(player, tmp_path: Path) -
 
 def test_a_window_with_no_recording_is_404_saying_so(player) -> None:
     viewer = logged_in(player, "operator")
-    reply = viewer.get(f"/api/cameras/cam-a/playback?at={T0 + 16}")
+    reply = viewer.get(f"/api/cameras/cam-a/playback?at={T0 + 16}", timeout=RENDER_TIMEOUT_S)
     assert (reply.status, reply.error_code) == (404, "no_recording"), reply.body
     assert "no recording" in reply.json["error"]["message"], reply.json
-    reply = viewer.get(f"/api/cameras/cam-b/playback?at={T0}")
+    reply = viewer.get(f"/api/cameras/cam-b/playback?at={T0}", timeout=RENDER_TIMEOUT_S)
     assert (reply.status, reply.error_code) == (404, "no_recording"), reply.body
     statuses = [r["status"] for r in player.records.of("call", "WebPlayback")]
     assert statuses == ["NOT_FOUND", "NOT_FOUND"], statuses
@@ -181,16 +192,16 @@ def test_a_window_is_rendered_once_for_many_viewers_at_once(player) -> None:
     viewers = [logged_in(player, who) for who in ("viewer-a", "viewer-w1", "operator", "admin")]
     path = f"/api/cameras/cam-a/playback?at={T0 + 2}"
     with concurrent.futures.ThreadPoolExecutor(len(viewers)) as pool:
-        replies = list(pool.map(lambda v: v.get(path), viewers))
+        replies = list(pool.map(lambda v: v.get(path, timeout=RENDER_TIMEOUT_S), viewers))
     assert [r.status for r in replies] == [200] * 4, [r.body for r in replies]
     assert len({r.json["url"] for r in replies}) == 1, "one window for all"
     assert player.web.services.playback.renders == 1, "re-encoded once, not once per viewer"
-    viewers[0].get(path)
+    viewers[0].get(path, timeout=RENDER_TIMEOUT_S)
     assert player.web.services.playback.renders == 1, "a second ask comes from the cache"
 
 
 def test_a_clip_is_served_only_to_sessions_it_was_handed_to(player) -> None:
-    url = logged_in(player, "viewer-a").get(f"/api/cameras/cam-a/playback?at={T0}").json["url"]
+    url = window_url(logged_in(player, "viewer-a"), T0)
     other = logged_in(player, "admin")
     reply = other.get(url)
     assert (reply.status, reply.error_code) == (404, "not_found"), "a session that did not ask (and was not logged)"
@@ -200,8 +211,8 @@ def test_a_clip_is_served_only_to_sessions_it_was_handed_to(player) -> None:
 
 def test_the_cache_is_bounded_and_an_evicted_clip_is_gone(player) -> None:
     viewer = logged_in(player)
-    urls = [viewer.get(f"/api/cameras/cam-a/playback?at={T0 + k * WINDOW_S}").json["url"] for k in range(2)]
-    third = viewer.get(f"/api/cameras/cam-a/playback?at={SECOND_START + 3}")
+    urls = [window_url(viewer, T0 + k * WINDOW_S) for k in range(2)]
+    third = viewer.get(f"/api/cameras/cam-a/playback?at={SECOND_START + 3}", timeout=RENDER_TIMEOUT_S)
     assert third.status == 200, third.body
     assert player.web.services.playback.cached == 2, "at most cache_windows kept"
     assert viewer.get(urls[0]).status == 404, "the oldest window left the cache"
@@ -210,10 +221,10 @@ def test_the_cache_is_bounded_and_an_evicted_clip_is_gone(player) -> None:
 
 def test_a_changed_privacy_mask_is_a_new_render_never_the_old_one(player, tmp_path: Path) -> None:
     viewer = logged_in(player, "operator")
-    before = viewer.get(f"/api/cameras/cam-a/playback?at={T0}").json["url"]
+    before = viewer.get(f"/api/cameras/cam-a/playback?at={T0}", timeout=RENDER_TIMEOUT_S).json["url"]
     new_mask = [[0.5, 0.5], [1.0, 0.5], [1.0, 1.0], [0.5, 1.0]]
     assert viewer.post("/api/cameras/cam-a/zones", {"masks": [new_mask]}).status == 200
-    after = viewer.get(f"/api/cameras/cam-a/playback?at={T0}")
+    after = viewer.get(f"/api/cameras/cam-a/playback?at={T0}", timeout=RENDER_TIMEOUT_S)
     assert after.status == 200 and after.json["url"] != before, "another window for another mask"
     image = decoded_frames(viewer.get(after.json["url"]).body, tmp_path)[10].to_ndarray(format="bgr24")
     h, w = image.shape[:2]
@@ -242,12 +253,36 @@ def test_renders_beyond_the_running_and_waiting_ones_are_refused_with_retry_afte
             windows._slots.release()
         return busy.value, await first, await same
 
-    busy, first, same = console.run(two_windows_while_every_renderer_is_held())
+    busy, first, same = console.run(two_windows_while_every_renderer_is_held(), RENDER_TIMEOUT_S)
     answer = web_error_for(busy)
     assert (answer.status, answer.headers.get("Retry-After")) == (503, "3"), "503, and when to try again"
     assert first.clip_id == same.clip_id and first.viewers >= {"s1", "s3"}, "the same window is no new render"
     assert windows.renders == 1, "one render"
 
     viewer = logged_in(console, "operator")
-    reply = viewer.get(f"/api/cameras/cam-a/playback?at={T0 + 2 * WINDOW_S}")
+    reply = viewer.get(f"/api/cameras/cam-a/playback?at={T0 + 2 * WINDOW_S}", timeout=RENDER_TIMEOUT_S)
     assert reply.status == 200, "free again once the render is done"
+
+
+def test_a_camera_without_its_own_directory_plays_from_where_the_serve_catalog_says(make_console, footage) -> None:
+    """`matthan serve`'s path: the gateway's catalog (recordings.group_directories) finds the footage."""
+    storage = RecordingStorageConfig(directory=Path("elsewhere"), group_directories={"ward-1": footage})
+    camera = recorded_camera("cam-a", ("ward-1",), footage).model_copy(
+        update={"recording": RecordingConfig()}  # no directory of its own, as cameras added over the API
+    )
+    console = make_console(
+        [camera], recordings=RecordingCatalog(storage, footage.parent), web={"playback": {"window_s": WINDOW_S}}
+    )
+    viewer = logged_in(console)
+    timeline = viewer.get(f"/api/cameras/cam-a/recordings?from={T0}&to={T0 + 60}")
+    assert timeline.status == 200 and len(timeline.json["ranges"]) == 2, timeline.body
+    assert viewer.get(f"/api/cameras/cam-a/playback?at={T0}", timeout=RENDER_TIMEOUT_S).status == 200
+
+
+def test_a_clip_is_refused_once_the_viewer_may_no_longer_see_its_camera(player) -> None:
+    viewer = logged_in(player, "viewer-w1")
+    url = window_url(viewer, T0)
+    assert viewer.get(url).status == 200
+    moved = player.run(player.control.get_camera("cam-a")).config.model_copy(update={"groups": ["ward-2"]})
+    player.run(player.control.update_camera(moved))
+    wait_until(lambda: viewer.get(url).status == 403, 30.0, "the clip refused after cam-a left ward-1")
