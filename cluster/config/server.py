@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
+from .playback import PlaybackConfig
 
 TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
 SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
@@ -186,6 +187,9 @@ class WebConfig(StrictModel):
         gt=0.0,
         le=3600.0,
         description="Close a WebSocket whose browser accepts or acknowledges nothing this long.",
+    )
+    playback: PlaybackConfig = Field(
+        default_factory=PlaybackConfig, description="Recorded footage in the console: the player and its cache."
     )
 
 

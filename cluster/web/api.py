@@ -17,9 +17,13 @@
                                       an unknown id and an event of a camera the user may not see)
     POST /api/events/{id}/ack         acknowledge an alert (operator and above; recorded in the
                                       event store and the access log; every open feed shows it)
+    GET  /api/cameras/{id}/recordings?from=&to=   recorded ranges and gaps (playback_routes.py)
+    GET  /api/cameras/{id}/playback?at=T          the masked window of footage holding T
+    GET  /api/playback/{clip}         that window's MP4, with HTTP Range (the <video> seeks)
     GET  /ws                          the page's WebSocket (protocol.py)
 
-The zones and events routes are in event_routes.py (with this module's guards and access
+The zones and events routes are in event_routes.py and those of recorded footage in
+playback_routes.py (with this module's guards and access
 log); the live events feed is a WebSocket channel (event_channel.py).
 """
 
@@ -136,6 +140,11 @@ def session_json(services: ConsoleServices, session: Session) -> dict:
         "language": session.language,
         "expires_at": min(session.created + services.sessions.max_age_s, session.last_used + services.sessions.idle_s),
         "limits": {"tile_fps": services.config.tile_fps, "large_fps": services.config.large_fps},
+        "playback": {
+            "pre_event_s": services.config.playback.pre_event_s,
+            "window_s": services.config.playback.window_s,
+            "timeline_s": services.config.playback.timeline_s,
+        },
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 
 import grpc
 from aiohttp import web
@@ -18,6 +19,7 @@ from ..contract import RequestError
 from ..control import CameraNotFound, CameraUnavailable, ControlError
 from ..events import EventNotFound, EventStoreError, InvalidQuery
 from ..gateway.auth import AuthError
+from .playback import FootageDamaged, NoRecording, PlaybackBusy
 
 log = logging.getLogger("matthan.web")
 
@@ -31,6 +33,8 @@ class ErrorCode(str, enum.Enum):
     FORBIDDEN_HOST = "forbidden_host"
     PERMISSION_DENIED = "permission_denied"
     NOT_FOUND = "not_found"
+    NO_RECORDING = "no_recording"  # the camera recorded nothing in the range asked for
+    DATA_LOSS = "data_loss"  # recorded footage does not match its chain of custody
     CONFLICT = "conflict"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     TOO_LARGE = "too_large"
@@ -50,6 +54,8 @@ ACCESS_STATUS = {
     ErrorCode.FORBIDDEN_HOST: "PERMISSION_DENIED",
     ErrorCode.PERMISSION_DENIED: "PERMISSION_DENIED",
     ErrorCode.NOT_FOUND: "NOT_FOUND",
+    ErrorCode.NO_RECORDING: "NOT_FOUND",
+    ErrorCode.DATA_LOSS: "DATA_LOSS",
     ErrorCode.CONFLICT: "FAILED_PRECONDITION",
     ErrorCode.METHOD_NOT_ALLOWED: "UNIMPLEMENTED",
     ErrorCode.TOO_LARGE: "RESOURCE_EXHAUSTED",
@@ -104,6 +110,12 @@ def web_error_for(exc: BaseException) -> WebError:
         return WebError(404, ErrorCode.NOT_FOUND, str(exc))
     if isinstance(exc, EventStoreError):  # the writer not answering, the store failing or not open
         return WebError(503, ErrorCode.UNAVAILABLE, f"event store: {exc}")
+    if isinstance(exc, NoRecording):
+        return WebError(404, ErrorCode.NO_RECORDING, str(exc))
+    if isinstance(exc, FootageDamaged):
+        return WebError(500, ErrorCode.DATA_LOSS, str(exc))
+    if isinstance(exc, PlaybackBusy):
+        return WebError(503, ErrorCode.UNAVAILABLE, str(exc), {"Retry-After": str(math.ceil(exc.retry_after_s))})
     log.error("unexpected error in the web console", exc_info=exc)
     return WebError(500, ErrorCode.INTERNAL, f"internal error ({type(exc).__name__}); the server logged it")
 

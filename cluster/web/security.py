@@ -34,6 +34,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' blob: data:",
+        "media-src 'self'",
         "connect-src 'self'",
         "font-src 'self'",
         "manifest-src 'self'",

@@ -36,6 +36,8 @@ from .directory import CameraDirectory
 from .errors import WebError, web_error_for
 from .event_routes import add_event_routes
 from .login_limit import LoginLimiter
+from .playback import PlaybackWindows, playback_scratch
+from .playback_routes import add_playback_routes
 from .protocol import CloseCode
 from .security import CSRF_HEADER, UNSAFE_METHODS, add_security_headers, check_host, check_state_change
 from .services import ConsoleServices
@@ -45,6 +47,7 @@ from .status_feed import StatusFeed
 
 if TYPE_CHECKING:
     from ..gateway.server import GatewayServer
+    from ..recordings import RecordingCatalog
 
 log = logging.getLogger("matthan.web")
 
@@ -83,6 +86,7 @@ class WebConsole:
         socket_check_s: float = 1.0,
         events: EventQueries | None = None,
         event_feed: EventFeed | None = None,
+        recordings: RecordingCatalog | None = None,
     ):
         if config.web is None:
             raise ValueError("server.web is not configured: the web console is off")
@@ -115,6 +119,8 @@ class WebConsole:
             socket_check_s=socket_check_s,
             events=events,
             event_feed=event_feed,
+            recordings=recordings,
+            playback=PlaybackWindows(self.config.playback, playback_scratch()),
         )
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
@@ -134,6 +140,7 @@ class WebConsole:
             watch=state.watch,
             events=state.events,
             event_feed=state.event_feed,
+            recordings=state.recordings,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -183,6 +190,8 @@ class WebConsole:
         sockets = [s for group in self.services.sockets.values() for s in group]
         await close_all(sockets, CloseCode.GOING_AWAY, "server shutting down: the page reconnects by itself")
         await self.services.status_feed.close()
+        if self.services.playback is not None:
+            await self.services.playback.close()
         await runner.cleanup()
         log.info("web console stopped")
 
@@ -205,6 +214,7 @@ class WebConsole:
         app.on_response_prepare.append(headers)
         add_routes(app, str(resources.files("cluster.web").joinpath("static")))
         add_event_routes(app)
+        add_playback_routes(app)
         return app
 
     @web.middleware

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..config.server import ServerConfig, WebConfig
 from ..control import CameraControl
@@ -20,6 +20,10 @@ from .login_limit import LoginLimiter
 from .protocol import CloseCode
 from .sessions import SessionStore
 from .status_feed import StatusFeed
+
+if TYPE_CHECKING:
+    from ..recordings import RecordingCatalog
+    from .playback import PlaybackWindows
 
 
 class OpenSocket(Protocol):
@@ -52,6 +56,10 @@ class ConsoleServices:
     # The gateway's event store reader and its one change-feed follow (None: no event store).
     events: EventQueries | None = None
     event_feed: EventFeed | None = None
+    # Where cameras record (the gateway's catalog; None: the Recordings service's default) and
+    # the player's rendered windows (playback.py).
+    recordings: RecordingCatalog | None = None
+    playback: PlaybackWindows | None = None  # WebConsole always makes one
     # Open events feeds, told of each acknowledgement made through this console.
     ack_listeners: set[Callable[[Acknowledgement], None]] = field(default_factory=set)
     sockets: dict[str, set[OpenSocket]] = field(default_factory=dict)  # by session digest

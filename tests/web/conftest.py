@@ -9,6 +9,7 @@ import pytest
 from cluster.config.server import ServerConfig
 from cluster.events import EventQueries
 from cluster.gateway.event_feed import EventFeedSettings
+from cluster.recordings import RecordingCatalog
 from tests.gateway.conftest import TOKENS, default_cameras, server_config
 from tests.gateway.fakes import FakeControl, LoopThread
 
@@ -40,12 +41,19 @@ def make_console(loop_thread: LoopThread):
         web: dict | None = None,
         clock: ManualClock | None = None,
         events: EventQueries | None = None,
+        recordings: RecordingCatalog | None = None,
         **server,
     ):
         control = loop_thread.call(lambda: FakeControl(default_cameras() if cameras is None else cameras))
         feed = EVENT_FEED if events is not None else None
         harness = ConsoleHarness(
-            loop_thread, control, web_config(web, **server), clock=clock, events=events, event_feed_settings=feed
+            loop_thread,
+            control,
+            web_config(web, **server),
+            clock=clock,
+            events=events,
+            event_feed_settings=feed,
+            recordings=recordings,
         )
         started.append(harness)
         return harness

@@ -27,6 +27,7 @@ from cluster.gateway.access_log import ACCESS_LOGGER
 from cluster.gateway.event_feed import EventFeedSettings
 from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
+from cluster.recordings import RecordingCatalog
 from cluster.web.protocol import decode_frame
 from cluster.web.server import WebConsole
 from tests.gateway.fakes import LoopThread
@@ -206,6 +207,7 @@ class HttpClient:
         data: bytes | str | None = None,
         headers: dict[str, str] | None = None,
         csrf: bool = True,
+        timeout: float = 30.0,
     ) -> Reply:
         sent = dict(headers or {})
         if self.origin is not None:
@@ -220,7 +222,7 @@ class HttpClient:
                 body = await response.read()
                 return Reply(response.status, dict(response.headers), body, dict(response.cookies))
 
-        return self.run(go())
+        return self.run(go(), timeout)
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request("GET", path, **kwargs)
@@ -266,6 +268,7 @@ class ConsoleHarness:
         ssl_context: Any = None,
         events: EventQueries | None = None,
         event_feed_settings: EventFeedSettings | None = None,
+        recordings: RecordingCatalog | None = None,
     ):
         self.loop_thread = loop_thread
         self.control = control
@@ -287,6 +290,7 @@ class ConsoleHarness:
                 access_logger=logger,
                 events=events,
                 event_feed_settings=event_feed_settings,
+                recordings=recordings,
             )
             await gateway.start()
             web = WebConsole.beside(gateway, clock=self.clock, socket_check_s=0.05)

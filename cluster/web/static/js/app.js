@@ -8,6 +8,7 @@
 import { api, setCsrfToken } from "./api.js";
 import { clear, el } from "./dom.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
+import { closePlayer, setPlaybackSettings } from "./player.js";
 import { Connection } from "./socket.js";
 import { CameraView } from "./views/camera.js";
 import { errorPage } from "./views/common.js";
@@ -42,6 +43,7 @@ function viewFor(path) {
 }
 
 function route() {
+  closePlayer();
   if (state.view) state.view.leave();
   state.view = null;
   if (!state.session) return;
@@ -69,6 +71,7 @@ function showUser(session) {
 function startSession(session) {
   state.session = session;
   setCsrfToken(session.csrf_token);
+  setPlaybackSettings(session.playback);
   setLanguage(session.language);
   bar.hidden = false;
   showUser(session);
@@ -105,6 +108,7 @@ async function checkSession() {
 }
 
 function endSession(message) {
+  closePlayer();
   if (state.view) state.view.leave();
   state.view = null;
   if (state.connection) state.connection.stop();

@@ -10,6 +10,7 @@
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
+import { playButton } from "./player.js";
 import { errorText } from "./views/common.js";
 
 const SOUND_KEY = "matthan.alert_sound.";
@@ -204,6 +205,7 @@ export class EventFeed {
         el("span", { class: "rule", text: event.rule }),
         el("span", { class: "details", text: eventDetails(event) }),
         ackElement(event, this.role, (ack) => this.acknowledged(ack)),
+        playButton(event, name),
       ),
     );
   }

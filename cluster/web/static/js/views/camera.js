@@ -7,6 +7,7 @@ import { api } from "../api.js";
 import { el } from "../dom.js";
 import { EventFeed } from "../events.js";
 import { t } from "../i18n.js";
+import { Player, timelineSpan } from "../player.js";
 import { ShapesOverlay } from "../shapes.js";
 import { Picture, badge } from "../tile.js";
 import { errorPage, errorText, followVisibility, milliseconds, nodeLabel, number } from "./common.js";
@@ -62,7 +63,14 @@ export class CameraView {
       el(
         "div",
         { class: "camera" },
-        el("div", { class: "large" }, this.title, el("div", { class: "stage" }, this.canvas, this.shapes.element), this.problem),
+        el(
+          "div",
+          { class: "large" },
+          this.title,
+          el("div", { class: "stage" }, this.canvas, this.shapes.element),
+          this.problem,
+          this.recordings(camera),
+        ),
         el(
           "aside",
           { class: "panel" },
@@ -102,6 +110,24 @@ export class CameraView {
     this.resume();
   }
 
+  // The camera's recordings of the last `timeline_s` (one hour): click to play any moment.
+  recordings(camera) {
+    this.player = new Player(this.id, camera.name);
+    const refresh = el("button", { type: "button", class: "plain", id: "refresh-timeline", text: t("playback.refresh") });
+    const load = () => {
+      const now = Date.now() / 1000;
+      this.player.loadTimeline(now - timelineSpan(), now);
+    };
+    refresh.addEventListener("click", load);
+    load();
+    return el(
+      "section",
+      { class: "panel recordings", id: "camera-recordings" },
+      el("div", { class: "feed-head" }, el("h2", { text: t("playback.recent") }), refresh),
+      this.player.element,
+    );
+  }
+
   async loadShapes() {
     try {
       this.shapes.draw(await api.get(`/api/cameras/${encodeURIComponent(this.id)}/zones`));
@@ -117,6 +143,7 @@ export class CameraView {
     this.connection.unsubscribe("status", null);
     this.pause();
     if (this.picture) this.picture.release();
+    if (this.player) this.player.stop();
   }
 
   show(camera) {

@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { el } from "../dom.js";
 import { ackElement, eventDetails, thumbnail } from "../events.js";
+import { playButton } from "../player.js";
 import { t } from "../i18n.js";
 import { errorText, groupsOf } from "./common.js";
 
@@ -172,6 +173,7 @@ export class SearchView {
       el("span", { class: "rule", text: event.rule }),
       el("span", { class: "details", text: eventDetails(event) }),
       ackElement(event, this.role, (ack) => card.replaceWith(this.card({ ...event, ack }))),
+      playButton(event, name),
     );
     return card;
   }
