@@ -247,6 +247,11 @@ class GatewayServer:
         host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
         return f"{host}:{self.port}"
 
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The matthan.v1 services this server registers (Jobs only with a job manager)."""
+        return self._services
+
     async def start(self) -> None:
         """Bind and serve. Raises RuntimeError if the address cannot be bound,
         ValueError if TLS files are missing or unreadable."""

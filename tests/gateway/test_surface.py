@@ -1,7 +1,9 @@
 """The whole gRPC surface, generated from the services the server registers (issue 15).
 
-Every method of every service in `SERVICE_NAMES` (a new service or method is
-picked up by itself):
+Every method of every service the server registers, `SERVICE_NAMES` and Jobs
+(served here over the plain job manager, `cluster.batch.manager.JobManager`,
+behind the same `JobControl` boundary `matthan serve` puts its Ray client;
+a new service or method is picked up by itself):
 - needs a rule in `REQUIRED_ROLE`: a method without one fails the test;
 - refuses callers without a token (UNAUTHENTICATED) and below its role
   (PERMISSION_DENIED), and lets the others through to validation;
@@ -12,7 +14,10 @@ picked up by itself):
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -21,10 +26,22 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescri
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cluster.batch.job import JobState
+from cluster.batch.manager import JobManager
+from cluster.batch.planning import ReprocessRequest
+from cluster.batch.progress import JobView
+from cluster.batch.records import JobRecordStore
+from cluster.config.batch import BatchConfig
 from cluster.config.server import Role
-from cluster.gateway.server import SERVICE_NAMES  # importing the server registers its services' descriptors
+from cluster.gateway.server import SERVICE_NAMES, GatewayServer  # registers the services' descriptors
+from cluster.proto.matthan.v1 import jobs_pb2
+from tests.conftest import test_file_roots
 
-from .conftest import metadata
+from .conftest import Gateway, default_cameras, metadata, server_config
+from .fakes import FakeControl, LoopThread
+
+JOBS_SERVICE = jobs_pb2.DESCRIPTOR.services_by_name["Jobs"].full_name
+SURFACE = (*SERVICE_NAMES, JOBS_SERVICE)
 
 # Who may call what. Add the rule of a new method here (the test below lists what is missing).
 REQUIRED_ROLE: dict[str, Role] = {
@@ -48,6 +65,11 @@ REQUIRED_ROLE: dict[str, Role] = {
     "/matthan.v1.Recordings/PlaceHold": Role.OPERATOR,
     "/matthan.v1.Recordings/ReleaseHold": Role.OPERATOR,
     "/matthan.v1.Recordings/ExportClip": Role.OPERATOR,
+    "/matthan.v1.Jobs/SubmitReprocess": Role.OPERATOR,
+    "/matthan.v1.Jobs/GetJob": Role.VIEWER,
+    "/matthan.v1.Jobs/ListJobs": Role.VIEWER,
+    "/matthan.v1.Jobs/CancelJob": Role.OPERATOR,
+    "/matthan.v1.Jobs/WatchJob": Role.VIEWER,
 }
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 CALLERS = {"viewer-all": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}
@@ -60,7 +82,7 @@ STREAM_WAIT_S = 0.5  # a stream that is still open by then was accepted
 def served_methods() -> list[tuple[str, MethodDescriptor]]:
     pool = descriptor_pool.Default()
     methods = []
-    for name in SERVICE_NAMES:
+    for name in SURFACE:
         service = pool.FindServiceByName(name)
         methods += [(f"/{service.full_name}/{m.name}", m) for m in service.methods]
     return methods
@@ -68,6 +90,84 @@ def served_methods() -> list[tuple[str, MethodDescriptor]]:
 
 METHODS = served_methods()
 METHOD_IDS = [path for path, _ in METHODS]
+
+
+class NoSegments:
+    """The job manager's executor when nothing may run: its loop is never stepped here,
+    so jobs stay queued and only the request paths of the Jobs service are exercised."""
+
+    def submit(self, job, segment):
+        raise AssertionError("no segment runs in the surface test")
+
+    def finished(self, handles, timeout_s: float) -> list:
+        return []
+
+    def cancel(self, handle) -> None:
+        pass
+
+    def capacity(self) -> int:
+        return 0
+
+
+class NoEvents:
+    def ingest(self, events) -> int:
+        raise AssertionError("no segment runs in the surface test")
+
+
+class PlainJobs:
+    """A `JobControl` (cluster.batch.api) over the plain job manager (the Ray actor wraps the same object)."""
+
+    def __init__(self, manager: JobManager):
+        self.manager = manager
+
+    async def submit(self, request: ReprocessRequest, *, submitted_by: str) -> JobView:
+        return await asyncio.to_thread(self.manager.submit, request, submitted_by=submitted_by)  # indexes files
+
+    async def get(self, job_id: str) -> JobView:
+        return self.manager.get(job_id)
+
+    async def jobs(
+        self, *, camera_ids: frozenset[str] | None = None, states: frozenset[JobState] | None = None
+    ) -> list[JobView]:
+        return self.manager.jobs(camera_ids=camera_ids, states=states)
+
+    async def cancel(self, job_id: str) -> JobView:
+        return self.manager.cancel(job_id)
+
+
+@pytest.fixture
+def gateway(loop_thread: LoopThread, tmp_path: Path) -> Iterator[Gateway]:
+    """The test gateway of conftest, with the Jobs service registered too."""
+    cameras = {c.id: c for c in default_cameras()}
+
+    def camera(camera_id: str):
+        return cameras[camera_id]  # KeyError is a LookupError: "no camera ..."
+
+    manager = JobManager(
+        BatchConfig(allowed_dirs=test_file_roots()),
+        JobRecordStore(tmp_path / "jobs"),
+        NoSegments(),
+        NoEvents(),
+        camera,
+    )
+    control = loop_thread.call(lambda: FakeControl(list(cameras.values())))
+
+    async def start() -> GatewayServer:
+        server = GatewayServer(control, server_config(), jobs=PlainJobs(manager))
+        await server.start()
+        return server
+
+    server = loop_thread.run(start())
+    gw = Gateway(loop_thread, control, server, f"127.0.0.1:{server.port}")
+    yield gw
+    gw.close_clients()
+    gw.run(server.stop(0))
+
+
+def test_the_surface_is_what_the_server_registers(gateway) -> None:
+    assert set(gateway.server.services) == set(SURFACE), (
+        f"the server registers {sorted(gateway.server.services)}, the test covers {sorted(SURFACE)}"
+    )
 
 
 def request_class(method: MethodDescriptor):
