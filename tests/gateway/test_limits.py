@@ -53,7 +53,9 @@ def test_an_oversized_bearer_token_is_refused_before_it_is_looked_at(make_gatewa
 def test_a_message_above_the_configured_limit_is_refused_and_the_server_goes_on(make_gateway) -> None:
     gateway = make_gateway(limits={"max_receive_message_bytes": SMALL_MESSAGE})
     stub = cameras_pb2_grpc.CamerasStub(gateway.channel())
-    spec = types_pb2.CameraSpec(id="cam-x", name="x" * (2 * SMALL_MESSAGE), source=types_pb2.SourceSpec(url="rtsp://h/x"))
+    spec = types_pb2.CameraSpec(
+        id="cam-x", name="x" * (2 * SMALL_MESSAGE), source=types_pb2.SourceSpec(url="rtsp://h/x")
+    )
 
     with pytest.raises(grpc.RpcError) as err:
         stub.AddCamera(cameras_pb2.AddCameraRequest(camera=spec), metadata=metadata("admin"), timeout=5)
@@ -65,7 +67,9 @@ def test_a_message_above_the_configured_limit_is_refused_and_the_server_goes_on(
 
 
 def test_the_limits_reach_the_server_options() -> None:
-    options = dict(server_options(server_config(limits={"max_metadata_bytes": 4096, "max_receive_message_bytes": 65536})))
+    options = dict(
+        server_options(server_config(limits={"max_metadata_bytes": 4096, "max_receive_message_bytes": 65536}))
+    )
 
     assert options["grpc.max_metadata_size"] == 4096, options
     assert options["grpc.absolute_max_metadata_size"] == 4096, "the hard limit too, so none is let through by chance"
