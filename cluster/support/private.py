@@ -37,7 +37,7 @@ def make_private_dirs(directory: Path) -> None:
         raise NotADirectoryError(f"{directory} is not a directory")
 
 
-def open_private(path: Path, flags: int) -> int:
+def open_private(path: str | os.PathLike[str], flags: int) -> int:
     """`os.open` of `path` creating it 0600; an existing file readable by others is
     tightened to 0600."""
     fd = os.open(path, flags, PRIVATE_FILE_MODE)
