@@ -7,8 +7,9 @@
   from the console's own origin when the browser says where it comes from.
 - Content type: state-changing requests are JSON (a cross-site form cannot send it
   without a CORS preflight, which the console never grants).
-- Body size: a request declaring a body over `web.max_request_bytes` is 413 before
-  anything else is judged or done, whether its handler would read the body or not
+- Body size: a request declaring a body over `web.max_request_bytes` is 413 once its
+  route is known, before its session, CSRF token or handler are looked at, whether
+  the handler would read the body or not
   (aiohttp's `client_max_size` bounds only bodies that are read, and chunked ones).
 - CSRF: with a session, a state-changing request must carry the session's token in
   `X-CSRF-Token`; without one, only login and the language switch are accepted.
