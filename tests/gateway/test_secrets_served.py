@@ -104,7 +104,7 @@ def test_no_secret_in_logs_metrics_answers_or_state_files_readable_by_others(tmp
         try:
             wait_until(
                 lambda: f"web console: {console}" in log_path.read_text(errors="replace"),
-                180,
+                240,
                 lambda: f"serve started\n{log_path.read_text(errors='replace')[-3000:]}",
                 poll_s=0.5,
             )
@@ -116,7 +116,7 @@ def test_no_secret_in_logs_metrics_answers_or_state_files_readable_by_others(tmp
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
             try:
-                proc.wait(90)
+                proc.wait(120)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 raise
@@ -157,7 +157,7 @@ def test_no_secret_in_logs_metrics_answers_or_state_files_readable_by_others(tmp
 def exercise_grpc(target: str) -> list[str]:
     answers: list[str] = []
     with MatthanClient(target, ADMIN_TOKEN, timeout_s=30) as admin:
-        wait_until(lambda: len(admin.list_cameras()) == 2, 60, "both cameras listed")
+        wait_until(lambda: len(admin.list_cameras()) == 2, 120, "both cameras listed")
     with MatthanClient(target, VIEWER_TOKEN, timeout_s=30) as viewer:
         answers += [repr(view) for view in viewer.list_cameras()]
     with MatthanClient(target, WRONG_TOKEN, timeout_s=30) as wrong:
@@ -236,5 +236,5 @@ def wait_for_metrics(port: int) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as reply:
             return reply.read().decode()
 
-    wait_until(lambda: 'camera="cam-pw"' in page(), 90, "the metrics page lists the camera with the password")
+    wait_until(lambda: 'camera="cam-pw"' in page(), 180, "the metrics page lists the camera with the password")
     return page()
