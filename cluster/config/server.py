@@ -107,7 +107,18 @@ class LimitsConfig(StrictModel):
     """Message sizes and per-client buffers; they bound server memory per client."""
 
     max_receive_message_bytes: int = Field(
-        1 << 20, ge=4096, le=64 << 20, description="Largest request accepted; requests are small (camera specs)."
+        1 << 20,
+        ge=4096,
+        le=64 << 20,
+        description="Largest request message accepted; requests are small (camera specs). "
+        "Larger is refused with RESOURCE_EXHAUSTED before it is parsed.",
+    )
+    max_metadata_bytes: int = Field(
+        8192,
+        ge=1024,
+        le=1 << 20,
+        description="Largest request metadata (headers: the bearer token, deadlines) accepted; "
+        "larger is refused with RESOURCE_EXHAUSTED before any work.",
     )
     max_send_message_bytes: int = Field(
         8 << 20, ge=65536, le=64 << 20, description="Largest response; a 4K JPEG at high quality fits."

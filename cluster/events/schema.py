@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cluster.support.private import open_private, tighten
+
 from .errors import SchemaOutdated, SchemaTooNew, StoreCorrupt, StoreFailure, StoreLocked, StoreUnusable
 
 APPLICATION_ID = 0x4D544556  # "MTEV": Mắt Thần events
@@ -152,7 +154,10 @@ class WriterLock:
 
 def open_writer_connection(path: Path, *, busy_timeout_s: float, synchronous: Synchronous) -> sqlite3.Connection:
     """The writer's connection, with the file migrated to `SCHEMA_VERSION`. The caller
-    holds the `WriterLock`. Raises `StoreCorrupt`, `SchemaTooNew` or `StoreFailure`."""
+    holds the `WriterLock`. Raises `StoreCorrupt`, `SchemaTooNew` or `StoreFailure`.
+    The file is 0600 (created so, or tightened): SQLite gives its -wal and -shm the
+    database's mode, and events carry who was where."""
+    _make_private(path)
     conn = _connect(str(path), uri=False, busy_timeout_s=busy_timeout_s)
     try:
         version = _check_identity(conn, path)
@@ -174,6 +179,16 @@ def open_writer_connection(path: Path, *, busy_timeout_s: float, synchronous: Sy
     except BaseException:
         conn.close()
         raise
+
+
+def _make_private(path: Path) -> None:
+    try:
+        os.close(open_private(path, os.O_RDWR | os.O_CREAT))
+        for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if companion.exists():
+                tighten(companion)
+    except OSError as exc:
+        raise StoreFailure("open", f"{path}: {exc.strerror or exc}") from exc
 
 
 def open_reader_connection(path: Path, *, busy_timeout_s: float) -> sqlite3.Connection:

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cluster.domain.events import Event, Severity
+from cluster.support.private import make_private_dirs
 
 from . import retention as ret
 from .acks import Acknowledgement
@@ -117,7 +118,7 @@ class EventStore(EventReader):
         metrics = metrics if metrics is not None else NullRecorder()
         if synchronous not in ("normal", "full"):
             raise ValueError(f"synchronous must be 'normal' or 'full', got {synchronous!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         self._lock = WriterLock(path)
         try:
             self._writer = open_writer_connection(path, busy_timeout_s=busy_timeout_s, synchronous=synchronous)

@@ -3,7 +3,9 @@
 Channel options (see `server_options`), chosen on purpose:
 
 - Message sizes: requests are small (camera specs), so at most
-  `limits.max_receive_message_bytes` (1 MiB) is read from a client; responses
+  `limits.max_receive_message_bytes` (1 MiB) is read from a client and at most
+  `limits.max_metadata_bytes` (8 KiB) of metadata; gRPC refuses more with
+  RESOURCE_EXHAUSTED before our code sees the call; responses
   carry JPEG frames, up to `limits.max_send_message_bytes` (8 MiB). gRPC clients
   accept 4 MiB by default; `cluster.client` raises that to match.
 - Keepalive: the server pings a connection after `keepalive.time_s` (30 s) of
@@ -136,6 +138,9 @@ def server_options(config: ServerConfig) -> list[tuple[str, int]]:
     options = [
         ("grpc.max_receive_message_length", limits.max_receive_message_bytes),
         ("grpc.max_send_message_length", limits.max_send_message_bytes),
+        # Soft and hard limit alike: gRPC refuses metadata above the soft one only sometimes.
+        ("grpc.max_metadata_size", limits.max_metadata_bytes),
+        ("grpc.absolute_max_metadata_size", limits.max_metadata_bytes),
         ("grpc.max_concurrent_streams", limits.max_concurrent_streams),
         ("grpc.keepalive_time_ms", int(ka.time_s * 1000)),
         ("grpc.keepalive_timeout_ms", int(ka.timeout_s * 1000)),
@@ -246,6 +251,11 @@ class GatewayServer:
     def address(self) -> str:
         host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
         return f"{host}:{self.port}"
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The matthan.v1 services this server registers (Jobs only with a job manager)."""
+        return self._services
 
     async def start(self) -> None:
         """Bind and serve. Raises RuntimeError if the address cannot be bound,

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cluster.support.private import make_private_dirs, open_private
+
 CHAIN_FILE = "chain.jsonl"
 LOCK_FILE = "chain.lock"
 SEGMENTS_DIR = "segments"
@@ -96,8 +98,8 @@ def file_sha256(path: Path) -> str:
 
 @contextlib.contextmanager
 def _locked(camera_dir: Path) -> Iterator[None]:
-    camera_dir.mkdir(parents=True, exist_ok=True)
-    with open(camera_dir / LOCK_FILE, "a") as lock:
+    make_private_dirs(camera_dir)
+    with open(camera_dir / LOCK_FILE, "a", opener=open_private) as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -149,7 +151,7 @@ def append_entry(camera_dir: Path, kind: EntryKind, fields: dict[str, Any]) -> C
         record: dict[str, Any] = {"index": index, "kind": kind.value, "prev": prev, **fields}
         record["hash"] = entry_hash(record)
         line = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
-        fd = os.open(camera_dir / CHAIN_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = open_private(camera_dir / CHAIN_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # footage index
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)

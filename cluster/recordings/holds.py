@@ -17,6 +17,7 @@ from typing import Any
 
 from cluster.domain import EvidenceHold
 from cluster.support.atomic import write_json_atomically
+from cluster.support.private import make_private_dirs, open_private
 
 from .chain import _locked
 
@@ -119,9 +120,9 @@ def release_hold(
 
 def audit(camera_dir: Path, record: dict[str, Any]) -> None:
     """Append one line to the camera's audit trail (fsynced)."""
-    camera_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(camera_dir)
     line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
-    fd = os.open(camera_dir / AUDIT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = open_private(camera_dir / AUDIT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # who held what
     try:
         os.write(fd, line.encode("utf-8"))
         os.fsync(fd)

@@ -23,6 +23,7 @@ from typing import Any
 import av
 import av.error
 
+from cluster.support.private import make_private_dirs, open_private
 from cluster.video.packet_tap import StreamTemplate
 
 from .chain import PART_SUFFIX, SEGMENT_SUFFIX, SEGMENTS_DIR, file_sha256
@@ -55,7 +56,9 @@ class SegmentWriter:
         self.start = start
         self.name = segment_name(camera_id, start) + SEGMENT_SUFFIX
         self.part = camera_dir / (self.name + PART_SUFFIX)
-        self.part.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.part.parent)
+        # Created 0600 first: FFmpeg then opens the file as it is, keeping the mode (footage is private).
+        os.close(open_private(self.part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC))
         self._container = av.open(str(self.part), "w", format=SEGMENT_FORMAT)
         try:
             self._stream = self._container.add_stream_from_template(template.stream)

@@ -8,17 +8,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .private import PRIVATE_FILE_MODE, make_private_dirs
+
 
 def write_json_atomically(path: Path, payload: Any) -> None:
     """Write `payload` as indented UTF-8 JSON to `path`: a temporary file in the same
-    directory, fsynced, then renamed over `path` (atomic on POSIX). The directory is
-    created if needed; on any failure the temporary file is removed and `path` is
-    untouched."""
+    directory, fsynced, then renamed over `path` (atomic on POSIX). The file is 0600
+    (what we write this way holds camera URLs, token hashes, job records) and missing
+    directories are created 0700; on any failure the temporary file is removed and
+    `path` is untouched."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), PRIVATE_FILE_MODE)  # mkstemp's 0600 is its detail: say it
             json.dump(payload, fh, indent=2, ensure_ascii=False)
             fh.flush()
             os.fsync(fh.fileno())

@@ -119,6 +119,9 @@ async def export_events(request: web.Request, session: Session) -> web.StreamRes
         }
     )
     await response.prepare(request)
+    if request.method == "HEAD":  # headers only: a body after them would be read as the next response
+        await response.write_eof()
+        return response
     rows, failure = 0, None
     await response.write(first)
     if second is not None:

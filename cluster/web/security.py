@@ -7,6 +7,10 @@
   from the console's own origin when the browser says where it comes from.
 - Content type: state-changing requests are JSON (a cross-site form cannot send it
   without a CORS preflight, which the console never grants).
+- Body size: a request declaring a body over `web.max_request_bytes` is 413 once its
+  route is known, before its session, CSRF token or handler are looked at, whether
+  the handler would read the body or not
+  (aiohttp's `client_max_size` bounds only bodies that are read, and chunked ones).
 - CSRF: with a session, a state-changing request must carry the session's token in
   `X-CSRF-Token`; without one, only login and the language switch are accepted.
 - Headers on every response: a Content-Security-Policy without inline scripts or
@@ -16,6 +20,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -77,6 +82,30 @@ def check_host(request: web.BaseRequest) -> None:
             f"host {host[:80]!r} is not this console's: a loopback-bound console answers only to "
             "localhost or a loopback address",
         )
+
+
+def check_body_size(request: web.BaseRequest, limit: int) -> None:
+    """413 for a declared body over `limit` bytes."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise WebError(
+            413,
+            ErrorCode.TOO_LARGE,
+            f"request body too large: {declared} bytes, at most {limit} are accepted (web.max_request_bytes)",
+        )
+
+
+def check_static_file(directory: Path, filename: str) -> None:
+    """404 (with the JSON error body) unless `filename` is a regular file inside `directory`.
+    aiohttp's static handler finds out only when it sends the file, and then answers an
+    empty 404 (a file named as a directory) that no middleware sees."""
+    try:
+        target = (directory / filename).resolve()
+        found = target.is_file() and directory in target.parents
+    except (OSError, ValueError):  # a name the file system refuses (NUL, too long)
+        found = False
+    if not found:
+        raise WebError(404, ErrorCode.NOT_FOUND, "no such page or API")
 
 
 def check_origin(request: web.BaseRequest) -> None:

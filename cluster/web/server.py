@@ -19,6 +19,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -39,7 +40,15 @@ from .login_limit import LoginLimiter
 from .playback import PlaybackWindows, playback_scratch
 from .playback_routes import add_playback_routes
 from .protocol import CloseCode
-from .security import CSRF_HEADER, UNSAFE_METHODS, add_security_headers, check_host, check_state_change
+from .security import (
+    CSRF_HEADER,
+    UNSAFE_METHODS,
+    add_security_headers,
+    check_body_size,
+    check_host,
+    check_state_change,
+    check_static_file,
+)
 from .services import ConsoleServices
 from .sessions import Session, SessionStore
 from .socket import close_all
@@ -122,6 +131,7 @@ class WebConsole:
             recordings=recordings,
             playback=PlaybackWindows(self.config.playback, playback_scratch()),
         )
+        self._static_dir = Path(str(resources.files("cluster.web").joinpath("static"))).resolve()
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -212,7 +222,7 @@ class WebConsole:
             add_security_headers(request, response, tls=tls)
 
         app.on_response_prepare.append(headers)
-        add_routes(app, str(resources.files("cluster.web").joinpath("static")))
+        add_routes(app, str(self._static_dir))
         add_event_routes(app)
         add_playback_routes(app)
         return app
@@ -245,6 +255,9 @@ class WebConsole:
         unrouted = request.match_info.http_exception
         if unrouted is not None:
             raise unrouted  # no such route or method: say so before judging the request's body
+        check_body_size(request, self.config.max_request_bytes)  # before any work, read or not
+        if isinstance(request.match_info.route.resource, web.StaticResource):
+            check_static_file(self._static_dir, request.match_info.get("filename", ""))
         if request.method in UNSAFE_METHODS:
             session = current_session(request, touch=False)
             matches = None if session is None else session.csrf_matches(request.headers.get(CSRF_HEADER))

@@ -131,6 +131,28 @@ def test_tls_server_refuses_plaintext_clients(make_gateway, pki) -> None:
         c.list_cameras()
 
 
+def test_tls_server_answers_nothing_over_plaintext_not_even_health(make_gateway, pki) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from cluster.proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc
+
+    gateway = make_gateway(tls=tls_config(pki, mutual=False))
+    channel = gateway.channel()  # insecure
+    calls = {
+        "health": lambda: health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5),
+        "ListCameras with a token": lambda: cameras_pb2_grpc.CamerasStub(channel).ListCameras(
+            cameras_pb2.ListCamerasRequest(), metadata=(("authorization", f"Bearer {TOKENS['admin'][0]}"),), timeout=5
+        ),
+    }
+    for what, call in calls.items():
+        with pytest.raises(grpc.RpcError) as err:
+            call()
+        assert err.value.code() is grpc.StatusCode.UNAVAILABLE, f"{what} over plaintext: {err.value.code()}"
+    with client(gateway, ClientTls(root_ca=pki.ca.cert)) as c:
+        assert c.health() == "SERVING", "TLS clients are still served"
+
+
 def test_client_refuses_a_server_certificate_it_does_not_trust(make_gateway, pki) -> None:
     gateway = make_gateway(tls=tls_config(pki, mutual=False))
     with client(gateway, ClientTls(root_ca=pki.rogue_client.cert)) as c, pytest.raises(Unavailable):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 
+import aiohttp
 import pytest
 
 from tests.gateway.fakes import FakeControl
@@ -45,3 +46,25 @@ def test_the_page_socket_runs_over_wss(tls_console) -> None:
     browser.login(token("admin"))
     sock = browser.socket()
     assert sock.receive().type == "hello", "the WebSocket works over TLS"
+
+
+def test_plain_http_to_the_tls_console_is_refused(tls_console) -> None:
+    plain = tls_console.base_url.replace("https://", "http://", 1)
+
+    async def plain_request(path: str, **kwargs) -> str:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.request(
+                    "POST" if kwargs else "GET",
+                    plain + path.lstrip("/"),
+                    timeout=aiohttp.ClientTimeout(total=10),
+                    **kwargs,
+                ) as response:
+                    return f"answered {response.status} {dict(response.headers)}"
+            except aiohttp.ClientError as exc:
+                return f"refused: {type(exc).__name__}"
+
+    for path, kwargs in (("/", {}), ("/api/cameras", {}), ("/api/login", {"json": {"token": token("admin")}})):
+        outcome = tls_console.run(plain_request(path, **kwargs))
+        assert outcome.startswith("refused"), f"plain HTTP {path} to the TLS console: {outcome}"
+    assert tls_console.browser().get("/api/session").status == 200, "HTTPS goes on being served"
