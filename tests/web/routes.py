@@ -88,6 +88,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/api/events/{event_id}/ack"): Rule("/api/events/{event}/ack", Role.OPERATOR, body={}, scoped=True),
     ("GET", "/ws"): Rule("/ws", Role.VIEWER, ok=WEBSOCKET_OK, head_ok=400),  # HEAD is no upgrade
+    # Recorded footage (the player): nothing is recorded behind these cameras, so a caller who
+    # may ask gets the empty timeline, and "no recording" (404) for a moment to play.
+    ("GET", "/api/cameras/{camera_id}/recordings"): Rule("/api/cameras/{camera}/recordings", Role.VIEWER, scoped=True),
+    ("GET", "/api/cameras/{camera_id}/playback"): Rule(
+        "/api/cameras/{camera}/playback?at=1700000000", Role.VIEWER, ok=404, scoped=True
+    ),
+    ("GET", "/api/playback/{clip_id}"): Rule("/api/playback/" + "c" * 24, Role.VIEWER, ok=404),  # no such clip
 }
 
 
