@@ -25,6 +25,7 @@ Not a test (no assertions): the figures go into docs/reliability.md.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -45,7 +46,7 @@ from .common import local_ray_cpus, print_table, shared_dir
 
 LINE = {"name": "middle", "start": [0.0, 0.5], "end": [1.0, 0.5]}
 ZONE = {"name": "view", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]], "inertia": 2}
-EDGE_MARGIN_S = 5.0
+EDGE_MARGIN_S = 60.0
 START_TIMEOUT_S = 600.0  # 32+ actor processes start slowly on a 2-core machine
 
 
@@ -54,6 +55,7 @@ class Sample:
     at: float  # seconds since the measurement started
     live: int
     configured: int
+    load: float  # 1-minute load average
     # kind -> list of (uss bytes, fds, threads), one per process of that kind
     processes: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
@@ -149,7 +151,9 @@ def _subscriber(target: str, camera_ids: list[str], seconds: float, results: mp.
     ]
     for thread in threads:
         thread.start()
+    connected_at = time.time()
     time.sleep(seconds)
+    stopped_at = time.time()
     for stream in streams:
         stream.cancel()
     for thread in threads:
@@ -159,6 +163,8 @@ def _subscriber(target: str, camera_ids: list[str], seconds: float, results: mp.
             "counts": dict(counts),
             "event_ids": sorted(event_ids),
             "first_start": first_start[0] if first_start else None,
+            "connected_at": connected_at,
+            "stopped_at": stopped_at,
             "errors": errors,
         }
     )
@@ -193,7 +199,7 @@ def take_sample(client, serve: psutil.Process, started: float) -> Sample:
     views = client.list_cameras()
     live = sum(1 for v in views if v.status is not None and v.status.state.value == "live")
     camera_pids = {v.status.pid for v in views if v.status is not None and v.status.pid}
-    sample = Sample(time.monotonic() - started, live, len(views))
+    sample = Sample(time.monotonic() - started, live, len(views), os.getloadavg()[0])
     for proc in [serve, *serve.children(recursive=True)]:
         kind = _process_kind(proc, camera_pids, serve.pid)
         usage = _usage(proc) if kind else None
@@ -259,6 +265,8 @@ def report(samples: list[Sample], warmup_s: float, subscribers: list[dict], even
     )
     live = [s.live for s in samples]
     print(f"cameras live: min {min(live)}, at the end {samples[-1].live} of {samples[-1].configured}")
+    loads = [s.load for s in samples]
+    print(f"load average (1 min) over the run: mean {sum(loads) / len(loads):.1f}, max {max(loads):.1f}")
     for i, sub in enumerate(subscribers):
         seen = set(sub["event_ids"])
         # Stored events that started while this subscriber was streaming (a margin at each end
@@ -364,6 +372,9 @@ def main(argv: list[str] | None = None) -> None:
             "lost": metric_total(metrics_port, "matthan_event_store_lost_revisions_total"),
         }
         report(samples, args.warmup_s, gathered, events, args.minutes)
+        raw = {"subscribers": gathered, "stored_starts": stored_starts, "samples": [vars(x) for x in samples]}
+        (directory / "soak.json").write_text(json.dumps(raw))
+        print(f"raw figures in {directory / 'soak.json'}")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
