@@ -40,7 +40,7 @@ from cluster.config.batch import BatchConfig
 from cluster.domain import Event
 
 from .job import InvalidTransition, JobNotFound, JobRecord, JobState, new_job_id
-from .planning import ReprocessRequest, RequestError, plan_job
+from .planning import CameraDir, ReprocessRequest, RequestError, plan_job
 from .progress import JobView, view_of
 from .records import JobRecordStore
 from .runner import DamagedRange, SegmentProgress, SegmentResult
@@ -116,12 +116,14 @@ class JobManager:
         *,
         metrics: BatchRecorder | None = None,
         clock: Callable[[], float] = time.time,
+        camera_dir: CameraDir | None = None,
     ) -> None:
         self.config = config
         self.records = records
         self.executor = executor
         self.sink = sink
         self.cameras = cameras
+        self.camera_dir = camera_dir  # where a camera without recording.directory records
         self._clock = clock
         self.metrics = metrics
         self._lock = threading.RLock()
@@ -143,7 +145,9 @@ class JobManager:
         except LookupError:
             raise RequestError("camera_id", f"no camera {request.camera_id!r}") from None
         now = self._clock()
-        record = plan_job(new_job_id(now), camera, request, self.config, submitted_by=submitted_by, now=now)
+        record = plan_job(
+            new_job_id(now), camera, request, self.config, submitted_by=submitted_by, now=now, camera_dir=self.camera_dir
+        )
         with self._lock:
             self._jobs[record.job_id] = record
             self._save(record)
