@@ -303,9 +303,13 @@ class JobRecord:
             started_at=data["started_at"],
             finished_at=data["finished_at"],
             error=data["error"],
-            recorded_range=tuple(data["recorded_range"]) if data.get("recorded_range") else None,  # type: ignore[arg-type]
+            recorded_range=_range(data.get("recorded_range")),
             not_recorded=tuple(NotRecordedRange(**n) for n in data.get("not_recorded", ())),
         )
+
+
+def _range(value: list[float] | None) -> tuple[float, float] | None:
+    return (float(value[0]), float(value[1])) if value else None
 
 
 def count_events(revisions: tuple[Event, ...]) -> tuple[EventCount, ...]:

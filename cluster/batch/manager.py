@@ -146,7 +146,13 @@ class JobManager:
             raise RequestError("camera_id", f"no camera {request.camera_id!r}") from None
         now = self._clock()
         record = plan_job(
-            new_job_id(now), camera, request, self.config, submitted_by=submitted_by, now=now, camera_dir=self.camera_dir
+            new_job_id(now),
+            camera,
+            request,
+            self.config,
+            submitted_by=submitted_by,
+            now=now,
+            camera_dir=self.camera_dir,
         )
         with self._lock:
             self._jobs[record.job_id] = record

@@ -77,8 +77,12 @@ def plan_job(
     NothingRecorded for a recorded range with no footage."""
     if request.recorded:
         if request.files or request.start_time:
-            raise RequestError("recorded", "give either files (and --start) or a recorded range (--from/--to), not both")
-        return _plan_recorded(job_id, camera, request, config, submitted_by=submitted_by, now=now, camera_dir=camera_dir)
+            raise RequestError(
+                "recorded", "give either files (and --start) or a recorded range (--from/--to), not both"
+            )
+        return _plan_recorded(
+            job_id, camera, request, config, submitted_by=submitted_by, now=now, camera_dir=camera_dir
+        )
     try:
         paths = resolve_inputs(request.files, config.allowed_dirs, max_files=config.max_files)
     except InputError as exc:
@@ -218,4 +222,15 @@ def _index(path: Path) -> MediaIndex:
 
 def _dump(value: object) -> object:
     return value.model_dump() if hasattr(value, "model_dump") else value
-__all__ = ["CameraDir", "ReprocessRequest", "RequestError", "check_recorded_range", "clip_segments", "job_camera", "plan_job", "warmup_for"]
+
+
+__all__ = [
+    "CameraDir",
+    "ReprocessRequest",
+    "RequestError",
+    "check_recorded_range",
+    "clip_segments",
+    "job_camera",
+    "plan_job",
+    "warmup_for",
+]

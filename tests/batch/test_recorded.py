@@ -101,9 +101,7 @@ def test_a_range_with_nothing_recorded_names_the_camera_and_the_range(recordings
 def test_a_bad_range_names_the_field(recordings: Path, start, end, field: str, message: str) -> None:
     request = ReprocessRequest("cam-1", recorded_from=start, recorded_to=end)
     with pytest.raises(RequestError, match=message) as raised:
-        plan_job(
-            "job-r", _camera(recordings), request, BatchConfig(max_range_s=3600.0), submitted_by="op", now=0.0
-        )
+        plan_job("job-r", _camera(recordings), request, BatchConfig(max_range_s=3600.0), submitted_by="op", now=0.0)
     assert raised.value.field == field, f"names {field}: {raised.value.field}"
 
 
@@ -116,3 +114,12 @@ def test_files_and_a_range_together_are_refused(recordings: Path) -> None:
 def test_uncovered_ignores_cuts_between_segments() -> None:
     assert uncovered([(0.0, 5.0), (5.1, 10.0)], 0.0, 10.0) == [], "a 0.1 s cut is no gap"
     assert uncovered([(2.0, 5.0), (7.0, 8.0)], 0.0, 10.0) == [(0.0, 2.0), (5.0, 7.0), (8.0, 10.0)], "holes"
+
+
+def test_a_recorded_job_record_reads_back_with_its_range_clips_and_holes(recordings: Path) -> None:
+    record = _plan(recordings, T0 + 10.0, T0 + 50.0)
+
+    loaded = JobRecord.from_json(record.to_json())
+    assert loaded.recorded_range == record.recorded_range, "the range survives a manager restart"
+    assert loaded.not_recorded == record.not_recorded, "and what was not recorded"
+    assert loaded.files == record.files, "and each file's clip and time source"
