@@ -83,6 +83,9 @@ class JobFile:
     # its first and last segment files); frames outside are decoded only as warm-up.
     clip_start_s: float = 0.0
     clip_end_s: float | None = None  # None: to the end of the file
+    # A recorded range's input: the camera's segment files it reads (`path` is then the
+    # segment itself, or the concat list of a run of contiguous ones: recorded.py).
+    segments: tuple[str, ...] = ()
 
     @property
     def footage_s(self) -> float:
@@ -280,7 +283,10 @@ class JobRecord:
         return cls(
             job_id=data["job_id"],
             camera=CameraConfig.model_validate(data["camera"]),
-            files=tuple(JobFile(**{**f, "time_source": TimeSource(f["time_source"])}) for f in data["files"]),
+            files=tuple(
+                JobFile(**{**f, "time_source": TimeSource(f["time_source"]), "segments": tuple(f.get("segments", ()))})
+                for f in data["files"]
+            ),
             segments=[
                 SegmentRecord(
                     segment=Segment(**s["segment"]),

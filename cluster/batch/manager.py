@@ -42,6 +42,7 @@ from cluster.domain import Event
 from .job import InvalidTransition, JobNotFound, JobRecord, JobState, new_job_id
 from .planning import CameraDir, ReprocessRequest, RequestError, plan_job
 from .progress import JobView, view_of
+from .recorded import remove_lists
 from .records import JobRecordStore
 from .runner import DamagedRange, SegmentProgress, SegmentResult
 from .segments import Segment
@@ -383,6 +384,7 @@ class JobManager:
         for record in finished[: max(0, len(finished) - self.config.keep_finished_jobs)]:
             del self._jobs[record.job_id]
             self.records.delete(record.job_id)
+            remove_lists([f.path for f in record.files], record.job_id)  # a recorded range's concat lists
 
 
 __all__ = ["InvalidTransition", "JobManager"]

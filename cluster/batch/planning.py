@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from cluster.config.batch import BatchConfig
 from .inputs import InputError, resolve_inputs
 from .job import JobFile, JobRecord, SegmentRecord
 from .media import MediaError, MediaIndex, index_media
-from .recorded import RecordedInput, recorded_inputs
+from .recorded import RecordedInput, lists_dir_for, recorded_inputs
 from .requests import ReprocessRequest, RequestError
 from .segments import Segment, plan_segments
 from .timestamps import TimeSource, footage_starts, parse_time
@@ -156,15 +157,37 @@ def _plan_recorded(
         directory = camera_dir(camera)
     else:
         raise RequestError("recorded", f"camera {camera.id!r} has no recordings directory on this server")
-    inputs = recorded_inputs(camera.id, directory, start, end)
-    if len(inputs.files) > config.max_files:
-        raise RequestError("to", f"the range holds {len(inputs.files)} segment files; at most {config.max_files}")
+    lists_dir = lists_dir_for(directory, job_id)
+    inputs = recorded_inputs(camera.id, directory, start, end, lists_dir=lists_dir)
+    try:
+        fixed, files, segments = _recorded_files(camera, request, config, inputs.files)
+    except BaseException:
+        shutil.rmtree(lists_dir, ignore_errors=True)  # no job: no concat lists left behind
+        raise
+    return JobRecord(
+        job_id=job_id,
+        camera=fixed,
+        files=tuple(files),
+        segments=segments,
+        submitted_by=submitted_by,
+        submitted_at=now,
+        recorded_range=(start, end),
+        not_recorded=inputs.not_recorded,
+    )
+
+
+def _recorded_files(
+    camera: CameraConfig, request: ReprocessRequest, config: BatchConfig, inputs: tuple[RecordedInput, ...]
+) -> tuple[CameraConfig, list[JobFile], list[SegmentRecord]]:
+    segment_files = sum(len(f.segments) for f in inputs)
+    if segment_files > config.max_files:
+        raise RequestError("to", f"the range holds {segment_files} segment files; at most {config.max_files}")
     fixed = job_camera(camera, request)
     segment_s = request.segment_s or config.segment_s
     warmup = warmup_for(fixed, config)
     files: list[JobFile] = []
     segments: list[SegmentRecord] = []
-    for number, recorded in enumerate(inputs.files):
+    for number, recorded in enumerate(inputs):
         index = _index(recorded.path)
         files.append(
             JobFile(
@@ -176,20 +199,12 @@ def _plan_recorded(
                 TimeSource.RECORDING,
                 clip_start_s=recorded.clip_start_s,
                 clip_end_s=recorded.clip_end_s,
+                segments=tuple(str(p) for p in recorded.segments),
             )
         )
         planned = plan_segments(index, file_index=number, target_s=segment_s, warmup_s=warmup)
         segments.extend(SegmentRecord(s) for s in clip_segments(planned, index, recorded, warmup_s=warmup))
-    return JobRecord(
-        job_id=job_id,
-        camera=fixed,
-        files=tuple(files),
-        segments=segments,
-        submitted_by=submitted_by,
-        submitted_at=now,
-        recorded_range=(start, end),
-        not_recorded=inputs.not_recorded,
-    )
+    return fixed, files, segments
 
 
 def clip_segments(

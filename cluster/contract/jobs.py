@@ -153,6 +153,7 @@ def job_to_proto(view: JobView) -> jobs_pb2.Job:
                 time_source=f.time_source.value,
                 clip_start_s=f.clip_start_s,
                 **({"clip_end_s": f.clip_end_s} if f.clip_end_s is not None else {}),
+                segments=list(f.segments),
             )
             for f in view.files
         ],
@@ -212,6 +213,7 @@ def job_from_proto(message: jobs_pb2.Job) -> JobView:
                 TimeSource(f.time_source),
                 clip_start_s=f.clip_start_s,
                 clip_end_s=f.clip_end_s if f.HasField("clip_end_s") else None,
+                segments=tuple(f.segments),
             )
             for f in message.files
         ),

@@ -5,7 +5,7 @@ sees; reading (GetJob, ListJobs, WatchJob) the viewer role, and a job is visible
 only to callers who see its camera (others get NOT_FOUND, the same answer as for
 an unknown job, so a scoped token cannot probe job ids). Every submission and
 cancellation is one "job" line on the access log: who, which job, camera, files
-(and the recorded range, for a job over the camera's recordings).
+(for a job over the camera's recordings: the segment files it reads, and the range).
 
 A recorded range's job reads the camera's own segment files: callers below the
 operator role see their names, never the server's recordings directory (as in
@@ -164,7 +164,7 @@ class JobsService(jobs_pb2_grpc.JobsServicer):
                 "action": action,
                 "job_id": view.job_id,
                 "camera": view.camera_id,
-                "files": [f.path for f in view.files],
+                "files": [name for f in view.files for name in (f.segments or (f.path,))],
                 **({"recorded": list(view.recorded_range)} if view.recorded_range is not None else {}),
                 "state": view.state.value,
                 "peer": context.peer(),
@@ -177,5 +177,10 @@ def shown_to(principal: Principal, view: JobView) -> JobView:
     files by their names only (the recordings directory is the server's business)."""
     if view.recorded_range is None or principal.may(Role.OPERATOR):
         return view
-    files = tuple(dataclasses.replace(f, path=os.path.basename(f.path)) for f in view.files)
+    files = tuple(
+        dataclasses.replace(
+            f, path=os.path.basename(f.path), segments=tuple(os.path.basename(name) for name in f.segments)
+        )
+        for f in view.files
+    )
     return dataclasses.replace(view, files=files)

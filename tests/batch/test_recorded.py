@@ -10,7 +10,16 @@ import pytest
 
 from cluster.batch.job import JobRecord
 from cluster.batch.planning import plan_job
-from cluster.batch.recorded import NOT_RECORDED, NothingRecorded, recorded_inputs, uncovered
+from cluster.batch.media import index_media
+from cluster.batch.recorded import (
+    LIST_SUFFIX,
+    NOT_RECORDED,
+    NothingRecorded,
+    lists_dir_for,
+    recorded_inputs,
+    remove_lists,
+    uncovered,
+)
 from cluster.batch.requests import ReprocessRequest, RequestError
 from cluster.batch.timestamps import TimeSource
 from cluster.config import CameraConfig
@@ -43,17 +52,49 @@ def _plan(root: Path, start: float, end: float, config: BatchConfig | None = Non
     return plan_job("job-r", _camera(root), request, config or BatchConfig(), submitted_by="op", now=0.0)
 
 
-def test_the_files_of_a_range_are_the_chain_segments_clipped_to_it_exactly(recordings: Path) -> None:
+def test_the_inputs_of_a_range_are_the_chain_segments_clipped_to_it_exactly(recordings: Path) -> None:
     start, end = T0 + 7.0, T0 + 15.0
-    inputs = recorded_inputs("cam-1", recordings / "cam-1", start, end)
+    inputs = recorded_inputs("cam-1", recordings / "cam-1", start, end, lists_dir=recordings / "lists")
     chain = segments_for_range(recordings / "cam-1", start, end)
 
-    assert [f.path for f in inputs.files] == [s.path.resolve() for s in chain], "the chain's segments, in order"
-    assert [f.start for f in inputs.files] == [s.start for s in chain], "each dated by the chain's exact start"
-    first, last = inputs.files[0], inputs.files[-1]
-    assert first.start + first.clip_start_s == pytest.approx(start), f"the range begins inside the first: {first}"
-    assert last.clip_end_s is not None and last.start + last.clip_end_s == pytest.approx(end), f"and ends: {last}"
+    (run,) = inputs.files
+    assert list(run.segments) == [s.path.resolve() for s in chain], "the chain's segments, in order, each once"
+    assert run.start == chain[0].start and run.end == chain[-1].end, "dated by the chain's exact times"
+    assert run.start + run.clip_start_s == pytest.approx(start), f"the range begins inside the first: {run}"
+    assert run.clip_end_s is not None and run.start + run.clip_end_s == pytest.approx(end), f"and ends: {run}"
     assert inputs.not_recorded == (), f"all of it was recorded: {inputs.not_recorded}"
+
+
+def test_contiguous_segments_read_as_one_footage_on_the_recording_clock(recordings: Path) -> None:
+    start, end = T0, T0 + 20.0
+    (run,) = recorded_inputs("cam-1", recordings / "cam-1", start, end, lists_dir=recordings / "lists").files
+    chain = segments_for_range(recordings / "cam-1", start, end)
+
+    index = index_media(run.path)
+    assert run.path.suffix == LIST_SUFFIX and len(chain) >= 4, f"a concat list of the run: {run.path}, {chain}"
+    assert index.duration_s == pytest.approx(chain[-1].end - chain[0].start, abs=FRAME_S), "one footage, no seams"
+    cuts = [s.start - run.start for s in chain]
+    assert all(any(abs(k - cut) < FRAME_S / 2 for k in index.keyframes) for cut in cuts), (
+        f"each segment begins at its own wall-clock offset in the run's media time: {cuts} vs {index.keyframes}"
+    )
+
+
+def test_a_hole_splits_the_range_into_two_runs(recordings: Path) -> None:
+    inputs = recorded_inputs("cam-1", recordings / "cam-1", T0 + 10.0, T0 + 50.0, lists_dir=recordings / "lists")
+
+    assert len(inputs.files) == 2, f"one run each side of the hole: {inputs.files}"
+    assert inputs.files[1].start == pytest.approx(T0 + 40.0, abs=0.1), "the second starts at its own recording"
+    assert inputs.files[1].clip_start_s == 0.0 and inputs.files[1].clip_end_s is not None, inputs.files[1]
+
+
+def test_a_forgotten_job_leaves_no_concat_lists(recordings: Path) -> None:
+    lists = lists_dir_for(recordings / "cam-1", "job-r")
+    record = _plan(recordings, T0, T0 + 20.0)
+    assert lists.is_dir() and record.files[0].path.startswith(str(lists)), f"the job reads a list: {record.files}"
+
+    remove_lists([f.path for f in record.files], "job-r")
+    assert not lists.exists(), "removed with the job"
+    assert (recordings / "cam-1" / "chain.jsonl").exists(), "the recordings are untouched"
 
 
 def test_a_job_over_a_range_starts_and_ends_its_segments_at_the_range(recordings: Path) -> None:
@@ -86,7 +127,7 @@ def test_a_range_with_nothing_recorded_names_the_camera_and_the_range(recordings
     with pytest.raises(NothingRecorded, match=r"camera 'cam-1' recorded nothing from 2026-11-20T21:40:21\+00:00"):
         _plan(recordings, T0 + 21.0, T0 + 39.0)
     with pytest.raises(NothingRecorded, match="cam-1"):
-        recorded_inputs("cam-1", recordings / "cam-2", T0, T0 + 10.0)
+        recorded_inputs("cam-1", recordings / "cam-2", T0, T0 + 10.0, lists_dir=recordings / "lists")
 
 
 @pytest.mark.parametrize(

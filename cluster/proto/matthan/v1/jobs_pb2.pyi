@@ -55,7 +55,7 @@ class SubmitReprocessRequest(_message.Message):
     def __init__(self, camera_id: _Optional[str] = ..., files: _Optional[_Iterable[str]] = ..., recorded: _Optional[_Union[CameraRange, _Mapping]] = ..., start_time: _Optional[str] = ..., rules_json: _Optional[str] = ..., analysis_json: _Optional[str] = ..., fps: _Optional[float] = ..., segment_s: _Optional[float] = ...) -> None: ...
 
 class JobFile(_message.Message):
-    __slots__ = ("path", "duration_s", "fps", "frame_count", "footage_start", "time_source", "clip_start_s", "clip_end_s")
+    __slots__ = ("path", "duration_s", "fps", "frame_count", "footage_start", "time_source", "clip_start_s", "clip_end_s", "segments")
     PATH_FIELD_NUMBER: _ClassVar[int]
     DURATION_S_FIELD_NUMBER: _ClassVar[int]
     FPS_FIELD_NUMBER: _ClassVar[int]
@@ -64,6 +64,7 @@ class JobFile(_message.Message):
     TIME_SOURCE_FIELD_NUMBER: _ClassVar[int]
     CLIP_START_S_FIELD_NUMBER: _ClassVar[int]
     CLIP_END_S_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     path: str
     duration_s: float
     fps: float
@@ -72,7 +73,8 @@ class JobFile(_message.Message):
     time_source: str
     clip_start_s: float
     clip_end_s: float
-    def __init__(self, path: _Optional[str] = ..., duration_s: _Optional[float] = ..., fps: _Optional[float] = ..., frame_count: _Optional[int] = ..., footage_start: _Optional[float] = ..., time_source: _Optional[str] = ..., clip_start_s: _Optional[float] = ..., clip_end_s: _Optional[float] = ...) -> None: ...
+    segments: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, path: _Optional[str] = ..., duration_s: _Optional[float] = ..., fps: _Optional[float] = ..., frame_count: _Optional[int] = ..., footage_start: _Optional[float] = ..., time_source: _Optional[str] = ..., clip_start_s: _Optional[float] = ..., clip_end_s: _Optional[float] = ..., segments: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class NotRecordedRange(_message.Message):
     __slots__ = ("start", "end", "reason")
