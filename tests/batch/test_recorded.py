@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cluster.batch.job import JobRecord
-from cluster.batch.planning import plan_job
 from cluster.batch.media import index_media
+from cluster.batch.planning import plan_job
 from cluster.batch.recorded import (
     LIST_SUFFIX,
     NOT_RECORDED,

@@ -45,6 +45,7 @@ ANALYSED_SHARE = 5.0 / 12.5  # analysis.fps of the clip's 12.5 fps
 # The range: the clip's footage less its first and last seconds, so the job starts
 # and ends inside the recorded segment (warm-up before it, nothing attributed after).
 SKIP_START_S, SKIP_END_S = 6.0, 4.0
+CLIP_S = 30.16  # the car clip's footage
 
 
 def final(revisions) -> list[Event]:
@@ -67,6 +68,12 @@ def unmatched(left: list[tuple], right: list[tuple]) -> list[tuple]:
         else:
             free.remove(partner)
     return missing
+
+
+def recorded_whole_clip(camera_dir: Path):
+    """The chain's segments once they hold the whole clip (the last is written when the stream ends)."""
+    segments = live_segments(read_chain(camera_dir)) if (camera_dir / "chain.jsonl").exists() else []
+    return segments if segments and segments[-1].end - segments[0].start >= CLIP_S - 0.5 else None
 
 
 def near_an_end(item: tuple, start: float, end: float) -> bool:
@@ -93,11 +100,7 @@ def test_reprocessing_a_recorded_range_finds_the_events_the_live_camera_found(ca
         wait_until(
             lambda: worker.status().state is not CameraState.LIVE, 120, lambda: f"did not end: {worker.status()}"
         )
-        segments = wait_until(
-            lambda: live_segments(read_chain(camera_dir)) if (camera_dir / "chain.jsonl").exists() else None,
-            60,
-            f"the recording of {camera_dir}",
-        )
+        segments = wait_until(lambda: recorded_whole_clip(camera_dir), 60, f"the whole clip recorded in {camera_dir}")
         pulled = worker.pull_events(0, 10_000)
         status = worker.status()
     finally:
