@@ -6,6 +6,9 @@
 - `runner`: one segment through the video core's file driver, with damaged ranges;
 - `timestamps`, `inputs`: the wall-clock start of each file, and which files a
   job may read;
+- `recorded`: a camera's recorded range as inputs (its chain's segments, runs
+  read as one footage, clips, what was not recorded);
+- `requests`: what a caller asks (`ReprocessRequest`) and `RequestError`;
 - `planning`: a request checked and turned into a job record;
 - `job`: the job's record and state machine; `records`: their persistence;
 - `progress`: what a job has done, for watchers and metrics;

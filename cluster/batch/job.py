@@ -37,6 +37,7 @@ from typing import Any
 from cluster.config import CameraConfig
 from cluster.domain import Event
 
+from .recorded import NotRecordedRange
 from .runner import DamagedRange, SegmentResult
 from .segments import Segment
 from .timestamps import TimeSource
@@ -78,6 +79,25 @@ class JobFile:
     frame_count: int
     footage_start: float  # epoch seconds of its first frame
     time_source: TimeSource
+    # The part of the file the job covers, in its media time (a recorded range clips
+    # its first and last segment files); frames outside are decoded only as warm-up.
+    clip_start_s: float = 0.0
+    clip_end_s: float | None = None  # None: to the end of the file
+    # A recorded range's input: the camera's segment files it reads (`path` is then the
+    # segment itself, or the concat list of a run of contiguous ones: recorded.py).
+    segments: tuple[str, ...] = ()
+
+    @property
+    def footage_s(self) -> float:
+        end = self.duration_s if self.clip_end_s is None else min(self.clip_end_s, self.duration_s)
+        return max(0.0, end - self.clip_start_s)
+
+    @property
+    def frames(self) -> int:
+        """The frames of the clip (the file's count when it is whole)."""
+        if self.clip_start_s == 0.0 and self.clip_end_s is None:
+            return self.frame_count
+        return min(self.frame_count, round(self.footage_s * self.fps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +138,9 @@ class JobRecord:
     # When this manager run began working on it, and the footage done before, for the speed.
     resumed_at: float | None = field(default=None)
     footage_done_at_resume_s: float = field(default=0.0)
+    # A recorded range's job: the range asked for, and the parts of it nothing recorded.
+    recorded_range: tuple[float, float] | None = None
+    not_recorded: tuple[NotRecordedRange, ...] = ()
 
     @property
     def camera_id(self) -> str:
@@ -194,11 +217,11 @@ class JobRecord:
 
     @property
     def frames_total(self) -> int:
-        return sum(f.frame_count for f in self.files)
+        return sum(f.frames for f in self.files)
 
     @property
     def footage_total_s(self) -> float:
-        return sum(f.duration_s for f in self.files)
+        return sum(f.footage_s for f in self.files)
 
     def footage_done_s(self, in_flight_pts: dict[str, float] | None = None) -> float:
         """Seconds of footage finished, plus how far the running segments got."""
@@ -251,6 +274,8 @@ class JobRecord:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "error": self.error,
+            "recorded_range": list(self.recorded_range) if self.recorded_range is not None else None,
+            "not_recorded": [asdict(n) for n in self.not_recorded],
         }
 
     @classmethod
@@ -258,7 +283,10 @@ class JobRecord:
         return cls(
             job_id=data["job_id"],
             camera=CameraConfig.model_validate(data["camera"]),
-            files=tuple(JobFile(**{**f, "time_source": TimeSource(f["time_source"])}) for f in data["files"]),
+            files=tuple(
+                JobFile(**{**f, "time_source": TimeSource(f["time_source"]), "segments": tuple(f.get("segments", ()))})
+                for f in data["files"]
+            ),
             segments=[
                 SegmentRecord(
                     segment=Segment(**s["segment"]),
@@ -281,7 +309,13 @@ class JobRecord:
             started_at=data["started_at"],
             finished_at=data["finished_at"],
             error=data["error"],
+            recorded_range=_range(data.get("recorded_range")),
+            not_recorded=tuple(NotRecordedRange(**n) for n in data.get("not_recorded", ())),
         )
+
+
+def _range(value: list[float] | None) -> tuple[float, float] | None:
+    return (float(value[0]), float(value[1])) if value else None
 
 
 def count_events(revisions: tuple[Event, ...]) -> tuple[EventCount, ...]:

@@ -40,8 +40,9 @@ from cluster.config.batch import BatchConfig
 from cluster.domain import Event
 
 from .job import InvalidTransition, JobNotFound, JobRecord, JobState, new_job_id
-from .planning import ReprocessRequest, RequestError, plan_job
+from .planning import CameraDir, ReprocessRequest, RequestError, plan_job
 from .progress import JobView, view_of
+from .recorded import remove_lists
 from .records import JobRecordStore
 from .runner import DamagedRange, SegmentProgress, SegmentResult
 from .segments import Segment
@@ -116,12 +117,14 @@ class JobManager:
         *,
         metrics: BatchRecorder | None = None,
         clock: Callable[[], float] = time.time,
+        camera_dir: CameraDir | None = None,
     ) -> None:
         self.config = config
         self.records = records
         self.executor = executor
         self.sink = sink
         self.cameras = cameras
+        self.camera_dir = camera_dir  # where a camera without recording.directory records
         self._clock = clock
         self.metrics = metrics
         self._lock = threading.RLock()
@@ -143,7 +146,15 @@ class JobManager:
         except LookupError:
             raise RequestError("camera_id", f"no camera {request.camera_id!r}") from None
         now = self._clock()
-        record = plan_job(new_job_id(now), camera, request, self.config, submitted_by=submitted_by, now=now)
+        record = plan_job(
+            new_job_id(now),
+            camera,
+            request,
+            self.config,
+            submitted_by=submitted_by,
+            now=now,
+            camera_dir=self.camera_dir,
+        )
         with self._lock:
             self._jobs[record.job_id] = record
             self._save(record)
@@ -373,6 +384,7 @@ class JobManager:
         for record in finished[: max(0, len(finished) - self.config.keep_finished_jobs)]:
             del self._jobs[record.job_id]
             self.records.delete(record.job_id)
+            remove_lists([f.path for f in record.files], record.job_id)  # a recorded range's concat lists
 
 
 __all__ = ["InvalidTransition", "JobManager"]

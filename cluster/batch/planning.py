@@ -1,18 +1,31 @@
 """From a request to a job record: inputs checked, files indexed and dated, config
-fixed, segments cut. Plain functions; the manager calls them at submission."""
+fixed, segments cut. Plain functions; the manager calls them at submission.
+
+Two kinds of input: files (paths or globs inside `batch.allowed_dirs`, dated by
+`--start`, their names or metadata) or a camera's recorded range (`--from/--to`:
+the segment files of its recording chain, each dated by the chain and clipped to
+the range: `recorded.py`). A clipped file's first segment starts at the range's
+start and decodes its warm-up before it; its last ends at the range's end.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
-from cluster.config import AnalysisConfig, CameraConfig, RulesConfig
+from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
 
 from .inputs import InputError, resolve_inputs
 from .job import JobFile, JobRecord, SegmentRecord
-from .media import MediaError, index_media
-from .segments import plan_segments
-from .timestamps import footage_starts, parse_time
+from .media import MediaError, MediaIndex, index_media
+from .recorded import RecordedInput, lists_dir_for, recorded_inputs
+from .requests import ReprocessRequest, RequestError
+from .segments import Segment, plan_segments
+from .timestamps import TimeSource, footage_starts, parse_time
 
 # Warm-up beyond the longest loitering rule: the zone's entry must be seen too.
 LOITERING_MARGIN_S = 5.0
@@ -20,30 +33,7 @@ LOITERING_MARGIN_S = 5.0
 MOTION_MEMORY = 1.5
 
 
-@dataclass(frozen=True, slots=True)
-class ReprocessRequest:
-    """What a caller asks for. `rules`/`analysis` replace the camera's for this job
-    only; `fps` replaces `analysis.fps`; `start_time` is ISO 8601 (see timestamps)."""
-
-    camera_id: str
-    files: tuple[str, ...]
-    start_time: str | None = None
-    rules: RulesConfig | None = None
-    analysis: AnalysisConfig | None = None
-    fps: float | None = None
-    segment_s: float | None = None
-
-
-class RequestError(ValueError):
-    """A request that cannot become a job; `field` names the part that is wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-    def __reduce__(self):
-        return (type(self), (self.field, self.message))
+CameraDir = Callable[[CameraConfig], Path]  # where a camera's recordings are (RecordingCatalog.camera_dir)
 
 
 def job_camera(camera: CameraConfig, request: ReprocessRequest) -> CameraConfig:
@@ -81,19 +71,24 @@ def plan_job(
     *,
     submitted_by: str,
     now: float,
+    camera_dir: CameraDir | None = None,
 ) -> JobRecord:
     """A QUEUED job for `request` on `camera` (its current config). Raises RequestError
-    (the field and the file named) for anything that cannot be processed."""
+    (the field and the file named) for anything that cannot be processed, and
+    NothingRecorded for a recorded range with no footage."""
+    if request.recorded:
+        if request.files or request.start_time:
+            raise RequestError(
+                "recorded", "give either files (and --start) or a recorded range (--from/--to), not both"
+            )
+        return _plan_recorded(
+            job_id, camera, request, config, submitted_by=submitted_by, now=now, camera_dir=camera_dir
+        )
     try:
         paths = resolve_inputs(request.files, config.allowed_dirs, max_files=config.max_files)
     except InputError as exc:
         raise RequestError("files", exc.message) from None
-    indexes = []
-    for path in paths:
-        try:
-            indexes.append(index_media(path))
-        except MediaError as exc:
-            raise RequestError("files", str(exc)) from None
+    indexes = [_index(path) for path in paths]
     fixed = job_camera(camera, request)
     explicit = None
     if request.start_time:
@@ -127,5 +122,130 @@ def plan_job(
     )
 
 
+def check_recorded_range(start: float | None, end: float | None, config: BatchConfig) -> tuple[float, float]:
+    """[start, end) of a recorded range, both given, in order and not longer than
+    `batch.max_range_s`. Raises RequestError naming the field."""
+    if start is None or not math.isfinite(start):
+        raise RequestError("from", "a recorded range needs its start (--from)")
+    if end is None or not math.isfinite(end):
+        raise RequestError("to", "a recorded range needs its end (--to)")
+    if not end > start:
+        raise RequestError("to", f"must be after from ({end:.3f} is not after {start:.3f})")
+    if end - start > config.max_range_s:
+        raise RequestError(
+            "to",
+            f"the range is {end - start:.0f} s; at most {config.max_range_s:.0f} s per job (batch.max_range_s): "
+            "split it into several jobs",
+        )
+    return start, end
+
+
+def _plan_recorded(
+    job_id: str,
+    camera: CameraConfig,
+    request: ReprocessRequest,
+    config: BatchConfig,
+    *,
+    submitted_by: str,
+    now: float,
+    camera_dir: CameraDir | None,
+) -> JobRecord:
+    start, end = check_recorded_range(request.recorded_from, request.recorded_to, config)
+    if camera.recording.directory is not None:
+        directory = Path(camera.recording.directory) / camera.id
+    elif camera_dir is not None:
+        directory = camera_dir(camera)
+    else:
+        raise RequestError("recorded", f"camera {camera.id!r} has no recordings directory on this server")
+    lists_dir = lists_dir_for(directory, job_id)
+    inputs = recorded_inputs(camera.id, directory, start, end, lists_dir=lists_dir)
+    try:
+        fixed, files, segments = _recorded_files(camera, request, config, inputs.files)
+    except BaseException:
+        shutil.rmtree(lists_dir, ignore_errors=True)  # no job: no concat lists left behind
+        raise
+    return JobRecord(
+        job_id=job_id,
+        camera=fixed,
+        files=tuple(files),
+        segments=segments,
+        submitted_by=submitted_by,
+        submitted_at=now,
+        recorded_range=(start, end),
+        not_recorded=inputs.not_recorded,
+    )
+
+
+def _recorded_files(
+    camera: CameraConfig, request: ReprocessRequest, config: BatchConfig, inputs: tuple[RecordedInput, ...]
+) -> tuple[CameraConfig, list[JobFile], list[SegmentRecord]]:
+    segment_files = sum(len(f.segments) for f in inputs)
+    if segment_files > config.max_files:
+        raise RequestError("to", f"the range holds {segment_files} segment files; at most {config.max_files}")
+    fixed = job_camera(camera, request)
+    segment_s = request.segment_s or config.segment_s
+    warmup = warmup_for(fixed, config)
+    files: list[JobFile] = []
+    segments: list[SegmentRecord] = []
+    for number, recorded in enumerate(inputs):
+        index = _index(recorded.path)
+        files.append(
+            JobFile(
+                str(index.path),
+                index.duration_s,
+                index.fps,
+                index.frame_count,
+                recorded.start,
+                TimeSource.RECORDING,
+                clip_start_s=recorded.clip_start_s,
+                clip_end_s=recorded.clip_end_s,
+                segments=tuple(str(p) for p in recorded.segments),
+            )
+        )
+        planned = plan_segments(index, file_index=number, target_s=segment_s, warmup_s=warmup)
+        segments.extend(SegmentRecord(s) for s in clip_segments(planned, index, recorded, warmup_s=warmup))
+    return fixed, files, segments
+
+
+def clip_segments(
+    planned: tuple[Segment, ...], index: MediaIndex, recorded: RecordedInput, *, warmup_s: float
+) -> list[Segment]:
+    """The segments of a file limited to its clip: the first starts at `clip_start_s`
+    (decoding from a keyframe `warmup_s` before it), the last ends at `clip_end_s`;
+    their ranges partition the clip, numbered from 0 again."""
+    low, high = recorded.clip_start_s, recorded.clip_end_s
+    keyframes = sorted(index.keyframes) or [0.0]
+    kept = [s for s in planned if (s.end_s is None or s.end_s > low) and (high is None or s.start_s < high)]
+    clipped = []
+    for number, segment in enumerate(kept):
+        start = max(segment.start_s, low)
+        end = segment.end_s if high is None or (segment.end_s is not None and segment.end_s <= high) else high
+        decode_from = segment.decode_from_s
+        if start > segment.start_s:  # the range begins inside it: warm up before the range
+            position = bisect.bisect_right(keyframes, start - warmup_s) - 1
+            decode_from = keyframes[max(0, position)]
+        clipped.append(Segment(segment.file_index, number, start, end, min(decode_from, start)))
+    return clipped
+
+
+def _index(path: Path) -> MediaIndex:
+    try:
+        return index_media(path)
+    except MediaError as exc:
+        raise RequestError("files", str(exc)) from None
+
+
 def _dump(value: object) -> object:
     return value.model_dump() if hasattr(value, "model_dump") else value
+
+
+__all__ = [
+    "CameraDir",
+    "ReprocessRequest",
+    "RequestError",
+    "check_recorded_range",
+    "clip_segments",
+    "job_camera",
+    "plan_job",
+    "warmup_for",
+]

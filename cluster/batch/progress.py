@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .job import EventCount, JobFile, JobRecord, JobState
+from .recorded import NotRecordedRange
 from .runner import DamagedRange
 
 
@@ -32,6 +33,8 @@ class JobView:
     event_counts: tuple[EventCount, ...]
     error: str | None
     workers: tuple[str, ...] = ()  # the Ray nodes finished segments ran on
+    recorded_range: tuple[float, float] | None = None  # a recorded range's job: [from, to)
+    not_recorded: tuple[NotRecordedRange, ...] = ()  # parts of the range nothing recorded (not damage)
 
     @property
     def events(self) -> int:
@@ -86,4 +89,6 @@ def view_of(record: JobRecord, *, running: dict[str, float], now: float) -> JobV
         event_counts=record.event_counts(),
         error=record.error,
         workers=tuple(sorted({s.worker for s in record.segments if s.done and s.worker})),
+        recorded_range=record.recorded_range,
+        not_recorded=record.not_recorded,
     )

@@ -50,7 +50,9 @@ class Segment:
 
     def owns(self, pts: float) -> bool:
         """Whether an event that started at media time `pts` belongs to this segment."""
-        after_start = pts >= self.start_s or self.index == 0
+        # The first segment of a whole file owns its start; one clipped to a recorded
+        # range (start_s > 0) owns nothing of its warm-up.
+        after_start = pts >= self.start_s or (self.index == 0 and self.start_s <= 0.0)
         return after_start and (self.end_s is None or pts < self.end_s)
 
     def length_s(self, duration_s: float) -> float:

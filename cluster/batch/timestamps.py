@@ -28,6 +28,7 @@ class TimeSource(str, enum.Enum):
     EXPLICIT = "explicit"  # --start / start_time of the request
     FILENAME = "filename"
     CREATION_TIME = "creation_time"
+    RECORDING = "recording"  # a recorded segment: its exact start on the camera's recording chain
 
 
 class UndatedFile(ValueError):

@@ -160,6 +160,10 @@ def print_summary(view: JobView, console: Console) -> None:
         console.print(table)
     else:
         console.print("no events")
+    if view.recorded_range is not None:
+        console.print(f"recorded range {describe_range(*view.recorded_range)}")
+    for hole in view.not_recorded:
+        console.print(f"[cyan]not recorded[/cyan] {describe_range(hole.start, hole.end)}: {hole.reason}")
     for damaged in view.damaged:
         path = view.files[damaged.file_index].path if damaged.file_index < len(view.files) else "?"
         end = f"{damaged.end_s:.1f}" if damaged.end_s is not None else "end"
@@ -215,6 +219,10 @@ def job_as_dict(view: JobView) -> dict:
             for d in view.damaged
         ],
         "error": view.error,
+        "recorded": (
+            {"from": view.recorded_range[0], "to": view.recorded_range[1]} if view.recorded_range is not None else None
+        ),
+        "not_recorded": [{"start": n.start, "end": n.end, "reason": n.reason} for n in view.not_recorded],
     }
 
 
@@ -234,4 +242,11 @@ def _time(epoch: float) -> str:
     return datetime.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
 
 
-__all__ = ["follow", "job_as_dict", "print_summary", "register"]
+def describe_range(start: float, end: float) -> str:
+    """'2026-11-20 21:40:00 - 21:45:00' (local time; the end's date only when it differs)."""
+    first, last = datetime.datetime.fromtimestamp(start), datetime.datetime.fromtimestamp(end)
+    shown = "%H:%M:%S" if first.date() == last.date() else "%Y-%m-%d %H:%M:%S"
+    return f"{first:%Y-%m-%d %H:%M:%S} - {last.strftime(shown)} ({end - start:,.1f} s)"
+
+
+__all__ = ["describe_range", "follow", "job_as_dict", "print_summary", "register"]

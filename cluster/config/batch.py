@@ -65,6 +65,13 @@ class BatchConfig(StrictModel):
     filename_time_format: str = Field(
         "%Y%m%dT%H%M%S", min_length=2, max_length=64, description="strptime format of the 'time' group."
     )
+    max_range_s: float = Field(
+        86_400.0,
+        ge=1.0,
+        le=31 * 86_400.0,
+        description="Longest recorded range one job may reprocess (matthan reprocess --camera X --from --to), "
+        "seconds of wall-clock time; a longer one is refused: split it into several jobs.",
+    )
     max_files: int = Field(1000, ge=1, le=100_000, description="Files one job may name (after glob expansion).")
     keep_finished_jobs: int = Field(
         200, ge=1, le=100_000, description="Finished job records kept in runtime.state_dir/jobs (oldest go first)."

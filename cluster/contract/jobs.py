@@ -9,13 +9,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..batch.job import EventCount, JobFile, JobState
-from ..batch.planning import ReprocessRequest
 from ..batch.progress import JobView
+from ..batch.recorded import NotRecordedRange
+from ..batch.requests import ReprocessRequest
 from ..batch.runner import DamagedRange
 from ..batch.timestamps import TimeSource
 from ..config import AnalysisConfig, RulesConfig
 from ..config.root import format_validation_error
 from ..proto.matthan.v1 import jobs_pb2
+from .convert import checked_timestamp, to_timestamp
 from .errors import RequestError
 
 MAX_FILES = 10_000
@@ -47,7 +49,7 @@ def job_state_from_proto(value: int, field: str = "state") -> JobState:
 
 
 def reprocess_request_to_proto(request: ReprocessRequest) -> jobs_pb2.SubmitReprocessRequest:
-    return jobs_pb2.SubmitReprocessRequest(
+    message = jobs_pb2.SubmitReprocessRequest(
         camera_id=request.camera_id,
         files=list(request.files),
         start_time=request.start_time or "",
@@ -56,13 +58,31 @@ def reprocess_request_to_proto(request: ReprocessRequest) -> jobs_pb2.SubmitRepr
         fps=request.fps or 0.0,
         segment_s=request.segment_s or 0.0,
     )
+    if request.recorded:
+        _set_range(message.recorded, request.recorded_from, request.recorded_to)
+    return message
+
+
+def _set_range(message: jobs_pb2.CameraRange, start: float | None, end: float | None) -> None:
+    message.SetInParent()
+    if start is not None:
+        getattr(message, "from").CopyFrom(to_timestamp(start))
+    if end is not None:
+        message.to.CopyFrom(to_timestamp(end))
 
 
 def reprocess_request_from_proto(message: jobs_pb2.SubmitReprocessRequest) -> ReprocessRequest:
     """The request, checked field by field (RequestError names the field)."""
     files = list(message.files)
-    if not files:
-        raise RequestError("files", "name at least one file or glob")
+    recorded_from = recorded_to = None
+    if message.HasField("recorded"):
+        if files:
+            raise RequestError("recorded", "give either files or a recorded range, not both")
+        if message.start_time:
+            raise RequestError("start_time", "a recorded range is dated by the recording: give no start time")
+        recorded_from, recorded_to = recorded_range_from_proto(message.recorded, "recorded")
+    elif not files:
+        raise RequestError("files", "name at least one file or glob, or a recorded range")
     if len(files) > MAX_FILES:
         raise RequestError("files", f"at most {MAX_FILES} entries, got {len(files)}")
     for index, name in enumerate(files):
@@ -76,7 +96,22 @@ def reprocess_request_from_proto(message: jobs_pb2.SubmitReprocessRequest) -> Re
         analysis=_model("analysis_json", message.analysis_json, AnalysisConfig),
         fps=_positive("fps", message.fps, 60.0),
         segment_s=_positive("segment_s", message.segment_s, 3600.0),
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
     )
+
+
+def recorded_range_from_proto(message: jobs_pb2.CameraRange, field: str) -> tuple[float, float]:
+    """[from, to) of a recorded range: both given, valid Timestamps, `to` after `from`."""
+    if not message.HasField("from"):
+        raise RequestError(f"{field}.from", "the range needs its start")
+    if not message.HasField("to"):
+        raise RequestError(f"{field}.to", "the range needs its end")
+    start = checked_timestamp(f"{field}.from", getattr(message, "from"))
+    end = checked_timestamp(f"{field}.to", message.to)
+    if not end > start:
+        raise RequestError(f"{field}.to", "must be after from")
+    return start, end
 
 
 def _model(field: str, text: str, model):
@@ -116,8 +151,15 @@ def job_to_proto(view: JobView) -> jobs_pb2.Job:
                 frame_count=f.frame_count,
                 footage_start=f.footage_start,
                 time_source=f.time_source.value,
+                clip_start_s=f.clip_start_s,
+                **({"clip_end_s": f.clip_end_s} if f.clip_end_s is not None else {}),
+                segments=list(f.segments),
             )
             for f in view.files
+        ],
+        not_recorded=[
+            jobs_pb2.NotRecordedRange(start=to_timestamp(n.start), end=to_timestamp(n.end), reason=n.reason)
+            for n in view.not_recorded
         ],
         segments_total=view.segments_total,
         segments_done=view.segments_done,
@@ -138,6 +180,8 @@ def job_to_proto(view: JobView) -> jobs_pb2.Job:
         value = getattr(view, name)
         if value is not None:
             setattr(message, name, value)
+    if view.recorded_range is not None:
+        _set_range(message.recorded, *view.recorded_range)
     for damaged in view.damaged:
         entry = message.damaged.add(
             file_index=damaged.file_index,
@@ -160,7 +204,17 @@ def job_from_proto(message: jobs_pb2.Job) -> JobView:
         started_at=message.started_at if message.HasField("started_at") else None,
         finished_at=message.finished_at if message.HasField("finished_at") else None,
         files=tuple(
-            JobFile(f.path, f.duration_s, f.fps, f.frame_count, f.footage_start, TimeSource(f.time_source))
+            JobFile(
+                f.path,
+                f.duration_s,
+                f.fps,
+                f.frame_count,
+                f.footage_start,
+                TimeSource(f.time_source),
+                clip_start_s=f.clip_start_s,
+                clip_end_s=f.clip_end_s if f.HasField("clip_end_s") else None,
+                segments=tuple(f.segments),
+            )
             for f in message.files
         ),
         segments_total=message.segments_total,
@@ -179,4 +233,18 @@ def job_from_proto(message: jobs_pb2.Job) -> JobView:
         ),
         event_counts=tuple(EventCount(c.type, c.class_name or None, c.rule, c.count) for c in message.event_counts),
         error=message.error or None,
+        recorded_range=(
+            (
+                checked_timestamp("recorded.from", getattr(message.recorded, "from")),
+                checked_timestamp("recorded.to", message.recorded.to),
+            )
+            if message.HasField("recorded")
+            else None
+        ),
+        not_recorded=tuple(
+            NotRecordedRange(
+                checked_timestamp("not_recorded.start", n.start), checked_timestamp("not_recorded.end", n.end), n.reason
+            )
+            for n in message.not_recorded
+        ),
     )

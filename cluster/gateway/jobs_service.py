@@ -4,12 +4,20 @@ Access: submitting and cancelling need the operator role and a camera the caller
 sees; reading (GetJob, ListJobs, WatchJob) the viewer role, and a job is visible
 only to callers who see its camera (others get NOT_FOUND, the same answer as for
 an unknown job, so a scoped token cannot probe job ids). Every submission and
-cancellation is one "job" line on the access log: who, which job, camera, files.
+cancellation is one "job" line on the access log: who, which job, camera, files
+(for a job over the camera's recordings: the segment files it reads, and the range).
+
+A recorded range's job reads the camera's own segment files: callers below the
+operator role see their names, never the server's recordings directory (as in
+the Recordings service). A range the camera recorded nothing of is
+FAILED_PRECONDITION naming the camera and the range.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 
 import grpc
 
@@ -17,6 +25,7 @@ from ..batch.api import JobControl, JobsUnavailable
 from ..batch.job import JobNotFound
 from ..batch.planning import RequestError as BatchRequestError
 from ..batch.progress import JobView
+from ..batch.recorded import NothingRecorded
 from ..config.server import Role
 from ..contract import RequestError
 from ..contract.jobs import job_state_from_proto, job_to_proto, reprocess_request_from_proto
@@ -49,7 +58,7 @@ class JobsService(jobs_pb2_grpc.JobsServicer):
 
     @unary(Role.VIEWER)
     async def GetJob(self, request, context, principal: Principal):
-        return job_to_proto(await self._visible_job(principal, request.job_id))
+        return job_to_proto(shown_to(principal, await self._visible_job(principal, request.job_id)))
 
     @unary(Role.VIEWER)
     async def ListJobs(self, request, context, principal: Principal):
@@ -60,7 +69,7 @@ class JobsService(jobs_pb2_grpc.JobsServicer):
             raise RequestError("limit", f"at most {MAX_LIST_LIMIT}, got {limit}")
         views = await self._call(self.jobs.jobs(camera_ids=cameras, states=states))
         visible = [v for v in views if await self._sees(principal, v.camera_id)]
-        return jobs_pb2.ListJobsResponse(jobs=[job_to_proto(v) for v in visible[:limit]])
+        return jobs_pb2.ListJobsResponse(jobs=[job_to_proto(shown_to(principal, v)) for v in visible[:limit]])
 
     @unary(Role.OPERATOR)
     async def CancelJob(self, request, context, principal: Principal):
@@ -96,7 +105,7 @@ class JobsService(jobs_pb2_grpc.JobsServicer):
         try:
             sent = None
             while True:
-                shown = job_to_proto(view)
+                shown = job_to_proto(shown_to(principal, view))
                 if shown != sent:
                     await context.write(shown)
                     record.messages += 1
@@ -120,6 +129,8 @@ class JobsService(jobs_pb2_grpc.JobsServicer):
         """The job manager's answer, its errors as the gateway's."""
         try:
             return await awaitable
+        except NothingRecorded as exc:
+            raise StatusError(grpc.StatusCode.FAILED_PRECONDITION, exc.message) from None
         except BatchRequestError as exc:
             raise RequestError(exc.field, exc.message, message=f"{exc.field}: {exc.message}") from None
         except JobNotFound as exc:
@@ -153,8 +164,23 @@ class JobsService(jobs_pb2_grpc.JobsServicer):
                 "action": action,
                 "job_id": view.job_id,
                 "camera": view.camera_id,
-                "files": [f.path for f in view.files],
+                "files": [name for f in view.files for name in (f.segments or (f.path,))],
+                **({"recorded": list(view.recorded_range)} if view.recorded_range is not None else {}),
                 "state": view.state.value,
                 "peer": context.peer(),
             }
         )
+
+
+def shown_to(principal: Principal, view: JobView) -> JobView:
+    """`view` as `principal` may see it: below the operator role, a recorded range's
+    files by their names only (the recordings directory is the server's business)."""
+    if view.recorded_range is None or principal.may(Role.OPERATOR):
+        return view
+    files = tuple(
+        dataclasses.replace(
+            f, path=os.path.basename(f.path), segments=tuple(os.path.basename(name) for name in f.segments)
+        )
+        for f in view.files
+    )
+    return dataclasses.replace(view, files=files)

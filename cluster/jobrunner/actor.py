@@ -30,10 +30,11 @@ from ..batch.planning import ReprocessRequest, RequestError
 from ..batch.progress import JobView
 from ..batch.records import JobRecordStore
 from ..batch.runner import SegmentProgress
-from ..config import CameraConfig
+from ..config import CameraConfig, RecordingStorageConfig
 from ..domain import CameraNotFound, Event
 from ..eventwriter.client import EventWriterClient
 from ..metrics.batch import BatchJobMetrics, BatchSnapshot
+from ..recordings import RecordingCatalog
 from ..scheduler.client import SchedulerClient
 from .executor import RaySegmentExecutor
 from .settings import JOB_MANAGER_ACTOR_NAME, JobRunnerSettings
@@ -92,6 +93,9 @@ class JobManagerActor:
             WriterSink(settings.namespace),
             SchedulerCameras(settings.namespace),
             metrics=self._metrics,
+            # `matthan serve` gives every camera its absolute recording.directory; this is
+            # the default place for one that has none.
+            camera_dir=RecordingCatalog(RecordingStorageConfig(), settings.state_dir).camera_dir,
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._manager.run, args=(self._stop,), name="job-manager", daemon=True)

@@ -22,37 +22,42 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15matthan/v1/jobs.proto\x12\nmatthan.v1\"\x99\x01\n\x16SubmitReprocessRequest\x12\x11\n\tcamera_id\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x03(\t\x12\x12\n\nstart_time\x18\x03 \x01(\t\x12\x12\n\nrules_json\x18\x04 \x01(\t\x12\x15\n\ranalysis_json\x18\x05 \x01(\t\x12\x0b\n\x03\x66ps\x18\x06 \x01(\x01\x12\x11\n\tsegment_s\x18\x07 \x01(\x01\"y\n\x07JobFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nduration_s\x18\x02 \x01(\x01\x12\x0b\n\x03\x66ps\x18\x03 \x01(\x01\x12\x13\n\x0b\x66rame_count\x18\x04 \x01(\x04\x12\x15\n\rfootage_start\x18\x05 \x01(\x01\x12\x13\n\x0btime_source\x18\x06 \x01(\t\"o\n\x0c\x44\x61magedRange\x12\x12\n\nfile_index\x18\x01 \x01(\r\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\x12\n\x05\x65nd_s\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x0e\n\x06reason\x18\x05 \x01(\tB\x08\n\x06_end_s\"N\n\rJobEventCount\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\nclass_name\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x04\"\xc5\x04\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tcamera_id\x18\x02 \x01(\t\x12#\n\x05state\x18\x03 \x01(\x0e\x32\x14.matthan.v1.JobState\x12\x14\n\x0csubmitted_by\x18\x04 \x01(\t\x12\x14\n\x0csubmitted_at\x18\x05 \x01(\x01\x12\x17\n\nstarted_at\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x0b\x66inished_at\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\"\n\x05\x66iles\x18\x08 \x03(\x0b\x32\x13.matthan.v1.JobFile\x12\x16\n\x0esegments_total\x18\t \x01(\r\x12\x15\n\rsegments_done\x18\n \x01(\r\x12\x18\n\x10segments_running\x18\x0b \x01(\r\x12\x14\n\x0c\x66rames_total\x18\x0c \x01(\x04\x12\x13\n\x0b\x66rames_done\x18\r \x01(\x04\x12\x17\n\x0f\x66rames_analysed\x18\x0e \x01(\x04\x12\x17\n\x0f\x66ootage_total_s\x18\x0f \x01(\x01\x12\x16\n\x0e\x66ootage_done_s\x18\x10 \x01(\x01\x12\r\n\x05speed\x18\x11 \x01(\x01\x12\x12\n\x05\x65ta_s\x18\x12 \x01(\x01H\x02\x88\x01\x01\x12)\n\x07\x64\x61maged\x18\x13 \x03(\x0b\x32\x18.matthan.v1.DamagedRange\x12/\n\x0c\x65vent_counts\x18\x14 \x03(\x0b\x32\x19.matthan.v1.JobEventCount\x12\r\n\x05\x65rror\x18\x15 \x01(\tB\r\n\x0b_started_atB\x0e\n\x0c_finished_atB\x08\n\x06_eta_s\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"Z\n\x0fListJobsRequest\x12\x12\n\ncamera_ids\x18\x01 \x03(\t\x12$\n\x06states\x18\x02 \x03(\x0e\x32\x14.matthan.v1.JobState\x12\r\n\x05limit\x18\x03 \x01(\r\"1\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.matthan.v1.Job\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"5\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ninterval_s\x18\x02 \x01(\x01*\xb4\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x18\n\x14JOB_STATE_CANCELLING\x10\x03\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x04\x12\x14\n\x10JOB_STATE_FAILED\x10\x05\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x06\x32\xc3\x02\n\x04Jobs\x12\x46\n\x0fSubmitReprocess\x12\".matthan.v1.SubmitReprocessRequest\x1a\x0f.matthan.v1.Job\x12\x34\n\x06GetJob\x12\x19.matthan.v1.GetJobRequest\x1a\x0f.matthan.v1.Job\x12\x45\n\x08ListJobs\x12\x1b.matthan.v1.ListJobsRequest\x1a\x1c.matthan.v1.ListJobsResponse\x12:\n\tCancelJob\x12\x1c.matthan.v1.CancelJobRequest\x1a\x0f.matthan.v1.Job\x12:\n\x08WatchJob\x12\x1b.matthan.v1.WatchJobRequest\x1a\x0f.matthan.v1.Job0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15matthan/v1/jobs.proto\x12\nmatthan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"_\n\x0b\x43\x61meraRange\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd1\x01\n\x16SubmitReprocessRequest\x12\x11\n\tcamera_id\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x03(\t\x12+\n\x08recorded\x18\x08 \x01(\x0b\x32\x17.matthan.v1.CameraRangeH\x00\x12\x12\n\nstart_time\x18\x03 \x01(\t\x12\x12\n\nrules_json\x18\x04 \x01(\t\x12\x15\n\ranalysis_json\x18\x05 \x01(\t\x12\x0b\n\x03\x66ps\x18\x06 \x01(\x01\x12\x11\n\tsegment_s\x18\x07 \x01(\x01\x42\t\n\x07\x66ootage\"\xc9\x01\n\x07JobFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nduration_s\x18\x02 \x01(\x01\x12\x0b\n\x03\x66ps\x18\x03 \x01(\x01\x12\x13\n\x0b\x66rame_count\x18\x04 \x01(\x04\x12\x15\n\rfootage_start\x18\x05 \x01(\x01\x12\x13\n\x0btime_source\x18\x06 \x01(\t\x12\x14\n\x0c\x63lip_start_s\x18\x07 \x01(\x01\x12\x17\n\nclip_end_s\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x08segments\x18\t \x03(\tB\r\n\x0b_clip_end_s\"v\n\x10NotRecordedRange\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"o\n\x0c\x44\x61magedRange\x12\x12\n\nfile_index\x18\x01 \x01(\r\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\x12\n\x05\x65nd_s\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x0e\n\x06reason\x18\x05 \x01(\tB\x08\n\x06_end_s\"N\n\rJobEventCount\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\nclass_name\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x04\"\xb6\x05\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tcamera_id\x18\x02 \x01(\t\x12#\n\x05state\x18\x03 \x01(\x0e\x32\x14.matthan.v1.JobState\x12\x14\n\x0csubmitted_by\x18\x04 \x01(\t\x12\x14\n\x0csubmitted_at\x18\x05 \x01(\x01\x12\x17\n\nstarted_at\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x0b\x66inished_at\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\"\n\x05\x66iles\x18\x08 \x03(\x0b\x32\x13.matthan.v1.JobFile\x12\x16\n\x0esegments_total\x18\t \x01(\r\x12\x15\n\rsegments_done\x18\n \x01(\r\x12\x18\n\x10segments_running\x18\x0b \x01(\r\x12\x14\n\x0c\x66rames_total\x18\x0c \x01(\x04\x12\x13\n\x0b\x66rames_done\x18\r \x01(\x04\x12\x17\n\x0f\x66rames_analysed\x18\x0e \x01(\x04\x12\x17\n\x0f\x66ootage_total_s\x18\x0f \x01(\x01\x12\x16\n\x0e\x66ootage_done_s\x18\x10 \x01(\x01\x12\r\n\x05speed\x18\x11 \x01(\x01\x12\x12\n\x05\x65ta_s\x18\x12 \x01(\x01H\x02\x88\x01\x01\x12)\n\x07\x64\x61maged\x18\x13 \x03(\x0b\x32\x18.matthan.v1.DamagedRange\x12/\n\x0c\x65vent_counts\x18\x14 \x03(\x0b\x32\x19.matthan.v1.JobEventCount\x12\r\n\x05\x65rror\x18\x15 \x01(\t\x12.\n\x08recorded\x18\x16 \x01(\x0b\x32\x17.matthan.v1.CameraRangeH\x03\x88\x01\x01\x12\x32\n\x0cnot_recorded\x18\x17 \x03(\x0b\x32\x1c.matthan.v1.NotRecordedRangeB\r\n\x0b_started_atB\x0e\n\x0c_finished_atB\x08\n\x06_eta_sB\x0b\n\t_recorded\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"Z\n\x0fListJobsRequest\x12\x12\n\ncamera_ids\x18\x01 \x03(\t\x12$\n\x06states\x18\x02 \x03(\x0e\x32\x14.matthan.v1.JobState\x12\r\n\x05limit\x18\x03 \x01(\r\"1\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.matthan.v1.Job\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"5\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ninterval_s\x18\x02 \x01(\x01*\xb4\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x18\n\x14JOB_STATE_CANCELLING\x10\x03\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x04\x12\x14\n\x10JOB_STATE_FAILED\x10\x05\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x06\x32\xc3\x02\n\x04Jobs\x12\x46\n\x0fSubmitReprocess\x12\".matthan.v1.SubmitReprocessRequest\x1a\x0f.matthan.v1.Job\x12\x34\n\x06GetJob\x12\x19.matthan.v1.GetJobRequest\x1a\x0f.matthan.v1.Job\x12\x45\n\x08ListJobs\x12\x1b.matthan.v1.ListJobsRequest\x1a\x1c.matthan.v1.ListJobsResponse\x12:\n\tCancelJob\x12\x1c.matthan.v1.CancelJobRequest\x1a\x0f.matthan.v1.Job\x12:\n\x08WatchJob\x12\x1b.matthan.v1.WatchJobRequest\x1a\x0f.matthan.v1.Job0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'matthan.v1.jobs_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATE']._serialized_start=1361
-  _globals['_JOBSTATE']._serialized_end=1541
-  _globals['_SUBMITREPROCESSREQUEST']._serialized_start=38
-  _globals['_SUBMITREPROCESSREQUEST']._serialized_end=191
-  _globals['_JOBFILE']._serialized_start=193
-  _globals['_JOBFILE']._serialized_end=314
-  _globals['_DAMAGEDRANGE']._serialized_start=316
-  _globals['_DAMAGEDRANGE']._serialized_end=427
-  _globals['_JOBEVENTCOUNT']._serialized_start=429
-  _globals['_JOBEVENTCOUNT']._serialized_end=507
-  _globals['_JOB']._serialized_start=510
-  _globals['_JOB']._serialized_end=1091
-  _globals['_GETJOBREQUEST']._serialized_start=1093
-  _globals['_GETJOBREQUEST']._serialized_end=1124
-  _globals['_LISTJOBSREQUEST']._serialized_start=1126
-  _globals['_LISTJOBSREQUEST']._serialized_end=1216
-  _globals['_LISTJOBSRESPONSE']._serialized_start=1218
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1267
-  _globals['_CANCELJOBREQUEST']._serialized_start=1269
-  _globals['_CANCELJOBREQUEST']._serialized_end=1303
-  _globals['_WATCHJOBREQUEST']._serialized_start=1305
-  _globals['_WATCHJOBREQUEST']._serialized_end=1358
-  _globals['_JOBS']._serialized_start=1544
-  _globals['_JOBS']._serialized_end=1867
+  _globals['_JOBSTATE']._serialized_start=1861
+  _globals['_JOBSTATE']._serialized_end=2041
+  _globals['_CAMERARANGE']._serialized_start=70
+  _globals['_CAMERARANGE']._serialized_end=165
+  _globals['_SUBMITREPROCESSREQUEST']._serialized_start=168
+  _globals['_SUBMITREPROCESSREQUEST']._serialized_end=377
+  _globals['_JOBFILE']._serialized_start=380
+  _globals['_JOBFILE']._serialized_end=581
+  _globals['_NOTRECORDEDRANGE']._serialized_start=583
+  _globals['_NOTRECORDEDRANGE']._serialized_end=701
+  _globals['_DAMAGEDRANGE']._serialized_start=703
+  _globals['_DAMAGEDRANGE']._serialized_end=814
+  _globals['_JOBEVENTCOUNT']._serialized_start=816
+  _globals['_JOBEVENTCOUNT']._serialized_end=894
+  _globals['_JOB']._serialized_start=897
+  _globals['_JOB']._serialized_end=1591
+  _globals['_GETJOBREQUEST']._serialized_start=1593
+  _globals['_GETJOBREQUEST']._serialized_end=1624
+  _globals['_LISTJOBSREQUEST']._serialized_start=1626
+  _globals['_LISTJOBSREQUEST']._serialized_end=1716
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1718
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1767
+  _globals['_CANCELJOBREQUEST']._serialized_start=1769
+  _globals['_CANCELJOBREQUEST']._serialized_end=1803
+  _globals['_WATCHJOBREQUEST']._serialized_start=1805
+  _globals['_WATCHJOBREQUEST']._serialized_end=1858
+  _globals['_JOBS']._serialized_start=2044
+  _globals['_JOBS']._serialized_end=2367
 # @@protoc_insertion_point(module_scope)

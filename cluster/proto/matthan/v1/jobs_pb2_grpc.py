@@ -68,9 +68,10 @@ class JobsServicer:
 
     def SubmitReprocess(self, request, context):
         """Operator, and the caller must see the camera. Checks the files (allowed
-        directories, readable videos) and their start times, cuts them into segments
-        and queues the job. INVALID_ARGUMENT naming the field and the file; NOT_FOUND
-        for an unknown camera.
+        directories, readable videos) and their start times, or finds the camera's
+        recorded segments of `recorded`, cuts them into segments and queues the job.
+        INVALID_ARGUMENT naming the field and the file; NOT_FOUND for an unknown
+        camera; FAILED_PRECONDITION when the camera recorded nothing in the range.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
