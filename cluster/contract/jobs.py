@@ -17,8 +17,8 @@ from ..batch.timestamps import TimeSource
 from ..config import AnalysisConfig, RulesConfig
 from ..config.root import format_validation_error
 from ..proto.matthan.v1 import jobs_pb2
-from .convert import checked_timestamp, to_timestamp
 from .errors import RequestError
+from .wire import checked_timestamp, to_timestamp
 
 MAX_FILES = 10_000
 MAX_PATH_LENGTH = 4096
