@@ -171,6 +171,7 @@ def test_garbage_in_the_middle_of_a_live_stream_is_a_clear_failure_and_clean_byt
     assert CameraState.FAILED not in log.states_since(garbled_at), f"never FAILED: {log.changes}"
     assert frames_flow(garbled), f"analysis goes on after clean bytes: {garbled.status()}"
     assert healthy_log.states_since(garbled_at) == [], f"the other camera never left LIVE: {healthy_log.changes}"
+    assert frames_flow(healthy), f"and keeps analysing: {healthy.status()}"
 
 
 def test_a_camera_sending_three_times_its_rate_is_analysed_at_the_target_skipping_not_queueing(
