@@ -10,6 +10,7 @@ bounds on waiting, never assertions on timing.
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -206,3 +207,47 @@ def test_a_camera_sending_three_times_its_rate_is_analysed_at_the_target_skippin
     # Newest wins: the last analysed frame is among the newest few, not at the end of a queue.
     assert 0 <= behind <= 2 * 30 / 5 + 6, f"the analysis is {behind} frames behind the source: it queues"
     assert last.state is CameraState.LIVE and last.reconnects == 0, f"no trouble from the rate: {last}"
+
+
+def test_a_cut_connection_is_reconnected_at_once(rtsp_server_factory, tcp_proxy, camera_with_log) -> None:
+    server = rtsp_server_factory({"/proxied": "testsrc"})
+    proxy = tcp_proxy(server.port)
+    worker, log = camera_with_log(rtsp_camera("cut", proxy.rewrite(server.url("/proxied"))))
+    log.first(is_live, LIVE_WITHIN_S)
+    connections = proxy.connections
+
+    cut_at = time.monotonic()
+    assert proxy.cut() >= 1, "the camera's connection went through the proxy"
+    left_at, left_state, left_reason = log.first(not_live, DETECT_WITHIN_S, since=cut_at)
+    live_at, _, _ = log.first(is_live, RECOVER_WITHIN_S, since=left_at)
+    print(
+        f"MEASURED cut connection: left LIVE {left_at - cut_at:.2f} s after the cut ({left_reason!r}), "
+        f"LIVE again {live_at - left_at:.2f} s later"
+    )
+
+    assert left_state in (CameraState.STALLED, CameraState.RECONNECTING), f"{left_state}: {left_reason!r}"
+    assert proxy.connections > connections, "it connected again"
+    assert worker.status().reconnects >= 1, f"the reconnect is counted: {worker.status()}"
+    assert CameraState.FAILED not in log.states_since(cut_at), f"a reset path is not FAILED: {log.changes}"
+    assert frames_flow(worker), f"and frames flow again: {worker.status()}"
+
+
+def test_a_burst_of_garbage_inside_a_live_stream_is_survived(rtsp_server_factory, tcp_proxy, camera_with_log) -> None:
+    server = rtsp_server_factory({"/proxied": "testsrc"})
+    proxy = tcp_proxy(server.port)
+    worker, log = camera_with_log(rtsp_camera("burst", proxy.rewrite(server.url("/proxied"))))
+    log.first(is_live, LIVE_WITHIN_S)
+    before = worker.status()
+
+    injected_at = time.monotonic()
+    assert proxy.inject(random.Random(7).randbytes(64 * 1024)) == 1, "the burst reached the camera's connection"
+    flowing = frames_flow(worker, within_s=RECOVER_WITHIN_S)
+    after = worker.status()
+    print(
+        f"MEASURED garbage burst (64 KiB into the interleaved RTSP stream): states after it "
+        f"{[s.value for s in log.states_since(injected_at)]}, reconnects {before.reconnects} -> {after.reconnects}"
+    )
+
+    assert flowing, f"frames flow after the burst (a reconnect allowed): {after}"
+    assert CameraState.FAILED not in log.states_since(injected_at), f"never FAILED: {log.changes}"
+    assert after.state is CameraState.LIVE, f"live after the burst: {after}"
