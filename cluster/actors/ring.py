@@ -22,12 +22,14 @@ Item = TypeVar("Item")
 
 
 class SequencedRing(Generic[Item]):
-    """The newest `capacity` items, numbered 1, 2, 3, ... in publish order."""
+    """The newest `capacity` items, numbered 1, 2, 3, ... in publish order, under an
+    `epoch` of their own: a new ring (a restarted actor) is a new epoch."""
 
-    def __init__(self, camera_id: str, capacity: int):
+    def __init__(self, camera_id: str, capacity: int, *, epoch: str | None = None):
         if capacity < 1:
             raise ValueError(f"ring capacity must be >= 1, got {capacity}")
         self.camera_id = camera_id
+        self.epoch = epoch if epoch is not None else secrets.token_hex(8)
         self._items: collections.deque[Item] = collections.deque(maxlen=capacity)
         self._next_sequence = 1
         self._cond = threading.Condition()
@@ -79,7 +81,13 @@ class DetectionRing(SequencedRing[DetectionBatch]):
         """Batches with sequence > after_sequence, oldest first; waits up to
         `timeout_s` for the first one if there is none yet."""
         batches, _, oldest, newest = self._take(after_sequence, max_batches, timeout_s)
-        return DetectionPull(camera_id=self.camera_id, batches=batches, oldest_sequence=oldest, newest_sequence=newest)
+        return DetectionPull(
+            camera_id=self.camera_id,
+            batches=batches,
+            oldest_sequence=oldest,
+            newest_sequence=newest,
+            epoch=self.epoch,
+        )
 
 
 class EventRing(SequencedRing[Event]):
@@ -100,10 +108,6 @@ class EventRing(SequencedRing[Event]):
     goes on. A thumbnail (about 10 to 20 KB at 320 px) rides only on the revisions
     that bring a new picture, so the ring holds some tens of MB at most.
     """
-
-    def __init__(self, camera_id: str, capacity: int, *, epoch: str | None = None):
-        super().__init__(camera_id, capacity)
-        self.epoch = epoch if epoch is not None else secrets.token_hex(8)
 
     def publish(self, events: Sequence[Event]) -> int:
         """Store `events` in order; the sequence of the first (the next one if none)."""

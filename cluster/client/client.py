@@ -39,7 +39,7 @@ from ..contract.wire import dict_to_message
 from ..control import CameraView, ClusterStatus
 from ..domain import DetectionBatch, JpegFrame
 from ..proto.matthan.v1 import cameras_pb2, cameras_pb2_grpc, cluster_pb2, cluster_pb2_grpc, types_pb2
-from .errors import ClientError, InvalidArgument, error_from_rpc
+from .errors import RESUME_ATTEMPTS, ClientError, InvalidArgument, error_from_rpc
 from .events import EventsClient
 from .jobs import JobsClient
 from .recordings import RecordingsClient  # recordings
@@ -314,7 +314,7 @@ class MatthanClient:
         resume_after: Mapping[str, int] | None = None,
         include_empty: bool = False,
         auto_resume: bool = True,
-        max_retries: int = 5,
+        max_retries: int = RESUME_ATTEMPTS,
     ) -> DetectionStream:
         """Detection batches of `camera_ids` (empty: every camera the token may see)."""
 

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import grpc
 
+# Resumable streams (detections, events) reconnect after UNAVAILABLE this many times in a
+# row, backing off 0.5, 1, 2, 4, then 5 s between tries: about 2.5 minutes. A front door
+# that its supervisor restarts is back well within that; the earlier 5 tries (12.5 s)
+# gave up during a plain SIGKILL-and-restart of `matthan serve` on a loaded machine
+# (tests/faults/test_front_door_restart.py).
+RESUME_ATTEMPTS = 30
+
 
 class ClientError(Exception):
     """A call failed. `code` is the gRPC status, `details` the server's message."""

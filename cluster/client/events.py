@@ -35,7 +35,7 @@ from ..contract.events import (
 from ..domain import Event, EventType, Severity
 from ..events import Bucket, CountRow, GroupBy, Order
 from ..proto.matthan.v1 import events_pb2, events_pb2_grpc
-from .errors import InvalidArgument, error_from_rpc
+from .errors import RESUME_ATTEMPTS, InvalidArgument, error_from_rpc
 
 RESUMABLE = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
 
@@ -205,7 +205,7 @@ class EventsClient:
         *,
         cursor: str = "",
         auto_resume: bool = True,
-        max_retries: int = 5,
+        max_retries: int = RESUME_ATTEMPTS,
     ) -> EventStream:
         """Live events from now on (or after `cursor`). No deadline."""
         event_filter = selection.to_proto()

@@ -62,9 +62,13 @@ class DetectionPull:
     `batches` are those with sequence > the requested one, oldest first, at most the
     requested count. `oldest_sequence` is the oldest batch still in the ring: a
     reader whose `after_sequence + 1 < oldest_sequence` has lost batches (gap).
+    `epoch` names the ring's life: a restarted camera actor numbers from 1 again
+    under a new epoch, so a reader can tell a restart even when the new ring has
+    already passed the sequence it had reached ("" when the source cannot say).
     """
 
     camera_id: str
     batches: tuple[DetectionBatch, ...]
     oldest_sequence: int
     newest_sequence: int
+    epoch: str = ""

@@ -199,6 +199,7 @@ class DetectionHub(_Hub):
     def __init__(self, fanout: Fanout, camera_id: str):
         super().__init__(fanout, camera_id)
         self.position: int | None = None  # last sequence published to subscribers
+        self.epoch = ""  # the ring's life that `position` counts in ("" until known)
 
     async def read_ring(self, after_sequence: int, max_batches: int) -> DetectionPull:
         """A non-blocking read of the actor's ring, for a subscriber catching up."""
@@ -209,16 +210,20 @@ class DetectionHub(_Hub):
         if self.position is None:
             # Start live: only batches published from now on.
             pull = await handle.pull_detections(0, 1, 0.0)
-            self.position = pull.newest_sequence
+            self.position, self.epoch = pull.newest_sequence, pull.epoch
             self._publish(())
             return
         pull = await handle.pull_detections(self.position, settings.hub_pull_batches, settings.pull_timeout_s)
-        if pull.newest_sequence < self.position:
+        # A new epoch is a new actor even when its ring already passed our position (a
+        # short-lived actor restarted: its batches must not read as the old one's).
+        new_epoch = bool(pull.epoch and self.epoch and pull.epoch != self.epoch)
+        if pull.newest_sequence < self.position or new_epoch:
             log.info("camera %s restarted (sequence %d -> %d)", self.camera_id, self.position, pull.newest_sequence)
-            self.position = 0
+            self.position, self.epoch = 0, pull.epoch
             for sub in list(self.subscribers):
-                sub._camera_restarted(self.camera_id, pull.newest_sequence)
+                sub._camera_restarted(self.camera_id, pull.newest_sequence, pull.epoch)
             return
+        self.epoch = pull.epoch or self.epoch
         if pull.batches:
             self.position = max(self.position, pull.batches[-1].sequence)
             self._publish(pull.batches)

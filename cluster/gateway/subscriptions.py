@@ -37,6 +37,11 @@ class DetectionSource(Protocol):
         """The last sequence the hub published (None before its first pull)."""
         ...
 
+    @property
+    def epoch(self) -> str:
+        """The ring life `position` counts in ("" until known)."""
+        ...
+
     async def read_ring(self, after_sequence: int, max_batches: int) -> DetectionPull: ...
 
 
@@ -220,6 +225,7 @@ class DetectionSubscription(_Subscription):
         self._filter = filter
         self.follow_all = follow_all  # removed cameras drop out instead of ending the stream
         self._cursors: dict[str, int | None] = {}  # last sequence queued (or skipped by the filter)
+        self._epochs: dict[str, str] = {}  # the ring life each cursor counts in ("" unknown)
         self._catchup: dict[str, None] = {}  # ordered set: cameras to read from the ring
         self._pending_loss: dict[str, DataLoss] = {}
         self.delivered = 0
@@ -235,6 +241,7 @@ class DetectionSubscription(_Subscription):
         hub = self._fanout.join_detection_hub(camera_id)
         if resume_after is None:
             self._cursors[camera_id] = hub.position
+            self._epochs[camera_id] = hub.epoch
         else:
             self._cursors[camera_id] = resume_after
             self._catchup[camera_id] = None
@@ -246,6 +253,7 @@ class DetectionSubscription(_Subscription):
         """Stop following a camera; the stream goes on with the others. `reason`
         (e.g. CAMERA_REMOVED, ACCESS_REVOKED) is what the metrics record."""
         self._cursors.pop(camera_id, None)
+        self._epochs.pop(camera_id, None)
         self._catchup.pop(camera_id, None)
         self._pending_loss.pop(camera_id, None)
         self._fanout.leave_detection_hub(camera_id, self)
@@ -256,6 +264,9 @@ class DetectionSubscription(_Subscription):
     def _publish(self, camera_id: str, batches: Iterable[DetectionBatch], position: int) -> None:
         if self.closed is not None or camera_id not in self._cursors or camera_id in self._catchup:
             return
+        if not self._epochs.get(camera_id):
+            hub = self._fanout.detection_source(camera_id)
+            self._epochs[camera_id] = hub.epoch if hub is not None else ""
         cursor = self._cursors[camera_id]
         for batch in batches:
             if cursor is not None and batch.sequence <= cursor:
@@ -272,11 +283,20 @@ class DetectionSubscription(_Subscription):
             self._catchup[camera_id] = None
             self._wakeup.set()
 
-    def _camera_restarted(self, camera_id: str, newest_sequence: int) -> None:
+    def _camera_restarted(self, camera_id: str, newest_sequence: int, epoch: str = "") -> None:
+        """The camera's actor was replaced; `epoch` is the new ring's ("" unknown)."""
         cursor = self._cursors.get(camera_id)
-        if cursor is None or cursor <= newest_sequence:
-            return  # already following the new numbering (or cannot tell: see report on epochs)
-        self._note_loss(camera_id, DataLoss(LossReason.CAMERA_RESTARTED, cursor + 1, 0))
+        if cursor is None:
+            return
+        known = self._epochs.get(camera_id, "")
+        if epoch and known:
+            if epoch == known:
+                return  # already following the new ring (it caught up from it first)
+        elif cursor <= newest_sequence:
+            return  # cannot tell the rings apart: the numbering alone says nothing was lost
+        self._epochs[camera_id] = epoch
+        if cursor > 0:
+            self._note_loss(camera_id, DataLoss(LossReason.CAMERA_RESTARTED, cursor + 1, 0))
         self._cursors[camera_id] = 0
         self._catchup[camera_id] = None
         self._wakeup.set()
@@ -324,9 +344,11 @@ class DetectionSubscription(_Subscription):
             return
         if self.closed is not None or camera_id not in self._cursors or self._cursors[camera_id] != original:
             return  # left, or the camera restarted while we read
-        if pull.newest_sequence < cursor:
-            self._camera_restarted(camera_id, pull.newest_sequence)
+        known = self._epochs.get(camera_id, "")
+        if pull.newest_sequence < cursor or (pull.epoch and known and pull.epoch != known):
+            self._camera_restarted(camera_id, pull.newest_sequence, pull.epoch)
             return
+        self._epochs[camera_id] = pull.epoch or known
         if pull.batches and pull.batches[0].sequence > cursor + 1:
             self._note_loss(camera_id, DataLoss(LossReason.RING_OVERWRITTEN, cursor + 1, pull.batches[0].sequence - 1))
         for batch in pull.batches:

@@ -538,7 +538,12 @@ def _open_network(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline:
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         elapsed = time.monotonic() - started
         if elapsed >= config.open_timeout_s * 0.9:
-            why = f"no answer within {config.open_timeout_s:g} s"
+            # FFmpeg waits out the timeout both for a silent host and for one that answers
+            # bytes it cannot parse (garbage): say both, a reason must not mislead.
+            why = (
+                f"no answer within {config.open_timeout_s:g} s that FFmpeg could read as {config.scheme} "
+                "(the host is silent, or does not speak it)"
+            )
         else:
             detail = str(exc).replace(config.url, description).strip()[:200]
             why = f"refused, or not a video stream (failed after {elapsed:.1f} s: {detail})"

@@ -58,6 +58,7 @@ class FakeCamera:
         self.config = config
         self.clock = clock
         self.ring: deque[DetectionBatch] = deque(maxlen=config.output.ring_size)
+        self.epoch = "epoch-1"  # the ring's life, as a real actor's ring has one
         self.next_sequence = 1
         self.frame_sequence = 0
         self.latest: JpegFrame | None = None
@@ -130,8 +131,9 @@ class FakeCamera:
         await self._notify()
 
     async def restart(self) -> None:
-        """A new actor: empty ring, sequences from 1 again."""
+        """A new actor: empty ring, sequences from 1 again, a new epoch."""
         self.ring.clear()
+        self.epoch = f"epoch-{int(self.epoch.rpartition('-')[2]) + 1}"
         self.next_sequence = 1
         self.frame_sequence = 0
         self.latest = None
@@ -224,7 +226,7 @@ class FakeHandle:
         await self._long_poll(lambda: cam.next_sequence - 1 > after_sequence, timeout_s)
         batches = tuple(b for b in cam.ring if b.sequence > after_sequence)[:max_batches]
         oldest = cam.ring[0].sequence if cam.ring else cam.next_sequence
-        return DetectionPull(self.camera_id, batches, oldest, cam.next_sequence - 1)
+        return DetectionPull(self.camera_id, batches, oldest, cam.next_sequence - 1, cam.epoch)
 
     async def latest_jpeg(
         self, after_frame_sequence: int, timeout_s: float, max_width: int = 0, quality: int = 0

@@ -241,6 +241,32 @@ def test_camera_restart_is_reported_and_the_stream_follows_the_new_numbering() -
     run(test)
 
 
+def test_a_restarted_camera_whose_new_ring_already_passed_the_old_position_is_still_a_restart() -> None:
+    """A short-lived actor (a crash loop) is replaced by one that publishes past the old
+    position before the hub's long-poll returns: the new ring's epoch tells it apart, so
+    the new batches are delivered from 1 with the loss reported, not read as the old ones."""
+
+    async def test() -> None:
+        control, fanout = setup()
+        cam = control.cameras["cam-a"]
+        sub = fanout.subscribe_detections(["cam-a"])
+        await eventually(lambda: cam.long_polls_in_flight == 1, "the detection loop to poll")
+        await cam.publish_batch(count=2)
+        await take(sub, 2)
+        await eventually(lambda: cam.long_polls_in_flight == 1, "the hub to wait for batch 3")
+        await cam.restart()
+        await cam.publish_batch(count=5)  # the new actor's 1..5, past the old position 2
+        items = await take(sub, 5)
+        assert [i.batch.sequence for i in items] == [1, 2, 3, 4, 5], "the new ring from its first batch"
+        loss = items[0].data_loss
+        assert loss is not None and loss.reason is LossReason.CAMERA_RESTARTED, f"the restart is reported: {loss}"
+        assert loss.first_missing == 3, f"after the last batch delivered: {loss}"
+        assert all(i.data_loss is None for i in items[1:]), "reported once"
+        await fanout.close()
+
+    run(test)
+
+
 def test_filter_keeps_matching_detections_and_skips_empty_batches() -> None:
     async def test() -> None:
         control, fanout = setup()
