@@ -191,7 +191,8 @@ def test_line_crossings_appear_in_query_and_stream_and_get_has_the_thumbnail(pat
 
 
 def test_kill_9_of_the_writer_loses_and_duplicates_nothing(path: EventsPath) -> None:
-    wait_until(path.store_events, EVENT_TIMEOUT_S, "events stored before the kill")
+    # The store may still be opening (StoreNotOpen) when this test runs first: not yet, not an error.
+    wait_until(path.store_events, EVENT_TIMEOUT_S, "events stored before the kill", tolerate_errors=True)
     before = {e.event_id: e.revision for e in path.store_events()}
     pid = path.writer_pid()
     os.kill(pid, signal.SIGKILL)  # mid-batch or between batches: the writer commits every 0.2 s
@@ -202,6 +203,7 @@ def test_kill_9_of_the_writer_loses_and_duplicates_nothing(path: EventsPath) -> 
         lambda: any(e.start_time > killed_at for e in path.store_events()),
         EVENT_TIMEOUT_S,
         "an event that started after the kill is stored",
+        tolerate_errors=True,  # the restarted writer answers StoreNotOpen until its store is open
     )
     after = path.store_events()
     ids = [e.event_id for e in after]
@@ -217,7 +219,9 @@ def test_kill_9_of_the_writer_loses_and_duplicates_nothing(path: EventsPath) -> 
         now = {e.event_id: e.revision for e in path.store_events()}
         return all(now.get(e.event_id, -1) >= e.revision for e in held)
 
-    wait_until(ring_is_stored, EVENT_TIMEOUT_S, "every revision the camera's ring held is in the store")
+    wait_until(
+        ring_is_stored, EVENT_TIMEOUT_S, "every revision the camera's ring held is in the store", tolerate_errors=True
+    )
 
 
 def test_a_writer_stopped_longer_than_a_ring_holds_counts_the_lost_revisions(path: EventsPath) -> None:
