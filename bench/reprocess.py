@@ -253,7 +253,11 @@ def main() -> None:
         runs = [decode_floor(path, index.duration_s), plain_loop(path, index.duration_s)]
         for workers in args.workers:
             ray.init(
-                address="local", num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False
+                address="local",
+                num_cpus=workers,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
             )
             try:
                 state = Path(tmp) / f"state-{workers}"
