@@ -10,15 +10,22 @@ report instead (`SchedulerReport.nodes`, one `NodeReport` per node):
 
 where `usable` is the node's CPUs minus the scheduler's headroom (the share it
 keeps free of cameras: decode spikes, reconnects), which batch work never takes
-either. Beyond that, the cluster as a whole keeps `live_reserve_cpus` of room
-free (for a camera that is added or moved before the scheduler's next report).
+either. Beyond that, the cluster as a whole keeps at least `live_reserve_cpus`
+of its CPU idle (for a camera that is added or moved before the next report):
+
+    idle = sum over the nodes that take work of (cpus - cameras - segments running)
+
+An idle core is an idle core, so the headroom counts toward the reserve (on one
+2-CPU node with the 20% headroom and the default reserve of 1 CPU, one segment of
+1 CPU runs: 0.4 of headroom and 1.0 of reserve would not both fit beside it).
 
 Guarantees of `plan_slots` (tested in `tests/jobrunner/test_capacity.py`):
 
 - a node gets at most `floor(room / cpus_per_segment)` new segments, and none if
-  it is dead, suspect, draining (DrainNode) or being released (consolidation);
-- the room left over all nodes after the new segments is at least
-  `live_reserve_cpus` (when there was that much to begin with);
+  it is dead, suspect, draining (DrainNode), being released (consolidation) or
+  may not host cameras (`usable` 0);
+- the idle CPU left after the new segments is at least `live_reserve_cpus`
+  (when there was that much to begin with);
 - nodes with the most room are filled first (ties by node id): deterministic.
 
 Without an answer from the scheduler (`nodes` None: it is restarting, frozen or
@@ -47,11 +54,23 @@ def camera_use(node: NodeReport) -> float:
     return max(node.reserved, node.measured)
 
 
+def takes_work(node: NodeReport) -> bool:
+    """Whether new segments may go to `node` at all."""
+    return node.alive and not (node.suspect or node.draining or node.releasing) and node.usable > 0
+
+
 def batch_room(node: NodeReport, *, cpus_per_segment: float, running: int) -> float:
-    """Cores of `node` free for new segments (0 for a node that takes no new work)."""
-    if not node.alive or node.suspect or node.draining or node.releasing:
+    """Cores of `node` free for new segments: never its headroom (0 for a node that takes no work)."""
+    if not takes_work(node):
         return 0.0
     return max(0.0, node.usable - camera_use(node) - cpus_per_segment * running)
+
+
+def idle_cpus(node: NodeReport, *, cpus_per_segment: float, running: int) -> float:
+    """Cores of `node` neither its cameras nor its segments use (0 for a node that takes no work)."""
+    if not takes_work(node):
+        return 0.0
+    return max(0.0, node.cpus - camera_use(node) - cpus_per_segment * running)
 
 
 @dataclass(slots=True)
@@ -100,8 +119,9 @@ def plan_slots(
         node.node_id: batch_room(node, cpus_per_segment=cpus_per_segment, running=running.get(node.node_id, 0))
         for node in nodes
     }
+    idle = [idle_cpus(node, cpus_per_segment=cpus_per_segment, running=running.get(node.node_id, 0)) for node in nodes]
     # Segments Ray placed while the scheduler was silent are somewhere: count them against the total.
-    left = math.fsum(rooms.values()) - cpus_per_segment * running.get(None, 0)
+    left = math.fsum(idle) - cpus_per_segment * running.get(None, 0)
     plan = SlotPlan()
     for node_id in sorted(rooms, key=lambda n: (-rooms[n], n)):
         room = rooms[node_id]

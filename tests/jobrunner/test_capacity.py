@@ -22,7 +22,7 @@ def scheduler_with_cameras(nodes: dict[str, float], cameras: int) -> Harness:
     for i in range(cameras):
         h.ctl.submit(AddCamera(camera(f"cam{i}")))
     h.steps(3)
-    assert set(h.phases().values()) == {"running"}, f"the cameras run: {h.phases()}"
+    assert set(h.phases().values()) == ({"running"} if cameras else set()), f"the cameras run: {h.phases()}"
     return h
 
 
@@ -62,15 +62,24 @@ def test_segments_already_running_on_a_node_take_their_share_of_its_room():
     assert plan_slots(nodes, cpus_per_segment=1.0, live_reserve_cpus=0.0, running={"head": free}).total == 0
 
 
-def test_the_live_reserve_stays_free_in_the_cluster_as_a_whole():
+def test_the_live_reserve_stays_idle_in_the_cluster_as_a_whole():
     h = scheduler_with_cameras({"head": 4.0, "worker": 4.0}, cameras=2)
     nodes = h.ctl.report().nodes
     rooms = [n.usable - camera_use(n) for n in nodes]
-    for reserve in (0.0, 1.0, 2.5):
+    idle = sum(n.cpus - camera_use(n) for n in nodes)
+    for reserve in (0.0, 3.5, 5.5):
         plan = plan_slots(nodes, cpus_per_segment=1.0, live_reserve_cpus=reserve, running={})
-        assert sum(rooms) - plan.total >= reserve - 1e-9, f"reserve {reserve} kept: {plan.total} of {rooms}"
-        fits = min(sum(math.floor(r) for r in rooms), math.floor(sum(rooms) - reserve))
+        assert idle - plan.total >= reserve - 1e-9, f"reserve {reserve} stays idle: {plan.total} of {idle:.2f}"
+        fits = min(sum(math.floor(r) for r in rooms), math.floor(idle - reserve))
         assert plan.total == fits, f"reserve {reserve}: every slot that keeps it is offered ({rooms}): {plan}"
+
+
+def test_the_headroom_counts_toward_the_reserve_on_a_small_node():
+    h = scheduler_with_cameras({"head": 2.0}, cameras=0)
+    nodes = h.ctl.report().nodes
+    assert node(nodes, "head").usable == pytest.approx(1.6), "20% headroom"
+    plan = plan_slots(nodes, cpus_per_segment=1.0, live_reserve_cpus=1.0, running={})
+    assert plan.per_node == {"head": 1}, f"one segment, 1.0 idle (0.4 of it the headroom): {plan}"
 
 
 def test_dead_draining_and_releasing_nodes_take_no_segment():
@@ -82,6 +91,7 @@ def test_dead_draining_and_releasing_nodes_take_no_segment():
     assert "worker" not in plan.per_node and plan.per_node.get("head", 0) > 0, f"only the head: {plan}"
     head = node(nodes, "head")
     for gone in (
+        dataclasses.replace(head, usable=0.0),  # the head node, with use_head_node off
         dataclasses.replace(head, alive=False),
         dataclasses.replace(head, suspect=True),
         dataclasses.replace(head, releasing=True),
