@@ -231,6 +231,27 @@ def ray_session_cpu() -> dict[str, float]:
     return used
 
 
+def start_local_ray(cpus: int, attempts: int = 3) -> None:
+    """A local Ray of `cpus` CPUs; on a loaded machine its fixed 30 s start-up wait can
+    time out, so the start is tried again."""
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                address="local",
+                num_cpus=cpus,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
+            return
+        except Exception:  # Ray raises a bare Exception for the start-up timeout
+            ray.shutdown()
+            if attempt == attempts:
+                raise
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=120, help="plays of the 30 s clip (120: one hour)")
@@ -251,17 +272,14 @@ def main() -> None:
             f"{index.width}x{index.height} {index.codec}, keyframes every {index.keyframes[1]:.1f} s"
         )
         runs = [decode_floor(path, index.duration_s), plain_loop(path, index.duration_s)]
+        for run in runs:
+            print(f"{run.name}: {run.wall_s:.1f} s, {run.cpu_s or 0:.1f} CPU s", flush=True)
         for workers in args.workers:
-            ray.init(
-                address="local",
-                num_cpus=workers,
-                include_dashboard=False,
-                logging_level=logging.WARNING,
-                log_to_driver=False,
-            )
+            start_local_ray(workers)
             try:
                 state = Path(tmp) / f"state-{workers}"
                 runs.append(asyncio.run(job(path, index.frame_count, index.duration_s, workers, args.segment, state)))
+                print(f"{runs[-1].name}: {runs[-1].wall_s:.1f} s, {runs[-1].cpu_s or 0:.1f} CPU s", flush=True)
             finally:
                 ray.shutdown()
     plain, one = runs[1], next((r for r in runs if r.name.startswith("job, 1 ")), None)
