@@ -16,13 +16,17 @@ analysed frames per second of footage):
 
 Frames per second count the file's frames (decoded, as the live camera decodes
 them all); "x real time" is seconds of footage per second of wall time. The
-machine is shared: the load average is printed at the start and the end.
+machine is shared: the load average is printed at the start and the end, and
+each run's CPU seconds are measured too (the plain loops: their process; a job:
+every process of its Ray session, driver included, by kind), so "per CPU s"
+compares the work done per core-second whatever the other sessions took.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import subprocess
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import psutil
 
 from .common import print_table, shared_dir
 
@@ -55,6 +60,11 @@ class Run:
         fps = self.frames / self.wall_s
         cells = [self.name, f"{self.wall_s:.1f}", f"{fps:,.0f}", f"x{self.footage_s / self.wall_s:.1f}"]
         cells.append(f"{fps / (plain.frames / plain.wall_s):.2f}" if plain else "")
+        cells.append(f"{self.cpu_s:.1f}" if self.cpu_s is not None else "")
+        if plain is not None and plain.cpu_s and self.cpu_s:
+            cells.append(f"{(self.frames / self.cpu_s) / (plain.frames / plain.cpu_s):.2f}")
+        else:
+            cells.append("")
         cells.append(f"{fps / (one_worker.frames / one_worker.wall_s):.2f}" if one_worker else "")
         cells.append(f"{self.first_progress_s:.1f}" if self.first_progress_s is not None else "")
         cells.append(str(self.events) if self.events is not None else "")
@@ -141,8 +151,10 @@ async def job(path: Path, frames: int, duration: float, workers: int, segment_s:
     from cluster.scheduler.settings import SchedulerSettings
 
     namespace = f"bench-reprocess-{uuid.uuid4().hex[:6]}"
+    # No live camera here: the scheduler keeps no headroom, so the batch capacity (the
+    # scheduler's usable CPU minus its cameras') is every CPU of this Ray.
     scheduler = SchedulerClient(
-        ensure_scheduler(SchedulerSettings(namespace=namespace, state_dir=state_dir)), namespace
+        ensure_scheduler(SchedulerSettings(namespace=namespace, state_dir=state_dir, headroom=0.0)), namespace
     )
     await scheduler.seed([road_camera(path)])
     ensure_event_writer(EventWriterSettings(namespace=namespace, state_dir=state_dir))
@@ -157,21 +169,87 @@ async def job(path: Path, frames: int, duration: float, workers: int, segment_s:
         ensure_job_manager(JobRunnerSettings(namespace=namespace, state_dir=state_dir, batch=batch)), namespace
     )
     try:
-        await jobs.jobs()  # the manager is up: not part of the job's time
+        await _until_up(jobs)  # the manager is up: not part of the job's time
+        await asyncio.sleep(2 * JobRunnerSettings.model_fields["capacity_refresh_s"].default)  # its first report
+        cpu = ray_session_cpu()
         start = time.monotonic()
         view = await jobs.submit(
             ReprocessRequest("road", (str(path),), start_time="2026-11-28T22:00:00"), submitted_by="bench"
         )
         first = None
         while not view.state.final:
-            await asyncio.sleep(0.1)
+            # Often until the first progress (it is measured), then as `matthan jobs watch` does.
+            await asyncio.sleep(0.1 if first is None else 0.5)
             view = await jobs.get(view.job_id)
             if first is None and view.frames_done > 0:
                 first = time.monotonic() - start
         wall = time.monotonic() - start
-        return Run(f"job, {workers} worker(s)", frames, duration, wall, first_progress_s=first, events=view.events)
+        used = {kind: seconds - cpu.get(kind, 0.0) for kind, seconds in ray_session_cpu().items()}
+        shown = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in sorted(used.items(), key=lambda i: -i[1]))
+        print(f"job, {workers} worker(s): CPU s by process kind: {shown}")
+        return Run(
+            f"job, {workers} worker(s)",
+            frames,
+            duration,
+            wall,
+            cpu_s=sum(used.values()),
+            first_progress_s=first,
+            events=view.events,
+        )
     finally:
         await scheduler.shutdown(stop_cameras=True)
+
+
+async def _until_up(jobs, wait_s: float = 180.0) -> None:
+    from cluster.jobrunner.client import JobManagerUnavailable
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            await jobs.jobs()
+            return
+        except JobManagerUnavailable:
+            if time.monotonic() > deadline:
+                raise
+
+
+def ray_session_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process and every process it started (the local Ray:
+    GCS, raylet, workers, actors), by kind: the Ray process title, else the program.
+    A worker that exited is counted in its parent's reaped children's times."""
+    used: dict[str, float] = {}
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            title = process.cmdline()[:1]
+        except psutil.Error:
+            continue  # gone meanwhile
+        kind = "driver" if process is me else (title[0].split(" ")[0] if title else process.name())
+        kind = kind if kind.startswith("ray::") else os.path.basename(kind)
+        used[kind] = used.get(kind, 0.0) + times.user + times.system + times.children_user + times.children_system
+    return used
+
+
+def start_local_ray(cpus: int, attempts: int = 3) -> None:
+    """A local Ray of `cpus` CPUs; on a loaded machine its fixed 30 s start-up wait can
+    time out, so the start is tried again."""
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                address="local",
+                num_cpus=cpus,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
+            return
+        except Exception:  # Ray raises a bare Exception for the start-up timeout
+            ray.shutdown()
+            if attempt == attempts:
+                raise
 
 
 def main() -> None:
@@ -194,19 +272,31 @@ def main() -> None:
             f"{index.width}x{index.height} {index.codec}, keyframes every {index.keyframes[1]:.1f} s"
         )
         runs = [decode_floor(path, index.duration_s), plain_loop(path, index.duration_s)]
+        for run in runs:
+            print(f"{run.name}: {run.wall_s:.1f} s, {run.cpu_s or 0:.1f} CPU s", flush=True)
         for workers in args.workers:
-            ray.init(
-                address="local", num_cpus=workers, include_dashboard=False, logging_level="WARNING", log_to_driver=False
-            )
+            start_local_ray(workers)
             try:
                 state = Path(tmp) / f"state-{workers}"
                 runs.append(asyncio.run(job(path, index.frame_count, index.duration_s, workers, args.segment, state)))
+                print(f"{runs[-1].name}: {runs[-1].wall_s:.1f} s, {runs[-1].cpu_s or 0:.1f} CPU s", flush=True)
             finally:
                 ray.shutdown()
     plain, one = runs[1], next((r for r in runs if r.name.startswith("job, 1 ")), None)
     print_table(
         "Batch reprocessing",
-        ["run", "wall s", "frames/s", "x real time", "vs plain", "vs 1 worker", "first progress s", "events"],
+        [
+            "run",
+            "wall s",
+            "frames/s",
+            "x real time",
+            "vs plain",
+            "CPU s",
+            "per CPU s vs plain",
+            "vs 1 worker",
+            "first progress s",
+            "events",
+        ],
         [
             r.row(
                 plain if r is not plain and r.name.startswith("job") else None,

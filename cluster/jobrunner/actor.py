@@ -37,6 +37,7 @@ from ..metrics.batch import BatchJobMetrics, BatchSnapshot
 from ..recordings import RecordingCatalog
 from ..scheduler.client import SchedulerClient
 from .executor import RaySegmentExecutor
+from .room import SchedulerRoom, ask_scheduler
 from .settings import JOB_MANAGER_ACTOR_NAME, JobRunnerSettings
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,16 @@ class JobManagerActor:
         self._settings = settings
         handle = ray.get_runtime_context().current_actor
         self._metrics = BatchJobMetrics(CollectorRegistry())
+        self._room = SchedulerRoom(
+            ask_scheduler(settings.namespace, settings.capacity_deadline_s),
+            refresh_s=settings.capacity_refresh_s,
+            max_age_s=settings.capacity_max_age_s,
+        )
+        self._room.start()
         self._manager = JobManager(
             settings.batch,
             JobRecordStore(settings.records_dir),
-            RaySegmentExecutor(settings.batch, handle),
+            RaySegmentExecutor(settings.batch, self._room, handle),
             WriterSink(settings.namespace),
             SchedulerCameras(settings.namespace),
             metrics=self._metrics,
@@ -130,6 +137,7 @@ class JobManagerActor:
     def shutdown(self) -> None:
         self._stop.set()
         self._thread.join(LOOP_JOIN_TIMEOUT_S)
+        self._room.stop()
 
 
 def _answer(call) -> Answer:

@@ -1,40 +1,54 @@
-"""`RaySegmentExecutor`: segments as Ray tasks, as many as the live cameras leave room for.
+"""`RaySegmentExecutor`: segments as Ray tasks, where the live cameras leave room.
 
-Capacity. Camera actors reserve their estimated CPU cost as `num_cpus` (the
-scheduler's cost model, `cluster/scheduler/cost.py`), so Ray's available CPU is
-what the live cameras leave free. Batch tasks take `batch.cpus_per_segment` each
-and start only while at least `batch.live_reserve_cpus` stays free beyond them,
-room for a camera that is added or moved; the scheduler's placement is untouched
-and a camera never waits for a segment. (Ray cannot resize a custom resource of a
-running node, so the "batch resource" is this computed share of free CPU.)
+Capacity. Camera actors declare only a token 0.01 CPU to Ray, so Ray's free CPU
+says nothing of what live cameras use; the room for segments is computed from the
+scheduler's own accounting instead (`capacity.py`: per node, its usable CPUs after
+the scheduler's headroom, minus what its cameras reserve or measured, minus the
+segments already running there, with `batch.live_reserve_cpus` kept free in the
+cluster), from reports a `SchedulerRoom` keeps fresh (`room.py`: every ask has a
+deadline; without a recent answer the capacity is the conservative fallback, one
+segment in the cluster). Each segment is pinned to the node its slot is on (hard
+node affinity: a segment that Ray placed elsewhere would take room the plan gave
+to nothing), and reserves `batch.cpus_per_segment` of Ray's CPU there as well.
 Inside a node the tasks run at a higher niceness than the cameras (`tasks.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import ray
 from ray.exceptions import RayError, TaskCancelledError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..batch.job import JobRecord
 from ..batch.segments import Segment
 from ..config.batch import BatchConfig
-from .tasks import TASK_NAME_PREFIX, run_segment_task
+from .capacity import SlotPlan, plan_slots
+from .room import SchedulerRoom
+from .tasks import TASK_NAME_PREFIX, analysis_threads, run_segment_task
 
 
 class RaySegmentExecutor:
-    def __init__(self, config: BatchConfig, manager_handle: Any = None) -> None:
+    def __init__(self, config: BatchConfig, room: SchedulerRoom, manager_handle: Any = None) -> None:
         self.config = config
+        self.room = room
         self.manager_handle = manager_handle
+        self._placed: dict[Any, str | None] = {}  # running task -> the node it was pinned to (None: Ray's choice)
+        self._plan: SlotPlan | None = None
 
     def submit(self, job: JobRecord, segment: Segment) -> Any:
+        plan = self._plan if self._plan is not None and self._plan.total else self._new_plan()
+        node_id = plan.take()  # LookupError without room: the manager submits only what capacity() allowed
         file = job.files[segment.file_index]
         name = f"{TASK_NAME_PREFIX}{job.job_id}:{segment.key}"  # the worker's process title: ray::<name>
-        return run_segment_task.options(num_cpus=self.config.cpus_per_segment, name=name).remote(
+        options: dict[str, Any] = {"num_cpus": self.config.cpus_per_segment, "name": name}
+        if node_id is not None:
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+        handle = run_segment_task.options(**options).remote(
             self.manager_handle,
             job.job_id,
             job.camera,
@@ -43,12 +57,16 @@ class RaySegmentExecutor:
             file.footage_start,
             self.config.max_tail_s,
             self.config.worker_nice,
+            analysis_threads(self.config.cpus_per_segment),
         )
+        self._placed[handle] = node_id
+        return handle
 
     def finished(self, handles: Sequence[Any], timeout_s: float) -> list[tuple[Any, object]]:
         ready, _ = ray.wait(list(handles), num_returns=len(handles), timeout=timeout_s)
         outcomes: list[tuple[Any, object]] = []
         for ref in ready:
+            self._placed.pop(ref, None)
             try:
                 outcomes.append((ref, ray.get(ref)))
             except (RayError, TaskCancelledError) as exc:
@@ -60,5 +78,14 @@ class RaySegmentExecutor:
             ray.cancel(handle, force=True)
 
     def capacity(self) -> int:
-        free = float(ray.available_resources().get("CPU", 0.0)) - self.config.live_reserve_cpus
-        return max(0, math.floor(free / self.config.cpus_per_segment + 1e-9))
+        """Segments that may start now; `submit` places them on the plan's nodes."""
+        return self._new_plan().total
+
+    def _new_plan(self) -> SlotPlan:
+        self._plan = plan_slots(
+            self.room.nodes(),
+            cpus_per_segment=self.config.cpus_per_segment,
+            live_reserve_cpus=self.config.live_reserve_cpus,
+            running=Counter(self._placed.values()),
+        )
+        return self._plan

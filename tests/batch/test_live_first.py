@@ -35,9 +35,10 @@ def test_a_live_camera_keeps_its_analysis_while_a_job_runs_beside_it(
     parked = CameraConfig.model_validate(
         {"id": "road", "enabled": False, "source": {"url": str(long_footage)}, "rules": ROAD_RULES}
     )
-    # The session's Ray has the machine's 2 CPUs: leave half a core to the live side and run
-    # segments of half a core, so two run beside the live camera (the default reserve of one
-    # core and one core per segment would leave no room for any on 2 CPUs).
+    # The session's Ray has the machine's 2 CPUs; the scheduler keeps its headroom (20%) and the
+    # live camera's cost, and the batch keeps half a core more: room for one segment of half a
+    # core beside the camera (the default reserve of one core and one core per segment would
+    # leave no room for any on 2 CPUs).
     batch = BatchConfig(
         allowed_dirs=[footage_dir],
         segment_s=20.0,
@@ -63,21 +64,23 @@ def test_a_live_camera_keeps_its_analysis_while_a_job_runs_beside_it(
             view = await path.jobs.submit(
                 ReprocessRequest("road", (str(long_footage),), start_time="2026-11-28T22:00:00"), submitted_by="carol"
             )
-            samples = []
+            samples, running = [], []
             for _ in range(JOB_WITHIN_S):
                 if (current := await path.jobs.get(view.job_id)).state.final:
                     break
+                running.append(current.segments_running)
                 samples.append(await status(path))
                 await asyncio.sleep(1.0)
             else:
                 raise AssertionError(f"the job did not end within {JOB_WITHIN_S} s: {current}")
             after = await status(path)
-            return before, samples, after, current
+            return before, samples, running, after, current
         finally:
             await path.stop()
 
-    before, samples, after, job = asyncio.run(scenario())
+    before, samples, running, after, job = asyncio.run(scenario())
     assert job.segments_done == job.segments_total and job.events > 0, f"the job ran to its end: {job}"
+    assert max(running, default=0) >= 1, f"segments ran beside the live camera: {running}"
     assert after is not None, "the live camera still reports"
     assert all(s is not None and s.state is CameraState.LIVE for s in samples), (
         f"live throughout: {[s.state if s else None for s in samples]}"

@@ -38,7 +38,8 @@ def test_a_job_runs_its_segments_on_both_nodes(two_nodes, tmp_path: Path, long_f
     camera = CameraConfig.model_validate(
         {"id": "road", "enabled": False, "source": {"url": str(long_footage)}, "rules": ROAD_RULES}
     )
-    # Four segments at a time on four CPUs: Ray spreads them over both nodes.
+    # No camera runs: each node offers its usable CPUs (2 less the 20% headroom) to one segment,
+    # so the job runs on both nodes at once.
     batch = BatchConfig(
         allowed_dirs=[footage_dir], segment_s=20.0, warmup_s=5.0, max_in_flight=4, live_reserve_cpus=0.0
     )
