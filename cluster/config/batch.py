@@ -43,14 +43,18 @@ class BatchConfig(StrictModel):
         4, ge=1, le=1024, description="Segments running at once per job (also bounded by the free batch capacity)."
     )
     cpus_per_segment: float = Field(
-        1.0, gt=0.0, le=64.0, description="CPU a segment task reserves (of the batch resource the live cameras leave)."
+        1.0,
+        gt=0.0,
+        le=64.0,
+        description="CPU a segment task reserves, of the room the scheduler's accounting of the live cameras leaves "
+        "on its node; its OpenCV threads.",
     )
     live_reserve_cpus: float = Field(
         1.0,
         ge=0.0,
         le=1024.0,
-        description="CPU of the cluster batch tasks always leave free beyond what the camera actors reserve, "
-        "room for a camera that is added or moved.",
+        description="CPU of the cluster batch tasks always leave idle (the nodes' placement headroom counts toward "
+        "it), room for a camera that is added or moved.",
     )
     worker_nice: int = Field(
         10, ge=0, le=19, description="OS niceness added to a segment's worker process, so live work runs first."
