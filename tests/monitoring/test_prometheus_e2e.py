@@ -294,7 +294,16 @@ class LiveStack:
         footage.mkdir(exist_ok=True)
         self.footage = concatenate(media / "car-detection.mp4", BATCH_COPIES, footage / "road_20261128T220000.mp4")
         ensure_event_writer(EventWriterSettings(namespace=namespace, state_dir=state_dir))
-        batch = BatchConfig(allowed_dirs=[footage], segment_s=30.0, warmup_s=5.0, max_in_flight=1, live_reserve_cpus=0)
+        # Batch room is the scheduler's: usable (2 CPUs less this test's 0.7 headroom) minus the
+        # cameras' 0.46 leaves 0.14 cores, so a segment here reserves 0.1 of them.
+        batch = BatchConfig(
+            allowed_dirs=[footage],
+            segment_s=30.0,
+            warmup_s=5.0,
+            max_in_flight=1,
+            live_reserve_cpus=0,
+            cpus_per_segment=0.1,
+        )
         return JobManagerClient(
             ensure_job_manager(JobRunnerSettings(namespace=namespace, state_dir=state_dir, batch=batch)), namespace
         )
