@@ -4,7 +4,8 @@ Ray waits a fixed 30 s (not configurable, `ray/_private/node.py`) for a new rayl
 register with the GCS and raises "timed out during startup" otherwise. On a loaded
 2-core machine the head's raylet sometimes misses that window although nothing is
 wrong with it, and a whole module's tests then error at set-up (a clean-clone CI run
-lost 8 tests this way). A node that timed out is torn down, with every process it
+lost 8 tests this way); the GCS's own port file has a similar wait, missed once by another
+clean-clone run. A node that timed out is torn down, with every process it
 left behind, and started again, as an operator would restart a pod; any other error
 is raised at once.
 """
@@ -21,8 +22,14 @@ from ray.cluster_utils import Cluster
 
 logger = logging.getLogger(__name__)
 
-STARTUP_TIMEOUT = "timed out during startup"
+# Ray's two start-up waits that a loaded machine can miss: the raylet registering with the
+# GCS (node.py, 30 s), and the GCS writing its port file (seen in a clean-clone CI run).
+STARTUP_TIMEOUTS = ("timed out during startup", "Timed out waiting for file")
 ATTEMPTS = 3
+
+
+def _startup_timeout(error: Exception) -> bool:
+    return any(text in str(error) for text in STARTUP_TIMEOUTS)
 
 
 def _descendants() -> set[int]:
@@ -43,7 +50,7 @@ def add_node(cluster: Cluster, **node_args: Any):
         try:
             return cluster.add_node(**node_args)
         except Exception as error:
-            if STARTUP_TIMEOUT not in str(error) or attempt == ATTEMPTS:
+            if not _startup_timeout(error) or attempt == ATTEMPTS:
                 raise
             logger.warning("a Ray node timed out at start-up (attempt %d of %d); starting it again", attempt, ATTEMPTS)
             _kill_new_processes(before)
@@ -60,7 +67,7 @@ def init_local(**init_args: Any) -> None:
             ray.init(address="local", **init_args)
             return
         except Exception as error:
-            if STARTUP_TIMEOUT not in str(error) or attempt == ATTEMPTS:
+            if not _startup_timeout(error) or attempt == ATTEMPTS:
                 raise
             logger.warning("local Ray timed out at start-up (attempt %d of %d); starting it again", attempt, ATTEMPTS)
             ray.shutdown()

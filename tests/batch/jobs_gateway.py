@@ -16,6 +16,7 @@ from tests.batch.batch_path import BatchPath
 from tests.batch.conftest import ROAD_RULES, concatenate
 from tests.gateway.conftest import TOKENS, server_config
 from tests.gateway.fakes import LoopThread
+from tests.ray_cluster import init_local
 from tests.recordings.footage import T0, record_clip
 
 # The road camera's recordings: RECORDED_S of the car clip from T0 (4.8 s segments).
@@ -40,7 +41,7 @@ def jobs_gateway(tmp_path_factory, media: Path) -> Iterator[JobsGateway]:
     import ray
 
     if not ray.is_initialized():
-        ray.init(address="local", num_cpus=8, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+        init_local(num_cpus=8, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
     footage_dir = tmp_path_factory.mktemp("jobs-footage")
     footage = concatenate(media / "car-detection.mp4", 2, footage_dir / "cam01_20261128T220000.mp4")
     recordings = tmp_path_factory.mktemp("jobs-recordings")

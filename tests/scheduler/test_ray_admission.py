@@ -28,6 +28,7 @@ from cluster.control import PlacementRejected
 from cluster.domain import CameraState
 from cluster.scheduler.report import SchedulerReport
 from tests.fixtures.serve_path import ServePath
+from tests.ray_cluster import init_local
 
 from .ray_helpers import named_camera_actors, run, tiny_camera, tiny_clip, wait_until
 
@@ -43,8 +44,7 @@ START_TIMEOUT_S = 300.0  # 64 Python workers start on 2 busy cores
 def two_cpu_ray():
     if ray.is_initialized():
         ray.shutdown()  # the session's Ray, or a cluster another module left
-    ray.init(
-        address="local",
+    init_local(  # started again if Ray's fixed 30 s start-up wait times out (tests/ray_cluster.py)
         num_cpus=NODE_CPUS,
         include_dashboard=False,
         namespace="admission-test",
