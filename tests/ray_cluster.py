@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import psutil
 from ray.cluster_utils import Cluster
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Ray's two start-up waits that a loaded machine can miss: the raylet registering with the
 # GCS (node.py, 30 s), and the GCS writing its port file (seen in a clean-clone CI run).
@@ -43,35 +45,31 @@ def _kill_new_processes(before: set[int]) -> None:
             psutil.Process(pid).kill()
 
 
-def add_node(cluster: Cluster, **node_args: Any):
-    """`cluster.add_node`, started again when Ray's start-up wait times out."""
+def _started_again_on_timeout(what: str, start: Callable[[], T], undo: Callable[[], None] = lambda: None) -> T:
+    """`start()`; when Ray's start-up wait times out, `undo()`, kill what it started, try again."""
     for attempt in range(1, ATTEMPTS + 1):
         before = _descendants()
         try:
-            return cluster.add_node(**node_args)
+            return start()
         except Exception as error:
             if not _startup_timeout(error) or attempt == ATTEMPTS:
                 raise
-            logger.warning("a Ray node timed out at start-up (attempt %d of %d); starting it again", attempt, ATTEMPTS)
+            logger.warning("%s timed out at start-up (attempt %d of %d); starting it again", what, attempt, ATTEMPTS)
+            undo()
             _kill_new_processes(before)
     raise AssertionError("unreachable")
+
+
+def add_node(cluster: Cluster, **node_args: Any):
+    """`cluster.add_node`, started again when Ray's start-up wait times out."""
+    return _started_again_on_timeout("a Ray node", lambda: cluster.add_node(**node_args))
 
 
 def init_local(**init_args: Any) -> None:
     """`ray.init(address="local", ...)`, started again when Ray's start-up wait times out."""
     import ray
 
-    for attempt in range(1, ATTEMPTS + 1):
-        before = _descendants()
-        try:
-            ray.init(address="local", **init_args)
-            return
-        except Exception as error:
-            if not _startup_timeout(error) or attempt == ATTEMPTS:
-                raise
-            logger.warning("local Ray timed out at start-up (attempt %d of %d); starting it again", attempt, ATTEMPTS)
-            ray.shutdown()
-            _kill_new_processes(before)
+    _started_again_on_timeout("local Ray", lambda: ray.init(address="local", **init_args), undo=ray.shutdown)
 
 
 def start_cluster(head_node_args: Mapping[str, Any], workers: Iterable[Mapping[str, Any]] = ()) -> Cluster:
