@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.file_modes import open_umask  # noqa: F401 - a fixture for every test directory
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

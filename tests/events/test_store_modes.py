@@ -4,31 +4,14 @@ the database, so the database's mode is what matters."""
 
 from __future__ import annotations
 
-import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from cluster.events import EventStore
 from tests.events.factory import event
+from tests.fixtures.file_modes import mode
 
 
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    previous = os.umask(0)  # every file would be world-readable by default
-    try:
-        yield
-    finally:
-        os.umask(previous)
-
-
-def test_a_new_store_and_its_wal_are_owner_only(tmp_path: Path, open_umask: None) -> None:
+def test_a_new_store_and_its_wal_are_owner_only(tmp_path: Path, open_umask: int) -> None:
     path = tmp_path / "state" / "events.sqlite3"
     store = EventStore(path)
     try:
@@ -42,7 +25,7 @@ def test_a_new_store_and_its_wal_are_owner_only(tmp_path: Path, open_umask: None
     assert mode(path.parent) == 0o700, f"the directory the store created: {oct(mode(path.parent))}"
 
 
-def test_an_existing_world_readable_store_is_tightened_when_opened(tmp_path: Path, open_umask: None) -> None:
+def test_an_existing_world_readable_store_is_tightened_when_opened(tmp_path: Path, open_umask: int) -> None:
     path = tmp_path / "events.sqlite3"
     EventStore(path).close()
     path.chmod(0o644)

@@ -3,28 +3,15 @@ hash chain and its lock, holds, and the camera directories the recorder creates.
 
 from __future__ import annotations
 
-import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from cluster.recordings.holds import place_hold
 
 from .footage import T0, record_clip
 
 
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    previous = os.umask(0)  # every file would be world-readable by default
-    try:
-        yield
-    finally:
-        os.umask(previous)
-
-
-def test_a_recording_is_private_whatever_the_umask(tmp_path: Path, car_clip: Path, open_umask: None) -> None:
+def test_a_recording_is_private_whatever_the_umask(tmp_path: Path, car_clip: Path, open_umask: int) -> None:
     root = tmp_path / "recordings"
     root.mkdir(mode=0o755)
     record_clip(root, "cam-1", car_clip, segment_s=2.0)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 
 import pytest
 
 from cluster.support.atomic import write_json_atomically
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+from tests.fixtures.file_modes import mode
 
 
 def test_the_file_is_written_whole_and_only_its_owner_may_read_it(tmp_path: Path, open_umask: int) -> None:
