@@ -42,6 +42,8 @@ from pathlib import Path
 import psutil
 import yaml
 
+from tests.fixtures.streams import free_port
+
 from .common import local_ray_cpus, print_table, shared_dir
 
 LINE = {"name": "middle", "start": [0.0, 0.5], "end": [1.0, 0.5]}
@@ -58,14 +60,6 @@ class Sample:
     load: float  # 1-minute load average
     # kind -> list of (uss bytes, fds, threads), one per process of that kind
     processes: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_config(directory: Path, cameras: int, clip: Path, grpc_port: int, metrics_port: int) -> Path:

@@ -11,10 +11,8 @@ kill things underneath streaming clients.
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from cluster.client import MatthanClient
 from cluster.config import AnalysisConfig, CameraConfig, MotionConfig, SourceConfig
@@ -39,39 +37,6 @@ def camera(camera_id: str, clip: Path) -> CameraConfig:
         source=SourceConfig(url=str(clip), loop=True, realtime=True, open_timeout_s=5, read_timeout_s=3),
         analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
     )
-
-
-class Reader:
-    """Iterates one client stream on a thread, keeping every event and how it ended."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.events: list[Any] = []
-        self.error: Exception | None = None
-        self.done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            for event in self.stream:
-                self.events.append(event)
-        except Exception as exc:  # noqa: BLE001 - however the stream ended, the test looks at it
-            self.error = exc
-        finally:
-            self.done.set()
-
-    def wait_count(self, count: int, timeout: float = 60.0, what: str = "stream") -> None:
-        wait_until(
-            lambda: len(self.events) >= count or self.done.is_set(),
-            timeout,
-            lambda: f"{what}: {count} events (got {len(self.events)}; error {self.error!r})",
-        )
-        assert len(self.events) >= count, f"{what} ended after {len(self.events)} events: {self.error!r}"
-
-    def stop(self) -> None:
-        self.stream.cancel()
-        self.done.wait(10)
 
 
 class LiveGateway:

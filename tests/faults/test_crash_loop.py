@@ -22,9 +22,10 @@ from cluster.client import DetectionEvent
 from cluster.contract import LossReason
 from cluster.demo import ClipSpec, ensure_demo_clips
 from cluster.scheduler.report import CameraPhase
+from tests.fixtures.stream_reader import Reader
 from tests.fixtures.waiting import wait_until
 
-from .live_gateway import LiveGateway, Reader, camera
+from .live_gateway import LiveGateway, camera
 
 pytestmark = pytest.mark.slow
 

@@ -31,10 +31,9 @@ from cluster.eventwriter.settings import EVENT_WRITER_ACTOR_NAME
 from cluster.jobrunner.settings import JOB_MANAGER_ACTOR_NAME
 from cluster.scheduler.client import SchedulerClient
 from cluster.scheduler.settings import SCHEDULER_ACTOR_NAME
+from tests.fixtures.stream_reader import Reader
 from tests.fixtures.streams import free_port
 from tests.fixtures.waiting import wait_until
-
-from .live_gateway import Reader
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +38,7 @@ from cluster.gateway.fanout import FanoutSettings
 from cluster.gateway.server import GatewayServer
 from tests.conftest import test_file_roots
 from tests.fixtures.serve_path import ServePath
+from tests.fixtures.stream_reader import Reader
 from tests.fixtures.waiting import wait_until
 
 from .fakes import LoopThread
@@ -65,42 +64,6 @@ def camera(camera_id: str, url: Path | str) -> CameraConfig:
         # The synthetic movers are small at 320x180: a low minimum area so motion yields detections.
         analysis=AnalysisConfig(fps=5.0, motion=MotionConfig(min_area=0.001)),
     )
-
-
-class Reader:
-    """Iterates one client stream on a thread, keeping every event and how it ended."""
-
-    def __init__(self, stream, pause_s: float = 0.0):
-        self.stream = stream
-        self.pause_s = pause_s  # a slow client: sleeps after each event
-        self.events: list = []
-        self.error: Exception | None = None
-        self.done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            for event in self.stream:
-                self.events.append(event)
-                if self.pause_s:
-                    time.sleep(self.pause_s)
-        except Exception as exc:  # noqa: BLE001 - however the stream ended, the assertion looks at it
-            self.error = exc
-        finally:
-            self.done.set()
-
-    def stop(self) -> None:
-        self.stream.cancel()
-        self.done.wait(10)
-
-    def wait_count(self, count: int, timeout: float = DATA_TIMEOUT_S, what: str = "stream") -> None:
-        wait_until(
-            lambda: len(self.events) >= count or self.done.is_set(),
-            timeout,
-            lambda: f"{what}: {count} events (got {len(self.events)})",
-        )
-        assert len(self.events) >= count, f"{what} ended after {len(self.events)} events: {self.error!r}"
 
 
 class RealGateway:
