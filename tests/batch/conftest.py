@@ -18,6 +18,19 @@ ROAD_RULES = {
 }
 
 
+def unmatched(left: list[tuple], right: list[tuple], tolerance_s: float) -> list[tuple]:
+    """Items of `left` with no partner in `right`: each item is (time, *signature); a partner has
+    the same signature and a time within `tolerance_s`, and partners each other item once."""
+    free, missing = list(right), []
+    for item in left:
+        partner = next((o for o in free if o[1:] == item[1:] and abs(o[0] - item[0]) <= tolerance_s), None)
+        if partner is None:
+            missing.append(item)
+        else:
+            free.remove(partner)
+    return missing
+
+
 def concatenate(clip: Path, copies: int, destination: Path) -> Path:
     """`copies` plays of `clip` back to back, stream-copied (keyframes stay where they were)."""
     ffmpeg = shutil.which("ffmpeg")

@@ -22,7 +22,7 @@ from cluster.batch.segments import plan_segments
 from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
 from cluster.domain import CameraState, Event
-from tests.batch.conftest import ROAD_RULES
+from tests.batch.conftest import ROAD_RULES, unmatched
 from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -48,17 +48,6 @@ def final(revisions) -> list[Event]:
 def relative(events: list[Event]) -> list[tuple]:
     first = events[0].start_pts
     return [(e.start_pts - first, e.type.value, e.rule, e.direction, e.class_name) for e in events]
-
-
-def unmatched(left: list[tuple], right: list[tuple]) -> list[tuple]:
-    free, missing = list(right), []
-    for item in left:
-        partner = next((o for o in free if o[1:] == item[1:] and abs(o[0] - item[0]) <= PTS_TOLERANCE_S), None)
-        if partner is None:
-            missing.append(item)
-        else:
-            free.remove(partner)
-    return missing
 
 
 def test_a_live_camera_and_a_job_over_the_same_recording_report_the_same_events(car_clip: Path) -> None:
@@ -91,7 +80,7 @@ def test_a_live_camera_and_a_job_over_the_same_recording_report_the_same_events(
     allowed = MISMATCH_SHARE * len(reprocessed) + skipped_due
     assert len(segments) >= 2, f"the job cut the clip: {segments}"
     assert len(reprocessed) >= 10, f"the clip has events: {reprocessed}"
-    missed, added = unmatched(reprocessed, live), unmatched(live, reprocessed)
+    missed, added = unmatched(reprocessed, live, PTS_TOLERANCE_S), unmatched(live, reprocessed, PTS_TOLERANCE_S)
     assert len(missed) <= allowed, f"{len(missed)} of {len(reprocessed)} reprocessed events not live: {missed}"
     assert len(added) <= allowed, f"{len(added)} live events the job did not find: {added}"
     assert status.frames_received >= 370, f"the live camera played the whole clip: {status.frames_received} frames"

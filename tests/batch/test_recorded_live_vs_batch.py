@@ -26,7 +26,7 @@ from cluster.config.batch import BatchConfig
 from cluster.domain import CameraState, Event
 from cluster.recordings.chain import read_chain
 from cluster.recordings.index import live_segments
-from tests.batch.conftest import ROAD_RULES
+from tests.batch.conftest import ROAD_RULES, unmatched
 from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -57,17 +57,6 @@ def final(revisions) -> list[Event]:
 
 def described(events: list[Event]) -> list[tuple]:
     return [(e.start_time, e.type.value, e.rule, e.direction, e.class_name) for e in events]
-
-
-def unmatched(left: list[tuple], right: list[tuple]) -> list[tuple]:
-    free, missing = list(right), []
-    for item in left:
-        partner = next((o for o in free if o[1:] == item[1:] and abs(o[0] - item[0]) <= TIME_TOLERANCE_S), None)
-        if partner is None:
-            missing.append(item)
-        else:
-            free.remove(partner)
-    return missing
 
 
 def recorded_whole_clip(camera_dir: Path):
@@ -126,8 +115,8 @@ def test_reprocessing_a_recorded_range_finds_the_events_the_live_camera_found(ca
     live, reprocessed = described(live_events), described(batch_events)
     skipped_due = max(0, round(ANALYSED_SHARE * status.frames_received) - status.frames_analysed)
     allowed = MISMATCH_SHARE * len(reprocessed) + skipped_due
-    missed = [e for e in unmatched(reprocessed, live) if not near_an_end(e, start, end)]
-    added = [e for e in unmatched(live, reprocessed) if not near_an_end(e, start, end)]
+    missed = [e for e in unmatched(reprocessed, live, TIME_TOLERANCE_S) if not near_an_end(e, start, end)]
+    added = [e for e in unmatched(live, reprocessed, TIME_TOLERANCE_S) if not near_an_end(e, start, end)]
     assert len(segments) >= 4, f"the clip is recorded in several segments: {segments}"
     assert len(job.files) == 1 and len(job.files[0].segments) >= 3, f"read as one run: {job.files}"
     assert len(job.segments) >= 2, f"the job cut the range: {job.segments}"
