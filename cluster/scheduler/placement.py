@@ -124,9 +124,7 @@ class _State:
         self.origin: dict[str, _Origin] = {}
 
     def put(self, camera_id: str, node_id: str) -> None:
-        self.where[camera_id] = node_id
-        self.members[node_id].add(camera_id)
-        self._refresh(node_id)
+        self.put_all({camera_id: node_id})
 
     def put_all(self, placed: Mapping[str, str]) -> None:
         """`put` each camera on its node, each node's load summed once (not once per camera)."""
