@@ -18,7 +18,7 @@ from cluster.config import CameraConfig
 from cluster.domain import RecordingState
 from cluster.recordings.chain import EntryKind, read_chain, verify_chain
 from cluster.recordings.index import live_segments
-from tests.recordings.small_fs import SmallFilesystem
+from tests.fixtures.small_fs import SmallFilesystem
 
 from .conftest import wait_until
 

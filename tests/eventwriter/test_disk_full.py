@@ -1,4 +1,4 @@
-"""The event store's disk full, on a real small filesystem (`tests/recordings/small_fs.py`:
+"""The event store's disk full, on a real small filesystem (`tests/fixtures/small_fs.py`:
 a tmpfs the test mounts as root). Read-only is not a separate case for the store: its
 SQLite files stay open, so a remount cannot take them away from it. Commits fail
 loudly (the store's error counter, the writer's log), the revisions wait in the
@@ -20,8 +20,8 @@ from cluster.eventwriter.service import EventWriterService
 from cluster.eventwriter.settings import EventWriterSettings
 from tests.events.factory import event
 from tests.events.test_writer import FAST, FakeCamera, FakeDirectory
+from tests.fixtures.small_fs import SmallFilesystem
 from tests.fixtures.waiting import wait_until
-from tests.recordings.small_fs import SmallFilesystem
 
 WRITE_ERRORS = "matthan_event_store_errors_total"
 BACKLOG = 40  # revisions made while the disk is full: well inside the ring (1024)
