@@ -11,6 +11,7 @@ import itertools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,10 @@ class EventReader:
         self._busy_timeout_s = busy_timeout_s
         self._metrics = metrics if metrics is not None else NullRecorder()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[_ThreadReader] = []
         self._readers_lock = threading.Lock()
         self._closed = False
-        key = self._reader().execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0]
+        key = self._read("open", lambda c: c.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone())[0]
         self._cursor_key = bytes(key)
         self.feed_id = feed_id_of(self._cursor_key)
 
@@ -222,11 +223,15 @@ class EventReader:
     # ---- lifecycle ---------------------------------------------------------------
 
     def close(self) -> None:
+        """Close every thread's connection, each once the read running on it (if any)
+        has finished: closing a connection under another thread's running statement
+        crashes the process (stop 18's CI died of it)."""
         self._closed = True
         with self._readers_lock:
             readers, self._readers = self._readers, []
-        for conn in readers:
-            conn.close()
+        for reader in readers:
+            with reader.in_use:
+                reader.conn.close()
 
     def __enter__(self):
         return self
@@ -254,32 +259,44 @@ class EventReader:
 
         return {event_id: Acknowledgement(event_id, by, at) for event_id, by, at in self._read("query", run)}
 
-    def _reader(self) -> sqlite3.Connection:
+    def _reader(self) -> _ThreadReader:
         if self._closed:
             raise StoreClosed()
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = open_reader_connection(self.path, busy_timeout_s=self._busy_timeout_s)
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = _ThreadReader(open_reader_connection(self.path, busy_timeout_s=self._busy_timeout_s))
             with self._readers_lock:
                 if self._closed:
-                    conn.close()
+                    reader.conn.close()
                     raise StoreClosed()
-                self._readers.append(conn)
-            self._local.conn = conn
-        return conn
+                self._readers.append(reader)
+            self._local.reader = reader
+        return reader
 
     def _read(self, operation: str, run, *, snapshot: bool = False):
         try:
-            conn = self._reader()
-            if not snapshot:
-                return run(conn)
-            with read_transaction(conn):
-                return run(conn)
+            reader = self._reader()
+            with reader.in_use:
+                if self._closed:  # closed while this thread waited for its own connection
+                    raise StoreClosed()
+                if not snapshot:
+                    return run(reader.conn)
+                with read_transaction(reader.conn):
+                    return run(reader.conn)
         except EventStoreError:
             raise
         except sqlite3.Error as exc:
             self._metrics.operation_failed(operation)
             raise store_error(exc, operation, self.path) from exc
+
+
+@dataclass(frozen=True)
+class _ThreadReader:
+    """One thread's read connection, and the lock its reads hold so that `close`
+    (from any thread) never closes it under a running statement."""
+
+    conn: sqlite3.Connection
+    in_use: threading.Lock = field(default_factory=threading.Lock)
 
 
 _COUNT_FIELDS: dict[GroupBy, tuple[str, Callable[[Any], Any]]] = {
