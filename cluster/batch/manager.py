@@ -18,8 +18,10 @@ part is idempotent, so the next step repairs what one missed:
    failed is retried up to `MAX_ATTEMPTS`, then its whole range is reported
    damaged (the job goes on);
 3. submit pending segments, oldest job first, while the job has fewer than
-   `batch.max_in_flight` running and the executor has capacity (the batch CPU
-   the live cameras leave free).
+   `batch.max_in_flight` running and the executor has room (the batch CPU the
+   live cameras leave free). A running job with segments left that got none
+   because there was no room shows why (`JobView.waiting`, from the executor)
+   until one of its segments runs again.
 
 Exactly once. A segment's events reach the store before it is marked done, and a
 segment not marked done runs again after a restart with the same event ids, so
@@ -66,9 +68,15 @@ class SegmentExecutor(Protocol):
 
     def cancel(self, handle: TaskHandle) -> None: ...
 
-    def capacity(self) -> int:
-        """How many more segment tasks may start now (0 when the batch resource is used up)."""
+    def capacity(self) -> BatchRoom:
+        """How many more segment tasks may start now, and with none, why not."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRoom:
+    slots: int  # segment tasks that may start now
+    waiting: str = ""  # with no slot: why not, in words for the job's watchers
 
 
 class EventSink(Protocol):
@@ -130,6 +138,7 @@ class JobManager:
         self._lock = threading.RLock()
         self._jobs: dict[str, JobRecord] = {}
         self._running: dict[str, _Running] = {}  # by "job_id/segment key"
+        self._waiting: dict[str, str] = {}  # job id -> why none of its pending segments could start
         for record in records.load_all():
             if not record.state.final:
                 record.resume(clock())
@@ -312,21 +321,28 @@ class JobManager:
 
     def _submit(self) -> None:
         with self._lock:
-            capacity = self.executor.capacity()
+            room = self.executor.capacity()
+            slots = room.slots
+            waiting: dict[str, str] = {}
             for record in sorted(self._jobs.values(), key=lambda r: (r.submitted_at, r.job_id)):
                 if record.state is not JobState.RUNNING:
                     continue
                 for segment in record.pending():
-                    if capacity <= 0:
-                        return
                     if self._in_flight(record.job_id) >= self.config.max_in_flight:
                         break
                     name = f"{record.job_id}/{segment.key}"
                     if name in self._running:
                         continue
+                    if slots <= 0:
+                        if not self._in_flight(record.job_id):
+                            waiting[record.job_id] = room.waiting or "waiting for room for batch work"
+                        break
                     handle = self.executor.submit(record, segment)
                     self._running[name] = _Running(record.job_id, segment, handle, segment.start_s)
-                    capacity -= 1
+                    slots -= 1
+            for job_id in waiting.keys() - self._waiting.keys():
+                log.info("job %s: %s", job_id, waiting[job_id])
+            self._waiting = waiting
 
     def refresh_metrics(self) -> None:
         """Set the gauges (jobs by state, backlog, speed of running jobs) from the jobs now."""
@@ -374,7 +390,7 @@ class JobManager:
 
     def _view(self, record: JobRecord) -> JobView:
         running = {r.segment.key: r.pts for r in self._running_of(record.job_id)}
-        return view_of(record, running=running, now=self._clock())
+        return view_of(record, running=running, now=self._clock(), waiting=self._waiting.get(record.job_id, ""))
 
     def _save(self, record: JobRecord) -> None:
         self.records.save(record)

@@ -35,14 +35,16 @@ class JobView:
     workers: tuple[str, ...] = ()  # the Ray nodes finished segments ran on
     recorded_range: tuple[float, float] | None = None  # a recorded range's job: [from, to)
     not_recorded: tuple[NotRecordedRange, ...] = ()  # parts of the range nothing recorded (not damage)
+    waiting: str = ""  # running with nothing in flight for want of batch room: why (empty otherwise)
 
     @property
     def events(self) -> int:
         return sum(c.count for c in self.event_counts)
 
 
-def view_of(record: JobRecord, *, running: dict[str, float], now: float) -> JobView:
-    """`running`: the media time each in-flight segment (by key) reached."""
+def view_of(record: JobRecord, *, running: dict[str, float], now: float, waiting: str = "") -> JobView:
+    """`running`: the media time each in-flight segment (by key) reached; `waiting`: why
+    none of its segments runs now, if that is for want of room."""
     footage_done = record.footage_done_s(running)
     frames_done = 0
     for segment in record.segments:
@@ -91,4 +93,5 @@ def view_of(record: JobRecord, *, running: dict[str, float], now: float) -> JobV
         workers=tuple(sorted({s.worker for s in record.segments if s.done and s.worker})),
         recorded_range=record.recorded_range,
         not_recorded=record.not_recorded,
+        waiting=waiting if record.state is JobState.RUNNING else "",
     )

@@ -126,13 +126,17 @@ def follow(views: Iterable[JobView], *, as_json: bool, console: Console | None =
         transient=False,
     ) as bar:
         task = None
+        waiting = ""
         for view in views:
             final = view
+            if view.waiting and view.waiting != waiting:
+                console.print(f"[yellow]{view.job_id}:[/yellow] {view.waiting}")
+            waiting = view.waiting
             fields: dict[str, Any] = {
                 "job": view.job_id,
                 "speed": view.speed,
                 "eta": _eta(view),
-                "state": view.state.value,
+                "state": "waiting for room" if view.waiting else view.state.value,
             }
             if task is None:
                 task = bar.add_task("reprocess", total=max(1, view.frames_total), **fields)
@@ -187,6 +191,7 @@ def progress_as_dict(view: JobView) -> dict:
         "segments_total": view.segments_total,
         "speed": round(view.speed, 3),
         "eta_s": round(view.eta_s, 1) if view.eta_s is not None else None,
+        "waiting": view.waiting,
     }
 
 

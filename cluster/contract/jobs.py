@@ -175,6 +175,7 @@ def job_to_proto(view: JobView) -> jobs_pb2.Job:
             for c in view.event_counts
         ],
         error=view.error or "",
+        waiting=view.waiting,
     )
     for name in ("started_at", "finished_at", "eta_s"):
         value = getattr(view, name)
@@ -233,6 +234,7 @@ def job_from_proto(message: jobs_pb2.Job) -> JobView:
         ),
         event_counts=tuple(EventCount(c.type, c.class_name or None, c.rule, c.count) for c in message.event_counts),
         error=message.error or None,
+        waiting=message.waiting,
         recorded_range=(
             (
                 checked_timestamp("recorded.from", getattr(message.recorded, "from")),

@@ -26,7 +26,10 @@ Guarantees of `plan_slots` (tested in `tests/jobrunner/test_capacity.py`):
   may not host cameras (`usable` 0);
 - the idle CPU left after the new segments is at least `live_reserve_cpus`
   (when there was that much to begin with);
-- nodes with the most room are filled first (ties by node id): deterministic.
+- nodes with the most room are filled first (ties by node id): deterministic;
+- a plan with no slot says why (`SlotPlan.waiting`): the scheduler silent and the
+  fallback used up, no node taking work, the most room any node has against what a
+  segment needs, or the cluster's live reserve, with the figures; jobs show it.
 
 Without an answer from the scheduler (`nodes` None: it is restarting, frozen or
 gone) the plan is the documented conservative default: at most
@@ -81,6 +84,7 @@ class SlotPlan:
     per_node: dict[str, int] = field(default_factory=dict)
     anywhere: int = 0
     from_scheduler: bool = True
+    waiting: str = ""  # with no slot: why not, for the jobs that wait (empty when there are slots)
 
     @property
     def total(self) -> int:
@@ -114,7 +118,16 @@ def plan_slots(
     if not (math.isfinite(cpus_per_segment) and cpus_per_segment > 0):
         raise ValueError(f"cpus_per_segment must be a positive number, got {cpus_per_segment!r}")
     if nodes is None:
-        return SlotPlan(anywhere=max(0, FALLBACK_SEGMENTS - sum(running.values())), from_scheduler=False)
+        anywhere = max(0, FALLBACK_SEGMENTS - sum(running.values()))
+        waiting = (
+            ""
+            if anywhere
+            else (
+                f"waiting for room: the scheduler does not answer, and until it does at most {FALLBACK_SEGMENTS} "
+                f"segment(s) run in the cluster ({sum(running.values())} running)"
+            )
+        )
+        return SlotPlan(anywhere=anywhere, from_scheduler=False, waiting=waiting)
     rooms = {
         node.node_id: batch_room(node, cpus_per_segment=cpus_per_segment, running=running.get(node.node_id, 0))
         for node in nodes
@@ -129,4 +142,33 @@ def plan_slots(
             plan.per_node[node_id] = plan.per_node.get(node_id, 0) + 1
             room -= cpus_per_segment
             left -= cpus_per_segment
+    if not plan.total:
+        plan.waiting = _why_no_slot(nodes, rooms, left, cpus_per_segment, live_reserve_cpus, running)
     return plan
+
+
+def _why_no_slot(
+    nodes: Sequence[NodeReport],
+    rooms: Mapping[str, float],
+    idle_left: float,
+    cpus_per_segment: float,
+    live_reserve_cpus: float,
+    running: Mapping[str | None, int],
+) -> str:
+    working = [n for n in nodes if takes_work(n)]
+    if not working:
+        return (
+            f"waiting for room: none of the {len(nodes)} node(s) takes batch work "
+            "(each is dead, suspect, draining, being released or takes no cameras)"
+        )
+    best = max(working, key=lambda n: (rooms[n.node_id], n.node_id))
+    if rooms[best.node_id] + _EPSILON < cpus_per_segment:
+        return (
+            f"waiting for room: a segment needs {cpus_per_segment:.2f} cores and the most any node has free is "
+            f"{rooms[best.node_id]:.2f} (node {best.node_id[:8]}: {best.usable:.2f} usable, its cameras "
+            f"{camera_use(best):.2f}, {running.get(best.node_id, 0)} segment(s) running)"
+        )
+    return (
+        f"waiting for room: the cluster keeps {live_reserve_cpus:.2f} cores idle for live cameras "
+        f"(batch.live_reserve_cpus) and {max(0.0, idle_left):.2f} are idle"
+    )

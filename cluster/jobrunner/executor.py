@@ -25,6 +25,7 @@ from ray.exceptions import RayError, TaskCancelledError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..batch.job import JobRecord
+from ..batch.manager import BatchRoom
 from ..batch.segments import Segment
 from ..config.batch import BatchConfig
 from .capacity import SlotPlan, plan_slots
@@ -77,9 +78,10 @@ class RaySegmentExecutor:
         with contextlib.suppress(RayError, ValueError, TypeError):  # already over
             ray.cancel(handle, force=True)
 
-    def capacity(self) -> int:
-        """Segments that may start now; `submit` places them on the plan's nodes."""
-        return self._new_plan().total
+    def capacity(self) -> BatchRoom:
+        """Segments that may start now (`submit` places them on the plan's nodes), and with none, why."""
+        plan = self._new_plan()
+        return BatchRoom(plan.total, plan.waiting)
 
     def _new_plan(self) -> SlotPlan:
         self._plan = plan_slots(

@@ -133,6 +133,33 @@ def test_a_cancelled_job_stops_and_keeps_only_its_finished_segments(
     assert later.segments_done == cancelled.segments_done, "no segment finished after the cancellation"
 
 
+def test_a_job_without_batch_room_says_it_waits_and_why_until_cancelled(
+    ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
+) -> None:
+    # No node of the test's Ray has 64 CPUs: no segment can ever start.
+    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=40.0, cpus_per_segment=64.0)
+
+    async def scenario():
+        path = await BatchPath.start(tmp_path / "state", [parked_camera], batch)
+        try:
+            view = await path.jobs.submit(
+                ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
+            )
+            waiting = await path.wait(view.job_id, lambda v: bool(v.waiting), timeout_s=60.0)
+            await path.jobs.cancel(view.job_id)
+            return waiting, await path.wait(view.job_id, lambda v: v.state.final)
+        finally:
+            await path.stop()
+
+    waiting, cancelled = run(scenario())
+    assert waiting.state is JobState.RUNNING and waiting.segments_running == 0, f"running, nothing runs: {waiting}"
+    assert waiting.waiting.startswith("waiting for room: a segment needs 64.00 cores and the most any node has"), (
+        f"the reason names what a segment needs: {waiting.waiting!r}"
+    )
+    assert cancelled.state is JobState.CANCELLED, f"cancelled: {cancelled}"
+    assert cancelled.waiting == "", f"a cancelled job no longer waits: {cancelled.waiting!r}"
+
+
 def test_bad_requests_are_refused_naming_the_field_and_the_file(
     ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path, car_clip: Path
 ) -> None:

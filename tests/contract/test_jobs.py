@@ -100,3 +100,31 @@ def test_a_recorded_job_goes_both_ways() -> None:
         not_recorded=(NotRecordedRange(T0 + 37.5, T0 + 60.0, "camera stream down: timeout"),),
     )
     assert job_from_proto(job_to_proto(view)) == view, "range, clips and holes survive the wire"
+
+
+def test_why_a_running_job_waits_survives_the_wire() -> None:
+    view = JobView(
+        job_id="j1",
+        camera_id="road",
+        state=JobState.RUNNING,
+        submitted_by="alice",
+        submitted_at=T0,
+        started_at=T0,
+        finished_at=None,
+        files=(),
+        segments_total=3,
+        segments_done=0,
+        segments_running=0,
+        frames_total=0,
+        frames_done=0,
+        frames_analysed=0,
+        footage_total_s=60.0,
+        footage_done_s=0.0,
+        speed=0.0,
+        eta_s=None,
+        damaged=(),
+        event_counts=(),
+        error=None,
+        waiting="waiting for room: a segment needs 1.00 cores and the most any node has free is 0.40",
+    )
+    assert job_from_proto(job_to_proto(view)) == view, "the waiting reason survives the wire"

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cluster.batch.job import JobState
-from cluster.batch.manager import JobManager
+from cluster.batch.manager import BatchRoom, JobManager
 from cluster.batch.planning import ReprocessRequest
 from cluster.batch.progress import JobView
 from cluster.batch.records import JobRecordStore
@@ -120,8 +120,8 @@ class NoSegments:
     def cancel(self, handle) -> None:
         pass
 
-    def capacity(self) -> int:
-        return 0
+    def capacity(self) -> BatchRoom:
+        return BatchRoom(0, "waiting for room: no segment runs in the surface test")
 
 
 class NoEvents:

@@ -129,3 +129,49 @@ def test_a_plan_hands_out_its_slots_most_first():
     plan = SlotPlan(per_node={"a": 1, "b": 2})
     assert [plan.take() for _ in range(3)] == ["b", "a", "b"], "ties by node id"
     assert plan.total == 0
+
+
+# ---------------------------------------------------------------- why a plan has no slot
+
+
+def test_a_plan_with_slots_has_no_waiting_reason():
+    only = NodeReport("a", "10.0.0.1", True, cpus=4.0, usable=4.0, load=0.0, cameras=())
+    plan = plan_slots([only], cpus_per_segment=1.0, live_reserve_cpus=0.0, running={})
+    assert plan.total and plan.waiting == "", plan
+
+
+def test_no_room_on_any_node_names_what_a_segment_needs_and_the_roomiest_node():
+    h = scheduler_with_cameras({"head": 2.0, "worker-node-1": 4.0}, cameras=2)
+    nodes = h.ctl.report().nodes
+    worker = node(nodes, "worker-node-1")
+    plan = plan_slots(nodes, cpus_per_segment=8.0, live_reserve_cpus=0.0, running={})
+    assert plan.total == 0, plan
+    free = worker.usable - camera_use(worker)
+    assert plan.waiting == (
+        f"waiting for room: a segment needs 8.00 cores and the most any node has free is {free:.2f} "
+        f"(node worker-n: {worker.usable:.2f} usable, its cameras {camera_use(worker):.2f}, 0 segment(s) running)"
+    ), plan.waiting
+
+
+def test_the_live_reserve_is_named_when_it_is_what_keeps_a_segment_out():
+    only = NodeReport("a", "10.0.0.1", True, cpus=4.0, usable=4.0, load=0.0, cameras=())
+    plan = plan_slots([only], cpus_per_segment=1.0, live_reserve_cpus=3.5, running={})
+    assert plan.total == 0, plan
+    assert plan.waiting == (
+        "waiting for room: the cluster keeps 3.50 cores idle for live cameras (batch.live_reserve_cpus) "
+        "and 4.00 are idle"
+    ), plan.waiting
+
+
+def test_nodes_that_take_no_work_are_named_as_the_reason():
+    draining = NodeReport("a", "10.0.0.1", True, cpus=4.0, usable=4.0, load=0.0, cameras=(), draining=True)
+    plan = plan_slots([draining], cpus_per_segment=1.0, live_reserve_cpus=0.0, running={})
+    assert plan.waiting.startswith("waiting for room: none of the 1 node(s) takes batch work"), plan.waiting
+
+
+def test_a_silent_scheduler_with_the_fallback_used_says_so():
+    plan = plan_slots(None, cpus_per_segment=1.0, live_reserve_cpus=0.0, running={None: 1})
+    assert plan.waiting == (
+        "waiting for room: the scheduler does not answer, and until it does at most 1 segment(s) run in the "
+        "cluster (1 running)"
+    ), plan.waiting

@@ -113,7 +113,7 @@ class JobEventCount(_message.Message):
     def __init__(self, type: _Optional[str] = ..., class_name: _Optional[str] = ..., rule: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("job_id", "camera_id", "state", "submitted_by", "submitted_at", "started_at", "finished_at", "files", "segments_total", "segments_done", "segments_running", "frames_total", "frames_done", "frames_analysed", "footage_total_s", "footage_done_s", "speed", "eta_s", "damaged", "event_counts", "error", "recorded", "not_recorded")
+    __slots__ = ("job_id", "camera_id", "state", "submitted_by", "submitted_at", "started_at", "finished_at", "files", "segments_total", "segments_done", "segments_running", "frames_total", "frames_done", "frames_analysed", "footage_total_s", "footage_done_s", "speed", "eta_s", "damaged", "event_counts", "error", "recorded", "not_recorded", "waiting")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     CAMERA_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -137,6 +137,7 @@ class Job(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     RECORDED_FIELD_NUMBER: _ClassVar[int]
     NOT_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     camera_id: str
     state: JobState
@@ -160,7 +161,8 @@ class Job(_message.Message):
     error: str
     recorded: CameraRange
     not_recorded: _containers.RepeatedCompositeFieldContainer[NotRecordedRange]
-    def __init__(self, job_id: _Optional[str] = ..., camera_id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., submitted_by: _Optional[str] = ..., submitted_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., files: _Optional[_Iterable[_Union[JobFile, _Mapping]]] = ..., segments_total: _Optional[int] = ..., segments_done: _Optional[int] = ..., segments_running: _Optional[int] = ..., frames_total: _Optional[int] = ..., frames_done: _Optional[int] = ..., frames_analysed: _Optional[int] = ..., footage_total_s: _Optional[float] = ..., footage_done_s: _Optional[float] = ..., speed: _Optional[float] = ..., eta_s: _Optional[float] = ..., damaged: _Optional[_Iterable[_Union[DamagedRange, _Mapping]]] = ..., event_counts: _Optional[_Iterable[_Union[JobEventCount, _Mapping]]] = ..., error: _Optional[str] = ..., recorded: _Optional[_Union[CameraRange, _Mapping]] = ..., not_recorded: _Optional[_Iterable[_Union[NotRecordedRange, _Mapping]]] = ...) -> None: ...
+    waiting: str
+    def __init__(self, job_id: _Optional[str] = ..., camera_id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., submitted_by: _Optional[str] = ..., submitted_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., files: _Optional[_Iterable[_Union[JobFile, _Mapping]]] = ..., segments_total: _Optional[int] = ..., segments_done: _Optional[int] = ..., segments_running: _Optional[int] = ..., frames_total: _Optional[int] = ..., frames_done: _Optional[int] = ..., frames_analysed: _Optional[int] = ..., footage_total_s: _Optional[float] = ..., footage_done_s: _Optional[float] = ..., speed: _Optional[float] = ..., eta_s: _Optional[float] = ..., damaged: _Optional[_Iterable[_Union[DamagedRange, _Mapping]]] = ..., event_counts: _Optional[_Iterable[_Union[JobEventCount, _Mapping]]] = ..., error: _Optional[str] = ..., recorded: _Optional[_Union[CameraRange, _Mapping]] = ..., not_recorded: _Optional[_Iterable[_Union[NotRecordedRange, _Mapping]]] = ..., waiting: _Optional[str] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job_id",)
