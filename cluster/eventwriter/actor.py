@@ -21,8 +21,8 @@ import logging
 from typing import Any
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from ..support.detached import find_or_create, named_actor
 from .directory import SchedulerDirectory
 from .service import EventWriterService
 from .settings import EVENT_WRITER_ACTOR_NAME, EventWriterSettings
@@ -41,34 +41,18 @@ _REMOTE_WRITER = ray.remote(EventWriterActor)
 
 def get_event_writer(namespace: str) -> Any:
     """The running event writer actor of `namespace`, or None."""
-    try:
-        return ray.get_actor(EVENT_WRITER_ACTOR_NAME, namespace=namespace)
-    except ValueError:
-        return None
+    return named_actor(EVENT_WRITER_ACTOR_NAME, namespace)
 
 
 def ensure_event_writer(settings: EventWriterSettings, node_id: str | None = None) -> Any:
     """Find the event writer of `settings.namespace`, or create it on `node_id` (default:
     this process's node, where `settings.state_dir` is). An existing actor keeps the
     settings it was created with."""
-    existing = get_event_writer(settings.namespace)
-    if existing is not None:
-        return existing
-    node_id = node_id or ray.get_runtime_context().get_node_id()
-    try:
-        return _REMOTE_WRITER.options(
-            max_concurrency=MAX_CONCURRENCY,
-            num_cpus=0,
-            name=EVENT_WRITER_ACTOR_NAME,
-            namespace=settings.namespace,
-            lifetime="detached",
-            max_restarts=-1,
-            max_task_retries=0,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
-        ).remote(settings)
-    except ValueError:
-        # Another process created it between our lookup and our create.
-        found = get_event_writer(settings.namespace)
-        if found is None:
-            raise
-        return found
+    return find_or_create(
+        _REMOTE_WRITER,
+        settings,
+        name=EVENT_WRITER_ACTOR_NAME,
+        namespace=settings.namespace,
+        max_concurrency=MAX_CONCURRENCY,
+        node_id=node_id,
+    )

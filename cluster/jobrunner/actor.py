@@ -22,7 +22,6 @@ from typing import Any
 
 import ray
 from prometheus_client import CollectorRegistry
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..batch.job import JobNotFound, JobState
 from ..batch.manager import JobManager
@@ -36,6 +35,7 @@ from ..eventwriter.client import EventWriterClient
 from ..metrics.batch import BatchJobMetrics, BatchSnapshot
 from ..recordings import RecordingCatalog
 from ..scheduler.client import SchedulerClient
+from ..support.detached import find_or_create, named_actor
 from .executor import RaySegmentExecutor
 from .room import SchedulerRoom, ask_scheduler
 from .settings import JOB_MANAGER_ACTOR_NAME, JobRunnerSettings
@@ -152,32 +152,18 @@ _REMOTE_MANAGER = ray.remote(JobManagerActor)
 
 
 def get_job_manager(namespace: str) -> Any:
-    try:
-        return ray.get_actor(JOB_MANAGER_ACTOR_NAME, namespace=namespace)
-    except ValueError:
-        return None
+    """The running job manager actor of `namespace`, or None."""
+    return named_actor(JOB_MANAGER_ACTOR_NAME, namespace)
 
 
 def ensure_job_manager(settings: JobRunnerSettings, node_id: str | None = None) -> Any:
     """Find the job manager of `settings.namespace`, or create it on `node_id` (default:
     this process's node, where `settings.state_dir` is)."""
-    existing = get_job_manager(settings.namespace)
-    if existing is not None:
-        return existing
-    node_id = node_id or ray.get_runtime_context().get_node_id()
-    try:
-        return _REMOTE_MANAGER.options(
-            max_concurrency=MAX_CONCURRENCY,
-            num_cpus=0,
-            name=JOB_MANAGER_ACTOR_NAME,
-            namespace=settings.namespace,
-            lifetime="detached",
-            max_restarts=-1,
-            max_task_retries=0,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
-        ).remote(settings)
-    except ValueError:
-        found = get_job_manager(settings.namespace)
-        if found is None:
-            raise
-        return found
+    return find_or_create(
+        _REMOTE_MANAGER,
+        settings,
+        name=JOB_MANAGER_ACTOR_NAME,
+        namespace=settings.namespace,
+        max_concurrency=MAX_CONCURRENCY,
+        node_id=node_id,
+    )

@@ -20,10 +20,10 @@ import traceback
 from typing import Any
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..config import CameraConfig
 from ..control import CameraView, ClusterStatus, ControlError, DrainResult
+from ..support.detached import find_or_create, named_actor
 from .controller import Controller
 from .ray_cluster import RayCluster
 from .replies import capture
@@ -153,10 +153,7 @@ _REMOTE_SCHEDULER = ray.remote(SchedulerActor)
 
 def get_scheduler(namespace: str) -> Any:
     """The running scheduler actor of `namespace`, or None."""
-    try:
-        return ray.get_actor(SCHEDULER_ACTOR_NAME, namespace=namespace)
-    except ValueError:
-        return None
+    return named_actor(SCHEDULER_ACTOR_NAME, namespace)
 
 
 def missing_scheduler_hint(namespace: str) -> str:
@@ -183,24 +180,11 @@ def ensure_scheduler(settings: SchedulerSettings, node_id: str | None = None) ->
     restarted by Ray if it crashes; on restart it reloads its state and adopts the
     running camera actors. An existing actor keeps the settings it was created with.
     """
-    existing = get_scheduler(settings.namespace)
-    if existing is not None:
-        return existing
-    node_id = node_id or ray.get_runtime_context().get_node_id()
-    try:
-        return _REMOTE_SCHEDULER.options(
-            max_concurrency=MAX_CONCURRENCY,
-            num_cpus=0,
-            name=SCHEDULER_ACTOR_NAME,
-            namespace=settings.namespace,
-            lifetime="detached",
-            max_restarts=-1,
-            max_task_retries=0,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
-        ).remote(settings)
-    except ValueError:
-        # Another process created it between our lookup and our create.
-        found = get_scheduler(settings.namespace)
-        if found is None:
-            raise
-        return found
+    return find_or_create(
+        _REMOTE_SCHEDULER,
+        settings,
+        name=SCHEDULER_ACTOR_NAME,
+        namespace=settings.namespace,
+        max_concurrency=MAX_CONCURRENCY,
+        node_id=node_id,
+    )
