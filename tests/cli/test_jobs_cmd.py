@@ -3,43 +3,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 
 from rich.console import Console
 
 from cluster.batch.job import JobState
-from cluster.batch.progress import JobView
 from cluster.cli.jobs_cmd import follow
+from tests.batch.views import SUBMITTED_AT, job_view
 
 WHY = "waiting for room: a segment needs 1.00 cores and the most any node has free is 0.40"
 
-RUNNING = JobView(
-    job_id="j1",
-    camera_id="road",
-    state=JobState.RUNNING,
-    submitted_by="alice",
-    submitted_at=1.0e9,
-    started_at=1.0e9,
-    finished_at=None,
-    files=(),
-    segments_total=2,
-    segments_done=0,
-    segments_running=0,
-    frames_total=100,
-    frames_done=0,
-    frames_analysed=0,
-    footage_total_s=8.0,
-    footage_done_s=0.0,
-    speed=0.0,
-    eta_s=None,
-    damaged=(),
-    event_counts=(),
-    error=None,
-)
-WAITING = dataclasses.replace(RUNNING, waiting=WHY)
-CANCELLED = dataclasses.replace(RUNNING, state=JobState.CANCELLED, finished_at=1.0e9 + 5)
+RUNNING = job_view()
+WAITING = job_view(waiting=WHY)
+CANCELLED = job_view(state=JobState.CANCELLED, finished_at=SUBMITTED_AT + 5)
 
 
 def test_the_progress_shows_why_a_job_waits_once_while_it_waits() -> None:

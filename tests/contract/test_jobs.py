@@ -7,13 +7,13 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cluster.batch.job import JobFile, JobState
-from cluster.batch.progress import JobView
 from cluster.batch.recorded import NotRecordedRange
 from cluster.batch.requests import ReprocessRequest
 from cluster.batch.timestamps import TimeSource
 from cluster.contract.errors import RequestError
 from cluster.contract.jobs import job_from_proto, job_to_proto, reprocess_request_from_proto, reprocess_request_to_proto
 from cluster.proto.matthan.v1 import jobs_pb2
+from tests.batch.views import job_view
 
 T0 = 1_795_210_800.5  # halves survive nanoseconds exactly
 
@@ -62,7 +62,7 @@ def test_a_bad_range_is_a_request_error_naming_the_field(message, field: str, te
 
 
 def test_a_recorded_job_goes_both_ways() -> None:
-    view = JobView(
+    view = job_view(
         job_id="job-1",
         camera_id="alley-1",
         state=JobState.SUCCEEDED,
@@ -103,28 +103,5 @@ def test_a_recorded_job_goes_both_ways() -> None:
 
 
 def test_why_a_running_job_waits_survives_the_wire() -> None:
-    view = JobView(
-        job_id="j1",
-        camera_id="road",
-        state=JobState.RUNNING,
-        submitted_by="alice",
-        submitted_at=T0,
-        started_at=T0,
-        finished_at=None,
-        files=(),
-        segments_total=3,
-        segments_done=0,
-        segments_running=0,
-        frames_total=0,
-        frames_done=0,
-        frames_analysed=0,
-        footage_total_s=60.0,
-        footage_done_s=0.0,
-        speed=0.0,
-        eta_s=None,
-        damaged=(),
-        event_counts=(),
-        error=None,
-        waiting="waiting for room: a segment needs 1.00 cores and the most any node has free is 0.40",
-    )
+    view = job_view(waiting="waiting for room: a segment needs 1.00 cores and the most any node has free is 0.40")
     assert job_from_proto(job_to_proto(view)) == view, "the waiting reason survives the wire"
