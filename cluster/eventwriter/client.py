@@ -13,13 +13,12 @@ hangs. The store's own errors (`InvalidQuery`, `InvalidCursor`, `EventNotFound`,
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError, RayError
+from ray.exceptions import RayError
 
 from ..domain import Event
 from ..events import (
@@ -38,16 +37,15 @@ from ..events import (
 )
 from ..events.writer import WriterState
 from ..metrics.events import EventStoreSnapshot
+from ..support.detached import Call, SingletonCaller, Unanswered
 from .actor import get_event_writer
+from .settings import EVENT_WRITER_ACTOR_NAME
 
 logger = logging.getLogger(__name__)
 
 ATTEMPT_S = 10.0  # one query: tens of milliseconds at a million events, so this is generous
 DEADLINE_S = 20.0  # retries included, while Ray restarts the actor
-RETRY_PAUSE_S = 0.5
 SHUTDOWN_TIMEOUT_S = 20.0
-
-Call = Callable[[Any], Any]  # given the actor's current handle: `lambda a: a.query.remote(...)`
 
 
 class EventWriterClient:
@@ -55,7 +53,7 @@ class EventWriterClient:
         for name, value in (("attempt_s", attempt_s), ("deadline_s", deadline_s)):
             if not value > 0:
                 raise ValueError(f"EventWriterClient {name} must be a positive number of seconds, got {value!r}")
-        self._actor = actor
+        self._caller = SingletonCaller(actor, EVENT_WRITER_ACTOR_NAME, namespace)
         self.namespace = namespace
         self.attempt_s = attempt_s
         self.deadline_s = deadline_s
@@ -121,52 +119,26 @@ class EventWriterClient:
         """Commit what the writer pulled and end the actor (no restart). Bounded: the
         cluster may be going down already (Ctrl-C reaches a local raylet too)."""
         try:
-            await asyncio.wait_for(_result(self._actor.shutdown.remote(timeout_s / 2)), timeout_s)
-        except (asyncio.TimeoutError, RayError) as exc:
-            logger.warning("the event writer did not shut down cleanly (%s)", _describe(exc))
+            await self._caller.once("shutdown", lambda a: a.shutdown.remote(timeout_s / 2), timeout_s)
+        except (Unanswered, RayError) as exc:
+            logger.warning("the event writer did not shut down cleanly (%s)", exc)
         try:
-            ray.kill(self._actor, no_restart=True)
+            ray.kill(self._caller.actor, no_restart=True)
         except (RayError, ValueError) as exc:
             logger.debug("could not kill the event writer: %r", exc)
 
     # ---- internals -----------------------------------------------------------------------
 
     async def _call(self, method: str, call: Call, *, wait_s: float = 0.0) -> Any:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.deadline_s + wait_s
-        while True:
-            attempt_s = min(self.attempt_s + wait_s, max(0.0, deadline - loop.time()))
-            ref = None
-            try:
-                ref = call(self._actor)
-                reply = await asyncio.wait_for(_result(ref), attempt_s)
-            except (RayActorError, asyncio.TimeoutError) as exc:
-                if isinstance(exc, asyncio.TimeoutError) and ref is not None:
-                    _cancel(ref)
-                if loop.time() + RETRY_PAUSE_S >= deadline:
-                    raise WriterUnavailable(
-                        f"the event writer did not answer {method} within {self.deadline_s + wait_s:g} s: "
-                        f"{_describe(exc)}"
-                    ) from None
-                await asyncio.sleep(RETRY_PAUSE_S)
-                self._actor = get_event_writer(self.namespace) or self._actor
-                continue
-            if isinstance(reply, EventStoreError):
-                raise reply
-            return reply
-
-
-async def _result(ref: Any) -> Any:
-    return await ref
-
-
-def _cancel(ref: Any) -> None:
-    try:
-        ray.cancel(ref)
-    except (RayError, ValueError) as exc:
-        logger.debug("could not cancel an event writer call: %r", exc)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        """`wait_s`: how long the actor itself may wait before it answers (a long-poll)."""
+        try:
+            reply = await self._caller.retrying(
+                method, call, attempt_s=self.attempt_s + wait_s, deadline_s=self.deadline_s + wait_s
+            )
+        except Unanswered as exc:
+            raise WriterUnavailable(
+                f"the event writer did not answer {method} within {exc.waited_s:g} s: {exc.cause}"
+            ) from None
+        if isinstance(reply, EventStoreError):
+            raise reply
+        return reply

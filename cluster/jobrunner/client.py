@@ -10,29 +10,23 @@ values and are raised as themselves.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
-
-import ray
-from ray.exceptions import RayActorError, RayError
 
 from ..batch.api import JobsUnavailable
 from ..batch.job import JobNotFound, JobState
 from ..batch.planning import ReprocessRequest, RequestError
 from ..batch.progress import JobView
 from ..metrics.batch import BatchSnapshot
+from ..support.detached import Call, SingletonCaller, Unanswered
 from .actor import get_job_manager
+from .settings import JOB_MANAGER_ACTOR_NAME
 
 logger = logging.getLogger(__name__)
 
 READ_ATTEMPT_S = 5.0
 READ_DEADLINE_S = 15.0
 SUBMIT_DEADLINE_S = 60.0  # indexing the files of a large job takes a few seconds
-RETRY_PAUSE_S = 0.5
-
-Call = Callable[[Any], Any]
 
 
 JobManagerUnavailable = JobsUnavailable  # the job manager did not answer in time
@@ -40,7 +34,7 @@ JobManagerUnavailable = JobsUnavailable  # the job manager did not answer in tim
 
 class JobManagerClient:
     def __init__(self, actor: Any, namespace: str) -> None:
-        self._actor = actor
+        self._caller = SingletonCaller(actor, JOB_MANAGER_ACTOR_NAME, namespace)
         self.namespace = namespace
 
     @classmethod
@@ -75,49 +69,25 @@ class JobManagerClient:
         return await self._read("pid", lambda a: a.pid.remote())
 
     async def _once(self, method: str, call: Call, deadline_s: float) -> Any:
-        ref = call(self._actor)
         try:
-            reply = await asyncio.wait_for(_result(ref), deadline_s)
-        except (RayActorError, asyncio.TimeoutError) as exc:
-            _cancel(ref)
+            reply = await self._caller.once(method, call, deadline_s)
+        except Unanswered as exc:
             raise JobManagerUnavailable(
-                f"the job manager did not answer {method} within {deadline_s:g} s: {exc}"
+                f"the job manager did not answer {method} within {deadline_s:g} s: {exc.cause}"
             ) from None
         return _unwrap(reply)
 
     async def _read(self, method: str, call: Call) -> Any:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + READ_DEADLINE_S
-        while True:
-            ref = None
-            try:
-                ref = call(self._actor)
-                reply = await asyncio.wait_for(_result(ref), min(READ_ATTEMPT_S, max(0.1, deadline - loop.time())))
-            except (RayActorError, asyncio.TimeoutError) as exc:
-                if ref is not None:
-                    _cancel(ref)
-                if loop.time() + RETRY_PAUSE_S >= deadline:
-                    raise JobManagerUnavailable(
-                        f"the job manager did not answer {method} within {READ_DEADLINE_S:g} s: {exc}"
-                    ) from None
-                await asyncio.sleep(RETRY_PAUSE_S)
-                self._actor = get_job_manager(self.namespace) or self._actor
-                continue
-            return _unwrap(reply)
+        try:
+            reply = await self._caller.retrying(method, call, attempt_s=READ_ATTEMPT_S, deadline_s=READ_DEADLINE_S)
+        except Unanswered as exc:
+            raise JobManagerUnavailable(
+                f"the job manager did not answer {method} within {READ_DEADLINE_S:g} s: {exc.cause}"
+            ) from None
+        return _unwrap(reply)
 
 
 def _unwrap(reply: Any) -> Any:
     if isinstance(reply, (RequestError, JobNotFound)):
         raise reply
     return reply
-
-
-async def _result(ref: Any) -> Any:
-    return await ref
-
-
-def _cancel(ref: Any) -> None:
-    try:
-        ray.cancel(ref)
-    except (RayError, ValueError) as exc:
-        logger.debug("could not cancel a job manager call: %r", exc)

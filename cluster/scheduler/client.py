@@ -24,29 +24,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError, RayError
+from ray.exceptions import RayError
 
 from ..actors.handle import CameraActorHandle
 from ..config import CameraConfig
 from ..control import CameraView, ClusterStatus, ControlError, DrainResult, SchedulerUnavailable
+from ..support.detached import Call, SingletonCaller, Unanswered, describe
 from .actor import REQUEST_TIMEOUT_S, get_scheduler, missing_scheduler_hint
 from .replies import unwrap
 from .report import SchedulerReport
+from .settings import SCHEDULER_ACTOR_NAME
 
 logger = logging.getLogger(__name__)
 
 READ_ATTEMPT_S = 5.0  # one read: the actor answers from memory, so this is generous
 READ_DEADLINE_S = 15.0  # reads, retries included, while Ray restarts the scheduler
 ADMIN_DEADLINE_S = REQUEST_TIMEOUT_S + 10.0  # above the actor's own wait for the step
-RETRY_PAUSE_S = 0.5
 SHUTDOWN_TIMEOUT_S = 15.0
-
-# One call to the scheduler actor, given its current handle: `lambda a: a.report.remote()`.
-Call = Callable[[Any], Any]
 
 
 class SchedulerClient:
@@ -68,7 +65,7 @@ class SchedulerClient:
         ):
             if not value > 0:
                 raise ValueError(f"SchedulerClient {name} must be a positive number of seconds, got {value!r}")
-        self._actor = actor
+        self._caller = SingletonCaller(actor, SCHEDULER_ACTOR_NAME, namespace)
         self.namespace = namespace
         self.read_attempt_s = read_attempt_s
         self.read_deadline_s = read_deadline_s
@@ -86,41 +83,25 @@ class SchedulerClient:
         return cls(actor, namespace)
 
     async def _read(self, method: str, call: Call) -> Any:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.read_deadline_s
-        while True:
-            attempt_s = min(self.read_attempt_s, max(0.0, deadline - loop.time()))
-            try:
-                return unwrap(await self._await(method, call, attempt_s))
-            except (RayActorError, asyncio.TimeoutError) as exc:
-                if loop.time() + RETRY_PAUSE_S >= deadline:
-                    raise SchedulerUnavailable(
-                        f"the scheduler actor did not answer {method} within {self.read_deadline_s:g} s: "
-                        f"{_describe(exc)}"
-                    ) from None
-                await asyncio.sleep(RETRY_PAUSE_S)
-                # A scheduler re-created by someone else has a new handle.
-                self._actor = get_scheduler(self.namespace) or self._actor
+        try:
+            reply = await self._caller.retrying(
+                method, call, attempt_s=self.read_attempt_s, deadline_s=self.read_deadline_s
+            )
+        except Unanswered as exc:
+            raise SchedulerUnavailable(
+                f"the scheduler actor did not answer {method} within {self.read_deadline_s:g} s: {exc.cause}"
+            ) from None
+        return unwrap(reply)
 
     async def _admin(self, method: str, call: Call) -> Any:
         try:
-            return unwrap(await self._await(method, call, self.admin_deadline_s))
-        except (RayActorError, asyncio.TimeoutError) as exc:
+            reply = await self._caller.once(method, call, self.admin_deadline_s)
+        except Unanswered as exc:
             raise SchedulerUnavailable(
                 f"the scheduler actor did not answer {method} within {self.admin_deadline_s:g} s "
-                f"({_describe(exc)}); it may still take effect"
+                f"({exc.cause}); it may still take effect"
             ) from None
-
-    async def _await(self, method: str, call: Call, timeout_s: float) -> Any:
-        ref = call(self._actor)
-        try:
-            return await asyncio.wait_for(_result(ref), timeout_s)
-        except asyncio.TimeoutError:
-            try:
-                ray.cancel(ref)  # a call nobody waits for any more need not run (if it has not started)
-            except (RayError, ValueError) as exc:
-                logger.debug("could not cancel %s: %r", method, exc)
-            raise
+        return unwrap(reply)
 
     # ---- CameraControl -----------------------------------------------------------------
 
@@ -180,20 +161,12 @@ class SchedulerClient:
             await asyncio.wait_for(self._shutdown(stop_cameras), timeout_s)
         except (asyncio.TimeoutError, ControlError, RayError) as exc:
             logger.warning(
-                "the scheduler did not shut down cleanly (%s); is the cluster going down already?", _describe(exc)
+                "the scheduler did not shut down cleanly (%s); is the cluster going down already?", describe(exc)
             )
 
     async def _shutdown(self, stop_cameras: bool) -> None:
         if stop_cameras:
             stopped = await self.stop_all_cameras()
             logger.info("stopped %d camera actor(s)", stopped)
-        await _result(self._actor.shutdown_loop.remote())
-        ray.kill(self._actor, no_restart=True)
-
-
-async def _result(ref: Any) -> Any:
-    return await ref
-
-
-def _describe(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        await self._caller.actor.shutdown_loop.remote()
+        ray.kill(self._caller.actor, no_restart=True)

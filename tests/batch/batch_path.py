@@ -78,7 +78,7 @@ class BatchPath:
                 return events
 
     async def stop(self) -> None:
-        for actor in (self.jobs._actor, self.writer._actor):
+        for actor in (self.jobs._caller.actor, self.writer._caller.actor):
             with contextlib.suppress(ValueError, RayError):
                 ray.kill(actor, no_restart=True)
         await self.serve.stop()
