@@ -43,7 +43,7 @@ MASK = [[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]
 
 def _pyav_cpu_per_frame(path: Path, frames: int) -> float:
     from cluster.config.source import SourceConfig
-    from cluster.video.sources import open_source
+    from cluster.video.opening import open_source
 
     source = open_source(SourceConfig(url=str(path), loop=True, realtime=False, decode_threads=1))
     start = time.process_time()

@@ -60,10 +60,10 @@ from ..domain import (
 )
 from ..video.emitter import EventEmitter
 from ..video.frame_hook import FrameHook, frame_hook_for
+from ..video.opening import open_source
 from ..video.pipeline.detector import ModelError
 from ..video.pipeline.pipeline import AnalysisPipeline
 from ..video.settings import EventSettings
-from ..video.sources import open_source
 from .capture import TERMINAL_STATES, CaptureLoop
 from .health import StreamHealth
 from .jpeg import JpegCache

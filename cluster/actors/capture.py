@@ -64,9 +64,10 @@ from cluster.domain import CameraState, CaptureStats, Frame
 from cluster.support.backoff import Backoff
 from cluster.video.frame_hook import IDENTITY, FrameHook, retrieve_frame
 from cluster.video.media_time import MediaTimeline
+from cluster.video.opening import open_source
 from cluster.video.packet_tap import PacketTap
 from cluster.video.sampler import FrameSampler
-from cluster.video.sources import SourceError, VideoSource, open_source
+from cluster.video.sources import SourceError, VideoSource
 
 log = logging.getLogger(__name__)
 

@@ -69,6 +69,9 @@ class SourceConfig(StrictModel):
             )
         if not parts.hostname:
             raise ValueError(f"URL {redact_url(url)!r} has no host")
+        problem = host_name_problem(parts.hostname)
+        if problem:
+            raise ValueError(f"URL {redact_url(url)!r}: {problem}")
         if " " in parts.netloc:
             raise ValueError(f"URL {redact_url(url)!r} has a space in its host part")
         try:
@@ -92,6 +95,24 @@ class SourceConfig(StrictModel):
             raise ValueError(f"{redact_url(self.url)} is not a file source")
         parts = urlsplit(self.url)
         return Path(parts.path) if parts.scheme.lower() == "file" else Path(self.url)
+
+
+MAX_HOST_NAME = 253  # DNS: a whole name
+MAX_HOST_LABEL = 63  # DNS: one dot-separated part of it
+
+
+def host_name_problem(host: str) -> str | None:
+    """What makes `host` (a URL's host, brackets of an IPv6 literal removed) impossible to
+    resolve, or None: DNS bounds a name to 253 characters and each label to 63, so a
+    longer one can only be a mistake, and it would be echoed in every error and log line."""
+    if ":" in host:  # an IPv6 literal
+        return None
+    if len(host) > MAX_HOST_NAME:
+        return f"the host name is {len(host)} characters long; DNS allows at most {MAX_HOST_NAME}"
+    longest = max(host.split("."), key=len)
+    if len(longest) > MAX_HOST_LABEL:
+        return f"a label of the host name is {len(longest)} characters long; DNS allows at most {MAX_HOST_LABEL}"
+    return None
 
 
 # Query parameters that carry credentials in camera URLs (vendor CGI and token schemes).

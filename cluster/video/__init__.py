@@ -26,9 +26,10 @@ reprocessing). Imports only `cluster.domain`, `cluster.config` and
 from .file_driver import FileAnalysis, analyse_camera_file, analyse_file
 from .frame_hook import IDENTITY, FrameHook, compose, frame_hook_for, retrieve_frame
 from .media_time import MediaTimeline
+from .opening import open_source
 from .sampler import FrameSampler, RateSchedule
 from .settings import EventSettings
-from .sources import SourceError, VideoSource, open_source
+from .sources import SourceError, VideoSource
 
 __all__ = [
     "IDENTITY",

@@ -38,10 +38,11 @@ from cluster.config import AnalysisConfig, CameraConfig, SourceConfig, redact_ur
 from cluster.domain import AnalysisResult, Frame
 
 from .frame_hook import IDENTITY, FrameHook, frame_hook_for, retrieve_frame
+from .opening import open_source
 from .pipeline import AnalysisPipeline
 from .sampler import FrameSampler
 from .settings import EventSettings
-from .sources import SourceError, open_source
+from .sources import SourceError
 
 
 class FileAnalysis:

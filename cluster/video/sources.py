@@ -1,7 +1,7 @@
 """Opening a camera's source with PyAV (FFmpeg) without ever hanging, one connection
 shared by the analysis and the recorder.
 
-`open_source(config)` returns a `VideoSource`, which demuxes the stream itself and
+`open_source(config)` (`opening.py`) returns a `VideoSource`, which demuxes the stream itself and
 splits reading into `grab()` (read the next packets and decode them into a frame,
 cheap to do for every frame) and `retrieve()` (conversion of the grabbed frame to
 a BGR array, done only for the frames someone needs). Every failure is a
@@ -54,15 +54,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import av
 import av.error
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from cluster.config.source import NETWORK_SCHEMES, SourceConfig, redact_url
-from cluster.support.text import control_characters
+from cluster.config.source import SourceConfig
 
 from .media_time import MediaTimeline
 from .packet_tap import PacketTap, template_of
@@ -178,7 +176,7 @@ class VideoSource:
         # Packets read while the open decoded the first frame of a file, before anyone
         # could set a tap: handed to a tap set before that frame is grabbed.
         self._opening_packets: list[Any] = []
-        self._opening = False  # inside _decode_first_frame
+        self._opening = False  # inside decode_first_frame
         self._frames_this_pass = 0
         self._tap: PacketTap | None = None
         self._tap_open = False  # begin() was called for this pass
@@ -258,7 +256,7 @@ class VideoSource:
 
     # ---- reading ---------------------------------------------------------------------
 
-    def _decode_first_frame(self) -> bool:
+    def decode_first_frame(self) -> bool:
         """For a file's open: decode its first frame now (False: there is none)."""
         self._opening = True
         try:
@@ -270,7 +268,7 @@ class VideoSource:
         self._frames_this_pass = 1
         return True
 
-    def _seek_first_frame(self, start_pts: float, *, keep_timeline: bool) -> bool:
+    def seek_first_frame(self, start_pts: float, *, keep_timeline: bool) -> bool:
         """For a part-way open of a file: seek to the keyframe before `start_pts` and
         decode on to the first frame at that time or later (False: there is none).
         Its media time is its own timestamp (unless a timeline was handed over), and
@@ -417,7 +415,7 @@ class VideoSource:
         if not started:
             # Some containers do not seek back cleanly; opening again always works.
             self._container.close()
-            self._container = _open_file_container(self._config.file_path)
+            self._container = open_file_container(self._config.file_path)
             self._stream = self._container.streams.video[0]
             _configure_decoder(self._stream, self._config)
             self._packets, self._demux_done = None, False
@@ -437,66 +435,7 @@ def _configure_decoder(stream: Any, config: SourceConfig) -> None:
         context.thread_type = "AUTO"
 
 
-def open_source(
-    config: SourceConfig,
-    *,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = time.sleep,
-    timeline: MediaTimeline | None = None,
-    start_pts: float = 0.0,
-) -> VideoSource:
-    """Open `config`'s source, bounded by its open timeout. Raises SourceError.
-
-    `clock` and `sleep` drive the realtime pacing of files (the capture loop
-    passes a sleep that a stop request interrupts) and the media time of
-    network sources. `timeline` continues the media time of an earlier open of
-    the same camera (a reconnect); without it the first frame is at pts 0.
-    `start_pts` (files only) starts at the frame at that time of the file.
-    """
-    _check_url(config.url)
-    if config.is_file:
-        return _open_file(config, clock=clock, sleep=sleep, timeline=timeline, start_pts=start_pts)
-    if start_pts:
-        raise ValueError(f"only files can be opened part-way, not {_safe_url(config.url)}")
-    return _open_network(config, clock=clock, sleep=sleep, timeline=timeline)
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return redact_url(url)
-    except ValueError:  # too broken to find the password in: show none of it
-        return "<unparseable URL>"
-
-
-def _check_url(url: str) -> None:
-    """Re-check what SourceConfig validates, for configs built without validation."""
-    safe = _safe_url(url)
-    try:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme in ("", "file") or (len(scheme) == 1 and url[1:3] in (":\\", ":/")):
-            return  # a file path (which may well contain spaces)
-        if scheme not in NETWORK_SCHEMES:
-            raise SourceError(
-                f"unsupported URL scheme {scheme!r} in {safe!r}; expected one of "
-                f"{', '.join((*NETWORK_SCHEMES, 'file'))} or a file path",
-                permanent=True,
-            )
-        controls = control_characters(url)
-        if controls:
-            raise SourceError(
-                f"malformed source URL {safe!r}: it contains control characters ({', '.join(controls)})", permanent=True
-            )
-        if any(ch.isspace() for ch in url):
-            raise SourceError(f"malformed source URL {safe!r}: it contains whitespace", permanent=True)
-        if not parts.hostname:
-            raise SourceError(f"malformed source URL {safe!r}: no host", permanent=True)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as exc:
-        raise SourceError(f"malformed source URL {safe!r}: {exc}", permanent=True) from None
-
-
-def _open_file_container(path: Path) -> Any:
+def open_file_container(path: Path) -> Any:
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError, ValueError):
@@ -505,50 +444,3 @@ def _open_file_container(path: Path) -> Any:
         container.close()
         raise SourceError(f"video file {path} could not be opened: not a video (no video stream)", permanent=True)
     return container
-
-
-def _open_file(
-    config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None, start_pts: float = 0.0
-) -> VideoSource:
-    path: Path = config.file_path
-    if not path.exists():
-        raise SourceError(f"video file {path} does not exist", permanent=True)
-    if not path.is_file():
-        raise SourceError(f"{path} is not a regular file", permanent=True)
-    source = VideoSource(
-        _open_file_container(path), config, description=str(path), clock=clock, sleep=sleep, timeline=timeline
-    )
-    if start_pts > 0.0:
-        if not source._seek_first_frame(start_pts, keep_timeline=timeline is not None):
-            source.release()
-            raise SourceError(f"video file {path} has no decodable frame at {start_pts:.3f} s", permanent=True)
-    elif not source._decode_first_frame():
-        source.release()
-        raise SourceError(f"video file {path} has no decodable frame: corrupt or empty", permanent=True)
-    return source
-
-
-def _open_network(config: SourceConfig, *, clock: Clock, sleep: Sleep, timeline: MediaTimeline | None) -> VideoSource:
-    description = _safe_url(config.url)
-    started = time.monotonic()
-    try:
-        container = av.open(
-            config.url, options=ffmpeg_options(config), timeout=(config.open_timeout_s, config.read_timeout_s)
-        )
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        elapsed = time.monotonic() - started
-        if elapsed >= config.open_timeout_s * 0.9:
-            # FFmpeg waits out the timeout both for a silent host and for one that answers
-            # bytes it cannot parse (garbage): say both, a reason must not mislead.
-            why = (
-                f"no answer within {config.open_timeout_s:g} s that FFmpeg could read as {config.scheme} "
-                "(the host is silent, or does not speak it)"
-            )
-        else:
-            detail = str(exc).replace(config.url, description).strip()[:200]
-            why = f"refused, or not a video stream (failed after {elapsed:.1f} s: {detail})"
-        raise SourceError(f"could not open {description}: {why}", permanent=False) from None
-    if not container.streams.video:
-        container.close()
-        raise SourceError(f"could not open {description}: the stream has no video", permanent=False)
-    return VideoSource(container, config, description=description, clock=clock, sleep=sleep, timeline=timeline)

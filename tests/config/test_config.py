@@ -31,6 +31,8 @@ def test_minimal_config_gets_documented_defaults():
         (cam(id=""), "cameras.0.id"),
         (cam(source={"url": "ftp://host/x"}), "cameras.0.source.url: unsupported URL scheme 'ftp'"),
         (cam(source={"url": "rtsp://"}), "cameras.0.source.url: URL 'rtsp://' has no host"),
+        (cam(source={"url": f"rtsp://{'a' * 300}/x"}), "the host name is 300 characters long; DNS allows at most 253"),
+        (cam(source={"url": f"rtsp://{'b' * 64}.lan/x"}), "a label of the host name is 64 characters long"),
         (cam(source={"url": "rtsp://host:99999/x"}), "cameras.0.source.url: URL 'rtsp://host:99999/x' has a bad port"),
         (cam(source={"url": "rtsp://h/x", "rtsp_transport": "sctp"}), "cameras.0.source.rtsp_transport"),
         (cam(source={"url": "rtsp://h/x", "open_timeout_s": 0}), "cameras.0.source.open_timeout_s"),
@@ -95,3 +97,11 @@ def test_load_config_reads_yaml(tmp_path):
     config = load_config(path)
     assert config.cameras[0].name == "Hẻm 12 Lê Lợi"
     assert config.cameras[0].source.rtsp_transport == "udp"
+
+
+@pytest.mark.parametrize(
+    "host", ["[::1]", "192.168.1.10", "cam-01.ward-2.local", ".".join(["c" * 63] * 3) + "." + "d" * 61]
+)
+def test_host_names_within_the_dns_bounds_are_accepted(host):
+    config = parse_config(cam(source={"url": f"rtsp://{host}/stream"}))
+    assert config.cameras[0].source.url == f"rtsp://{host}/stream", f"{host} ({len(host)} characters) is a valid host"

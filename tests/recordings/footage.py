@@ -14,8 +14,8 @@ from typing import Any
 from cluster.config.recording import RecordingConfig
 from cluster.config.source import SourceConfig
 from cluster.recordings.session import RecordingSession
+from cluster.video.opening import open_source
 from cluster.video.packet_tap import StreamTemplate
-from cluster.video.sources import open_source
 
 # 2026-11-20 21:40:00 UTC: the hour of the alley collision.
 T0 = 1_795_210_800.0

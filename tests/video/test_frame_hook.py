@@ -10,7 +10,7 @@ import pytest
 from cluster.config import CameraConfig, SourceConfig
 from cluster.domain import Frame
 from cluster.video.frame_hook import IDENTITY, ComposedHook, compose, frame_hook_for, retrieve_frame
-from cluster.video.sources import open_source
+from cluster.video.opening import open_source
 
 
 class Mark:

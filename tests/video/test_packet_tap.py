@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from cluster.config.source import SourceConfig
+from cluster.video.opening import open_source
 from cluster.video.packet_tap import StreamTemplate
-from cluster.video.sources import open_source
 
 CAR_PACKETS = 377  # ffprobe -count_packets
 

@@ -11,7 +11,8 @@ import pytest
 
 from cluster.config.source import SourceConfig
 from cluster.video import sources
-from cluster.video.sources import SourceError, ffmpeg_capture_options, open_source
+from cluster.video.opening import open_source
+from cluster.video.sources import SourceError, ffmpeg_capture_options
 from tests.fixtures.streams import free_port
 
 
@@ -172,6 +173,7 @@ def test_config_itself_rejects_an_unknown_scheme():
         ("rtsp://camera.local/with space", "whitespace"),
         ("rtsp://camera.local/a\r\nInjected: header", "control characters (\\r, \\n)"),
         ("rtsp://camera.local/del\x7f", "control characters (\\x7f)"),
+        (f"rtsp://{'h' * 300}/stream", "the host name is 300 characters long"),
     ],
 )
 def test_unusable_url_is_a_permanent_error(url, expected):
