@@ -24,6 +24,7 @@ import ray
 from ..config import CameraConfig
 from ..control import CameraView, ClusterStatus, ControlError, DrainResult
 from ..support.detached import find_or_create, named_actor
+from ..support.heap import LongLivedHeap
 from .controller import Controller
 from .ray_cluster import RayCluster
 from .replies import capture
@@ -67,12 +68,18 @@ class SchedulerActor:
 
     def _loop(self) -> None:
         controller = self._controller
+        heap = LongLivedHeap()  # full GC collections between steps, on a schedule, not inside them
         while not self._stop.is_set():
             controller.wakeup.clear()  # before the step: a request arriving during it wakes the next one
             try:
                 controller.step()  # guards each of its parts; this is the last line of defence
             except Exception:
                 logger.exception("scheduler step failed; the loop goes on")
+            try:
+                if heap.refresh_if_due():
+                    logger.debug("garbage collected and long-lived objects frozen in %.3f s", heap.last_pause_s)
+            except Exception:
+                logger.exception("refreshing the frozen heap failed; the loop goes on")
             controller.wakeup.wait(self._settings.tick_s)
 
     def _request(self, request: Request, timeout_s: float = REQUEST_TIMEOUT_S) -> Any:
