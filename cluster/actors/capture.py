@@ -1,4 +1,4 @@
-"""One camera's capture thread: keep the newest frame, never fall behind.
+r"""One camera's capture thread: keep the newest frame, never fall behind.
 
 `CaptureLoop` grabs every frame the source produces, so nothing queues up inside
 FFmpeg and the newest frame is always the live one, but converts (retrieves) a
@@ -29,9 +29,11 @@ hands it to every open, so pts never goes back across reconnects.
 States (CameraState) and what moves between them:
 
     CONNECTING --first frame--> LIVE --no frame for stall_timeout_s--> STALLED
-        |                        |                                      |
-        | open failed (transient)| file ended, not looping: STOPPED     | source closed
-        v                        v  (reason "end of file ...")          v
+        |                        |  \                                   |
+        | open failed (transient)|   \ connection lost (EOF, reset)     | source closed
+        |                        |    `------------------------------.  |
+        | file ended, not looping: STOPPED (reason "end of file ...") |  |
+        v                                                            v  v
     RECONNECTING <---------------------------------------------------- (backoff)
         |
         +--after the backoff delay--> CONNECTING ...
@@ -44,6 +46,9 @@ States (CameraState) and what moves between them:
   starting "unreachable:"; "stalled" (opened, then silence) passes through STALLED
   and its RECONNECTING reason starts "stalled:". A stalled source is closed and
   opened again at once (after the backoff): a hung RTSP session rarely recovers.
+- "connection lost" (the camera ended the stream or reset the connection) does not
+  wait for `stall_timeout_s`: a closed connection sends nothing more, so the loop
+  goes to RECONNECTING at once with a reason starting "connection lost:".
 - The end of a non-looping file is STOPPED with `end_of_file` True and a reason
   starting "end of file", so batch reprocessing can tell "done" from "broken"
   (FAILED) and from a stop() (reason "stopped").
@@ -333,6 +338,8 @@ class CaptureLoop:
                     frames = self._stats.frames_received
                 self._set_state(CameraState.STOPPED, f"end of file {source.description} after {frames} frames")
                 return None
+            if source.connection_lost:
+                return SourceError(f"connection lost: {source.connection_lost} ({source.description})", permanent=False)
             silent_for = now - last_frame_at
             if silent_for >= self._config.stall_timeout_s:
                 since = "since the last frame" if live else "since the source opened"

@@ -163,6 +163,9 @@ class VideoSource:
         self.size = (int(context.width), int(context.height))
         self.expected_frames = self._announced_frames() if self.is_file else 0
         self.end_of_file = False
+        # A network source whose peer ended the stream (EOF, a reset, a broken pipe): why,
+        # so the capture loop reconnects at once instead of waiting out a stall.
+        self.connection_lost: str | None = None
         self.loops = 0  # times a looping file started over
         self.decode_errors = 0  # packets the decoder refused (skipped, like a camera's glitch)
         self._packets: Iterator[Any] | None = None
@@ -206,8 +209,9 @@ class VideoSource:
         """Take the next frame from the source without converting it; on True, `pts`
         is its media time.
 
-        False means no frame: for a network source a read timeout or a dropped
-        connection (the caller decides when that is a stall); for a file the end,
+        False means no frame: for a network source a read timeout (the caller decides
+        when that is a stall) or a lost connection (`connection_lost` says why: the
+        peer ended the stream or reset it; reconnect at once); for a file the end,
         with `end_of_file` set. Raises SourceError for a truncated file.
         """
         if self.end_of_file:
@@ -316,6 +320,10 @@ class VideoSource:
                 packet = next(self._packets)
             except StopIteration:
                 self._demux_done = True
+                if not self.is_file:
+                    self.connection_lost = (
+                        "the stream ended (the camera closed it, or sent data FFmpeg could not follow)"
+                    )
                 return False
             except (av.error.FFmpegError, OSError) as exc:  # a read timeout, a dropped connection, bad data
                 log.debug("%s: read failed: %s", self.description, exc)
@@ -323,6 +331,8 @@ class VideoSource:
                 if self.is_file:
                     self._flush_decoder()
                     continue
+                if isinstance(exc, (ConnectionError, EOFError)):
+                    self.connection_lost = f"the connection was lost ({type(exc).__name__})"
                 return False
             self._decode(packet)
             if packet.size:

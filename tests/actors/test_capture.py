@@ -23,11 +23,15 @@ SLOW_ENOUGH_RECONNECT = {"initial_s": 0.2, "max_s": 1.0, "multiplier": 2.0, "jit
 class ScriptedSource:
     """A VideoSource stand-in: `frames` frames, then silence (or the end of a file)."""
 
-    def __init__(self, frames: int, *, ends: bool = False, grab_error: SourceError | None = None) -> None:
+    def __init__(
+        self, frames: int, *, ends: bool = False, grab_error: SourceError | None = None, drops: str | None = None
+    ) -> None:
         self.remaining = frames
         self.ends = ends
         self.grab_error = grab_error
+        self.drops = drops  # after the frames, the connection is lost for this reason
         self.end_of_file = False
+        self.connection_lost: str | None = None
         self.description = "scripted"
         self.fps = 50.0
         self.size = (32, 24)
@@ -44,6 +48,7 @@ class ScriptedSource:
             raise self.grab_error
         if self.ends:
             self.end_of_file = True
+        self.connection_lost = self.drops
         time.sleep(0.01)  # like a read that waited a little
         return False
 
@@ -349,6 +354,22 @@ def test_live_source_that_goes_silent_stalls_then_reconnects(make_loop):
 
     assert "since the last frame" in reason, reason
     assert then.startswith("stalled"), then
+    assert loop.stats().reconnects == 1, f"stats {loop.stats()}"
+
+
+def test_a_lost_connection_reconnects_at_once_without_waiting_for_a_stall(make_loop):
+    loop, log = make_loop(
+        "rtsp://cam.local/x",
+        opener=ScriptedOpener(ScriptedSource(frames=5, drops="the peer reset it"), ScriptedSource(frames=1000)),
+        stall_timeout_s=600,  # a stall would never be declared within the test
+        reconnect=FAST_RECONNECT,
+    )
+
+    index, reason = log.wait_for(CameraState.RECONNECTING, 10)
+    log.wait_for(CameraState.LIVE, 10, after=index)
+
+    assert reason.startswith("connection lost: the peer reset it"), reason
+    assert CameraState.STALLED not in [state for state, _ in log.changes], f"no stall on the way: {log.changes}"
     assert loop.stats().reconnects == 1, f"stats {loop.stats()}"
 
 
