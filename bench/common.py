@@ -112,3 +112,47 @@ async def wait_cameras_live(client: SchedulerClient, ids: Sequence[str], timeout
             states = {i: (v.status.state.value, v.status.reason) if v.status else None for i, v in views.items()}
             raise RuntimeError(f"cameras not live within {timeout_s:g} s: {states}")
         await asyncio.sleep(1.0)
+
+
+# Kernel thread names our code gives its threads (`cluster/support/threads.py`); the
+# threads they start (OpenCV's pool) inherit them.
+OUR_THREAD_PREFIXES = ("capture-", "analysis-", "recorder-")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_by_role(pids: Sequence[int]) -> dict[str, float]:
+    """CPU seconds so far of the threads of `pids` (camera actors), by role: "ours"
+    (capture, analysis, recording and what they started), "main" (the actor's main
+    thread: Ray's task loop running our methods, and Ray's periodic timers), "ray"
+    (every other thread: Ray's core worker, its gRPC and event loops). Threads that
+    exited are not counted."""
+    used = {"ours": 0.0, "main": 0.0, "ray": 0.0}
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                comm = (task / "comm").read_text().strip()
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
+            role = "main" if task.name == str(pid) else "ours" if comm.startswith(OUR_THREAD_PREFIXES) else "ray"
+            used[role] += seconds
+    return used
+
+
+def ray_session_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process and every process it started (the local Ray:
+    GCS, raylet, workers, actors), by kind: the Ray process title, else the program.
+    A worker that exited is counted in its parent's reaped children's times."""
+    used: dict[str, float] = {}
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            title = process.cmdline()[:1]
+        except psutil.Error:
+            continue  # gone meanwhile
+        kind = "driver" if process is me else (title[0].split(" ")[0] if title else process.name())
+        kind = kind if kind.startswith("ray::") else os.path.basename(kind)
+        used[kind] = used.get(kind, 0.0) + times.user + times.system + times.children_user + times.children_system
+    return used

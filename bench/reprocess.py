@@ -36,9 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import psutil
 
-from .common import print_table, shared_dir
+from .common import print_table, ray_session_cpu, shared_dir
 
 ROAD_RULES = {
     "lines": [{"name": "middle", "start": [0.0, 0.5], "end": [1.0, 0.5]}],
@@ -211,24 +210,6 @@ async def _until_up(jobs, wait_s: float = 180.0) -> None:
         except JobManagerUnavailable:
             if time.monotonic() > deadline:
                 raise
-
-
-def ray_session_cpu() -> dict[str, float]:
-    """CPU seconds so far of this process and every process it started (the local Ray:
-    GCS, raylet, workers, actors), by kind: the Ray process title, else the program.
-    A worker that exited is counted in its parent's reaped children's times."""
-    used: dict[str, float] = {}
-    me = psutil.Process()
-    for process in [me, *me.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-            title = process.cmdline()[:1]
-        except psutil.Error:
-            continue  # gone meanwhile
-        kind = "driver" if process is me else (title[0].split(" ")[0] if title else process.name())
-        kind = kind if kind.startswith("ray::") else os.path.basename(kind)
-        used[kind] = used.get(kind, 0.0) + times.user + times.system + times.children_user + times.children_system
-    return used
 
 
 def start_local_ray(cpus: int, attempts: int = 3) -> None:

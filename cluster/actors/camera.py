@@ -58,6 +58,7 @@ from ..domain import (
     JpegFrame,
     RecordingStatus,
 )
+from ..support.threads import named_thread
 from ..video.emitter import EventEmitter
 from ..video.frame_hook import FrameHook, frame_hook_for
 from ..video.opening import open_source
@@ -204,8 +205,8 @@ class CameraWorker:
         )
         self._sync_recorder(self.config)
         self._capture.start()
-        self._thread = threading.Thread(
-            target=self._analysis_loop, args=(self._capture, self._stop), name=f"analysis-{self.camera_id}", daemon=True
+        self._thread = named_thread(
+            self._analysis_loop, args=(self._capture, self._stop), name=f"analysis-{self.camera_id}"
         )
         self._thread.start()
         self._usage.restart()  # CPU readings describe the running camera, not its start-up

@@ -67,6 +67,7 @@ from dataclasses import replace
 from cluster.config.source import SourceConfig, redact_url
 from cluster.domain import CameraState, CaptureStats, Frame
 from cluster.support.backoff import Backoff
+from cluster.support.threads import named_thread
 from cluster.video.frame_hook import IDENTITY, FrameHook, retrieve_frame
 from cluster.video.media_time import MediaTimeline
 from cluster.video.opening import open_source
@@ -147,7 +148,7 @@ class CaptureLoop:
         with self._lock:
             if self._thread is not None:
                 raise RuntimeError(f"capture loop of camera {self.camera_id} was already started")
-            self._thread = threading.Thread(target=self._run, name=f"capture-{self.camera_id}", daemon=True)
+            self._thread = named_thread(self._run, name=f"capture-{self.camera_id}")
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> bool:
@@ -440,7 +441,7 @@ class _PendingOpen:
         self._abandoned = False
         self._source: VideoSource | None = None
         self._error: BaseException | None = None
-        thread = threading.Thread(target=self._run, args=(opener, config, kwargs), name="capture-open", daemon=True)
+        thread = named_thread(self._run, args=(opener, config, kwargs), name="capture-open")
         thread.start()
 
     def _run(self, opener: Opener, config: SourceConfig, kwargs: dict[str, object]) -> None:

@@ -28,6 +28,8 @@ from cluster.domain import RecordingStatus
 from cluster.recordings.session import RecordingSession
 from cluster.video.packet_tap import StreamTemplate
 
+from ..support.threads import named_thread
+
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # the recorder's housekeeping (post-roll ends, retries, retention) runs at least this often
@@ -58,7 +60,7 @@ class Recorder:
         self._dropped_in_handoff = 0
         self._closed = False
         self._status = self._session.status()
-        self._thread = threading.Thread(target=self._run, name=f"recorder-{camera_id}", daemon=True)
+        self._thread = named_thread(self._run, name=f"recorder-{camera_id}")
         self._thread.start()
 
     # ---- the tap (capture thread) -----------------------------------------------------

@@ -56,6 +56,7 @@ from ..events import (
 )
 from ..events.writer import WriterState
 from ..metrics.events import EventStoreMetrics, EventStoreSnapshot
+from ..support.threads import named_thread
 from .settings import EventWriterSettings
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class EventWriterService:
         self._writer: EventWriter | None = None
         self._stopping = threading.Event()
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
+        self._thread = named_thread(self._run, name="event-writer")
         self._thread.start()
 
     # ---- the writer loop's thread ------------------------------------------------------

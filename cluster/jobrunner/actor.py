@@ -36,6 +36,7 @@ from ..metrics.batch import BatchJobMetrics, BatchSnapshot
 from ..recordings import RecordingCatalog
 from ..scheduler.client import SchedulerClient
 from ..support.detached import find_or_create, named_actor
+from ..support.threads import named_thread
 from .executor import RaySegmentExecutor
 from .room import SchedulerRoom, ask_scheduler
 from .settings import JOB_MANAGER_ACTOR_NAME, JobRunnerSettings
@@ -105,7 +106,7 @@ class JobManagerActor:
             camera_dir=RecordingCatalog(RecordingStorageConfig(), settings.state_dir).camera_dir,
         )
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._manager.run, args=(self._stop,), name="job-manager", daemon=True)
+        self._thread = named_thread(self._manager.run, args=(self._stop,), name="job-manager")
         self._thread.start()
         log.info("job manager started (namespace %s, records in %s)", settings.namespace, settings.records_dir)
 

@@ -24,6 +24,7 @@ from ..control import SchedulerUnavailable
 from ..scheduler.actor import get_scheduler
 from ..scheduler.client import SchedulerClient
 from ..scheduler.report import NodeReport
+from ..support.threads import named_thread
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class SchedulerRoom:
         """Ask now, then every `refresh_s` on a daemon thread (idempotent)."""
         if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="batch-room", daemon=True)
+        self._thread = named_thread(self._run, name="batch-room")
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:

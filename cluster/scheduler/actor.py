@@ -25,6 +25,7 @@ from ..config import CameraConfig
 from ..control import CameraView, ClusterStatus, ControlError, DrainResult
 from ..support.detached import find_or_create, named_actor
 from ..support.heap import LongLivedHeap
+from ..support.threads import named_thread
 from .controller import Controller
 from .ray_cluster import RayCluster
 from .replies import capture
@@ -62,7 +63,7 @@ class SchedulerActor:
         self._controller = Controller(boundary, settings, store=store)
         self._settings = settings
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="scheduler-loop", daemon=True)
+        self._thread = named_thread(self._loop, name="scheduler-loop")
         self._thread.start()
         logger.info("scheduler started (namespace %s, state in %s)", settings.namespace, settings.state_dir)
 
