@@ -267,7 +267,9 @@ def test_stream_resumed_from_a_cursor_loses_and_repeats_nothing(gw, events) -> N
     events.write([event(n, camera="cam-a") for n in range(5)])
     reader.join(15)
     stream.cancel()  # a disconnect after 3 of 5
-    wait_until(lambda: gw.call(lambda: gw.server.state.event_feed.subscription_count) == 0, what="unsubscribed")
+    wait_until(
+        lambda: gw.call(lambda: gw.server.state.event_feed.subscription_count) == 0, timeout=30.0, what="unsubscribed"
+    )
     events.write([event(n, camera="cam-c") for n in range(5, 8)])  # while away
     second: list = []
     resumed = client.events.stream(cursor=first[-1].cursor)
