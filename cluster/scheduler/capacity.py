@@ -92,6 +92,29 @@ def measured_cores(record: CameraRecord) -> float:
     return max(0.0, record.status.cpu_percent) / 100.0 if record.status is not None else 0.0
 
 
+# A camera analysing less than this share of the frames it is asked to is starved of CPU.
+STARVED_BELOW = 0.8
+# The most a starved camera's measurement is scaled up by (a camera analysing almost
+# nothing would otherwise be costed at anything).
+MAX_STARVATION_SCALE = 4.0
+
+
+def demanded_cores(record: CameraRecord) -> float:
+    """What the camera needs, from what it measured: a camera starved of CPU (analysing
+    fewer frames per second than asked: `analysis.fps`, or the source's rate if lower)
+    skips the rest, so it uses less than it needs, by about the share it skips. On an
+    overloaded node every camera measures only what it gets; counting that would hide
+    the overload (and re-admit a shed camera at a fraction of its cost)."""
+    used = measured_cores(record)
+    status = record.status
+    if status is None:
+        return used
+    asked = record.config.analysis.fps if status.fps_in <= 0 else min(record.config.analysis.fps, status.fps_in)
+    if status.fps_out <= 0 or asked <= 0 or status.fps_out >= STARVED_BELOW * asked:
+        return used
+    return used * min(MAX_STARVATION_SCALE, asked / status.fps_out)
+
+
 @dataclass(frozen=True, slots=True)
 class NodeUse:
     """One node's cameras as the scheduler accounts them: reserved (their estimates)

@@ -292,3 +292,20 @@ def test_cameras_measuring_more_than_a_lone_node_can_hold_shed_the_lowest_priori
     created = len(h.cluster.created)
     h.steps(30)
     assert len(h.cluster.created) == created and "low" not in h.cluster.named, "shed stays shed: no flapping"
+
+
+def test_a_camera_starved_of_cpu_is_costed_at_what_it_needs_not_what_it_got():
+    h = Harness(TEST_SETTINGS.replace(learn_costs=True, cost_warmup_s=1.0, cost_smoothing_s=5.0))
+    h.cluster.add_node("head", 4.0, head=True)
+    h.do(AddCamera(camera("starved", fps=4.0)))  # the fake analyses 1 frame/s of the 4 asked (source at 5)
+    h.do(AddCamera(camera("keeping-up", fps=1.0)))
+    h.steps(2)
+    for actor in h.cluster.named.values():
+        actor.cpu_percent = 10.0
+    h.steps(60)
+
+    starved, keeping_up = h.ctl.cost.cost("starved"), h.ctl.cost.cost("keeping-up")
+    assert keeping_up == pytest.approx(0.10, abs=0.01), f"a camera that keeps up costs what it uses: {keeping_up}"
+    assert starved == pytest.approx(0.40, abs=0.02), (
+        f"one analysing a quarter of its frames needs about four times what it got (0.10): {starved}"
+    )
