@@ -28,7 +28,7 @@ from .boundary import NodeInfo
 from .cost import CostModel
 from .model import NodeCapacity
 from .placement import RAY_RESOURCE_GRANULARITY
-from .prior import MIN_CAMERA_COST
+from .prior import MIN_CAMERA_COST, SourceInfo, cost_breakdown
 from .records import CameraRecord
 from .settings import SchedulerSettings
 from .state import SchedulerState
@@ -102,9 +102,11 @@ MAX_STARVATION_SCALE = 4.0
 def demanded_cores(record: CameraRecord) -> float:
     """What the camera needs, from what it measured: a camera starved of CPU (analysing
     fewer frames per second than asked: `analysis.fps`, or the source's rate if lower)
-    skips the rest, so it uses less than it needs, by about the share it skips. On an
-    overloaded node every camera measures only what it gets; counting that would hide
-    the overload (and re-admit a shed camera at a fraction of its cost)."""
+    skips the rest, so its analysis uses less than it needs, by about the share it skips.
+    Decoding is paid for every frame, analysed or not (the capture loop grabs them all),
+    so the prior's decode share of what it used is not scaled. On an overloaded node every
+    camera measures only what it gets; counting that would hide the overload (and re-admit
+    a shed camera at a fraction of its cost)."""
     used = measured_cores(record)
     status = record.status
     if status is None:
@@ -112,7 +114,9 @@ def demanded_cores(record: CameraRecord) -> float:
     asked = record.config.analysis.fps if status.fps_in <= 0 else min(record.config.analysis.fps, status.fps_in)
     if status.fps_out <= 0 or asked <= 0 or status.fps_out >= STARVED_BELOW * asked:
         return used
-    return used * min(MAX_STARVATION_SCALE, asked / status.fps_out)
+    source = SourceInfo(status.source_width or None, status.source_height or None, status.source_fps or None)
+    decode = min(used, cost_breakdown(record.config, source).decode)
+    return decode + (used - decode) * min(MAX_STARVATION_SCALE, asked / status.fps_out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,9 @@ What `plan()` does, in order:
    only overload triggered, a move must lower the overload.
 3b. Shedding: when step 3 converged (no move is worth making or possible) and a node
    is still over its usable capacity (its cameras cost more than they were admitted
-   at), take its cameras off lowest priority first (then biggest cost, then id) until
+   at), unless one of its cameras is `settling` (its cost not yet measured on this
+   run: shedding on a guess may take off the wrong one, and bring it back at once),
+   take its cameras off lowest priority first (then biggest cost, then id) until
    it fits, then put back those of them that fit the room left (highest priority
    first). The rest are unplaced (NO_CAPACITY) and listed in `overload_shed` (the
    caller stops them); they are placed again as in steps 2 and 2b.
@@ -55,7 +57,8 @@ Guarantees (tested in tests/scheduler):
   make room) would fit it.
 - A node over capacity on input (sticky costs grew) is relieved by voluntary moves
   within `max_moves`; what moves cannot relieve is shed (3b), so a converged plan
-  leaves no schedulable node over its usable capacity. A plan that ran out of
+  leaves no schedulable node over its usable capacity, except one holding a
+  `settling` camera. A plan that ran out of
   `max_moves` sheds nothing (the next plans move instead) and reports the node in
   `overloaded_nodes`. Shedding takes a camera only while its node is still over,
   lowest priority first, so no camera is shed while one of lower priority there
@@ -403,13 +406,13 @@ def _shedding_order(state: _State, camera_id: str) -> tuple[int, float, str]:
     return (state.priorities.get(camera_id, 0), -state.costs[camera_id], camera_id)
 
 
-def _shed_overload(state: _State) -> dict[str, _Shed]:
+def _shed_overload(state: _State, settling: frozenset[str]) -> dict[str, _Shed]:
     """Step 3b; returns the cameras taken off their node, each with (node, its load
     before, its usable capacity)."""
     taken: dict[str, _Shed] = {}
     for node_id in sorted(state.usable):
         usable, before = state.usable[node_id], state.load[node_id]
-        if before <= usable + LOAD_EPSILON:
+        if before <= usable + LOAD_EPSILON or not settling.isdisjoint(state.members[node_id]):
             continue
         removed: list[tuple[str, bool]] = []
         for cam in sorted(state.members[node_id], key=lambda c: _shedding_order(state, c)):
@@ -510,15 +513,19 @@ def plan(
     headroom: float = DEFAULT_HEADROOM,
     hysteresis: float = DEFAULT_HYSTERESIS,
     draining: Iterable[str] = frozenset(),
+    settling: Iterable[str] = frozenset(),
 ) -> PlacementPlan:
     """Where each camera should run; see the module docstring for the rules and guarantees.
+
+    `settling`: running cameras whose cost is not yet known from measurements of their
+    current run; their nodes are not shed (step 3b).
 
     `current` maps camera id -> node id of running actors; entries for cameras
     not in `cameras` are ignored (the caller stops them). Draining ids that are
     not among `nodes` are ignored. Raises PlacementError for duplicate ids,
     negative costs or capacities, bad options, or draining the last schedulable node.
     """
-    draining = frozenset(draining)
+    draining, settling = frozenset(draining), frozenset(settling)
     _validate(nodes, cameras, max_moves, headroom, hysteresis, draining)
     state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
     left_out, stranded = _place(state, not_running, on_draining)
@@ -528,11 +535,11 @@ def plan(
     while True:
         made, converged = _voluntary_moves(state, budget, hysteresis)
         budget -= made
-        if converged and state.any_overloaded():
-            taken = _shed_overload(state)
+        taken = _shed_overload(state, settling) if converged and state.any_overloaded() else {}
+        if taken:
             overload_shed.update(taken)
             left_out = [*left_out, *taken]
-            continue  # the room shedding freed may make moves worthwhile (and is no longer over)
+            continue  # the room shedding freed may make moves worthwhile (and it is no longer over)
         if not (left_out or stranded):
             break
         before = (len(left_out), len(stranded))

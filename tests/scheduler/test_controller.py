@@ -7,7 +7,7 @@ import pytest
 from cluster.control import CameraExists, CameraNotFound, CameraUnavailable, NodeNotFound, PlacementRejected
 from cluster.domain import CameraState
 from cluster.scheduler.capacity import RAY_CPUS_PER_CAMERA
-from cluster.scheduler.prior import estimate_cost
+from cluster.scheduler.prior import cost_breakdown, estimate_cost
 from cluster.scheduler.requests import AddCamera, DrainNode, RemoveCamera, UndrainNode, UpdateCamera
 
 from .fakes import TEST_SETTINGS, Harness, camera
@@ -301,11 +301,13 @@ def test_a_camera_starved_of_cpu_is_costed_at_what_it_needs_not_what_it_got():
     h.do(AddCamera(camera("keeping-up", fps=1.0)))
     h.steps(2)
     for actor in h.cluster.named.values():
-        actor.cpu_percent = 10.0
+        actor.cpu_percent = 40.0
     h.steps(60)
 
     starved, keeping_up = h.ctl.cost.cost("starved"), h.ctl.cost.cost("keeping-up")
-    assert keeping_up == pytest.approx(0.10, abs=0.01), f"a camera that keeps up costs what it uses: {keeping_up}"
-    assert starved == pytest.approx(0.40, abs=0.02), (
-        f"one analysing a quarter of its frames needs about four times what it got (0.10): {starved}"
+    decode = cost_breakdown(camera("starved", fps=4.0)).decode  # paid for every frame, analysed or not
+    assert keeping_up == pytest.approx(0.40, abs=0.01), f"a camera that keeps up costs what it uses: {keeping_up}"
+    assert starved == pytest.approx(decode + 4 * (0.40 - decode), abs=0.02), (
+        f"one analysing a quarter of its frames needs its decoding ({decode:.3f}) and four times the rest of "
+        f"what it got (0.40): {starved}"
     )

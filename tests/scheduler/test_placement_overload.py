@@ -77,6 +77,14 @@ def test_nothing_is_shed_while_the_move_budget_stops_relief_that_moves_could_bri
     assert p.overloaded_nodes == ("a",) and not p.converged, f"the overload stays visible meanwhile: {p.load}"
 
 
+def test_a_node_is_not_shed_while_one_of_its_cameras_is_not_measured_yet():
+    cameras = demand(high=(0.6, 90), low=(0.6, 10))
+    p = plan(ONE_NODE, cameras, on("a", cameras), headroom=0.0, settling={"high"})
+
+    assert p.overload_shed == () and p.unplaced == (), f"its load is a guess until then: {p.unplaced}"
+    assert p.overloaded_nodes == ("a",), f"the overload stays visible: {p.load}"
+
+
 def test_replanning_after_shedding_changes_nothing():
     cameras = demand(high=(0.35, 90), mid=(0.35, 50), low=(0.35, 10), lowest=(0.35, 0))
     first = plan(ONE_NODE, cameras, on("a", cameras), headroom=0.0)
