@@ -60,7 +60,8 @@ SHED_HEADROOM = 0.6  # 0.8 usable: admitted at 0.1, really ~1.5 cores
 STALE_COST = 0.02  # what the restarted scheduler believes each camera costs
 SOURCE_FPS = 12.5  # car-detection.mp4
 START_TIMEOUT_S = 120.0  # five actors loading a detector on a busy 2-core machine
-WINDOW_S = 12.0  # of overload, observed
+WINDOW_S = 15.0  # of overload, observed
+LATENCY_BOUND_S = 2.0  # median capture-to-publish; a queue's would be half its final lag
 SHED_TIMEOUT_S = 120.0
 STEADY_POLLS = 6  # the shed state must hold this many polls (0.5 s apart) to count as reached
 
@@ -212,8 +213,9 @@ def test_an_overload_nobody_relieves_skips_frames_and_never_queues(unnoticed_ove
     heavy_share = sum(analysed[c] for c in HEAVY) / max(1, sum(received[c] for c in HEAVY))
     # Newest wins: a frame waits at most for the analysis of the one before it. A queue
     # would instead be (received - analysed) frames behind by the end of the window.
-    latency = {c: max(b.publish_time - b.capture_time for b in window[c]) for c in PRIORITIES if window[c]}
-    interval = {c: WINDOW_S / max(1, analysed[c]) for c in PRIORITIES}
+    waits = {c: [b.publish_time - b.capture_time for b in window[c]] for c in PRIORITIES}
+    latency = {c: statistics.median(w) for c, w in waits.items() if w}
+    worst = {c: round(max(w), 2) for c, w in waits.items() if w}
     queue_lag = {c: (received[c] - analysed[c]) / SOURCE_FPS for c in PRIORITIES}
     behind = {c: received_then - batch.frame_sequence for c, (batch, received_then) in newest.items() if batch}
     cpu = sum(s.cpu_percent for s in last.values()) / 100
@@ -222,7 +224,8 @@ def test_an_overload_nobody_relieves_skips_frames_and_never_queues(unnoticed_ove
         f"\nMEASURED overload nobody relieves ({WINDOW_S:g} s): the cameras measure {cpu:.2f} cores "
         f"(admitted at {STALE_COST * len(PRIORITIES):.2f}, usable {usable:.2f}); the heavy ones analysed "
         f"{heavy_share:.2f} of their frames (asked: all); analysed {analysed}, skipped {skipped}; worst "
-        f"capture-to-publish { ({c: round(v, 2) for c, v in latency.items()}) } s, a queue would be "
+        f"capture-to-publish median { ({c: round(v, 2) for c, v in latency.items()}) } s, worst {worst} s; a queue "
+        "would be "
         f"{ ({c: round(v, 1) for c, v in queue_lag.items()}) } s behind; newest analysed frame behind the newest "
         f"received by {behind} frames"
     )
@@ -248,14 +251,12 @@ def test_an_overload_nobody_relieves_skips_frames_and_never_queues(unnoticed_ove
             f"{c}'s newest analysed frame is {behind[c]} frames behind the newest received "
             f"(a queue would be {received[c] - analysed[c]}): it queues"
         )
-        bound = 4 * interval[c] + 0.5
-        assert latency[c] <= bound, (
-            f"{c}: a frame waited {latency[c]:.2f} s from capture to publish, more than four analysis "
-            f"intervals ({interval[c]:.2f} s each): it queues"
+        assert latency[c] <= LATENCY_BOUND_S, (
+            f"{c}: frames waited {latency[c]:.2f} s (median) from capture to publish: it queues"
         )
     for c in HEAVY:
-        assert queue_lag[c] >= 2 * (4 * interval[c] + 0.5), (
-            f"{c}: a queue would be only {queue_lag[c]:.1f} s behind, too little for the bounds to tell it apart"
+        assert queue_lag[c] / 2 >= 2 * LATENCY_BOUND_S, (
+            f"{c}: a queue would be only {queue_lag[c]:.1f} s behind, too little for the bound to tell it apart"
         )
         assert received[c] - analysed[c] >= 2 * (4 * received[c] / max(1, analysed[c]) + 10), (
             f"{c}: a queue would be only {received[c] - analysed[c]} frames behind, too few to tell it apart"
@@ -310,15 +311,17 @@ def relieved(local_ray, tmp_path_factory, media, models) -> Iterator[Relieved]:
         first = wait_until(lambda: all_live(o), START_TIMEOUT_S, o.describe, poll_s=0.5)
         started = time.monotonic()
         wait_until(shed_steadily(o), SHED_TIMEOUT_S, o.describe, poll_s=0.5)
+        steady = o.report()  # the state that held for STEADY_POLLS polls
         print(f"\nMEASURED shedding: a steady state {time.monotonic() - started:.1f} s after all five were live")
-        yield Relieved(o, first, o.report())
+        yield Relieved(o, first, steady)
     finally:
         stop(o)
 
 
 def test_once_measured_the_node_sheds_its_lowest_priorities_until_it_fits(relieved: Relieved) -> None:
-    o, first = relieved.o, relieved.first
-    report = o.report()
+    # A shed camera may come back later: the survivors, no longer starved, measure less
+    # than they did, and room may open. The steady state reached is what is checked here.
+    o, first, report = relieved.o, relieved.first, relieved.report
     (node,) = report.nodes
     running = {c.camera_id: c for c in report.cameras if c.phase.value == "running"}
     shed = {u.camera_id: u for u in report.unplaced}
@@ -349,26 +352,36 @@ def test_once_measured_the_node_sheds_its_lowest_priorities_until_it_fits(reliev
     for camera_id in running:
         assert statuses[camera_id].pid == first[camera_id].pid, f"{camera_id} kept running: never restarted"
         assert statuses[camera_id].state is CameraState.LIVE, f"{camera_id} is live: {statuses[camera_id]}"
-    assert all(c.restarts == 0 for c in report.cameras), f"shedding is not a crash: {o.describe()}"
-    assert {c.camera_id for c in report.cameras if c.phase.value == "pending"} == set(shed), (
-        f"a shed camera stays shed while there is no room (it is not started again): {o.describe()}"
-    )
+    assert all(c.restarts == 0 for c in o.report().cameras), f"shedding is not a crash: {o.describe()}"
 
 
-def scrape(o: Overloaded) -> dict[str, list]:
-    """The front door's /metrics (MetricsService over the serve path), parsed."""
+def phases(report: SchedulerReport) -> dict[str, tuple[str, str | None]]:
+    return {c.camera_id: (c.phase.value, c.state) for c in report.cameras}
+
+
+def consistent_scrape(o: Overloaded) -> tuple[dict[str, list], SchedulerReport]:
+    """The front door's /metrics (MetricsService over the serve path), parsed, with the
+    scheduler's report of the same moment (no camera changed phase around the scrape)."""
     service = MetricsService(
-        MetricsConfig(port=0, refresh_interval_s=0.5, stale_after_s=60.0),
+        MetricsConfig(port=0, refresh_interval_s=60.0, stale_after_s=120.0),
         o.path.client,
         scheduler=SchedulerReportSource(o.path.client.report),
     )
     o.call(service.start())
-    try:
+
+    def attempt() -> tuple[dict[str, list], SchedulerReport] | None:
+        before = o.report()
+        o.call(service.refresher.refresh_once())
         with urllib.request.urlopen(f"http://127.0.0.1:{service.server.port}/metrics", timeout=10) as response:
             text = response.read().decode()
+        after = o.report()
+        families = {family.name: family.samples for family in text_string_to_metric_families(text)}
+        return (families, after) if phases(before) == phases(after) else None
+
+    try:
+        return wait_until(attempt, 60.0, o.describe, poll_s=0.5)
     finally:
         o.call(service.stop())
-    return {family.name: family.samples for family in text_string_to_metric_families(text)}
 
 
 def value(families: dict[str, list], name: str, **labels: str) -> float:
@@ -379,11 +392,11 @@ def value(families: dict[str, list], name: str, **labels: str) -> float:
 
 def test_the_overload_and_its_relief_are_visible_in_the_metrics(relieved: Relieved) -> None:
     o = relieved.o
-    families = scrape(o)
-    report = o.report()
+    families, report = consistent_scrape(o)
     (node,) = report.nodes
-    shed = sorted(u.camera_id for u in report.unplaced)
-    running = sorted(set(PRIORITIES) - set(shed))
+    shed = sorted(c.camera_id for c in report.cameras if c.phase.value == "pending")
+    running = sorted(c.camera_id for c in report.cameras if c.phase.value == "running" and c.state == "live")
+    assert shed and "p90-alley" in running, f"the overload was relieved by shedding: {o.describe()}"
 
     reserved = value(families, "matthan_node_cpu_reserved_cores", node=node.node_id)
     measured = value(families, "matthan_node_cpu_measured_cores", node=node.node_id)
