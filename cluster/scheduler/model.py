@@ -155,7 +155,7 @@ class PlacementPlan:
     shed: tuple[str, ...] = ()
     # Running cameras taken off a node that stayed over its usable capacity (their costs
     # grew) with no move to relieve it, lowest priority first: stop these actors (they
-    # are also in `unplaced`, NO_CAPACITY, with the node's figures in the detail).
+    # are also in `unplaced`, with the node's figures in the detail).
     overload_shed: tuple[str, ...] = ()
     # Why each of `shed` and `overload_shed` was taken off its node, for its reason while it waits.
     shed_notes: dict[str, str] = field(default_factory=dict)

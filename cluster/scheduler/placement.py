@@ -40,8 +40,9 @@ What `plan()` does, in order:
    run: shedding on a guess may take off the wrong one, and bring it back at once),
    take its cameras off lowest priority first (then biggest cost, then id) until
    it fits, then put back those of them that fit the room left (highest priority
-   first). The rest are unplaced (NO_CAPACITY) and listed in `overload_shed` (the
-   caller stops them); they are placed again as in steps 2 and 2b.
+   first). The rest are unplaced (NO_CAPACITY, or TOO_BIG if one alone exceeds the
+   node) and listed in `overload_shed` (the caller stops them); they are placed
+   again as in steps 2 and 2b.
 4. If any camera is still unplaced or stranded, retry step 2 for those, and if
    that placed something, step 3 again with the remaining budget.
 
@@ -481,8 +482,8 @@ def _finish(
             why = UnplacedReason.NO_CAPACITY
             free = max(state.usable[n] - state.load[n] for n in state.usable)
             detail = f"costs {cost:.3f} cores; the most any node has free is {max(free, 0.0):.3f} cores"
-            if cam in notes:
-                detail = f"{notes[cam]}; {detail}"
+        if cam in notes:
+            detail = f"{notes[cam]}; {detail}"
         unplaced.append(Unplaced(cam, cost, why, detail))
 
     stranded = sorted(stranded, key=lambda c: (-state.costs[c], c))

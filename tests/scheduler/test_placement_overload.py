@@ -120,3 +120,13 @@ def test_a_camera_is_shed_only_from_an_overloaded_node_and_never_before_a_lower_
             assert kept + cost[cam] > p.usable[node] + LOAD_EPSILON, (
                 f"{cam} was shed while {lower_kept} of lower priority run on {node}, and it would fit without them"
             )
+
+
+def test_a_camera_too_big_for_its_node_alone_is_shed_as_too_big_and_says_it_was_shed():
+    cameras = demand(high=(0.3, 90), huge=(1.5, 10))
+    p = plan(ONE_NODE, cameras, on("a", cameras), headroom=0.0)
+
+    (u,) = p.unplaced
+    assert (u.camera_id, u.reason) == ("huge", UnplacedReason.TOO_BIG), f"no node could ever hold it: {u}"
+    assert u.detail.startswith("shed from node a"), f"and it was running there until now: {u.detail}"
+    assert p.autoscaler_demand == (), "more nodes of this size would not help"
