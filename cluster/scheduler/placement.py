@@ -35,10 +35,11 @@ What `plan()` does, in order:
    without overfilling its target; stop when no move strictly lowers it. When
    only overload triggered, a move must lower the overload.
 3b. Shedding: when step 3 converged (no move is worth making or possible) and a node
-   is still over its usable capacity (its cameras cost more than they were admitted
-   at), unless one of its cameras is `settling` (its cost not yet measured on this
-   run: shedding on a guess may take off the wrong one, and bring it back at once),
-   take its cameras off lowest priority first (then biggest cost, then id) until
+   is still over its usable capacity by more than `SHED_TOLERANCE` (its cameras cost
+   more than they were admitted at; within the tolerance the headroom absorbs it, so
+   measurement noise around a full node does not shed and re-admit a camera), unless
+   one of its cameras is `settling` (its cost not yet measured on this run: shedding
+   on a guess may take off the wrong one, and bring it back at once), take its cameras off lowest priority first (then biggest cost, then id) until
    it fits, then put back those of them that fit the room left (highest priority
    first). The rest are unplaced (NO_CAPACITY, or TOO_BIG if one alone exceeds the
    node) and listed in `overload_shed` (the caller stops them); they are placed
@@ -58,8 +59,9 @@ Guarantees (tested in tests/scheduler):
   make room) would fit it.
 - A node over capacity on input (sticky costs grew) is relieved by voluntary moves
   within `max_moves`; what moves cannot relieve is shed (3b), so a converged plan
-  leaves no schedulable node over its usable capacity, except one holding a
-  `settling` camera. A plan that ran out of
+  leaves no schedulable node over its usable capacity by more than `SHED_TOLERANCE`,
+  except one holding a `settling` camera (a node that sheds is brought within its
+  usable capacity, not just within the tolerance). A plan that ran out of
   `max_moves` sheds nothing (the next plans move instead) and reports the node in
   `overloaded_nodes`. Shedding takes a camera only while its node is still over,
   lowest priority first, so no camera is shed while one of lower priority there
@@ -104,6 +106,8 @@ DEFAULT_HYSTERESIS = 0.15  # utilisation spread tolerated before rebalancing
 # A voluntary move must improve the objective by more than this (cores^2): float
 # noise never justifies restarting a camera.
 IMPROVEMENT_EPSILON = 1e-9
+# A node is shed (step 3b) only when over its usable capacity by more than this share of it.
+SHED_TOLERANCE = 0.05
 # Ray keeps resource quantities to 4 decimals.
 RAY_RESOURCE_GRANULARITY = 1e-4
 
@@ -111,6 +115,7 @@ __all__ = [
     "DEFAULT_HEADROOM",
     "DEFAULT_HYSTERESIS",
     "DEFAULT_MAX_MOVES",
+    "SHED_TOLERANCE",
     "PlacementError",
     "consolidate",
     "plan",
@@ -413,7 +418,7 @@ def _shed_overload(state: _State, settling: frozenset[str]) -> dict[str, _Shed]:
     taken: dict[str, _Shed] = {}
     for node_id in sorted(state.usable):
         usable, before = state.usable[node_id], state.load[node_id]
-        if before <= usable + LOAD_EPSILON or not settling.isdisjoint(state.members[node_id]):
+        if before <= usable * (1 + SHED_TOLERANCE) + LOAD_EPSILON or not settling.isdisjoint(state.members[node_id]):
             continue
         removed: list[tuple[str, bool]] = []
         for cam in sorted(state.members[node_id], key=lambda c: _shedding_order(state, c)):
