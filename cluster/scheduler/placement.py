@@ -39,11 +39,12 @@ What `plan()` does, in order:
    more than they were admitted at; within the tolerance the headroom absorbs it, so
    measurement noise around a full node does not shed and re-admit a camera), unless
    one of its cameras is `settling` (its cost not yet measured on this run: shedding
-   on a guess may take off the wrong one, and bring it back at once), take its cameras off lowest priority first (then biggest cost, then id) until
-   it fits, then put back those of them that fit the room left (highest priority
-   first). The rest are unplaced (NO_CAPACITY, or TOO_BIG if one alone exceeds the
-   node) and listed in `overload_shed` (the caller stops them); they are placed
-   again as in steps 2 and 2b.
+   on a guess may take off the wrong one, and bring it back at once), take its
+   cameras off lowest priority first (then biggest cost, then id) until it fits,
+   then put back those of them that fit the room left (highest priority first). The
+   rest are unplaced (NO_CAPACITY, or TOO_BIG if one alone exceeds the node) and
+   listed in `overload_shed` (the caller stops them); they are placed again as in
+   steps 2 and 2b.
 4. If any camera is still unplaced or stranded, retry step 2 for those, and if
    that placed something, step 3 again with the remaining budget.
 
