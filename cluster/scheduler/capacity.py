@@ -28,7 +28,7 @@ from .boundary import NodeInfo
 from .cost import CostModel
 from .model import NodeCapacity
 from .placement import RAY_RESOURCE_GRANULARITY
-from .prior import MIN_CAMERA_COST
+from .prior import MIN_CAMERA_COST, SourceInfo, cost_breakdown
 from .records import CameraRecord
 from .settings import SchedulerSettings
 from .state import SchedulerState
@@ -90,6 +90,33 @@ def failed_permanently(record: CameraRecord) -> bool:
 def measured_cores(record: CameraRecord) -> float:
     """What the camera's actor last measured of its own CPU, in cores (0 without a status)."""
     return max(0.0, record.status.cpu_percent) / 100.0 if record.status is not None else 0.0
+
+
+# A camera analysing less than this share of the frames it is asked to is starved of CPU.
+STARVED_BELOW = 0.8
+# The most a starved camera's measurement is scaled up by (a camera analysing almost
+# nothing would otherwise be costed at anything).
+MAX_STARVATION_SCALE = 4.0
+
+
+def demanded_cores(record: CameraRecord) -> float:
+    """What the camera needs, from what it measured: a camera starved of CPU (analysing
+    fewer frames per second than asked: `analysis.fps`, or the source's rate if lower)
+    skips the rest, so its analysis uses less than it needs, by about the share it skips.
+    Decoding is paid for every frame, analysed or not (the capture loop grabs them all),
+    so the prior's decode share of what it used is not scaled. On an overloaded node every
+    camera measures only what it gets; counting that would hide the overload (and re-admit
+    a shed camera at a fraction of its cost)."""
+    used = measured_cores(record)
+    status = record.status
+    if status is None:
+        return used
+    asked = record.config.analysis.fps if status.fps_in <= 0 else min(record.config.analysis.fps, status.fps_in)
+    if status.fps_out <= 0 or asked <= 0 or status.fps_out >= STARVED_BELOW * asked:
+        return used
+    source = SourceInfo(status.source_width or None, status.source_height or None, status.source_fps or None)
+    decode = min(used, cost_breakdown(record.config, source).decode)
+    return decode + (used - decode) * min(MAX_STARVATION_SCALE, asked / status.fps_out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,10 +46,14 @@ class MoveReason(str, enum.Enum):
     CONSOLIDATE = "consolidate"  # emptying a lightly loaded node so it can be released
     PREEMPTED = "preempted"  # a camera of higher priority needed its room
     RESHAPED = "reshaped"  # its new settings (detector added, fps raised) no longer fit its node
+    # Its node stayed over its usable capacity with no move to relieve it, and this camera
+    # was among the lowest priorities taken off it (placed elsewhere only by displacing
+    # cameras of lower priority there); an evacuation: it cannot stay.
+    SHED = "shed"
 
 
 EVACUATION_REASONS = frozenset(
-    {MoveReason.NODE_DEAD, MoveReason.NODE_DRAINING, MoveReason.RESHAPED, MoveReason.PREEMPTED}
+    {MoveReason.NODE_DEAD, MoveReason.NODE_DRAINING, MoveReason.RESHAPED, MoveReason.PREEMPTED, MoveReason.SHED}
 )
 
 
@@ -149,6 +153,12 @@ class PlacementPlan:
     # Running cameras displaced by a camera of higher priority that found no room
     # elsewhere either: stop these actors (they are also in `unplaced`).
     shed: tuple[str, ...] = ()
+    # Running cameras taken off a node that stayed over its usable capacity (their costs
+    # grew) with no move to relieve it, lowest priority first: stop these actors (they
+    # are also in `unplaced`, with the node's figures in the detail).
+    overload_shed: tuple[str, ...] = ()
+    # Why each of `shed` and `overload_shed` was taken off its node, for its reason while it waits.
+    shed_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def voluntary_moves(self) -> int:

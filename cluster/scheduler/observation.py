@@ -16,7 +16,7 @@ from ..config import CameraConfig
 from ..domain import CameraState
 from .actions import StartActor, StepActions, StopActor
 from .boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe
-from .capacity import RAY_CPUS_PER_CAMERA, may_host, node_kind
+from .capacity import RAY_CPUS_PER_CAMERA, demanded_cores, may_host, node_kind
 from .cost import CostModel
 from .prior import SourceInfo
 from .records import CameraRecord, forgive, initial_phase, new_record, record_failure
@@ -187,9 +187,7 @@ def _heartbeat(
         rec.live_since = now
     elif settings.learn_costs and now - rec.live_since >= settings.cost_warmup_s:
         node = state.nodes.get(rec.node_id or "")
-        cost.observe(
-            rec.camera_id, max(0.0, status.cpu_percent) / 100.0, now, node_kind(node) if node is not None else None
-        )
+        cost.observe(rec.camera_id, demanded_cores(rec), now, node_kind(node) if node is not None else None)
 
 
 def refresh_costs(state: SchedulerState, settings: SchedulerSettings, cost: CostModel) -> None:

@@ -34,6 +34,17 @@ What `plan()` does, in order:
    single move that most lowers (total overload, imbalance), lexicographically,
    without overfilling its target; stop when no move strictly lowers it. When
    only overload triggered, a move must lower the overload.
+3b. Shedding: when step 3 converged (no move is worth making or possible) and a node
+   is still over its usable capacity by more than `SHED_TOLERANCE` (its cameras cost
+   more than they were admitted at; within the tolerance the headroom absorbs it, so
+   measurement noise around a full node does not shed and re-admit a camera), unless
+   one of its cameras is `settling` (its cost not yet measured on this run: shedding
+   on a guess may take off the wrong one, and bring it back at once), take its
+   cameras off lowest priority first (then biggest cost, then id) until it fits,
+   then put back those of them that fit the room left (highest priority first). The
+   rest are unplaced (NO_CAPACITY, or TOO_BIG if one alone exceeds the node) and
+   listed in `overload_shed` (the caller stops them); they are placed again as in
+   steps 2 and 2b.
 4. If any camera is still unplaced or stranded, retry step 2 for those, and if
    that placed something, step 3 again with the remaining budget.
 
@@ -47,8 +58,15 @@ Guarantees (tested in tests/scheduler):
   This is greedy first-fit-decreasing, not optimal bin packing (which is NP-hard):
   a camera may be unplaced although a cleverer packing (moving sticky cameras to
   make room) would fit it.
-- A node over capacity on input (sticky costs grew) stays over only as far as
-  voluntary moves within `max_moves` could not relieve it; see `overloaded_nodes`.
+- A node over capacity on input (sticky costs grew) is relieved by voluntary moves
+  within `max_moves`; what moves cannot relieve is shed (3b), so a converged plan
+  leaves no schedulable node over its usable capacity by more than `SHED_TOLERANCE`,
+  except one holding a `settling` camera (a node that sheds is brought within its
+  usable capacity, not just within the tolerance). A plan that ran out of
+  `max_moves` sheds nothing (the next plans move instead) and reports the node in
+  `overloaded_nodes`. Shedding takes a camera only while its node is still over,
+  lowest priority first, so no camera is shed while one of lower priority there
+  could have gone instead.
 - Voluntary moves (OVERLOAD, REBALANCE, CONSOLIDATE) never exceed `max_moves`;
   evacuations (NODE_DEAD, NODE_DRAINING) are not capped: a lost camera is
   restarted at once, and draining must finish.
@@ -89,6 +107,8 @@ DEFAULT_HYSTERESIS = 0.15  # utilisation spread tolerated before rebalancing
 # A voluntary move must improve the objective by more than this (cores^2): float
 # noise never justifies restarting a camera.
 IMPROVEMENT_EPSILON = 1e-9
+# A node is shed (step 3b) only when over its usable capacity by more than this share of it.
+SHED_TOLERANCE = 0.05
 # Ray keeps resource quantities to 4 decimals.
 RAY_RESOURCE_GRANULARITY = 1e-4
 
@@ -96,12 +116,14 @@ __all__ = [
     "DEFAULT_HEADROOM",
     "DEFAULT_HYSTERESIS",
     "DEFAULT_MAX_MOVES",
+    "SHED_TOLERANCE",
     "PlacementError",
     "consolidate",
     "plan",
 ]
 
 _Origin = tuple[str | None, MoveReason | None]  # (node the camera was on, why it left)
+_Shed = tuple[str, float, float]  # (node a camera was shed from, its load before, its usable capacity)
 
 
 class _State:
@@ -387,6 +409,34 @@ def _voluntary_moves(state: _State, budget: int, hysteresis: float) -> tuple[int
         made += 1
 
 
+def _shedding_order(state: _State, camera_id: str) -> tuple[int, float, str]:
+    return (state.priorities.get(camera_id, 0), -state.costs[camera_id], camera_id)
+
+
+def _shed_overload(state: _State, settling: frozenset[str]) -> dict[str, _Shed]:
+    """Step 3b; returns the cameras taken off their node, each with (node, its load
+    before, its usable capacity)."""
+    taken: dict[str, _Shed] = {}
+    for node_id in sorted(state.usable):
+        usable, before = state.usable[node_id], state.load[node_id]
+        if before <= usable * (1 + SHED_TOLERANCE) + LOAD_EPSILON or not settling.isdisjoint(state.members[node_id]):
+            continue
+        removed: list[tuple[str, bool]] = []
+        for cam in sorted(state.members[node_id], key=lambda c: _shedding_order(state, c)):
+            if state.load[node_id] <= usable + LOAD_EPSILON:
+                break
+            removed.append((cam, cam in state.origin))
+            state.remove(cam, MoveReason.SHED)
+        for cam, had_origin in sorted(removed, key=lambda r: _placing_order(state, r[0])):
+            if state.fits(node_id, state.costs[cam]):
+                state.put(cam, node_id)  # the room left takes it after all: it never stops
+                if not had_origin:
+                    del state.origin[cam]
+            else:
+                taken[cam] = (node_id, before, usable)
+    return taken
+
+
 def _bundle(cost: float, headroom: float) -> dict[str, float]:
     cpus = cost / (1.0 - headroom)
     steps = max(1, math.ceil(round(cpus / RAY_RESOURCE_GRANULARITY, 6)))
@@ -400,7 +450,8 @@ def _finish(
     headroom: float,
     *,
     converged: bool = True,
-    shed: Iterable[str] = (),
+    shed: tuple[str, ...] | list[str] = (),
+    overload_shed: Mapping[str, _Shed] | None = None,
 ) -> PlacementPlan:
     moves: list[Move] = []
     started: list[str] = []
@@ -415,6 +466,13 @@ def _finish(
             moves.append(Move(cam, from_node, to_node, reason))
 
     largest = max(state.usable.values(), default=0.0)
+    overload = overload_shed or {}
+    notes = {c: "shed for a camera of higher priority" for c in shed}
+    for cam, (node_id, load_before, usable) in overload.items():
+        notes[cam] = (
+            f"shed from node {node_id}: its cameras cost {load_before:.3f} cores, more than its {usable:.3f} "
+            "usable, and no move could relieve it (the lowest priorities go first)"
+        )
     unplaced: list[Unplaced] = []
     for cam in sorted(left_out, key=lambda c: _placing_order(state, c)):
         cost = state.costs[cam]
@@ -430,6 +488,8 @@ def _finish(
             why = UnplacedReason.NO_CAPACITY
             free = max(state.usable[n] - state.load[n] for n in state.usable)
             detail = f"costs {cost:.3f} cores; the most any node has free is {max(free, 0.0):.3f} cores"
+        if cam in notes:
+            detail = f"{notes[cam]}; {detail}"
         unplaced.append(Unplaced(cam, cost, why, detail))
 
     stranded = sorted(stranded, key=lambda c: (-state.costs[c], c))
@@ -446,6 +506,8 @@ def _finish(
         autoscaler_demand=tuple(_bundle(c, headroom) for c in needy),
         converged=converged,
         shed=tuple(shed),
+        overload_shed=tuple(sorted(overload, key=lambda c: _shedding_order(state, c))),
+        shed_notes=notes,
     )
 
 
@@ -458,23 +520,33 @@ def plan(
     headroom: float = DEFAULT_HEADROOM,
     hysteresis: float = DEFAULT_HYSTERESIS,
     draining: Iterable[str] = frozenset(),
+    settling: Iterable[str] = frozenset(),
 ) -> PlacementPlan:
     """Where each camera should run; see the module docstring for the rules and guarantees.
+
+    `settling`: running cameras whose cost is not yet known from measurements of their
+    current run; their nodes are not shed (step 3b).
 
     `current` maps camera id -> node id of running actors; entries for cameras
     not in `cameras` are ignored (the caller stops them). Draining ids that are
     not among `nodes` are ignored. Raises PlacementError for duplicate ids,
     negative costs or capacities, bad options, or draining the last schedulable node.
     """
-    draining = frozenset(draining)
+    draining, settling = frozenset(draining), frozenset(settling)
     _validate(nodes, cameras, max_moves, headroom, hysteresis, draining)
     state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
     left_out, stranded = _place(state, not_running, on_draining)
     left_out, shed = _preempt(state, left_out) if left_out else (left_out, [])
     budget = max_moves
+    overload_shed: dict[str, _Shed] = {}
     while True:
         made, converged = _voluntary_moves(state, budget, hysteresis)
         budget -= made
+        taken = _shed_overload(state, settling) if converged and state.any_overloaded() else {}
+        if taken:
+            overload_shed.update(taken)
+            left_out = [*left_out, *taken]
+            continue  # the room shedding freed may make moves worthwhile (and it is no longer over)
         if not (left_out or stranded):
             break
         before = (len(left_out), len(stranded))
@@ -485,7 +557,8 @@ def plan(
         if (len(left_out), len(stranded)) == before:
             break
     shed = sorted(set(shed) & set(left_out))  # step 4 may have found them room after all
-    return _finish(state, left_out, stranded, headroom, converged=converged, shed=shed)
+    still_shed = {c: why for c, why in overload_shed.items() if c in left_out}
+    return _finish(state, left_out, stranded, headroom, converged=converged, shed=shed, overload_shed=still_shed)
 
 
 def consolidate(

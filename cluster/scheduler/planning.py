@@ -14,6 +14,11 @@ state keeps measured idle capacity unusable: a camera reserved more than it
 measures gives the difference back as its estimate converges, and cameras
 waiting for room are placed in the step where it fits.
 
+A node whose cameras turn out to cost more than its usable share, with no move to
+relieve it, sheds its lowest priorities (`placement` step 3b) once every camera on it
+is measured on its current run (see `_settling`): they are stopped and wait unplaced,
+the reason naming the node's cost and usable CPU, until there is room.
+
 A camera whose new settings no longer fit its node (UpdateCamera accepted it
 because another node has room, or because the autoscaler may add one) is taken
 out of its node's load and placed again: kept if it fits there after all, moved
@@ -79,11 +84,11 @@ def plan_step(
         _release_idle_nodes(state, nodes, current, now)
     state.moves.forget_before_window(now)
     budget = max(0, settings.max_moves_per_minute - state.moves.voluntary_in_window(now))
-    p = _plan(state, settings, nodes, demand, current, budget)
+    p = _plan(state, settings, nodes, demand, current, budget, now)
     if unmet(p) and state.releasing:
         logger.info("cameras wait for room: nodes %s take cameras again", ", ".join(sorted(state.releasing)))
         state.releasing.clear()
-        p = _plan(state, settings, nodes, demand, current, budget)
+        p = _plan(state, settings, nodes, demand, current, budget, now)
     if settings.autoscaling and _consolidation_due(state, settings, now) and not (unmet(p) or p.moves or p.started):
         state.last_consolidation = now
         keep = _unreleasable(state, nodes)
@@ -178,6 +183,7 @@ def _plan(
     demand: list[CameraDemand],
     current: dict[str, str],
     budget: int,
+    now: float,
 ) -> PlacementPlan:
     return plan(
         nodes,
@@ -187,7 +193,20 @@ def _plan(
         headroom=settings.headroom,
         hysteresis=settings.hysteresis,
         draining=_draining(state, nodes),
+        settling=_settling(state, settings, now),
     )
+
+
+def _settling(state: SchedulerState, settings: SchedulerSettings, now: float) -> set[str]:
+    """Running cameras whose cost is not yet measured on their current run: live for less
+    than the warm-up plus two smoothing time constants (86% of a change absorbed). Without
+    learning every camera is: shedding answers measurements, and there are none."""
+    settled_after = settings.cost_warmup_s + 2 * settings.cost_smoothing_s
+    return {
+        rec.camera_id
+        for rec in state.cameras.active()
+        if not settings.learn_costs or rec.live_since is None or now - rec.live_since < settled_after
+    }
 
 
 def _apply(
@@ -215,18 +234,21 @@ def _apply(
         state.moves.record(move, now, wall_now)
         actions.moves.append(move)
     unplaced = {u.camera_id: u for u in p.unplaced}
-    shed = set(p.shed)
+    shed = {*p.shed, *p.overload_shed}
     use = node_use(state, cost) if unplaced else {}
     for rec in state.cameras.records():
         u = unplaced.get(rec.camera_id)
         if u is None:
-            rec.unplaced = None
+            rec.unplaced, rec.shed_note = None, None
             continue
+        if rec.shed_note is not None and rec.camera_id not in p.shed_notes:
+            u = Unplaced(u.camera_id, u.cost, u.reason, f"{rec.shed_note}; {u.detail}")  # still waiting
         u = _explained(p, u, cost, use)
         if rec.camera_id in shed and rec.actor is not None:
-            actions.stop(rec.camera_id, rec.actor, "shed: a camera of higher priority needed its room")
-            priority = rec.config.priority
-            logger.warning("camera %s (priority %d) shed for a camera of higher priority", rec.camera_id, priority)
+            why = p.shed_notes[rec.camera_id]
+            actions.stop(rec.camera_id, rec.actor, why)
+            logger.warning("camera %s (priority %d) %s", rec.camera_id, rec.config.priority, why)
+            rec.shed_note = why
             rec.stopped_at = now
             rec.forget_actor()
             rec.node_id, rec.must_move = None, None

@@ -43,6 +43,7 @@ class CameraRecord:
     retry_at: float | None = None
     reason: str = ""
     unplaced: Unplaced | None = None
+    shed_note: str | None = None  # why it was shed (stopped for room): kept in its reason while it waits
     push_config: bool = False  # the running actor may have an older config: send it
     # Its new settings no longer fit its node (UpdateCamera): why it must move (or wait for room).
     must_move: str | None = None

@@ -7,7 +7,7 @@ import pytest
 from cluster.control import CameraExists, CameraNotFound, CameraUnavailable, NodeNotFound, PlacementRejected
 from cluster.domain import CameraState
 from cluster.scheduler.capacity import RAY_CPUS_PER_CAMERA
-from cluster.scheduler.prior import estimate_cost
+from cluster.scheduler.prior import cost_breakdown, estimate_cost
 from cluster.scheduler.requests import AddCamera, DrainNode, RemoveCamera, UndrainNode, UpdateCamera
 
 from .fakes import TEST_SETTINGS, Harness, camera
@@ -265,3 +265,49 @@ def test_cluster_status_lists_nodes_cameras_load_and_unplaced():
     assert len(node.cameras) == 3 and node.load == pytest.approx(3 * COST, abs=1e-3), node
     assert status.cameras_configured == 4 and status.cameras_live == 3, status
     assert status.unplaced == ("cam03",), status.unplaced
+
+
+def test_cameras_measuring_more_than_a_lone_node_can_hold_shed_the_lowest_priority_and_stay_shed():
+    h = Harness(TEST_SETTINGS.replace(learn_costs=True, cost_warmup_s=1.0, cost_smoothing_s=5.0))
+    h.cluster.add_node("head", 1.0, head=True)  # 0.8 usable holds the three priors of 0.23
+    for cid, priority in (("high", 90), ("mid", 50), ("low", 10)):
+        h.do(AddCamera(camera(cid).model_copy(update={"priority": priority})))
+    h.steps(2)
+    assert set(h.cluster.named) == {"high", "mid", "low"}, "admitted at their priors, all three run"
+    first_actors = dict(h.cluster.named)
+
+    for actor in h.cluster.named.values():
+        actor.cpu_percent = 35.0  # each really costs 0.35: 1.05 cores on 0.8 usable, and nowhere to move
+    h.steps(30)
+
+    assert set(h.cluster.named) == {"high", "mid"}, f"the lowest priority is shed: {sorted(h.cluster.named)}"
+    assert not first_actors["low"].alive, "its actor was stopped"
+    assert all(h.cluster.named[c] is first_actors[c] for c in ("high", "mid")), "the others were never restarted"
+    (unplaced,) = h.ctl.report().unplaced
+    assert (unplaced.camera_id, unplaced.reason.value) == ("low", "no_capacity"), f"it waits for room: {unplaced}"
+    assert "shed from node head" in unplaced.detail, f"its reason says it was shed, and where: {unplaced.detail}"
+    node = h.ctl.report().nodes[0]
+    assert node.load <= node.usable + 1e-6, f"the node is back within its usable share: {node}"
+
+    created = len(h.cluster.created)
+    h.steps(30)
+    assert len(h.cluster.created) == created and "low" not in h.cluster.named, "shed stays shed: no flapping"
+
+
+def test_a_camera_starved_of_cpu_is_costed_at_what_it_needs_not_what_it_got():
+    h = Harness(TEST_SETTINGS.replace(learn_costs=True, cost_warmup_s=1.0, cost_smoothing_s=5.0))
+    h.cluster.add_node("head", 4.0, head=True)
+    h.do(AddCamera(camera("starved", fps=4.0)))  # the fake analyses 1 frame/s of the 4 asked (source at 5)
+    h.do(AddCamera(camera("keeping-up", fps=1.0)))
+    h.steps(2)
+    for actor in h.cluster.named.values():
+        actor.cpu_percent = 40.0
+    h.steps(60)
+
+    starved, keeping_up = h.ctl.cost.cost("starved"), h.ctl.cost.cost("keeping-up")
+    decode = cost_breakdown(camera("starved", fps=4.0)).decode  # paid for every frame, analysed or not
+    assert keeping_up == pytest.approx(0.40, abs=0.01), f"a camera that keeps up costs what it uses: {keeping_up}"
+    assert starved == pytest.approx(decode + 4 * (0.40 - decode), abs=0.02), (
+        f"one analysing a quarter of its frames needs its decoding ({decode:.3f}) and four times the rest of "
+        f"what it got (0.40): {starved}"
+    )

@@ -214,7 +214,16 @@ def test_sticky_cameras_stay_unless_moved_voluntarily(s: Scenario):
     usable = s.schedulable()
     moves = {m.camera_id: m for m in p.moves}
     for cam in (c.camera_id for c in s.cameras):
-        if s.current.get(cam) in usable and p.assignments[cam] != s.current[cam]:
+        if s.current.get(cam) in usable and cam not in p.assignments:
+            # Step 3b: a node still over its usable capacity sheds; nothing else drops a sticky camera.
+            assert cam in p.overload_shed, f"sticky {cam} was dropped without being shed for overload: {p.unplaced}"
+        elif s.current.get(cam) in usable and p.assignments[cam] != s.current[cam]:
+            if moves[cam].reason is MoveReason.SHED:  # shed (3b), then placed where shedding freed room
+                node = s.current[cam]
+                costs = {c.camera_id: c.cost for c in s.cameras}
+                on_input = math.fsum(costs[c] for c, n in s.current.items() if n == node and c in costs)
+                assert on_input > p.usable[node] + LOAD_EPSILON, f"{cam} was shed from {node}, not over on input"
+                continue
             assert moves[cam].reason not in EVACUATION_REASONS, f"sticky {cam} moved as {moves[cam]}"
 
 
