@@ -98,8 +98,8 @@ from .model import (
     PlacementPlan,
     Unplaced,
     UnplacedReason,
-    utilisation_spread,
 )
+from .placement_state import PlacementState, Shed, initial_state, validate_inputs
 
 DEFAULT_MAX_MOVES = 4  # a move is a restart: seconds of gap on that camera's stream
 DEFAULT_HEADROOM = 0.2  # for estimate error, motion bursts, Ray's own processes on the node
@@ -122,162 +122,12 @@ __all__ = [
     "plan",
 ]
 
-_Origin = tuple[str | None, MoveReason | None]  # (node the camera was on, why it left)
-_Shed = tuple[str, float, float]  # (node a camera was shed from, its load before, its usable capacity)
 
-
-class _State:
-    """Where every placed camera is, with exact per-node loads."""
-
-    def __init__(
-        self,
-        costs: dict[str, float],
-        node_ids: Iterable[str],
-        usable: dict[str, float],
-        priorities: dict[str, int] | None = None,
-    ) -> None:
-        self.costs = costs
-        self.priorities = priorities or {}
-        self.usable = usable  # schedulable nodes only
-        self.members: dict[str, set[str]] = {n: set() for n in node_ids}
-        self.load: dict[str, float] = {n: 0.0 for n in self.members}
-        self.where: dict[str, str] = {}
-        # First departure of each camera this plan touches, to report net moves.
-        self.origin: dict[str, _Origin] = {}
-
-    def put(self, camera_id: str, node_id: str) -> None:
-        self.put_all({camera_id: node_id})
-
-    def put_all(self, placed: Mapping[str, str]) -> None:
-        """`put` each camera on its node, each node's load summed once (not once per camera)."""
-        for camera_id, node_id in placed.items():
-            self.where[camera_id] = node_id
-            self.members[node_id].add(camera_id)
-        for node_id in set(placed.values()):
-            self._refresh(node_id)
-
-    def move(self, camera_id: str, to_node: str, reason: MoveReason | None) -> None:
-        """Move (or first place, when the camera has no node) and remember its origin."""
-        from_node = self.where.get(camera_id)
-        self.origin.setdefault(camera_id, (from_node, reason))
-        if from_node is not None:
-            self.members[from_node].discard(camera_id)
-            self._refresh(from_node)
-        self.put(camera_id, to_node)
-
-    def remove(self, camera_id: str, reason: MoveReason) -> None:
-        """Take a placed camera off its node (it is placed again or left unplaced)."""
-        from_node = self.where.pop(camera_id)
-        self.origin.setdefault(camera_id, (from_node, reason))
-        self.members[from_node].discard(camera_id)
-        self._refresh(from_node)
-
-    def _refresh(self, node_id: str) -> None:
-        # fsum is exact whatever the order, so the same members always give the
-        # same load: re-planning from a plan sees exactly the loads it ended with.
-        self.load[node_id] = math.fsum(self.costs[c] for c in self.members[node_id])
-
-    def fits(self, node_id: str, cost: float) -> bool:
-        return self.load[node_id] + cost <= self.usable[node_id] + LOAD_EPSILON
-
-    def utilisation(self, node_id: str) -> float:
-        return self.load[node_id] / self.usable[node_id]
-
-    def spread(self) -> float:
-        return utilisation_spread(self.load, self.usable)
-
-    def overload(self, node_id: str) -> float:
-        return max(0.0, self.load[node_id] - self.usable[node_id])
-
-    def any_overloaded(self) -> bool:
-        return any(self.load[n] > self.usable[n] + LOAD_EPSILON for n in self.usable)
-
-    def best_target(self, cost: float, among: Iterable[str]) -> str | None:
-        """The fitting node with the lowest utilisation after placing `cost` (ties: node id)."""
-        fitting = [n for n in among if self.fits(n, cost)]
-        if not fitting:
-            return None
-        return min(fitting, key=lambda n: ((self.load[n] + cost) / self.usable[n], n))
-
-
-def _schedulable(node: NodeCapacity, draining: frozenset[str]) -> bool:
-    return node.alive and node.capacity > 0 and node.node_id not in draining
-
-
-def _validate(
-    nodes: list[NodeCapacity],
-    cameras: list[CameraDemand],
-    max_moves: int,
-    headroom: float,
-    hysteresis: float,
-    draining: frozenset[str],
-) -> None:
-    seen_nodes: set[str] = set()
-    for node in nodes:
-        if node.node_id in seen_nodes:
-            raise PlacementError(f"duplicate node id {node.node_id!r}")
-        seen_nodes.add(node.node_id)
-        if not (math.isfinite(node.capacity) and node.capacity >= 0):
-            raise PlacementError(f"node {node.node_id!r} has capacity {node.capacity}; it must be >= 0 cores")
-    seen_cameras: set[str] = set()
-    for cam in cameras:
-        if cam.camera_id in seen_cameras:
-            raise PlacementError(f"duplicate camera id {cam.camera_id!r}")
-        seen_cameras.add(cam.camera_id)
-        if not (math.isfinite(cam.cost) and cam.cost >= 0):
-            raise PlacementError(f"camera {cam.camera_id!r} has cost {cam.cost}; it must be >= 0 cores")
-    if isinstance(max_moves, bool) or not isinstance(max_moves, int) or max_moves < 0:
-        raise PlacementError(f"max_moves must be a non-negative integer, got {max_moves!r}")
-    if not (0.0 <= headroom < 1.0):
-        raise PlacementError(f"headroom must be within [0, 1), got {headroom}")
-    if math.isnan(hysteresis) or hysteresis < 0:
-        raise PlacementError(f"hysteresis must be >= 0, got {hysteresis}")
-    drained = sorted(n.node_id for n in nodes if n.alive and n.capacity > 0 and n.node_id in draining)
-    if drained and not any(_schedulable(n, draining) for n in nodes):
-        raise PlacementError(
-            f"cannot drain {', '.join(drained)}: no other schedulable node would be left to run cameras"
-        )
-
-
-def _setup(
-    nodes: list[NodeCapacity],
-    cameras: list[CameraDemand],
-    current: Mapping[str, str],
-    headroom: float,
-    draining: frozenset[str],
-) -> tuple[_State, list[str], list[str]]:
-    """State with sticky and drain-pending cameras in place; returns the two groups to place."""
-    by_id = {n.node_id: n for n in nodes}
-    usable = {
-        n.node_id: n.capacity * (1.0 - headroom)
-        for n in sorted(nodes, key=lambda n: n.node_id)
-        if _schedulable(n, draining)
-    }
-    state = _State({c.camera_id: c.cost for c in cameras}, by_id, usable, {c.camera_id: c.priority for c in cameras})
-    not_running: list[str] = []  # new, or on a dead / unlisted node
-    on_draining: list[str] = []  # still running on an alive node it should leave
-    staying: dict[str, str] = {}
-    for cam in sorted(state.costs):
-        node_id = current.get(cam)
-        node = by_id.get(node_id) if node_id is not None else None
-        if node_id is None:
-            not_running.append(cam)
-        elif node is None or not node.alive:
-            state.origin[cam] = (node_id, MoveReason.NODE_DEAD)
-            not_running.append(cam)
-        else:
-            staying[cam] = node_id
-            if node_id not in usable:
-                on_draining.append(cam)  # it keeps running there until it has somewhere to go
-    state.put_all(staying)
-    return state, not_running, on_draining
-
-
-def _placing_order(state: _State, camera_id: str) -> tuple[int, float, str]:
+def _placing_order(state: PlacementState, camera_id: str) -> tuple[int, float, str]:
     return (-state.priorities.get(camera_id, 0), -state.costs[camera_id], camera_id)
 
 
-def _place(state: _State, not_running: list[str], on_draining: list[str]) -> tuple[list[str], list[str]]:
+def _place(state: PlacementState, not_running: list[str], on_draining: list[str]) -> tuple[list[str], list[str]]:
     """Step 2; returns (still not running, still stranded)."""
     left_out: list[str] = []
     for cam in sorted(not_running, key=lambda c: _placing_order(state, c)):
@@ -296,7 +146,7 @@ def _place(state: _State, not_running: list[str], on_draining: list[str]) -> tup
     return left_out, stranded
 
 
-def _displacement(state: _State, camera_id: str) -> tuple[str, list[str]] | None:
+def _displacement(state: PlacementState, camera_id: str) -> tuple[str, list[str]] | None:
     """The node and the cameras of lower priority whose removal makes room for
     `camera_id` there (step 2b), or None when no node can be made to fit it."""
     priority, cost = state.priorities.get(camera_id, 0), state.costs[camera_id]
@@ -326,7 +176,7 @@ def _displacement(state: _State, camera_id: str) -> tuple[str, list[str]] | None
     return None if best is None else (best[1], best[2])
 
 
-def _preempt(state: _State, left_out: list[str]) -> tuple[list[str], list[str]]:
+def _preempt(state: PlacementState, left_out: list[str]) -> tuple[list[str], list[str]]:
     """Step 2b; returns (still not running, displaced and placed nowhere: shed)."""
     waiting = sorted(left_out, key=lambda c: _placing_order(state, c))
     displaced: set[str] = set()
@@ -354,7 +204,7 @@ def _preempt(state: _State, left_out: list[str]) -> tuple[list[str], list[str]]:
     return still_out, shed
 
 
-def _best_voluntary_move(state: _State, must_relieve_overload: bool) -> tuple[str, str] | None:
+def _best_voluntary_move(state: PlacementState, must_relieve_overload: bool) -> tuple[str, str] | None:
     """The (camera, target) that most lowers (overload, imbalance), or None."""
     best: tuple[float, float, str, str] | None = None
     for src in state.usable:
@@ -384,7 +234,7 @@ def _best_voluntary_move(state: _State, must_relieve_overload: bool) -> tuple[st
     return None if best is None else (best[2], best[3])
 
 
-def _next_voluntary_move(state: _State, hysteresis: float) -> tuple[str, str] | None:
+def _next_voluntary_move(state: PlacementState, hysteresis: float) -> tuple[str, str] | None:
     """The move step 3 would make now, or None when there is nothing worth doing."""
     unbalanced = state.spread() > hysteresis
     if not (unbalanced or state.any_overloaded()):
@@ -392,7 +242,7 @@ def _next_voluntary_move(state: _State, hysteresis: float) -> tuple[str, str] | 
     return _best_voluntary_move(state, must_relieve_overload=not unbalanced)
 
 
-def _voluntary_moves(state: _State, budget: int, hysteresis: float) -> tuple[int, bool]:
+def _voluntary_moves(state: PlacementState, budget: int, hysteresis: float) -> tuple[int, bool]:
     """Step 3; returns how many moves it made and whether it converged (stopped
     because no move was worth making rather than because the budget ran out)."""
     made = 0
@@ -409,14 +259,14 @@ def _voluntary_moves(state: _State, budget: int, hysteresis: float) -> tuple[int
         made += 1
 
 
-def _shedding_order(state: _State, camera_id: str) -> tuple[int, float, str]:
+def _shedding_order(state: PlacementState, camera_id: str) -> tuple[int, float, str]:
     return (state.priorities.get(camera_id, 0), -state.costs[camera_id], camera_id)
 
 
-def _shed_overload(state: _State, settling: frozenset[str]) -> dict[str, _Shed]:
+def _shed_overload(state: PlacementState, settling: frozenset[str]) -> dict[str, Shed]:
     """Step 3b; returns the cameras taken off their node, each with (node, its load
     before, its usable capacity)."""
-    taken: dict[str, _Shed] = {}
+    taken: dict[str, Shed] = {}
     for node_id in sorted(state.usable):
         usable, before = state.usable[node_id], state.load[node_id]
         if before <= usable * (1 + SHED_TOLERANCE) + LOAD_EPSILON or not settling.isdisjoint(state.members[node_id]):
@@ -444,14 +294,14 @@ def _bundle(cost: float, headroom: float) -> dict[str, float]:
 
 
 def _finish(
-    state: _State,
+    state: PlacementState,
     left_out: list[str],
     stranded: list[str],
     headroom: float,
     *,
     converged: bool = True,
     shed: tuple[str, ...] | list[str] = (),
-    overload_shed: Mapping[str, _Shed] | None = None,
+    overload_shed: Mapping[str, Shed] | None = None,
 ) -> PlacementPlan:
     moves: list[Move] = []
     started: list[str] = []
@@ -533,12 +383,12 @@ def plan(
     negative costs or capacities, bad options, or draining the last schedulable node.
     """
     draining, settling = frozenset(draining), frozenset(settling)
-    _validate(nodes, cameras, max_moves, headroom, hysteresis, draining)
-    state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
+    validate_inputs(nodes, cameras, max_moves, headroom, hysteresis, draining)
+    state, not_running, on_draining = initial_state(nodes, cameras, current, headroom, draining)
     left_out, stranded = _place(state, not_running, on_draining)
     left_out, shed = _preempt(state, left_out) if left_out else (left_out, [])
     budget = max_moves
-    overload_shed: dict[str, _Shed] = {}
+    overload_shed: dict[str, Shed] = {}
     while True:
         made, converged = _voluntary_moves(state, budget, hysteresis)
         budget -= made
@@ -590,8 +440,8 @@ def consolidate(
     """
     draining = frozenset(draining)
     keep = frozenset(keep)
-    _validate(nodes, cameras, max_moves, headroom, math.inf, draining)
-    state, not_running, on_draining = _setup(nodes, cameras, current, headroom, draining)
+    validate_inputs(nodes, cameras, max_moves, headroom, math.inf, draining)
+    state, not_running, on_draining = initial_state(nodes, cameras, current, headroom, draining)
     left_out, stranded = _place(state, not_running, on_draining)
     if left_out or stranded:
         return _finish(state, left_out, stranded, headroom)
@@ -618,7 +468,7 @@ def consolidate(
     return _finish(state, left_out, stranded, headroom)
 
 
-def _trial_targets(state: _State, cams: list[str], keepers: list[str]) -> list[tuple[str, str]] | None:
+def _trial_targets(state: PlacementState, cams: list[str], keepers: list[str]) -> list[tuple[str, str]] | None:
     """Targets for all `cams` among `keepers` without changing `state`, or None if one does not fit."""
     extra = {n: 0.0 for n in keepers}
     chosen: list[tuple[str, str]] = []
