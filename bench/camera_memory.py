@@ -26,6 +26,14 @@ Variants (`--variants`, comma-separated; all by default):
 Each camera's MALLOC_* variables are read back from its process and printed, so the
 table says what the allocator was really told.
 
+    python -m bench.camera_memory --ray-only --minutes 4
+
+Ray alone, no camera: two bare threaded actors (`max_concurrency` as the camera
+actor's) answering the camera's call mix (eight small replies and two 20 KB ones per
+round, as fast as they come), one with glibc's defaults and one with
+`ALLOCATOR_ENV`; USS and calls answered every 20 s. The soak's readers make about 8
+calls a second per camera, so 100,000 calls here are about 3.5 hours of a camera.
+
 Not a test (no assertions): the figures go into docs/reliability.md.
 """
 
@@ -254,6 +262,54 @@ def report(chosen: list[Variant], cameras: list[Camera], samples: list[Any], war
     )
 
 
+async def run_ray_only(minutes: float) -> None:
+    """The arena growth with no camera: Ray's call threads alone (see the docstring)."""
+    import ray
+
+    from cluster.actors.camera_actor import ALLOCATOR_ENV, MAX_CONCURRENCY
+
+    @ray.remote(max_concurrency=MAX_CONCURRENCY)  # type: ignore[call-overload]
+    class Bare:
+        def __init__(self) -> None:
+            self.jpeg_like = b"x" * 20_000
+
+        def pid(self) -> int:
+            return os.getpid()
+
+        def small(self, after: int, most: int = 256, wait_s: float = 0.0) -> tuple[int, int, float]:
+            return after, most, wait_s
+
+        def jpeg(self) -> bytes:
+            return self.jpeg_like
+
+    envs = {"glibc defaults": {}, " ".join(f"{k}={v}" for k, v in ALLOCATOR_ENV.items()): dict(ALLOCATOR_ENV)}
+    actors = {name: Bare.options(num_cpus=0, runtime_env={"env_vars": env}).remote() for name, env in envs.items()}  # type: ignore[attr-defined]
+    pids = {name: await actor.pid.remote() for name, actor in actors.items()}
+    calls = dict.fromkeys(actors, 0)
+    stop = asyncio.Event()
+
+    async def drive(name: str) -> None:
+        actor = actors[name]
+        while not stop.is_set():
+            await asyncio.gather(*(actor.small.remote(i) for i in range(8)), actor.jpeg.remote(), actor.jpeg.remote())
+            calls[name] += 10
+
+    drivers = [asyncio.create_task(drive(name)) for name in actors]
+    started = time.monotonic()
+    rows = []
+    while time.monotonic() - started < minutes * 60:
+        await asyncio.sleep(20.0)
+        row = [f"{time.monotonic() - started:.0f}"]
+        for name in actors:
+            row += [f"{uss_mb(pids[name]) or float('nan'):.1f}", str(calls[name])]
+        print("  ".join(row), flush=True)
+        rows.append(row)
+    stop.set()
+    await asyncio.wait(drivers, timeout=10)
+    columns = ["s"] + [f"{name}: {what}" for name in actors for what in ("USS MB", "calls")]
+    print_table("Bare threaded Ray actors, no camera", columns, rows)
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
@@ -264,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-variant", type=int, default=2, help="camera actors per variant")
     parser.add_argument("--sample-s", type=float, default=60.0, help="seconds between samples")
     parser.add_argument("--warmup-min", type=float, default=2.0, help="minutes left out of the slopes")
+    parser.add_argument("--ray-only", action="store_true", help="bare Ray actors, no camera (see above)")
     parser.add_argument("--variants", default=",".join(variants()), help="comma-separated: " + ", ".join(variants()))
     args = parser.parse_args(argv)
     known = variants()
@@ -278,7 +335,10 @@ def main(argv: list[str] | None = None) -> None:
 
     ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, namespace="camera-memory")
     try:
-        asyncio.run(run(chosen, args.per_variant, args.minutes, args.sample_s, args.warmup_min * 60))
+        if args.ray_only:
+            asyncio.run(run_ray_only(args.minutes))
+        else:
+            asyncio.run(run(chosen, args.per_variant, args.minutes, args.sample_s, args.warmup_min * 60))
     finally:
         ray.shutdown()
 
