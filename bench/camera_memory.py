@@ -75,7 +75,7 @@ def variants() -> dict[str, Variant]:
             "as in the soak, MALLOC_MMAP_THRESHOLD_=131072",
             env={**soak_env, "MALLOC_MMAP_THRESHOLD_": "131072"},
         ),
-        Variant("shipped", "as this branch ships the camera actor"),
+        Variant("shipped", "as shipped: its own runtime env, MALLOC_ARENA_MAX=2"),
     ]
     return {v.name: v for v in listed}
 
