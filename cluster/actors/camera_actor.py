@@ -2,6 +2,16 @@
 
 Threaded (max_concurrency > 1) so a long-poll from one reader never blocks
 `status()` or another reader; the worker's own threads do the decoding.
+
+Allocator. glibc gives every thread that allocates its own malloc arena, up to 8 per
+core; Ray serves a threaded actor's calls from its `max_concurrency` threads, so over
+hours of calls the arenas of those threads fill one by one with what a call leaves
+behind (its request, its reply's pickle, a JPEG) and the process grows, slowly and
+with no leak to find (the soak of issue 15 saw +20 MB/h per camera actor). Two arenas
+for the whole process keep that a few MB: the worker process is started with
+`MALLOC_ARENA_MAX=2` (`ALLOCATOR_ENV`, its runtime environment; glibc reads it when
+the process starts, so it cannot be set from inside). Measured side by side with
+`python -m bench.camera_memory`; see the Soak section of docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -17,6 +27,9 @@ from .camera import CameraWorker
 ACTOR_NAME_PREFIX = "camera:"
 # Readers long-poll; each in-flight call holds one of these threads.
 MAX_CONCURRENCY = 64
+# The camera actor's worker process environment (see the module docstring): one malloc
+# arena besides the main one, however many threads allocate.
+ALLOCATOR_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def actor_name(camera_id: str) -> str:
@@ -24,7 +37,7 @@ def actor_name(camera_id: str) -> str:
 
 
 # Ray's type overloads omit `max_concurrency`, which `ray.remote` accepts for actor classes.
-@ray.remote(max_concurrency=MAX_CONCURRENCY)  # type: ignore[call-overload]
+@ray.remote(max_concurrency=MAX_CONCURRENCY, runtime_env={"env_vars": ALLOCATOR_ENV})  # type: ignore[call-overload]
 class CameraActor:
     def __init__(self, config: CameraConfig):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

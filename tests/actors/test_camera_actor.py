@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -60,6 +61,18 @@ def test_bad_cameras_fail_clearly_while_a_good_one_keeps_running(ray_local, spaw
     first = wait_status(ray_local, good, lambda s: s.last_sequence >= 3, 60, "good camera publishing")
     later = wait_status(ray_local, good, lambda s: s.last_sequence > first.last_sequence + 3, 60, "progress")
     assert later.state is CameraState.LIVE, f"good camera should stay live: {later.reason}"
+
+
+def test_camera_actor_process_runs_with_two_malloc_arenas(ray_local, spawn, media):
+    """The soak's slow growth was glibc arenas filling under Ray's call threads (issue 15):
+    the worker process must be started with the limit, through `.options()` as the scheduler does."""
+    actor = spawn("arenas", media / "car-detection.mp4")
+    status = wait_status(ray_local, actor, lambda s: s.state is CameraState.LIVE, 60, "live")
+    environ = Path(f"/proc/{status.pid}/environ").read_bytes().split(b"\0")
+    malloc = sorted(entry.decode() for entry in environ if entry.startswith(b"MALLOC_"))
+    assert malloc == ["MALLOC_ARENA_MAX=2"], (
+        f"camera actor pid {status.pid} should run with MALLOC_ARENA_MAX=2: {malloc}"
+    )
 
 
 def test_actor_answers_status_while_a_long_poll_waits(ray_local, spawn, tmp_path):
