@@ -68,10 +68,9 @@ def test_server_restart_is_survived_by_reconnecting(rtsp_server_factory, make_lo
     assert before is not None, f"no frame before the restart; state {loop.state()}"
 
     server.kill()
-    stalled_index, reason = log.wait_for(CameraState.STALLED, 20, after=live_index)
-    reconnect_index, then = log.wait_for(CameraState.RECONNECTING, 10, after=stalled_index)
-    assert "since the last frame" in reason, f"losing a live stream should read as a stall, got {reason!r}"
-    assert then.startswith("stalled"), f"the first retry should say why: {then!r}"
+    # The killed server's sockets close: the stream ends at once, nothing to wait out.
+    reconnect_index, then = log.wait_for(CameraState.RECONNECTING, 20, after=live_index)
+    assert then.startswith("connection lost:"), f"the first retry should say why: {then!r}"
 
     server.restart()
     log.wait_for(CameraState.LIVE, 30, after=reconnect_index)
