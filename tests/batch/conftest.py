@@ -5,17 +5,27 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
+from cluster.domain import Event
 
 ROAD_RULES = {
     "lines": [{"name": "middle", "start": [0.0, 0.5], "end": [1.0, 0.5]}],
     "zones": [{"name": "left", "polygon": [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]}],
 }
+
+
+def latest_revisions(revisions: Iterable[Event]) -> list[Event]:
+    """The last revision seen of each event, in the order the events first appeared."""
+    latest: dict[str, Event] = {}
+    for event in revisions:
+        latest[event.event_id] = event
+    return list(latest.values())
 
 
 def unmatched(left: list[tuple], right: list[tuple], tolerance_s: float) -> list[tuple]:

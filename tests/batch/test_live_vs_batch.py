@@ -22,7 +22,7 @@ from cluster.batch.segments import plan_segments
 from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
 from cluster.domain import CameraState, Event
-from tests.batch.conftest import ROAD_RULES, unmatched
+from tests.batch.conftest import ROAD_RULES, latest_revisions, unmatched
 from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -39,10 +39,7 @@ ANALYSED_SHARE = 5.0 / 12.5  # analysis.fps of the clip's 12.5 fps
 
 
 def final(revisions) -> list[Event]:
-    latest: dict[str, Event] = {}
-    for event in revisions:
-        latest[event.event_id] = event
-    return sorted(latest.values(), key=lambda e: e.start_pts)
+    return sorted(latest_revisions(revisions), key=lambda e: e.start_pts)
 
 
 def relative(events: list[Event]) -> list[tuple]:

@@ -26,7 +26,7 @@ from cluster.config.batch import BatchConfig
 from cluster.domain import CameraState, Event
 from cluster.recordings.chain import read_chain
 from cluster.recordings.index import live_segments
-from tests.batch.conftest import ROAD_RULES, unmatched
+from tests.batch.conftest import ROAD_RULES, latest_revisions, unmatched
 from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -49,10 +49,7 @@ CLIP_S = 30.16  # the car clip's footage
 
 
 def final(revisions) -> list[Event]:
-    latest: dict[str, Event] = {}
-    for event in revisions:
-        latest[event.event_id] = event
-    return sorted(latest.values(), key=lambda e: e.start_time)
+    return sorted(latest_revisions(revisions), key=lambda e: e.start_time)
 
 
 def described(events: list[Event]) -> list[tuple]:

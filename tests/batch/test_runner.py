@@ -13,7 +13,7 @@ from cluster.batch.segments import Segment, plan_segments
 from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
 from cluster.domain import Event
-from tests.batch.conftest import ROAD_RULES
+from tests.batch.conftest import ROAD_RULES, latest_revisions
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +36,7 @@ WARMUP_S = 60.0  # planning.warmup_for of the road camera (checked below)
 
 
 def final_revisions(revisions) -> list[Event]:
-    latest: dict[str, Event] = {}
-    for event in revisions:
-        latest[event.event_id] = event
-    return sorted(latest.values(), key=lambda e: (e.start_pts, e.type.value, e.rule))
+    return sorted(latest_revisions(revisions), key=lambda e: (e.start_pts, e.type.value, e.rule))
 
 
 def signature(event: Event) -> tuple:
