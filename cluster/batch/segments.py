@@ -9,8 +9,10 @@ its first frame, the `pts` the video core gives frames). Guarantees of
   (`end_s` None: to the end of the file, however long it really is);
 - every start but the first is a keyframe time, as close after a multiple of
   `target_s` as the keyframes allow; segments are never shorter than half the
-  target (a keyframe too close to the previous boundary is skipped), so a file
-  without keyframes past its start is one segment;
+  target (a keyframe too close to the previous boundary is skipped, and so is one
+  too close to the end of the file: a stub of a last segment would decode a whole
+  warm-up for a few seconds of its own), so a file without keyframes past its
+  start is one segment;
 - `decode_from_s` is a keyframe at or before `start_s - warmup_s` (0 for the
   first), so decoding starts where a decoder can and the analysis is warm when the
   segment's own footage begins.
@@ -76,7 +78,7 @@ def plan_segments(index: MediaIndex, *, file_index: int, target_s: float, warmup
         if position >= len(keyframes):
             break
         start = keyframes[position]
-        if start - starts[-1] >= target_s / 2 and start < index.duration_s:
+        if start - starts[-1] >= target_s / 2 and index.duration_s - start >= target_s / 2:
             starts.append(start)
         goal = max(goal + target_s, start + target_s / 2)
     segments = []

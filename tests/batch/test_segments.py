@@ -40,6 +40,8 @@ def test_segments_partition_the_file_at_keyframes(layout, target, warmup) -> Non
         assert after.decode_from_s <= max(0.0, after.start_s - warmup) or after.decode_from_s == 0.0, (
             f"{after} decodes its warm-up of {warmup} s"
         )
+    if len(segments) > 1:
+        assert duration - segments[-1].start_s >= target / 2, f"the last of {segments} is a stub of a segment"
     assert [s.index for s in segments] == list(range(len(segments))), "numbered in order"
     assert all(s.file_index == 2 for s in segments), "segments name their file"
 
@@ -52,6 +54,13 @@ def test_every_event_time_is_owned_by_exactly_one_segment(layout, target, pts) -
 
     owners = [s.key for s in segments if s.owns(pts)]
     assert len(owners) == 1, f"an event at {pts} s is owned by {owners}, not exactly one of {segments}"
+
+
+def test_a_file_just_longer_than_the_target_is_one_segment() -> None:
+    """10 min 3 s of footage cut at 600 s would make a 3 s segment that decodes a whole warm-up."""
+    segments = plan_segments(index(603.0, [k * 4.8 for k in range(126)]), file_index=0, target_s=600.0, warmup_s=60.0)
+
+    assert segments == (Segment(0, 0, 0.0, None, 0.0),), f"no stub segment at the end: {segments}"
 
 
 def test_a_file_without_keyframes_past_its_start_is_one_segment() -> None:
