@@ -204,7 +204,11 @@ def test_a_camera_sending_three_times_its_rate_is_analysed_at_the_target_skippin
     assert last.source_fps >= 25, f"the stream is the 30 fps one: {last.source_fps}"
     assert share <= 5 / 30 * 1.25, f"no more than the target is analysed: {analysed} of {received}"
     assert share >= 5 / 30 * 0.5, f"and the target is kept up with: {analysed} of {received}"
-    assert skipped >= received - analysed - 1, f"the frames not analysed are counted as skipped: {last}"
+    # One snapshot against itself: the three counters of two snapshots taken 8 s apart differ
+    # by the frames each had in hand (received, not yet analysed or skipped), which moved with load.
+    in_hand = last.frames_received - last.frames_analysed - last.frames_skipped
+    assert 0 <= in_hand <= 2, f"every frame not analysed is counted as skipped, but {in_hand} are neither: {last}"
+    assert skipped > 0, f"the window's frames beyond the target were skipped: {skipped} of {received}"
     assert newest, "batches were published"
     # Newest wins: the last analysed frame is among the newest few, not at the end of a queue.
     assert 0 <= behind <= 2 * 30 / 5 + 6, f"the analysis is {behind} frames behind the source: it queues"
