@@ -15,7 +15,7 @@ TEST_DEBS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gst
 	chromium chromium-driver redis-server
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint venv system-python test-debs bench clean
+.PHONY: demo test lint venv system-python test-debs bench bench-capacity clean
 
 demo: venv
 	$(BIN)/matthan serve
@@ -54,6 +54,11 @@ test-debs:
 
 bench: venv
 	$(BIN)/python -m bench.camera_throughput
+
+# Issue 16's benchmarks in one go (64 cameras, 96-camera overload, detector, district
+# simulation); about 40 minutes, on a machine with nothing else running.
+bench-capacity: venv
+	$(BIN)/python -m bench.capacity
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

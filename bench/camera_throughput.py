@@ -133,7 +133,13 @@ def _mean_run(runs: list[dict]) -> dict:
 
 
 def run_system(
-    path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float, headroom: float = 0.2
+    path: str,
+    cameras: int,
+    seconds: float,
+    warmup: float,
+    analysis_fps: float,
+    headroom: float = 0.2,
+    opencv_threads: int = 1,
 ) -> dict:
     """The cameras as `matthan serve` runs them: placed by the scheduler actor, read
     through `SchedulerClient` and their camera handles, on a local Ray."""
@@ -148,20 +154,22 @@ def run_system(
         namespace="bench",
     )
     try:
-        return asyncio.run(_measure_system(path, cameras, seconds, warmup, analysis_fps, headroom))
+        return asyncio.run(_measure_system(path, cameras, seconds, warmup, analysis_fps, headroom, opencv_threads))
     finally:
         ray.shutdown()
 
 
 async def _measure_system(
-    path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float, headroom: float
+    path: str, cameras: int, seconds: float, warmup: float, analysis_fps: float, headroom: float, opencv_threads: int
 ) -> dict:
     from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 
     ids = [f"bench-{i}" for i in range(cameras)]
     configs = [
         CameraConfig(
-            id=i, source=SourceConfig(url=path, loop=True, realtime=True), analysis=AnalysisConfig(fps=analysis_fps)
+            id=i,
+            source=SourceConfig(url=path, loop=True, realtime=True),
+            analysis=AnalysisConfig(fps=analysis_fps, opencv_threads=opencv_threads),
         )
         for i in ids
     ]
@@ -240,6 +248,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before measuring")
     parser.add_argument("--analysis-fps", type=float, default=5.0)
     parser.add_argument(
+        "--opencv-threads", type=int, default=1, help="cameras' analysis.opencv_threads (OpenCV's default: cores)"
+    )
+    parser.add_argument(
         "--headroom",
         type=float,
         default=0.2,
@@ -255,13 +266,16 @@ def main(argv: list[str] | None = None) -> None:
     baseline_s = min(args.seconds, 15.0)
     floor_runs = [single_process(clip, baseline_s, analysis_fps=None)]
     same_runs = [single_process(clip, baseline_s, analysis_fps=args.analysis_fps)]
-    system = run_system(clip, args.cameras, args.seconds, args.warmup, args.analysis_fps, args.headroom)
+    system = run_system(
+        clip, args.cameras, args.seconds, args.warmup, args.analysis_fps, args.headroom, args.opencv_threads
+    )
     floor_runs.append(single_process(clip, baseline_s, analysis_fps=None))
     same_runs.append(single_process(clip, baseline_s, analysis_fps=args.analysis_fps))
     floor, same_work = _mean_run(floor_runs), _mean_run(same_runs)
     machine, actors = system["fps_per_core_machine"], system["fps_per_core_actors"]
     print_table(
-        f"{args.cameras} cameras x car-detection.mp4 (768x432 H.264, 12.5 fps real time), motion at "
+        f"{args.cameras} cameras x car-detection.mp4 (768x432 H.264, 12.5 fps real time), "
+        f"{args.opencv_threads} OpenCV thread(s), motion at "
         f"{args.analysis_fps:g} fps, {args.seconds:g} s",
         [
             "measure",

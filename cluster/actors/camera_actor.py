@@ -12,6 +12,9 @@ for the whole process keep that a few MB: the worker process is started with
 `MALLOC_ARENA_MAX=2` (`ALLOCATOR_ENV`, its runtime environment; glibc reads it when
 the process starts, so it cannot be set from inside). Measured side by side with
 `python -m bench.camera_memory`; see the Soak section of docs/reliability.md.
+
+OpenCV's thread pool is per process too, so the actor sizes it from the camera's
+`analysis.opencv_threads` when it starts and on every update (`video/process.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import ray
 
 from ..config import CameraConfig
 from ..domain import CameraStatus, DetectionPull, EventPull, JpegFrame
+from ..video.process import use_opencv_threads
 from .camera import CameraWorker
 
 ACTOR_NAME_PREFIX = "camera:"
@@ -41,6 +45,7 @@ def actor_name(camera_id: str) -> str:
 class CameraActor:
     def __init__(self, config: CameraConfig):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        use_opencv_threads(config.analysis)
         node_id = ray.get_runtime_context().get_node_id()
         self._worker = CameraWorker(config, node_id=node_id)
         self._worker.start()
@@ -67,6 +72,7 @@ class CameraActor:
 
     def update(self, config: CameraConfig) -> None:
         self._worker.update(config)
+        use_opencv_threads(self._worker.config.analysis)  # what the worker now runs
 
     def stop(self) -> None:
         self._worker.stop()

@@ -121,6 +121,17 @@ class AnalysisConfig(StrictModel):
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Motion stage.")
     detector: DetectorConfig | None = Field(None, description="Detector stage; None runs motion-only.")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Tracker stage.")
+    opencv_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description=(
+            "OpenCV worker threads of the camera's process (cv2.setNumThreads). 1 is the cheapest per frame "
+            "(OpenCV's default, one per core, splits each resize, motion update and detector pass over threads "
+            "that wait for each other and for the other cameras: about 20% more CPU per detection measured "
+            "with bench.detector); more only lowers one heavy camera's detector latency on an idle node."
+        ),
+    )
 
     @model_validator(mode="after")
     def _detector_budget_fits(self) -> AnalysisConfig:
