@@ -46,6 +46,7 @@ done is removed. So the store ends with each event once.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -296,25 +297,35 @@ class JobManager:
                 continue
             if isinstance(outcome, SegmentResult):
                 with self._lock:
-                    running.segments = [s for s in running.segments if s.key != outcome.segment.key]
                     keep = record.state is JobState.RUNNING  # cancelled meanwhile: keep only what finished before
+                    if not keep:
+                        self._yielded(running, outcome.segment.key)
                 if keep:
-                    self._commit(record, outcome)
+                    self._commit(record, outcome, running)
                 continue
             with self._lock:
                 self._running.pop(name, None)
                 self._chain_over(record, running.segments, outcome)
 
-    def _commit(self, record: JobRecord, result: SegmentResult) -> None:
-        """Stage, ingest, mark done, unstage (the commit point: see the module)."""
+    def _commit(self, record: JobRecord, result: SegmentResult, chain: _Running | None = None) -> None:
+        """Stage, ingest, mark done, unstage (the commit point: see the module). `chain`:
+        the running chain that yielded it, which keeps the segment until it is staged."""
         key = result.segment.key
-        try:
-            self.records.stage(record.job_id, result)
-        except Exception:
-            log.exception("job %s segment %s: its result could not be staged; it runs again", record.job_id, key)
-            return
         with self._lock:
-            self._staged.setdefault(record.job_id, {})[key] = result
+            staged = key in self._staged.get(record.job_id, {})
+        if not staged:
+            try:
+                self.records.stage(record.job_id, result)
+            except Exception:
+                log.exception("job %s segment %s: its result could not be staged; it runs again", record.job_id, key)
+                if chain is not None:
+                    with self._lock:
+                        self._yielded(chain, key)
+                return
+            with self._lock:
+                self._staged.setdefault(record.job_id, {})[key] = result
+                if chain is not None:
+                    self._yielded(chain, key)
         # Outside the lock: the writer's deadline must not hold up requests. The staged
         # segment counts as in flight meanwhile, so a cancel waits for it.
         try:
@@ -330,6 +341,11 @@ class JobManager:
             if not self._staged.get(record.job_id, True):
                 del self._staged[record.job_id]
         self.records.unstage(record.job_id, key)
+
+    @staticmethod
+    def _yielded(chain: _Running, key: str) -> None:
+        """The chain is done with segment `key` (its result is staged, or dropped)."""
+        chain.segments = [s for s in chain.segments if s.key != key]
 
     def _commit_staged(self) -> None:
         with self._lock:
@@ -480,6 +496,7 @@ class JobManager:
 
     def _view(self, record: JobRecord) -> JobView:
         running = {s.key: r.pts for r in self._running_of(record.job_id) for s in r.segments}
+        running.update(dict.fromkeys(self._staged.get(record.job_id, {}), math.inf))  # all its footage, not yet done
         return view_of(record, running=running, now=self._clock(), waiting=self._waiting.get(record.job_id, ""))
 
     def _save(self, record: JobRecord) -> None:
