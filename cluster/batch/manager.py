@@ -1,7 +1,9 @@
 """The job manager's work in plain Python: jobs, their records, and the loop that runs
 their segments. The Ray actor (`cluster/jobrunner/actor.py`) is a thin wrapper; the
-segments run through a `SegmentExecutor` (Ray tasks: `cluster/jobrunner/tasks.py`)
-and their events go to an `EventSink` (the event writer's `ingest`).
+segments run in chains (consecutive segments of one file, one decoder and one
+warm-up: `runner.run_chain`, `chains.py`) through a `SegmentExecutor` (Ray generator
+tasks: `cluster/jobrunner/tasks.py`), and their events go to an `EventSink` (the event
+writer's `ingest`).
 
     manager = JobManager(config, records, executor, sink, cameras)
     view = manager.submit(request, submitted_by="alice")
@@ -13,24 +15,38 @@ part is idempotent, so the next step repairs what one missed:
 
 1. start queued jobs; finish jobs whose segments are all done; move cancelling
    jobs with nothing in flight to cancelled;
-2. collect finished tasks: a segment's events are ingested (idempotent by event
-   id) and only then is the segment marked done and the record saved; a task that
-   failed is retried up to `MAX_ATTEMPTS`, then its whole range is reported
+2. collect what the chains streamed: each segment's result, as soon as its chain
+   yields it, is committed (below); a chain that fails part-way keeps the segments
+   it finished, the rest are pending again and the first of them (the one the chain
+   was in) counts an attempt: after `MAX_ATTEMPTS` its whole range is reported
    damaged (the job goes on);
-3. submit pending segments, oldest job first, while the job has fewer than
-   `batch.max_in_flight` running and the executor has room (the batch CPU the
-   live cameras leave free). A running job with segments left that got none
-   because there was no room shows why (`JobView.waiting`, from the executor)
-   until one of its segments runs again.
+3. commit the staged results that are not yet done (after a restart, or when the
+   event writer did not take them the first time);
+4. submit pending segments, oldest job first: a job's pending segments (not running,
+   not staged) are cut into at most `min(free slots, batch.max_in_flight - its
+   chains running)` chains of about equal footage (`chains.plan_chains`), one task
+   each, where the executor has room (the batch CPU the live cameras leave free). A
+   running job with segments left that got none because there was no room shows why
+   (`JobView.waiting`, from the executor) until one of its segments runs again.
 
-Exactly once. A segment's events reach the store before it is marked done, and a
-segment not marked done runs again after a restart with the same event ids, so
-the store ends with each event once whatever dies when.
+Exactly once. A segment run inside a chain and the same segment rerun in another
+chain (after a crash) warm up on different footage, so their track ids and event
+ids may differ: a rerun cannot be relied on to repeat the same revisions. The
+commit point is the staged result instead. A segment's result is written to the job's
+record directory (`records.stage`, atomically) before any of its events reach the
+store; then its events are ingested (idempotent by id and revision), the segment is
+marked done and the record saved, and only then is the stage removed. Whatever dies
+when: before the stage is written, nothing of the segment is in the store and it
+runs again; once it is written, the segment never runs again: the staged result
+(the very revisions it holds) is ingested, again if need be, which the store keeps
+once, and the segment is marked done; a stage left after the segment was marked
+done is removed. So the store ends with each event once.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +57,7 @@ from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
 from cluster.domain import Event
 
+from .chains import plan_chains
 from .job import InvalidTransition, JobNotFound, JobRecord, JobState, new_job_id
 from .planning import CameraDir, ReprocessRequest, RequestError, plan_job
 from .progress import JobView, view_of
@@ -56,14 +73,25 @@ STEP_S = 0.25
 
 
 class TaskHandle(Protocol):
-    """An opaque running segment, as the executor returns it."""
+    """An opaque running chain, as the executor returns it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEnded:
+    """A chain's task is over without an error (every result it had was yielded)."""
+
+
+CHAIN_ENDED = ChainEnded()
 
 
 class SegmentExecutor(Protocol):
-    def submit(self, job: JobRecord, segment: Segment) -> TaskHandle: ...
+    def submit(self, job: JobRecord, segments: Sequence[Segment]) -> TaskHandle:
+        """Start a chain: consecutive segments of one file (`runner.check_chain`)."""
+        ...
 
     def finished(self, handles: Sequence[TaskHandle], timeout_s: float) -> list[tuple[TaskHandle, object]]:
-        """The handles that ended, each with its SegmentResult or the exception it raised."""
+        """Chains with news, each with one of: a SegmentResult it yielded (it goes on),
+        CHAIN_ENDED, or the exception it failed with (it is over)."""
         ...
 
     def cancel(self, handle: TaskHandle) -> None: ...
@@ -108,8 +136,10 @@ class BatchRecorder(Protocol):
 
 @dataclass(slots=True)
 class _Running:
+    """A chain in flight; `segments`: those it has not yielded yet."""
+
     job_id: str
-    segment: Segment
+    segments: list[Segment]
     handle: TaskHandle
     pts: float
 
@@ -137,7 +167,8 @@ class JobManager:
         self.metrics = metrics
         self._lock = threading.RLock()
         self._jobs: dict[str, JobRecord] = {}
-        self._running: dict[str, _Running] = {}  # by "job_id/segment key"
+        self._running: dict[str, _Running] = {}  # by "job_id/first segment key" of the chain
+        self._staged: dict[str, dict[str, SegmentResult]] = {}  # job id -> segment key -> result to commit
         self._waiting: dict[str, str] = {}  # job id -> why none of its pending segments could start
         for record in records.load_all():
             if not record.state.final:
@@ -145,6 +176,11 @@ class JobManager:
                 self._save(record)
                 self._report_state(record)  # a resumed job's progress series counts from here
             self._jobs[record.job_id] = record
+            for result in records.staged(record.job_id):
+                if record.state.final or record.segment(result.segment.key).done:
+                    records.unstage(record.job_id, result.segment.key)  # committed before the crash
+                else:
+                    self._staged.setdefault(record.job_id, {})[result.segment.key] = result
 
     # ---- requests (any thread) -----------------------------------------------------------
 
@@ -210,7 +246,7 @@ class JobManager:
     def backlog_segments(self) -> int:
         with self._lock:
             return sum(
-                len(r.pending()) - self._in_flight(r.job_id)
+                len(r.pending()) - len(self._busy_keys(r.job_id))
                 for r in self._jobs.values()
                 if r.state in (JobState.QUEUED, JobState.RUNNING)
             )
@@ -218,7 +254,7 @@ class JobManager:
     # ---- the loop --------------------------------------------------------------------------
 
     def step(self, timeout_s: float = STEP_S) -> None:
-        for part in (self._advance_states, lambda: self._collect(timeout_s), self._submit):
+        for part in (self._advance_states, lambda: self._collect(timeout_s), self._commit_staged, self._submit):
             try:
                 part()
             except Exception:
@@ -257,66 +293,124 @@ class JobManager:
                 name = next((k for k, r in self._running.items() if r.handle is handle), None)
                 running = self._running.get(name) if name is not None else None
                 record = self._jobs.get(running.job_id) if running is not None else None
-                store = isinstance(outcome, SegmentResult) and record is not None and record.state is JobState.RUNNING
-            if name is None or running is None:
+            if name is None or running is None or record is None:
                 continue
-            if store:
-                # Outside the lock: the writer's deadline must not hold up requests. The
-                # segment stays in flight meanwhile, so a cancel waits for it.
-                assert isinstance(outcome, SegmentResult)
-                try:
-                    self.sink.ingest(outcome.events)
-                except Exception:
-                    log.exception("job %s segment %s: its events could not be stored; it runs again", *name.split("/"))
-                    with self._lock:
-                        self._running.pop(name, None)
-                    continue
+            if isinstance(outcome, SegmentResult):
+                with self._lock:
+                    keep = record.state is JobState.RUNNING  # cancelled meanwhile: keep only what finished before
+                    if not keep:
+                        self._yielded(running, outcome.segment.key)
+                if keep:
+                    self._commit(record, outcome, running)
+                continue
             with self._lock:
                 self._running.pop(name, None)
-                if record is not None:
-                    self._segment_ended(record, running.segment, outcome, stored=store)
+                self._chain_over(record, running.segments, outcome)
 
-    def _segment_ended(self, record: JobRecord, segment: Segment, outcome: object, *, stored: bool) -> None:
-        """A task ended; `stored`: its result's events are in the store."""
-        segment_record = record.segment(segment.key)
-        if isinstance(outcome, SegmentResult):
-            if not stored:
-                return  # cancelled meanwhile: a cancelled job keeps only the segments finished before
-            record.segment_finished(outcome)
-            if self.metrics is not None and self.metrics.running(record.job_id):
-                duration = record.files[segment.file_index].duration_s
-                self.metrics.segment_finished(
-                    record.job_id,
-                    frames=outcome.owned_frames,
-                    footage_s=segment.length_s(duration),
-                    wall_s=outcome.wall_s,
-                )
-        elif record.state is JobState.CANCELLING:
-            return
-        else:
-            segment_record.attempts += 1
-            log.error(
-                "job %s segment %s failed (attempt %d of %d): %s",
-                record.job_id,
-                segment.key,
-                segment_record.attempts,
-                MAX_ATTEMPTS,
-                outcome,
+    def _commit(self, record: JobRecord, result: SegmentResult, chain: _Running | None = None) -> None:
+        """Stage, ingest, mark done, unstage (the commit point: see the module). `chain`:
+        the running chain that yielded it, which keeps the segment until it is staged."""
+        key = result.segment.key
+        with self._lock:
+            staged = key in self._staged.get(record.job_id, {})
+        if not staged:
+            try:
+                self.records.stage(record.job_id, result)
+            except Exception:
+                log.exception("job %s segment %s: its result could not be staged; it runs again", record.job_id, key)
+                if chain is not None:
+                    with self._lock:
+                        self._yielded(chain, key)
+                return
+            with self._lock:
+                self._staged.setdefault(record.job_id, {})[key] = result
+                if chain is not None:
+                    self._yielded(chain, key)
+        # Outside the lock: the writer's deadline must not hold up requests. The staged
+        # segment counts as in flight meanwhile, so a cancel waits for it.
+        try:
+            self.sink.ingest(result.events)
+        except Exception:
+            log.exception(
+                "job %s segment %s: its events could not be stored; the next step tries again", record.job_id, key
             )
-            if segment_record.attempts >= MAX_ATTEMPTS:
-                failed = SegmentResult(
-                    segment=segment,
-                    events=(),
-                    frames_grabbed=0,
-                    frames_analysed=0,
-                    owned_frames=0,
-                    last_pts=segment.start_s,
-                    wall_s=0.0,
-                    damaged=(
-                        DamagedRange(segment.file_index, segment.start_s, segment.end_s, f"analysis failed: {outcome}"),
-                    ),
-                )
-                record.segment_finished(failed)
+            return
+        with self._lock:
+            self._segment_done(record, result)
+            self._staged.get(record.job_id, {}).pop(key, None)
+            if not self._staged.get(record.job_id, True):
+                del self._staged[record.job_id]
+        self.records.unstage(record.job_id, key)
+
+    @staticmethod
+    def _yielded(chain: _Running, key: str) -> None:
+        """The chain is done with segment `key` (its result is staged, or dropped)."""
+        chain.segments = [s for s in chain.segments if s.key != key]
+
+    def _commit_staged(self) -> None:
+        with self._lock:
+            waiting = [
+                (self._jobs[job_id], result)
+                for job_id, results in self._staged.items()
+                if job_id in self._jobs
+                for result in results.values()
+            ]
+        for record, result in waiting:
+            if record.state in (JobState.RUNNING, JobState.CANCELLING):
+                self._commit(record, result)
+            else:  # a job that ended meanwhile (it cannot finish a segment any more)
+                with self._lock:
+                    self._staged.get(record.job_id, {}).pop(result.segment.key, None)
+                self.records.unstage(record.job_id, result.segment.key)
+
+    def _segment_done(self, record: JobRecord, result: SegmentResult) -> None:
+        """A segment's events are in the store: mark it done and save the record."""
+        segment = result.segment
+        if record.segment(segment.key).done:
+            return
+        record.segment_finished(result)
+        if self.metrics is not None and self.metrics.running(record.job_id):
+            duration = record.files[segment.file_index].duration_s
+            self.metrics.segment_finished(
+                record.job_id,
+                frames=result.owned_frames,
+                footage_s=segment.length_s(duration),
+                wall_s=result.wall_s,
+            )
+        self._save(record)
+
+    def _chain_over(self, record: JobRecord, left: list[Segment], outcome: object) -> None:
+        """A chain's task ended; `left`: its segments without a result. They are pending
+        again; the first of them, the one the chain was in, counts an attempt."""
+        if not left or record.state is not JobState.RUNNING:
+            return  # all yielded, or a cancelled job, which keeps only the segments finished before
+        segment = min(left, key=lambda s: s.index)
+        segment_record = record.segment(segment.key)
+        if isinstance(outcome, ChainEnded):
+            outcome = f"the chain ended without a result for segments {', '.join(s.key for s in left)}"
+        segment_record.attempts += 1
+        log.error(
+            "job %s segment %s failed (attempt %d of %d): %s",
+            record.job_id,
+            segment.key,
+            segment_record.attempts,
+            MAX_ATTEMPTS,
+            outcome,
+        )
+        if segment_record.attempts >= MAX_ATTEMPTS:
+            failed = SegmentResult(
+                segment=segment,
+                events=(),
+                frames_grabbed=0,
+                frames_analysed=0,
+                owned_frames=0,
+                last_pts=segment.start_s,
+                wall_s=0.0,
+                damaged=(
+                    DamagedRange(segment.file_index, segment.start_s, segment.end_s, f"analysis failed: {outcome}"),
+                ),
+            )
+            record.segment_finished(failed)
         self._save(record)
 
     def _submit(self) -> None:
@@ -327,18 +421,24 @@ class JobManager:
             for record in sorted(self._jobs.values(), key=lambda r: (r.submitted_at, r.job_id)):
                 if record.state is not JobState.RUNNING:
                     continue
-                for segment in record.pending():
-                    if self._in_flight(record.job_id) >= self.config.max_in_flight:
-                        break
-                    name = f"{record.job_id}/{segment.key}"
-                    if name in self._running:
-                        continue
-                    if slots <= 0:
-                        if not self._in_flight(record.job_id):
-                            waiting[record.job_id] = room.waiting or "waiting for room for batch work"
-                        break
-                    handle = self.executor.submit(record, segment)
-                    self._running[name] = _Running(record.job_id, segment, handle, segment.start_s)
+                busy = self._busy_keys(record.job_id)
+                pending = [s for s in record.pending() if s.key not in busy]
+                chains = len(self._running_of(record.job_id))
+                if not pending or chains >= self.config.max_in_flight:
+                    continue
+                free = min(slots, self.config.max_in_flight - chains)
+                if free <= 0:
+                    if not self._in_flight(record.job_id):
+                        waiting[record.job_id] = room.waiting or "waiting for room for batch work"
+                    continue
+
+                def length_s(segment: Segment, record: JobRecord = record) -> float:
+                    return segment.length_s(record.files[segment.file_index].duration_s)
+
+                for chain in plan_chains(pending, free, length_s)[:free]:
+                    handle = self.executor.submit(record, chain)
+                    name = f"{record.job_id}/{chain[0].key}"
+                    self._running[name] = _Running(record.job_id, chain, handle, chain[0].start_s)
                     slots -= 1
             for job_id in waiting.keys() - self._waiting.keys():
                 log.info("job %s: %s", job_id, waiting[job_id])
@@ -386,10 +486,17 @@ class JobManager:
         return [r for r in self._running.values() if r.job_id == job_id]
 
     def _in_flight(self, job_id: str) -> int:
-        return len(self._running_of(job_id))
+        """Chains running, and staged results not yet committed (a cancel waits for both)."""
+        return len(self._running_of(job_id)) + len(self._staged.get(job_id, {}))
+
+    def _busy_keys(self, job_id: str) -> set[str]:
+        """Segments not done that must not be submitted: in a running chain, or staged."""
+        keys = {s.key for r in self._running_of(job_id) for s in r.segments}
+        return keys | self._staged.get(job_id, {}).keys()
 
     def _view(self, record: JobRecord) -> JobView:
-        running = {r.segment.key: r.pts for r in self._running_of(record.job_id)}
+        running = {s.key: r.pts for r in self._running_of(record.job_id) for s in r.segments}
+        running.update(dict.fromkeys(self._staged.get(record.job_id, {}), math.inf))  # all its footage, not yet done
         return view_of(record, running=running, now=self._clock(), waiting=self._waiting.get(record.job_id, ""))
 
     def _save(self, record: JobRecord) -> None:

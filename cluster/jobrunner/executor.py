@@ -1,4 +1,11 @@
-"""`RaySegmentExecutor`: segments as Ray tasks, where the live cameras leave room.
+"""`RaySegmentExecutor`: chains of segments as Ray generator tasks, where the live cameras
+leave room.
+
+Outcomes. `finished` reads one item of each chain whose next item is ready
+(`ray.wait` takes the generators): a `SegmentResult` (the chain goes on), `CHAIN_ENDED`
+(the generator is exhausted), or the exception its next object raises (the chain
+failed: an error in the analysis, a killed worker, a cancel); after a failure the
+generator is exhausted, so the chain is over.
 
 Capacity. Camera actors declare only a token 0.01 CPU to Ray, so Ray's free CPU
 says nothing of what live cameras use; the room for segments is computed from the
@@ -21,16 +28,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import ray
+from ray import ObjectRefGenerator
 from ray.exceptions import RayError, TaskCancelledError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..batch.job import JobRecord
-from ..batch.manager import BatchRoom
+from ..batch.manager import CHAIN_ENDED, BatchRoom
 from ..batch.segments import Segment
 from ..config.batch import BatchConfig
 from .capacity import SlotPlan, plan_slots
 from .room import SchedulerRoom
-from .tasks import TASK_NAME_PREFIX, analysis_threads, run_segment_task
+from .tasks import TASK_NAME_PREFIX, analysis_threads, run_chain_task
 
 
 class RaySegmentExecutor:
@@ -41,19 +49,19 @@ class RaySegmentExecutor:
         self._placed: dict[Any, str | None] = {}  # running task -> the node it was pinned to (None: Ray's choice)
         self._plan: SlotPlan | None = None
 
-    def submit(self, job: JobRecord, segment: Segment) -> Any:
+    def submit(self, job: JobRecord, segments: Sequence[Segment]) -> Any:
         plan = self._plan if self._plan is not None and self._plan.total else self._new_plan()
         node_id = plan.take()  # LookupError without room: the manager submits only what capacity() allowed
-        file = job.files[segment.file_index]
-        name = f"{TASK_NAME_PREFIX}{job.job_id}:{segment.key}"  # the worker's process title: ray::<name>
+        file = job.files[segments[0].file_index]
+        name = f"{TASK_NAME_PREFIX}{job.job_id}:{segments[0].key}"  # the worker's process title: ray::<name>
         options: dict[str, Any] = {"num_cpus": self.config.cpus_per_segment, "name": name}
         if node_id is not None:
             options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
-        handle = run_segment_task.options(**options).remote(
+        handle = run_chain_task.options(**options).remote(
             self.manager_handle,
             job.job_id,
             job.camera,
-            segment,
+            list(segments),
             file.path,
             file.footage_start,
             self.config.max_tail_s,
@@ -66,12 +74,19 @@ class RaySegmentExecutor:
     def finished(self, handles: Sequence[Any], timeout_s: float) -> list[tuple[Any, object]]:
         ready, _ = ray.wait(list(handles), num_returns=len(handles), timeout=timeout_s)
         outcomes: list[tuple[Any, object]] = []
-        for ref in ready:
-            self._placed.pop(ref, None)
+        chain: ObjectRefGenerator
+        for chain in ready:
             try:
-                outcomes.append((ref, ray.get(ref)))
+                ref = next(chain)
+            except StopIteration:
+                self._placed.pop(chain, None)
+                outcomes.append((chain, CHAIN_ENDED))
+                continue
+            try:
+                outcomes.append((chain, ray.get(ref)))
             except (RayError, TaskCancelledError) as exc:
-                outcomes.append((ref, exc))
+                self._placed.pop(chain, None)
+                outcomes.append((chain, exc))
         return outcomes
 
     def cancel(self, handle: Any) -> None:

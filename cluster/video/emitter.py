@@ -118,8 +118,22 @@ class EventEmitter:
 
     def end(self, event: Event, *, end_pts: float, end_time: float, **changes: Any) -> Event:
         """The closing revision of `event`, at a frame's own pts (never before the start)."""
+        revision = self.closing(event, end_pts=end_pts, end_time=end_time, **changes)
+        self._pending.append(revision)
+        return revision
+
+    def closing(self, event: Event, *, end_pts: float, end_time: float, **changes: Any) -> Event:
+        """The revision `end` makes, without queueing it: for a driver that closes an event
+        the rules have not ended (a batch segment at its tail limit), while the run goes on."""
         pts = max(self.pts(end_pts), event.start_pts)
-        return self.update(event, end_pts=pts, end_time=max(end_time, event.start_time), **changes)
+        return dataclasses.replace(
+            event,
+            revision=event.revision + 1,
+            thumbnail=None,
+            end_pts=pts,
+            end_time=max(end_time, event.start_time),
+            **changes,
+        )
 
     def drain(self) -> tuple[Event, ...]:
         """Every revision made since the last drain, in order."""

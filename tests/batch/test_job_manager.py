@@ -1,6 +1,7 @@
-"""The job manager on a real Ray: a job runs as segment tasks into the event store
-through the writer, survives a crash of the manager, can be cancelled, and refuses
-bad input by name."""
+"""The job manager on a real Ray: a job runs as chains of segments into the event store
+through the writer, survives a crash of the manager or of a chain's worker, commits a
+staged result instead of running its segment again, can be cancelled, and refuses bad
+input by name."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import psutil
 import pytest
 
 from cluster.batch.job import JobState
+from cluster.batch.manager import BatchRoom, JobManager
 from cluster.batch.planning import ReprocessRequest, RequestError
+from cluster.batch.records import JobRecordStore
+from cluster.batch.runner import run_segment
 from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
 from cluster.jobrunner.tasks import TASK_NAME_PREFIX
@@ -105,6 +109,111 @@ def test_a_worker_killed_mid_segment_is_retried_and_the_job_ends_with_each_event
         f"the segment ran again and the job ended: {final}"
     )
     assert len({e.event_id for e in stored}) == len(stored) == final.events, "each event once"
+
+
+def test_a_chain_whose_worker_is_killed_after_its_first_segment_keeps_it_and_ends_with_each_event_once(
+    ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
+) -> None:
+    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=40.0, warmup_s=5.0, max_in_flight=1)
+
+    async def scenario():
+        path = await BatchPath.start(tmp_path / "state", [parked_camera], batch)
+        try:
+            view = await path.jobs.submit(
+                ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
+            )
+            first = await path.wait(view.job_id, lambda v: v.segments_done >= 1 and v.segments_running >= 1)
+            killed = 0
+            for _ in range(100):
+                workers = segment_workers()
+                if workers:
+                    workers[0].kill()
+                    killed += 1
+                    break
+                await asyncio.sleep(0.1)
+            final = await path.wait(view.job_id, lambda v: v.state.final)
+            return first, killed, final, await path.events_of(view.job_id)
+        finally:
+            await path.stop()
+
+    first, killed, final, stored = run(scenario())
+    assert first.segments_done < first.segments_total - 1, f"one chain, killed with segments left: {first}"
+    assert killed == 1, "the chain's worker was killed after its first segment was stored"
+    assert final.state is JobState.SUCCEEDED and final.damaged == (), f"the rest ran again and the job ended: {final}"
+    assert final.segments_done == final.segments_total, "every segment done once"
+    assert len({e.event_id for e in stored}) == len(stored) == final.events, "each event once"
+    assert all(not e.ongoing for e in stored), "every stored event ended"
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.events: list = []
+
+    def ingest(self, events) -> int:
+        self.events.extend(events)
+        return len(events)
+
+
+class RecordingExecutor:
+    """The manager's executor boundary, recording the chains it is asked to run (none runs)."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.submitted: list[list[str]] = []
+
+    def submit(self, job, segments):
+        self.submitted.append([s.key for s in segments])
+        return object()
+
+    def finished(self, handles, timeout_s: float) -> list:
+        return []
+
+    def cancel(self, handle) -> None:
+        pass
+
+    def capacity(self) -> BatchRoom:
+        return BatchRoom(self.slots, "" if self.slots else "waiting for room: none in this test")
+
+
+def test_a_staged_result_not_marked_done_is_committed_on_resume_and_not_run_again(
+    tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
+) -> None:
+    batch = BatchConfig(allowed_dirs=[footage_dir], segment_s=40.0, warmup_s=5.0, max_in_flight=2)
+    records = JobRecordStore(tmp_path / "jobs")
+    before = JobManager(batch, records, RecordingExecutor(slots=0), RecordingSink(), lambda _: parked_camera)
+    view = before.submit(ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice")
+    (record,) = records.load_all()
+    segment = record.segments[1].segment
+    file = record.files[0]
+    result = run_segment(
+        record.camera,
+        segment,
+        Path(file.path),
+        job_id=view.job_id,
+        footage_start=file.footage_start,
+        max_tail_s=batch.max_tail_s,
+    )
+    assert result.events, f"segment {segment.key} has events to commit"
+    records.stage(view.job_id, result)  # the manager died after staging it, before marking it done
+
+    sink, executor = RecordingSink(), RecordingExecutor(slots=2)
+    after = JobManager(batch, records, executor, sink, lambda _: parked_camera)
+    after.step(timeout_s=0.0)
+
+    resumed = after.get(view.job_id)
+    assert [(e.event_id, e.revision) for e in sink.events] == [(e.event_id, e.revision) for e in result.events], (
+        "the staged revisions, exactly, went to the store"
+    )
+    assert resumed.segments_done == 1 and resumed.events == len({e.event_id for e in result.events}), (
+        f"the staged segment is done with its events counted: {resumed}"
+    )
+    assert records.staged(view.job_id) == [], "the stage is removed once the segment is marked done"
+    submitted = [key for chain in executor.submitted for key in chain]
+    assert segment.key not in submitted, f"the staged segment is not run again: {executor.submitted}"
+    assert sorted(submitted) == sorted(s.segment.key for s in record.segments if s.segment.key != segment.key), (
+        f"the other segments run, in two chains around it: {executor.submitted}"
+    )
+    assert len(executor.submitted) == 2, f"two slots, two chains: {executor.submitted}"
 
 
 def test_a_cancelled_job_stops_and_keeps_only_its_finished_segments(

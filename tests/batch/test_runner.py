@@ -1,4 +1,4 @@
-"""Segments through the video core on real footage: boundaries, reruns, damage."""
+"""Segments through the video core on real footage: boundaries, chains, reruns, damage."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from cluster.batch.media import index_media
 from cluster.batch.planning import warmup_for
-from cluster.batch.runner import SegmentResult, run_segment
+from cluster.batch.runner import SegmentResult, run_chain, run_segment
 from cluster.batch.segments import Segment, plan_segments
 from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
@@ -118,6 +118,70 @@ def test_with_a_detector_on_every_frame_segments_find_exactly_the_events_of_one_
     assert len(segments) >= 5 and warmup == batch_config.warmup_s, f"a short warm-up, several cuts: {segments}"
     assert len(single) >= 10, f"the detector finds cars crossing: {single}"
     assert segmented == single, "the same events (type, rule, direction, class, media time), none twice, none lost"
+
+
+def run_as_chain(camera: CameraConfig, path: Path, segments, max_tail_s: float = 30.0) -> list[SegmentResult]:
+    return list(run_chain(camera, segments, path, job_id="job-t", footage_start=FOOTAGE_START, max_tail_s=max_tail_s))
+
+
+def test_a_chain_finds_the_events_of_its_segments_run_one_by_one_each_once(
+    road_camera: CameraConfig, long_footage: Path
+):
+    segments = plan_segments(index_media(long_footage), file_index=0, target_s=40.0, warmup_s=WARMUP_S)
+    alone = run_all(road_camera, long_footage, segments)
+    chained = run_as_chain(road_camera, long_footage, segments)
+
+    assert [r.segment for r in chained] == list(segments), "one result per segment, in order"
+    one_by_one = final_revisions(e for part in alone for e in part.events)
+    in_chain = final_revisions(e for part in chained for e in part.events)
+    assert len(one_by_one) >= 60, f"the road gives events to compare: {len(one_by_one)}"
+    describe = lambda events: [(round(e.start_pts, 2), *signature(e)) for e in events]  # noqa: E731
+    allowed = MISMATCH_SHARE * len(one_by_one)
+    missed, added = unmatched(one_by_one, in_chain), unmatched(in_chain, one_by_one)
+    assert len(missed) <= allowed, f"{len(missed)} of {len(one_by_one)} missed: {describe(missed)}"
+    assert len(added) <= allowed, f"{len(added)} of {len(one_by_one)} duplicated or invented: {describe(added)}"
+    owners = {}
+    for part in chained:
+        for event in part.events:
+            assert part.segment.owns(event.start_pts), f"{event} is in the result of {part.segment}, which owns it"
+            assert owners.setdefault(event.event_id, part.segment.key) == part.segment.key, f"{event} in two results"
+    assert all(not e.ongoing for e in in_chain), "every event of a segment has ended when its result comes"
+    assert sum(p.owned_frames for p in chained) == sum(p.owned_frames for p in alone), "every frame counted once"
+    assert sum(p.frames_grabbed for p in chained) < sum(p.frames_grabbed for p in alone), "one warm-up, not one each"
+
+
+def test_a_tail_limit_inside_a_chain_closes_only_that_segments_events(long_footage: Path):
+    # Occupancy of the left half (anything in it): events that last, so some are open at a limit.
+    zone = {**ROAD_RULES["zones"][0], "occupancy_max": 0}
+    camera = CameraConfig.model_validate(
+        {"id": "road", "source": {"url": str(long_footage)}, "rules": {**ROAD_RULES, "zones": [zone]}}
+    )
+    segments = plan_segments(index_media(long_footage), file_index=0, target_s=40.0, warmup_s=WARMUP_S)
+    tail_s = 0.5
+    long_tails = run_as_chain(camera, long_footage, segments)
+    short_tails = run_as_chain(camera, long_footage, segments, max_tail_s=tail_s)
+
+    limited = [
+        (part.segment.key, e)
+        for part in short_tails[:-1]
+        for e in latest_revisions(part.events)
+        if e.end_pts is not None and part.segment.end_s is not None and e.end_pts >= part.segment.end_s + tail_s
+    ]
+    assert limited, "some segment of the road still had an event open at its tail limit"
+    for part in short_tails:
+        assert all(not e.ongoing for e in latest_revisions(part.events)), f"{part.segment.key}: every event closed"
+        assert all(part.segment.owns(e.start_pts) for e in part.events), f"{part.segment.key}: only its own events"
+    for key, event in limited:
+        assert event.end_pts is not None and event.end_pts <= segments[int(key.split(":")[1])].end_s + tail_s + 0.5, (
+            f"segment {key}'s open {event} was closed at its tail limit"
+        )
+    before_last = segments[-2].key
+    assert any(key == before_last for key, _ in limited), f"segment {before_last} hit its limit: {limited}"
+    last_long, last_short = long_tails[-1], short_tails[-1]
+    assert last_long.events, "the last segment has events to compare"
+    assert [(e.event_id, e.revision, e.end_pts) for e in last_short.events] == [
+        (e.event_id, e.revision, e.end_pts) for e in last_long.events
+    ], "the next segment's events go on unchanged when the one before closes its own at its tail limit"
 
 
 def test_events_carry_the_job_and_the_wall_clock_time_of_the_footage(road_camera: CameraConfig, long_footage: Path):

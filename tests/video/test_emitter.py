@@ -33,6 +33,17 @@ def test_updates_and_the_end_count_revisions_up_and_keep_the_identity() -> None:
     assert emitter.drain() == (start, update, end) and emitter.drain() == (), "drained once, in order"
 
 
+def test_a_closing_revision_is_the_end_revision_without_joining_the_runs_revisions() -> None:
+    emitter = EventEmitter("cam-1", pts_origin=100.0)
+    start = emitter.start(EventType.OCCUPANCY, "info", "yard", start_pts=1.0, start_time=1001.0, count=3)
+    emitter.drain()
+    closed = emitter.closing(start, end_pts=4.0, end_time=1004.0)
+    assert (closed.event_id, closed.revision, closed.count) == (start.event_id, 1, 3), "the next revision of it"
+    assert (closed.end_pts, closed.end_time, closed.ongoing) == (104.0, 1004.0, False), "ended at the frame's time"
+    assert emitter.drain() == (), "not queued: the run's own revisions go on as they were"
+    assert emitter.end(start, end_pts=4.0, end_time=1004.0) == closed, "the very revision end() makes"
+
+
 def test_an_instant_event_ends_where_it_starts() -> None:
     event = EventEmitter("cam").start(EventType.LINE_CROSSING, "info", "l", start_pts=3.0, start_time=5.0, instant=True)
     assert (event.end_pts, event.end_time) == (3.0, 5.0)
