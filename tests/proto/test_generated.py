@@ -145,6 +145,7 @@ FULL: dict = {
             "max_age_s": 5.0,
             "per_class": False,
         },
+        "opencv_threads": 2,
     },
     "output": {
         "ring_size": 64,

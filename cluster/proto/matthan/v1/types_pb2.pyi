@@ -130,18 +130,20 @@ class ReconnectSpec(_message.Message):
     def __init__(self, initial_s: _Optional[float] = ..., max_s: _Optional[float] = ..., multiplier: _Optional[float] = ..., jitter: _Optional[float] = ...) -> None: ...
 
 class AnalysisSpec(_message.Message):
-    __slots__ = ("fps", "width", "motion", "detector", "tracker")
+    __slots__ = ("fps", "width", "motion", "detector", "tracker", "opencv_threads")
     FPS_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     MOTION_FIELD_NUMBER: _ClassVar[int]
     DETECTOR_FIELD_NUMBER: _ClassVar[int]
     TRACKER_FIELD_NUMBER: _ClassVar[int]
+    OPENCV_THREADS_FIELD_NUMBER: _ClassVar[int]
     fps: float
     width: int
     motion: MotionSpec
     detector: DetectorSpec
     tracker: TrackerSpec
-    def __init__(self, fps: _Optional[float] = ..., width: _Optional[int] = ..., motion: _Optional[_Union[MotionSpec, _Mapping]] = ..., detector: _Optional[_Union[DetectorSpec, _Mapping]] = ..., tracker: _Optional[_Union[TrackerSpec, _Mapping]] = ...) -> None: ...
+    opencv_threads: int
+    def __init__(self, fps: _Optional[float] = ..., width: _Optional[int] = ..., motion: _Optional[_Union[MotionSpec, _Mapping]] = ..., detector: _Optional[_Union[DetectorSpec, _Mapping]] = ..., tracker: _Optional[_Union[TrackerSpec, _Mapping]] = ..., opencv_threads: _Optional[int] = ...) -> None: ...
 
 class Point(_message.Message):
     __slots__ = ("x", "y")
