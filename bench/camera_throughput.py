@@ -25,23 +25,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 
 import cv2
 
 from .common import (
     CpuSample,
-    local_ray_cpus,
+    local_ray,
     machine_busy_seconds,
     percentile,
     print_table,
     ray_session_cpu,
+    running_cameras,
     shared_dir,
-    start_cameras,
     thread_cpu_by_role,
-    wait_cameras_live,
 )
 
 START_TIMEOUT_S = 300.0  # 16+ actor processes start slowly on a busy 2-core machine
@@ -143,20 +140,8 @@ def run_system(
 ) -> dict:
     """The cameras as `matthan serve` runs them: placed by the scheduler actor, read
     through `SchedulerClient` and their camera handles, on a local Ray."""
-    import ray
-
-    ray.init(
-        address="local",
-        num_cpus=local_ray_cpus(cameras),
-        include_dashboard=False,
-        logging_level="ERROR",
-        log_to_driver=False,
-        namespace="bench",
-    )
-    try:
+    with local_ray(cameras, "bench"):
         return asyncio.run(_measure_system(path, cameras, seconds, warmup, analysis_fps, headroom, opencv_threads))
-    finally:
-        ray.shutdown()
 
 
 async def _measure_system(
@@ -164,40 +149,30 @@ async def _measure_system(
 ) -> dict:
     from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
 
-    ids = [f"bench-{i}" for i in range(cameras)]
     configs = [
         CameraConfig(
-            id=i,
+            id=f"bench-{i}",
             source=SourceConfig(url=path, loop=True, realtime=True),
             analysis=AnalysisConfig(fps=analysis_fps, opencv_threads=opencv_threads),
         )
-        for i in ids
+        for i in range(cameras)
     ]
-    with tempfile.TemporaryDirectory(prefix="bench-cameras-") as state_dir:
-        control = await start_cameras("bench", Path(state_dir), configs, headroom=headroom)
-        try:
-            pids = await wait_cameras_live(control, ids, START_TIMEOUT_S)
-            handles = [await control.handle(i) for i in ids]
-
-            async def statuses() -> list:
-                return list(await asyncio.gather(*(h.status() for h in handles)))
-
-            await asyncio.sleep(warmup)
-            before = await statuses()
-            cpu0, busy0, t0 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-            threads0, session0 = thread_cpu_by_role(pids), ray_session_cpu()
-            wall_t0 = time.time()
-            collector = DetectionLatencies(handles, [s.last_sequence for s in before], wall_t0 + seconds / 2)
-            while time.monotonic() - t0 < seconds:
-                await asyncio.sleep(min(PULL_EVERY_S, max(0.0, seconds - (time.monotonic() - t0))))
-                await collector.pull()
-            cpu1, busy1, t1 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-            threads1, session1 = thread_cpu_by_role(pids), ray_session_cpu()
-            after = await statuses()
+    async with running_cameras("bench", configs, START_TIMEOUT_S, headroom=headroom) as live:
+        pids = live.pids
+        await asyncio.sleep(warmup)
+        before = await live.statuses()
+        cpu0, busy0, t0 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
+        threads0, session0 = thread_cpu_by_role(pids), ray_session_cpu()
+        wall_t0 = time.time()
+        collector = DetectionLatencies(live.handles, [s.last_sequence for s in before], wall_t0 + seconds / 2)
+        while time.monotonic() - t0 < seconds:
+            await asyncio.sleep(min(PULL_EVERY_S, max(0.0, seconds - (time.monotonic() - t0))))
             await collector.pull()
-            latencies, halves = collector.latencies, collector.halves
-        finally:
-            await control.shutdown(stop_cameras=True)
+        cpu1, busy1, t1 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
+        threads1, session1 = thread_cpu_by_role(pids), ray_session_cpu()
+        after = await live.statuses()
+        await collector.pull()
+        latencies, halves = collector.latencies, collector.halves
     received = sum(a.frames_received - b.frames_received for a, b in zip(after, before, strict=True))
     analysed = sum(a.frames_analysed - b.frames_analysed for a, b in zip(after, before, strict=True))
     actor_cpu = cpu1.seconds - cpu0.seconds

@@ -4,9 +4,11 @@ and the cameras run the way `matthan serve` runs them (scheduler actor + Schedul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,6 +114,52 @@ async def wait_cameras_live(client: SchedulerClient, ids: Sequence[str], timeout
             states = {i: (v.status.state.value, v.status.reason) if v.status else None for i, v in views.items()}
             raise RuntimeError(f"cameras not live within {timeout_s:g} s: {states}")
         await asyncio.sleep(1.0)
+
+
+@contextlib.contextmanager
+def local_ray(cameras: int, namespace: str) -> Iterator[None]:
+    """A local Ray of this machine's size for one benchmark run, shut down after it."""
+    import ray
+
+    ray.init(
+        address="local",
+        num_cpus=local_ray_cpus(cameras),
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+        namespace=namespace,
+    )
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@dataclass
+class RunningCameras:
+    """Cameras placed by the scheduler and live: their actor pids and handles, in order."""
+
+    pids: list[int]
+    handles: list[Any]
+
+    async def statuses(self) -> list:
+        return list(await asyncio.gather(*(h.status() for h in self.handles)))
+
+
+@contextlib.asynccontextmanager
+async def running_cameras(
+    namespace: str, configs: Sequence[CameraConfig], timeout_s: float, **scheduler: Any
+) -> AsyncIterator[RunningCameras]:
+    """`configs` seeded into a new scheduler (state in a temporary directory), until all are
+    live; stopped with the scheduler on exit."""
+    ids = [c.id for c in configs]
+    with tempfile.TemporaryDirectory(prefix=f"{namespace}-") as state_dir:
+        control = await start_cameras(namespace, Path(state_dir), configs, **scheduler)
+        try:
+            pids = await wait_cameras_live(control, ids, timeout_s)
+            yield RunningCameras(pids, [await control.handle(i) for i in ids])
+        finally:
+            await control.shutdown(stop_cameras=True)
 
 
 # Kernel thread names our code gives its threads (`cluster/support/threads.py`); the

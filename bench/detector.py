@@ -30,22 +30,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .common import (
-    CpuSample,
-    local_ray_cpus,
-    machine_busy_seconds,
-    print_table,
-    shared_dir,
-    start_cameras,
-    wait_cameras_live,
-)
+from .common import CpuSample, local_ray, machine_busy_seconds, print_table, running_cameras, shared_dir
 
 INPUT_SIZE = 320
 SOURCE_FPS = 12.5  # car-detection.mp4
@@ -109,20 +100,8 @@ def plain_loop(clip: str, model_dir: Path, seconds: float, detector_fps: float) 
 
 
 def run_system(clip: str, model_dir: Path, cameras: int, seconds: float, warmup: float, detector_fps: float) -> dict:
-    import ray
-
-    ray.init(
-        address="local",
-        num_cpus=local_ray_cpus(cameras),
-        include_dashboard=False,
-        logging_level="ERROR",
-        log_to_driver=False,
-        namespace="bench-detector",
-    )
-    try:
+    with local_ray(cameras, "bench-detector"):
         return asyncio.run(_measure(clip, model_dir, cameras, seconds, warmup, detector_fps))
-    finally:
-        ray.shutdown()
 
 
 async def _measure(clip: str, model_dir: Path, cameras: int, seconds: float, warmup: float, fps: float) -> dict:
@@ -130,28 +109,18 @@ async def _measure(clip: str, model_dir: Path, cameras: int, seconds: float, war
 
     detector = DetectorConfig(model=model_dir / "yolo-fastest-1.1.cfg", input_size=INPUT_SIZE, max_fps=fps)
     analysis = AnalysisConfig(fps=fps, motion=MotionConfig(gate_detector=False), detector=detector)
-    ids = [f"det-{i}" for i in range(cameras)]
     configs = [
-        CameraConfig(id=i, source=SourceConfig(url=clip, loop=True, realtime=True), analysis=analysis) for i in ids
+        CameraConfig(id=f"det-{i}", source=SourceConfig(url=clip, loop=True, realtime=True), analysis=analysis)
+        for i in range(cameras)
     ]
-    with tempfile.TemporaryDirectory(prefix="bench-detector-") as state_dir:
-        # Headroom 0: this benchmark measures the detector path, not admission.
-        control = await start_cameras("bench-detector", Path(state_dir), configs, headroom=0.0)
-        try:
-            pids = await wait_cameras_live(control, ids, START_TIMEOUT_S)
-            handles = [await control.handle(i) for i in ids]
-
-            async def statuses() -> list:
-                return list(await asyncio.gather(*(h.status() for h in handles)))
-
-            await asyncio.sleep(warmup)
-            before = await statuses()
-            cpu0, busy0, t0 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-            await asyncio.sleep(seconds)
-            cpu1, busy1, t1 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-            after = await statuses()
-        finally:
-            await control.shutdown(stop_cameras=True)
+    # Headroom 0: this benchmark measures the detector path, not admission.
+    async with running_cameras("bench-detector", configs, START_TIMEOUT_S, headroom=0.0) as live:
+        await asyncio.sleep(warmup)
+        before = await live.statuses()
+        cpu0, busy0, t0 = CpuSample.of(live.pids), machine_busy_seconds(), time.monotonic()
+        await asyncio.sleep(seconds)
+        cpu1, busy1, t1 = CpuSample.of(live.pids), machine_busy_seconds(), time.monotonic()
+        after = await live.statuses()
     wall = t1 - t0
     per_camera = [(a.detector_runs - b.detector_runs) / wall for a, b in zip(after, before, strict=True)]
     received = sum(a.frames_received - b.frames_received for a, b in zip(after, before, strict=True))

@@ -78,6 +78,17 @@ def segment_workers() -> list[psutil.Process]:
     return found
 
 
+async def kill_a_segment_worker() -> int:
+    """SIGKILL the first segment worker found within 10 s; how many were killed (0 or 1)."""
+    for _ in range(100):
+        workers = segment_workers()
+        if workers:
+            workers[0].kill()
+            return 1
+        await asyncio.sleep(0.1)
+    return 0
+
+
 def test_a_worker_killed_mid_segment_is_retried_and_the_job_ends_with_each_event_once(
     ray_local, tmp_path: Path, parked_camera: CameraConfig, long_footage: Path, footage_dir: Path
 ) -> None:
@@ -90,14 +101,7 @@ def test_a_worker_killed_mid_segment_is_retried_and_the_job_ends_with_each_event
                 ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
             )
             await path.wait(view.job_id, lambda v: v.segments_running >= 1 and v.frames_done > 0)
-            killed = 0
-            for _ in range(100):
-                workers = segment_workers()
-                if workers:
-                    workers[0].kill()
-                    killed += 1
-                    break
-                await asyncio.sleep(0.1)
+            killed = await kill_a_segment_worker()
             final = await path.wait(view.job_id, lambda v: v.state.final)
             return killed, final, await path.events_of(view.job_id)
         finally:
@@ -123,14 +127,7 @@ def test_a_chain_whose_worker_is_killed_after_its_first_segment_keeps_it_and_end
                 ReprocessRequest("road", (str(long_footage),), start_time=START), submitted_by="alice"
             )
             first = await path.wait(view.job_id, lambda v: v.segments_done >= 1 and v.segments_running >= 1)
-            killed = 0
-            for _ in range(100):
-                workers = segment_workers()
-                if workers:
-                    workers[0].kill()
-                    killed += 1
-                    break
-                await asyncio.sleep(0.1)
+            killed = await kill_a_segment_worker()
             final = await path.wait(view.job_id, lambda v: v.state.final)
             return first, killed, final, await path.events_of(view.job_id)
         finally:

@@ -70,6 +70,15 @@ def unmatched(left: list[Event], right: list[Event]) -> list[Event]:
     return missing
 
 
+def assert_same_within_tolerance(reference: list[Event], other: list[Event]) -> None:
+    """`other` misses and adds at most MISMATCH_SHARE of `reference`'s events each."""
+    describe = lambda events: [(round(e.start_pts, 2), *signature(e)) for e in events]  # noqa: E731
+    allowed = MISMATCH_SHARE * len(reference)
+    missed, added = unmatched(reference, other), unmatched(other, reference)
+    assert len(missed) <= allowed, f"{len(missed)} of {len(reference)} missed: {describe(missed)}"
+    assert len(added) <= allowed, f"{len(added)} of {len(reference)} duplicated or invented: {describe(added)}"
+
+
 def test_a_segmented_run_finds_the_events_of_a_single_segment_run(
     road_camera: CameraConfig, long_footage: Path, batch_config: BatchConfig
 ):
@@ -83,11 +92,7 @@ def test_a_segmented_run_finds_the_events_of_a_single_segment_run(
     assert len(segments) >= 5, f"several boundaries to cross: {segments}"
     assert any(s.decode_from_s > 0 for s in segments[2:]), f"segments start decoding mid-file: {segments}"
     assert len(single) >= 60, f"the road gives events to compare: {len(single)}"
-    describe = lambda events: [(round(e.start_pts, 2), *signature(e)) for e in events]  # noqa: E731
-    allowed = MISMATCH_SHARE * len(single)
-    missed, added = unmatched(single, segmented), unmatched(segmented, single)
-    assert len(missed) <= allowed, f"{len(missed)} of {len(single)} missed: {describe(missed)}"
-    assert len(added) <= allowed, f"{len(added)} of {len(single)} duplicated or invented: {describe(added)}"
+    assert_same_within_tolerance(single, segmented)
     assert len({e.event_id for e in segmented}) == len(segmented), "no event twice"
     assert sum(p.owned_frames for p in parts) == whole.owned_frames, "every frame counted by exactly one segment"
     assert all(not e.ongoing for e in segmented), "every event a segment owns has ended when it returns"
@@ -135,11 +140,7 @@ def test_a_chain_finds_the_events_of_its_segments_run_one_by_one_each_once(
     one_by_one = final_revisions(e for part in alone for e in part.events)
     in_chain = final_revisions(e for part in chained for e in part.events)
     assert len(one_by_one) >= 60, f"the road gives events to compare: {len(one_by_one)}"
-    describe = lambda events: [(round(e.start_pts, 2), *signature(e)) for e in events]  # noqa: E731
-    allowed = MISMATCH_SHARE * len(one_by_one)
-    missed, added = unmatched(one_by_one, in_chain), unmatched(in_chain, one_by_one)
-    assert len(missed) <= allowed, f"{len(missed)} of {len(one_by_one)} missed: {describe(missed)}"
-    assert len(added) <= allowed, f"{len(added)} of {len(one_by_one)} duplicated or invented: {describe(added)}"
+    assert_same_within_tolerance(one_by_one, in_chain)
     owners = {}
     for part in chained:
         for event in part.events:
