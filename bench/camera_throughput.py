@@ -10,6 +10,13 @@ detection latency p50/p99 (and p99 of each half of the window: a latency that
 grows is a queue); analysed fps per camera (mean and the lowest: how evenly an
 overload degrades); skipped-frame ratio; CPU and USS per camera actor.
 
+The paced baseline (`--paced-seconds`, `bench.paced_plain`): N plain processes, one per
+camera, each the same decode and analysis paced at the clip's 12.5 fps, without Ray or our
+threads. A live camera cannot keep the as-fast-as-possible loop's caches hot (frames come
+12.5 times a second, other cameras run in between: `bench.paced_decode`), so the actors'
+cost over the plain loop splits into what pacing N processes costs anyway (paced vs plain
+loop) and what Ray and our threads add (actors vs paced).
+
 Whose CPU it is. The camera actors' CPU is split by thread (`bench.common.
 thread_cpu_by_role`, by the kernel names our threads carry): our capture, analysis
 and recording threads; the actor's main thread (Ray's task loop running our status
@@ -40,6 +47,7 @@ from .common import (
     shared_dir,
     thread_cpu_by_role,
 )
+from .paced_plain import paced_processes
 
 START_TIMEOUT_S = 300.0  # 16+ actor processes start slowly on a busy 2-core machine
 
@@ -226,6 +234,12 @@ def main(argv: list[str] | None = None) -> None:
         "--opencv-threads", type=int, default=1, help="cameras' analysis.opencv_threads (OpenCV's default: cores)"
     )
     parser.add_argument(
+        "--paced-seconds",
+        type=float,
+        default=30.0,
+        help="window of the paced baseline (one plain process per camera at 12.5 fps, bench.paced_plain); 0: skip it",
+    )
+    parser.add_argument(
         "--headroom",
         type=float,
         default=0.2,
@@ -241,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     baseline_s = min(args.seconds, 15.0)
     floor_runs = [single_process(clip, baseline_s, analysis_fps=None)]
     same_runs = [single_process(clip, baseline_s, analysis_fps=args.analysis_fps)]
+    paced = paced_processes(clip, args.cameras, args.paced_seconds, args.analysis_fps) if args.paced_seconds else None
     system = run_system(
         clip, args.cameras, args.seconds, args.warmup, args.analysis_fps, args.headroom, args.opencv_threads
     )
@@ -248,6 +263,88 @@ def main(argv: list[str] | None = None) -> None:
     same_runs.append(single_process(clip, baseline_s, analysis_fps=args.analysis_fps))
     floor, same_work = _mean_run(floor_runs), _mean_run(same_runs)
     machine, actors = system["fps_per_core_machine"], system["fps_per_core_actors"]
+    paced_cells = _paced_cells(paced, args.analysis_fps)
+    rows = [
+        [
+            "frames decoded / s / core (machine CPU)",
+            f"{floor['fps_per_core']:.0f}",
+            f"{same_work['fps_per_core']:.0f}",
+            f"{machine:.0f}",
+            f"{machine / floor['fps_per_core']:.2f} / {machine / same_work['fps_per_core']:.2f}",
+        ],
+        [
+            "frames decoded / s / core (actor CPU only)",
+            f"{floor['fps_per_core']:.0f}",
+            f"{same_work['fps_per_core']:.0f}",
+            f"{actors:.0f}",
+            f"{actors / floor['fps_per_core']:.2f} / {actors / same_work['fps_per_core']:.2f}"
+            + (f" / {actors / paced['fps_per_core']:.2f} vs paced" if paced else ""),
+        ],
+        [
+            "baseline frames / s / core: before / after the system",
+            " / ".join(f"{r['fps_per_core']:.0f}" for r in floor_runs),
+            " / ".join(f"{r['fps_per_core']:.0f}" for r in same_runs),
+            "-",
+            "baselines above are the mean of the two (paced: before only)",
+        ],
+        [
+            "frames received / s (source total)",
+            "as fast as possible",
+            "as fast as possible",
+            f"{system['received'] / system['wall_s']:.1f} of {system['expected_fps']:.1f}",
+            "",
+        ],
+        [
+            "capture-to-detection latency p50 / p99 ms",
+            "-",
+            "-",
+            f"{system['latency_p50_ms']:.1f} / {system['latency_p99_ms']:.1f}",
+            "",
+        ],
+        [
+            "skipped-frame ratio",
+            "0 (no analysis)",
+            f"{1 - same_work['analysed'] / same_work['frames']:.3f}",
+            f"{system['skipped_ratio']:.3f}",
+            "",
+        ],
+        [
+            f"analysed fps per camera: mean / lowest (target {args.analysis_fps:g})",
+            "-",
+            "-",
+            f"{system['analysed_fps_mean']:.2f} / {system['analysed_fps_min']:.2f}",
+            f"lowest {system['analysed_fps_min'] / system['analysed_fps_mean']:.2f} of the mean",
+        ],
+        [
+            "latency p99, first half / second half of the window ms",
+            "-",
+            "-",
+            " / ".join(f"{v:.1f}" for v in system["latency_p99_halves_ms"]),
+            "",
+        ],
+        ["CPU % of a core per camera actor", "-", "-", f"{system['cpu_pct_per_actor']:.1f}", ""],
+        [
+            "  of it: our threads / main thread / Ray's threads",
+            "-",
+            "-",
+            " / ".join(f"{system['thread_cpu_pct_per_camera'][r]:.2f}" for r in ("ours", "main", "ray")),
+            "main: Ray's task loop running our methods",
+        ],
+        [
+            "cores: camera actors / scheduler / Ray's own / this driver",
+            "-",
+            "-",
+            " / ".join(
+                f"{system['process_cores'][g]:.2f}" for g in ("camera actors", "scheduler", "Ray's own", "driver")
+            ),
+            "Ray's own: raylet, GCS, agents, idle workers",
+        ],
+        ["USS MB per camera actor", "-", "-", f"{system['uss_mb_per_actor']:.0f}", ""],
+        ["camera states at the end", "-", "-", ", ".join(system["states"]), ""],
+        ["detection pulls not answered within their deadline", "-", "-", str(system["unanswered_pulls"]), ""],
+    ]
+    for row in rows:
+        row.insert(3, paced_cells.get(row[0], "-"))
     print_table(
         f"{args.cameras} cameras x car-detection.mp4 (768x432 H.264, 12.5 fps real time), "
         f"{args.opencv_threads} OpenCV thread(s), motion at "
@@ -256,88 +353,28 @@ def main(argv: list[str] | None = None) -> None:
             "measure",
             "plain grab() loop",
             "plain grab + same analysis",
+            "plain processes, one per camera, paced",
             "Mắt Thần (Ray actors)",
-            "ratio vs grab / vs same analysis",
+            "ratio vs grab / vs same analysis (/ vs paced)",
         ],
-        [
-            [
-                "frames decoded / s / core (machine CPU)",
-                f"{floor['fps_per_core']:.0f}",
-                f"{same_work['fps_per_core']:.0f}",
-                f"{machine:.0f}",
-                f"{machine / floor['fps_per_core']:.2f} / {machine / same_work['fps_per_core']:.2f}",
-            ],
-            [
-                "frames decoded / s / core (actor CPU only)",
-                f"{floor['fps_per_core']:.0f}",
-                f"{same_work['fps_per_core']:.0f}",
-                f"{actors:.0f}",
-                f"{actors / floor['fps_per_core']:.2f} / {actors / same_work['fps_per_core']:.2f}",
-            ],
-            [
-                "baseline frames / s / core: before / after the system",
-                " / ".join(f"{r['fps_per_core']:.0f}" for r in floor_runs),
-                " / ".join(f"{r['fps_per_core']:.0f}" for r in same_runs),
-                "-",
-                "baselines above are the mean of the two",
-            ],
-            [
-                "frames received / s (source total)",
-                "as fast as possible",
-                "as fast as possible",
-                f"{system['received'] / system['wall_s']:.1f} of {system['expected_fps']:.1f}",
-                "",
-            ],
-            [
-                "capture-to-detection latency p50 / p99 ms",
-                "-",
-                "-",
-                f"{system['latency_p50_ms']:.1f} / {system['latency_p99_ms']:.1f}",
-                "",
-            ],
-            [
-                "skipped-frame ratio",
-                "0 (no analysis)",
-                f"{1 - same_work['analysed'] / same_work['frames']:.3f}",
-                f"{system['skipped_ratio']:.3f}",
-                "",
-            ],
-            [
-                f"analysed fps per camera: mean / lowest (target {args.analysis_fps:g})",
-                "-",
-                "-",
-                f"{system['analysed_fps_mean']:.2f} / {system['analysed_fps_min']:.2f}",
-                f"lowest {system['analysed_fps_min'] / system['analysed_fps_mean']:.2f} of the mean",
-            ],
-            [
-                "latency p99, first half / second half of the window ms",
-                "-",
-                "-",
-                " / ".join(f"{v:.1f}" for v in system["latency_p99_halves_ms"]),
-                "",
-            ],
-            ["CPU % of a core per camera actor", "-", "-", f"{system['cpu_pct_per_actor']:.1f}", ""],
-            [
-                "  of it: our threads / main thread / Ray's threads",
-                "-",
-                "-",
-                " / ".join(f"{system['thread_cpu_pct_per_camera'][r]:.2f}" for r in ("ours", "main", "ray")),
-                "main: Ray's task loop running our methods",
-            ],
-            [
-                "cores: camera actors / scheduler / Ray's own / this driver",
-                "-",
-                "-",
-                " / ".join(
-                    f"{system['process_cores'][g]:.2f}" for g in ("camera actors", "scheduler", "Ray's own", "driver")
-                ),
-                "Ray's own: raylet, GCS, agents, idle workers",
-            ],
-            ["USS MB per camera actor", "-", "-", f"{system['uss_mb_per_actor']:.0f}", ""],
-            ["camera states at the end", "-", "-", ", ".join(system["states"]), ""],
-            ["detection pulls not answered within their deadline", "-", "-", str(system["unanswered_pulls"]), ""],
-        ],
+        rows,
     )
+
+
+def _paced_cells(paced: dict | None, analysis_fps: float) -> dict[str, str]:
+    """The paced baseline's cells, by row label."""
+    if paced is None:
+        return {}
+    return {
+        "frames decoded / s / core (machine CPU)": f"{paced['fps_per_core']:.0f} (process CPU)",
+        "frames decoded / s / core (actor CPU only)": f"{paced['fps_per_core']:.0f}",
+        "frames received / s (source total)": f"{paced['received_fps']:.1f} of {paced['expected_fps']:.1f}",
+        "skipped-frame ratio": f"{1 - paced['analysed'] / paced['frames']:.3f}",
+        f"analysed fps per camera: mean / lowest (target {analysis_fps:g})": (
+            f"{paced['analysed_fps_mean']:.2f} / {paced['analysed_fps_min']:.2f}"
+        ),
+        "CPU % of a core per camera actor": f"{100 * paced['cores'] / (paced['expected_fps'] / 12.5):.1f} per process",
+    }
 
 
 if __name__ == "__main__":
