@@ -25,10 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
+from cluster.config.camera import OutputConfig
 from cluster.control import CameraNotFound, CameraView, ClusterStatus, DetectionPull, NodeView
 from cluster.domain import AnalysisMode, CameraState, CameraStatus, Detection, DetectionBatch, EventPull, JpegFrame
 
 NODE_ID = "synthetic-node"
+# Batches each synthetic ring keeps. A real ring (1,024) lives in the camera actor, not in
+# the front door: holding 500 of them here would grow the front door's heap by half a
+# million batches and bill the garbage collector's passes over them to the front door.
+# 64 (13 s at 5 fps) covers the hubs' catch-up reads; a subscriber behind by more would
+# show as a data-loss report in the benchmark's table.
+SYNTHETIC_RING = 64
 
 
 # ------------------------------------------------------------ recorded detections
@@ -253,6 +260,7 @@ def district(count: int, clip: Path, analysis_fps: float, replay: Sequence[Analy
             id=f"camera-{i:0{width}d}",
             source=SourceConfig(url=str(clip)),
             analysis=AnalysisConfig(fps=analysis_fps),
+            output=OutputConfig(ring_size=SYNTHETIC_RING),
         )
         cameras.append(SyntheticCamera(config, replay, replay_offset=(i * 7919) % len(replay)))
     return cameras
