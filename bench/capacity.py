@@ -1,7 +1,8 @@
 """Issue 16's benchmarks in one command: 64 cameras, the 96-camera overload, the detector
-path and the district simulation, one after another, each printing its own table.
+path, the district simulation and the district's fan-out through the front door (with a
+real camera handle's pull cost beside it), one after another, each printing its own table.
 
-    python -m bench.capacity              # about 40 minutes on a 2-core machine
+    python -m bench.capacity              # about 45 minutes on a 2-core machine
     python -m bench.capacity --quick      # shorter windows, to check that they all run
 
 Each runs in its own process (each starts and stops its own local Ray) with nothing else
@@ -28,6 +29,18 @@ def plan(quick: bool) -> list[list[str]]:
         ["bench.camera_throughput", "--cameras", "96", "--seconds", overload, "--warmup", "20", "--headroom", "0"],
         ["bench.detector", "--cameras", "1", "8", "24", "--seconds", "20" if quick else "60"],
         ["bench.district_sim", *(["--steps", "10"] if quick else [])],
+        [
+            "bench.frontdoor_district",
+            "--case",
+            "16:50:10",
+            "--case",
+            "250:25:10",
+            "--case",
+            "500:50:10",
+            "--seconds",
+            "10" if quick else "30",
+        ],
+        ["bench.ray_handle_cost", "--actors", "8", "--seconds", "5" if quick else "15"],
     ]
 
 
