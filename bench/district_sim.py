@@ -22,6 +22,11 @@ For each size it measures:
 - a node lost: cameras re-placed, and whether that took one step.
 
 Goal (issue 16): a step under 100 ms p99 at 2,000 cameras, growth no worse than n log n.
+
+`--nodes`, `--node-cpus`, `--camera-cost`, `--hysteresis` and `--max-moves-per-minute` give
+it a real run's shape (`bench.multinode_vs_sim` does, beside `bench.scheduler_recovery`);
+the lost node is the worker with the most cameras, as in the real run. With `--nodes` it also
+prints the cameras per node after the start, the join and the loss.
 """
 
 from __future__ import annotations
