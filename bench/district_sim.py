@@ -34,8 +34,10 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cluster.config import CameraConfig
@@ -43,6 +45,7 @@ from cluster.scheduler.cost import CostModel
 from cluster.scheduler.prior import SourceInfo
 from cluster.scheduler.report import CameraPhase
 from cluster.scheduler.requests import AddCamera
+from cluster.scheduler.store import SchedulerStateStore
 from cluster.support.heap import LongLivedHeap
 from tests.scheduler.fakes import TEST_SETTINGS, FakeClock, FakeCluster, camera
 
@@ -89,6 +92,7 @@ class DistrictShape:
     camera_cost: float | None = None  # cores per camera; None: the prior of an unknown 720p source
     hysteresis: float = TEST_SETTINGS.hysteresis
     max_moves_per_minute: int = 60
+    state_dir: Path | None = None  # the scheduler's state store (every change saved, as in the actor); None: none
 
     @property
     def node_count(self) -> int:
@@ -112,7 +116,8 @@ def new_controller(shape: DistrictShape, cluster: FakeCluster, clock: FakeClock)
     settings = TEST_SETTINGS.replace(
         max_moves_per_minute=shape.max_moves_per_minute, tick_s=TICK_S, hysteresis=shape.hysteresis
     )
-    ctl = Controller(cluster, settings, clock=clock, wall_clock=clock, rng=random.Random(0))
+    store = SchedulerStateStore(shape.state_dir) if shape.state_dir is not None else None
+    ctl = Controller(cluster, settings, store=store, clock=clock, wall_clock=clock, rng=random.Random(0))
     if shape.camera_cost is not None:
         ctl.cost = PinnedCosts(shape.camera_cost, time_constant_s=settings.cost_smoothing_s)
     return ctl
@@ -217,9 +222,12 @@ def add_shape_options(parser: argparse.ArgumentParser) -> None:
     )
     shape.add_argument("--hysteresis", type=float, default=TEST_SETTINGS.hysteresis)
     shape.add_argument("--max-moves-per-minute", type=int, default=60)
+    shape.add_argument(
+        "--store", action="store_true", help="save the state to disk on every change, as the actor does (default: not)"
+    )
 
 
-def shape_of_args(args: argparse.Namespace, cameras: int) -> DistrictShape:
+def shape_of_args(args: argparse.Namespace, cameras: int, state_dir: Path | None = None) -> DistrictShape:
     if args.nodes is not None and args.nodes < 2:
         raise SystemExit("--nodes must be at least 2 (a worker node is lost)")
     return DistrictShape(
@@ -229,6 +237,7 @@ def shape_of_args(args: argparse.Namespace, cameras: int) -> DistrictShape:
         camera_cost=args.camera_cost,
         hysteresis=args.hysteresis,
         max_moves_per_minute=args.max_moves_per_minute,
+        state_dir=state_dir,
     )
 
 
@@ -257,7 +266,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-freeze", action="store_true", help="without the frozen heap (the loop before it)")
     add_shape_options(parser)
     args = parser.parse_args(argv)
-    results = [simulate(shape_of_args(args, n), args.steps, freeze=not args.no_freeze) for n in args.cameras]
+    results = []
+    for n in args.cameras:
+        with tempfile.TemporaryDirectory(prefix="district-sim-") as state_dir:
+            shape = shape_of_args(args, n, Path(state_dir) if args.store else None)
+            results.append(simulate(shape, args.steps, freeze=not args.no_freeze))
     rows = [
         [
             str(r["cameras"]),
