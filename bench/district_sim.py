@@ -22,24 +22,49 @@ For each size it measures:
 - a node lost: cameras re-placed, and whether that took one step.
 
 Goal (issue 16): a step under 100 ms p99 at 2,000 cameras, growth no worse than n log n.
+
+`--nodes`, `--node-cpus`, `--camera-cost`, `--hysteresis` and `--max-moves-per-minute` give
+it a real run's shape (`bench.multinode_vs_sim` does, beside `bench.scheduler_recovery`);
+the lost node is the worker with the most cameras, as in the real run. With `--nodes` it also
+prints the cameras per node after the start, the join and the loss.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import random
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from cluster.config import CameraConfig
+from cluster.scheduler.cost import CostModel
+from cluster.scheduler.prior import SourceInfo
 from cluster.scheduler.report import CameraPhase
 from cluster.scheduler.requests import AddCamera
+from cluster.scheduler.store import SchedulerStateStore
 from cluster.support.heap import LongLivedHeap
 from tests.scheduler.fakes import TEST_SETTINGS, FakeClock, FakeCluster, camera
 
+from .cluster_run import (
+    ClusterRun,
+    cameras_per_node,
+    cost_range,
+    format_counts,
+    mean_cost,
+    node_labels,
+    rebalance_moves,
+    where_they_went,
+)
 from .common import percentile, print_table
 
 CAMERAS_PER_NODE = 40
 NODE_CPUS = 16.0
 TICK_S = 1.0
+MAX_JOIN_STEPS = 900  # 15 simulated minutes: at 8 moves a minute, 120 moves
 
 
 def running(ctl) -> int:
@@ -57,50 +82,116 @@ def timed_step(ctl, clock: FakeClock, heap: LongLivedHeap | None = None) -> floa
     return took
 
 
-def moves_so_far(ctl) -> int:
-    return len(ctl.report().recent_moves)
+@dataclass(frozen=True)
+class DistrictShape:
+    """What is simulated; the defaults are the district of the module docstring."""
+
+    cameras: int
+    nodes: int | None = None  # None: one node per CAMERAS_PER_NODE cameras (at least 2)
+    node_cpus: float = NODE_CPUS
+    camera_cost: float | None = None  # cores per camera; None: the prior of an unknown 720p source
+    hysteresis: float = TEST_SETTINGS.hysteresis
+    max_moves_per_minute: int = 60
+    state_dir: Path | None = None  # the scheduler's state store (every change saved, as in the actor); None: none
+
+    @property
+    def node_count(self) -> int:
+        return self.nodes if self.nodes is not None else max(2, self.cameras // CAMERAS_PER_NODE)
 
 
-def simulate(cameras: int, steady_steps: int, *, freeze: bool = True) -> dict[str, float | int | str]:
-    import random
+class PinnedCosts(CostModel):
+    """Every camera costs the same given figure (a real run's, to simulate it), whatever its settings."""
 
+    def __init__(self, cores: float, **options: float) -> None:
+        super().__init__(**options)
+        self.cores = cores
+
+    def update_config(self, camera: CameraConfig, source: SourceInfo | None = None) -> float:
+        return self.set_prior(camera.id, self.cores)
+
+
+def new_controller(shape: DistrictShape, cluster: FakeCluster, clock: FakeClock):
     from cluster.scheduler.controller import Controller
 
-    nodes = max(2, cameras // CAMERAS_PER_NODE)
+    settings = TEST_SETTINGS.replace(
+        max_moves_per_minute=shape.max_moves_per_minute, tick_s=TICK_S, hysteresis=shape.hysteresis
+    )
+    store = SchedulerStateStore(shape.state_dir) if shape.state_dir is not None else None
+    ctl = Controller(cluster, settings, store=store, clock=clock, wall_clock=clock, rng=random.Random(0))
+    if shape.camera_cost is not None:
+        ctl.cost = PinnedCosts(shape.camera_cost, time_constant_s=settings.cost_smoothing_s)
+    return ctl
+
+
+def most_loaded_worker(cluster: FakeCluster) -> str:
+    """The node the real run kills: the worker (not the head) with the most cameras, the first on ties."""
+    workers = [n.node_id for n in cluster.nodes.values() if n.alive and not n.is_head]
+    return max(workers, key=lambda node_id: len(cluster.on(node_id)))
+
+
+def settled(ctl, cameras: int) -> bool:
+    """The last plan wanted no more moves and every camera runs: what the real run calls balanced."""
+    plan = ctl.state.last_plan
+    return plan is not None and plan.converged and not plan.moves and running(ctl) == cameras
+
+
+def simulate(shape: DistrictShape, steady_steps: int, *, freeze: bool = True) -> dict[str, Any]:
+    cameras, nodes = shape.cameras, shape.node_count
     cluster = FakeCluster()
     for i in range(nodes):
-        cluster.add_node(f"node-{i:03d}", NODE_CPUS, head=(i == 0))
+        cluster.add_node(f"node-{i:03d}", shape.node_cpus, head=(i == 0))
+    labels = node_labels(list(cluster.nodes))
     clock = FakeClock()
-    settings = TEST_SETTINGS.replace(max_moves_per_minute=60, tick_s=TICK_S)
-    ctl = Controller(cluster, settings, clock=clock, wall_clock=clock, rng=random.Random(0))
+    ctl = new_controller(shape, cluster, clock)
     heap = LongLivedHeap(clock=clock) if freeze else None
     ctl.step()  # adopt (nothing runs yet)
+    run = ClusterRun("simulated", cameras, nodes, shape.node_cpus, shape.hysteresis, shape.max_moves_per_minute)
 
     for i in range(cameras):
         ctl.submit(AddCamera(camera(f"cam{i:04d}")))
     first = []
     while running(ctl) < cameras and len(first) < 50:
         first.append(timed_step(ctl, clock, heap))
+    report = ctl.report()
+    run.start_steps, run.start_s = len(first), len(first) * TICK_S
+    run.placed, run.start_cost = cameras_per_node(report, labels), mean_cost(report)
     while heap is not None and not heap.refreshes:
         timed_step(ctl, clock, heap)  # settling: until the first refresh, as in the actor
 
     steady = [timed_step(ctl, clock, heap) for _ in range(steady_steps)]
 
-    cluster.add_node("joined", NODE_CPUS)
-    join_steps, quiet = 0, 0
-    while quiet < 5 and join_steps < 600:
-        before = moves_so_far(ctl)
+    report = ctl.report()
+    run.join_cost, run.join_cost_range = mean_cost(report), cost_range(report)
+    cluster.add_node("joined", shape.node_cpus)
+    labels = node_labels(list(cluster.nodes)[:nodes], "joined")
+    joined_at = clock()
+    join_steps = 0
+    while join_steps < MAX_JOIN_STEPS:
         timed_step(ctl, clock, heap)
         join_steps += 1
-        quiet = quiet + 1 if moves_so_far(ctl) == before else 0
-    join_moves = len(cluster.on("joined"))
+        if settled(ctl, cameras):
+            break
+    report = ctl.report()
+    moves = rebalance_moves(report, joined_at)
+    run.join_moves, run.join_steps = len(moves), join_steps
+    run.join_last_move_s = max(moves) - joined_at if moves else 0.0
+    run.join_balanced_s = join_steps * TICK_S
+    run.after_join = cameras_per_node(report, labels)
 
-    victim = "node-001"
-    lost = len(cluster.on(victim))
+    victim = most_loaded_worker(cluster)
+    lost = cluster.on(victim)
+    run.victim, run.lost = labels[victim], len(lost)
     cluster.kill_node(victim)
     loss_steps = [timed_step(ctl, clock, heap)]  # the step that notices the node is gone
+    noticed = 1 if not any(n.alive for n in ctl.report().nodes if n.node_id == victim) else 0
     while running(ctl) < cameras and len(loss_steps) < 50:
         loss_steps.append(timed_step(ctl, clock, heap))
+        if not noticed and not any(n.alive for n in ctl.report().nodes if n.node_id == victim):
+            noticed = len(loss_steps)
+    report = ctl.report()
+    run.loss_noticed_steps, run.loss_noticed_s = noticed, noticed * TICK_S
+    run.loss_steps, run.loss_live_s = len(loss_steps), len(loss_steps) * TICK_S
+    run.went_to, run.after_loss = where_they_went(lost, report, labels), cameras_per_node(report, labels)
     return {
         "cameras": cameras,
         "nodes": nodes,
@@ -108,14 +199,64 @@ def simulate(cameras: int, steady_steps: int, *, freeze: bool = True) -> dict[st
         "first_s": sum(first),
         "p50_ms": percentile(steady, 50) * 1000,
         "p99_ms": percentile(steady, 99) * 1000,
-        "join_moves": join_moves,
-        "join_steps": join_steps - quiet,
-        "lost": lost,
+        "join_moves": run.join_moves,
+        "join_steps": round(run.join_last_move_s / TICK_S),
+        "lost": len(lost),
         "loss_steps": len(loss_steps),
         "loss_step_ms": max(loss_steps, default=0.0) * 1000,
         "all_running": "yes" if running(ctl) == cameras else f"no ({running(ctl)})",
         "refresh_ms": heap.last_pause_s * 1000 if heap is not None else float("nan"),
+        "run": run,
     }
+
+
+def add_shape_options(parser: argparse.ArgumentParser) -> None:
+    """The options that make the simulation take a real run's shape (`bench.scheduler_recovery`)."""
+    shape = parser.add_argument_group("shape (defaults: the simulated district)")
+    shape.add_argument(
+        "--nodes", type=int, default=None, help=f"nodes before the join (default: cameras / {CAMERAS_PER_NODE})"
+    )
+    shape.add_argument("--node-cpus", type=float, default=NODE_CPUS, help="logical CPUs per node")
+    shape.add_argument(
+        "--camera-cost", type=float, default=None, help="cores every camera costs (default: the prior of a 720p camera)"
+    )
+    shape.add_argument("--hysteresis", type=float, default=TEST_SETTINGS.hysteresis)
+    shape.add_argument("--max-moves-per-minute", type=int, default=60)
+    shape.add_argument(
+        "--store", action="store_true", help="save the state to disk on every change, as the actor does (default: not)"
+    )
+
+
+def shape_of_args(args: argparse.Namespace, cameras: int, state_dir: Path | None = None) -> DistrictShape:
+    if args.nodes is not None and args.nodes < 2:
+        raise SystemExit("--nodes must be at least 2 (a worker node is lost)")
+    return DistrictShape(
+        cameras=cameras,
+        nodes=args.nodes,
+        node_cpus=args.node_cpus,
+        camera_cost=args.camera_cost,
+        hysteresis=args.hysteresis,
+        max_moves_per_minute=args.max_moves_per_minute,
+        state_dir=state_dir,
+    )
+
+
+def print_per_node(runs: list[ClusterRun]) -> None:
+    rows = [
+        [
+            str(r.cameras),
+            f"{r.start_cost:.4f}",
+            format_counts(r.placed),
+            f"{r.join_moves} in {r.join_last_move_s:.0f} s",
+            format_counts(r.after_join),
+            f"{r.lost} of {r.victim}",
+            format_counts(r.went_to),
+            format_counts(r.after_loss),
+        ]
+        for r in runs
+    ]
+    columns = ["cameras", "cost", "placed", "join: moves", "after the join", "lost", "went to", "after the loss"]
+    print_table("Cameras per node (simulated seconds: steps x 1 s)", columns, rows)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,8 +264,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cameras", type=int, nargs="+", default=[200, 500, 1000, 2000])
     parser.add_argument("--steps", type=int, default=50, help="steady-state steps timed per size")
     parser.add_argument("--no-freeze", action="store_true", help="without the frozen heap (the loop before it)")
+    add_shape_options(parser)
     args = parser.parse_args(argv)
-    results = [simulate(n, args.steps, freeze=not args.no_freeze) for n in args.cameras]
+    results = []
+    for n in args.cameras:
+        with tempfile.TemporaryDirectory(prefix="district-sim-") as state_dir:
+            shape = shape_of_args(args, n, Path(state_dir) if args.store else None)
+            results.append(simulate(shape, args.steps, freeze=not args.no_freeze))
     rows = [
         [
             str(r["cameras"]),
@@ -152,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
         ],
         rows,
     )
+    if args.nodes is not None:
+        print_per_node([r["run"] for r in results])
     base = results[0]
     for r in results[1:]:
         n_ratio = r["cameras"] / base["cameras"]  # type: ignore[operator]

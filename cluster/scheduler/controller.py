@@ -9,7 +9,8 @@ request_handling.py, planning.py, views.py). One `step()`:
    yet known (requests probe theirs when they are submitted);
 2. apply what was observed: node losses, deaths, heartbeat and start deadlines,
    cost measurements, sources' sizes, what shapes and node kinds cost;
-3. apply queued requests in order (add/update/remove cameras, drain nodes);
+3. apply queued requests in order (add/update/remove cameras, drain nodes; consecutive
+   adds are persisted once for all, see `request_handling.add_cameras`);
 4. plan with the pure planner and append the stops and starts it takes;
 5. act (stop, reconfigure and start actors, record the outcome), ask the
    autoscaler for capacity, persist, answer the requests.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
 import logging
 import random
 import threading
@@ -51,7 +53,7 @@ from .observation import (
 from .planning import capacity_request, plan_step
 from .prior import SourceInfo
 from .report import CameraPhase, SchedulerReport
-from .request_handling import apply_request, reply_value
+from .request_handling import add_cameras, apply_request, reply_value
 from .requests import AddCamera, Reply, Request, SeedCameras, Submitted, UpdateCamera
 from .settings import SchedulerSettings
 from .state import SchedulerState, persisted_form, restored_state
@@ -283,29 +285,49 @@ class Controller:
         self, items: list[Submitted], now: float, actions: StepActions
     ) -> list[tuple[Submitted, Reply]]:
         replies = []
-        for item in items:
-            name = type(item.request).__name__
-            try:
-                reply = apply_request(
-                    self.state,
-                    item.request,
-                    settings=self.settings,
-                    cost=self.cost,
-                    rng=self.rng,
-                    now=now,
-                    persist=self._persist_now,
-                    actions=actions,
-                )
-            except ControlError as exc:
-                logger.info("rejected %s: %s", name, exc)
-                item.future.set_exception(exc)
-            except Exception as exc:  # the caller hears about it, the loop goes on
-                self.last_error = f"apply {name}: {exc!r}"
-                logger.exception("could not apply %s", name)
-                item.future.set_exception(ControlError(f"the scheduler could not apply {name}: {exc!r}"))
-            else:
-                replies.append((item, reply))
+        for burst in _bursts(items):
+            for item, outcome in zip(burst, self._apply_burst(burst, now, actions), strict=True):
+                reply = self._settle(item, outcome)
+                if reply is not None:
+                    replies.append((item, reply))
         return replies
+
+    def _apply_burst(self, burst: list[Submitted], now: float, actions: StepActions) -> list[Reply | Exception]:
+        """One request, or consecutive AddCameras together (persisted once for all)."""
+        try:
+            if isinstance(burst[0].request, AddCamera):
+                configs = [item.request.config for item in burst if isinstance(item.request, AddCamera)]
+                return add_cameras(
+                    self.state, configs, settings=self.settings, cost=self.cost, rng=self.rng, persist=self._persist_now
+                )
+            (item,) = burst
+            reply = apply_request(
+                self.state,
+                item.request,
+                settings=self.settings,
+                cost=self.cost,
+                rng=self.rng,
+                now=now,
+                persist=self._persist_now,
+                actions=actions,
+            )
+            return [reply]
+        except Exception as exc:  # noqa: BLE001 - the callers hear about it, the loop goes on
+            return [exc] * len(burst)
+
+    def _settle(self, item: Submitted, outcome: Reply | Exception) -> Reply | None:
+        """The reply to answer after the step, or None when the request was refused (answered now)."""
+        name = type(item.request).__name__
+        if isinstance(outcome, ControlError):
+            logger.info("rejected %s: %s", name, outcome)
+            item.future.set_exception(outcome)
+            return None
+        if isinstance(outcome, Exception):
+            self.last_error = f"apply {name}: {outcome!r}"
+            logger.error("could not apply %s", name, exc_info=outcome)
+            item.future.set_exception(ControlError(f"the scheduler could not apply {name}: {outcome!r}"))
+            return None
+        return outcome
 
     def _persist_now(self) -> None:
         try:
@@ -369,6 +391,16 @@ class Controller:
             logger.info("asking the autoscaler for room for %d camera(s) (%.2f CPU in total)", len(bundles), total)
         else:
             logger.info("withdrawing the autoscaler request: every camera has a node")
+
+
+def _bursts(items: list[Submitted]) -> list[list[Submitted]]:
+    """The step's requests in order: each run of consecutive AddCameras as one burst, every
+    other request alone."""
+    bursts: list[list[Submitted]] = []
+    for adding, group in itertools.groupby(items, key=lambda item: isinstance(item.request, AddCamera)):
+        run = list(group)
+        bursts.extend([run] if adding else [[item] for item in run])
+    return bursts
 
 
 def _sources_of(request: Request) -> list[SourceConfig]:

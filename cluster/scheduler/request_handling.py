@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..config import CameraConfig
 from ..control import CameraExists, ControlError, DrainResult, NodeNotFound, PlacementRejected
@@ -62,7 +62,10 @@ def apply_request(
 ) -> Reply:
     """Apply one request; raises ControlError (nothing changed) when it is rejected."""
     if isinstance(request, AddCamera):
-        return _add(state, request.config, settings, cost, rng, persist)
+        (outcome,) = add_cameras(state, [request.config], settings=settings, cost=cost, rng=rng, persist=persist)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
     if isinstance(request, UpdateCamera):
         return _update(state, request.config, settings, cost, now, persist, actions)
     if isinstance(request, RemoveCamera):
@@ -101,33 +104,67 @@ def reply_value(
 # ---- cameras ---------------------------------------------------------------------------------
 
 
-def _add(
+def add_cameras(
     state: SchedulerState,
-    config: CameraConfig,
+    configs: Sequence[CameraConfig],
+    *,
     settings: SchedulerSettings,
     cost: CostModel,
     rng: random.Random,
     persist: Persist,
-) -> Reply:
+) -> list[Reply | Exception]:
+    """AddCamera of each of `configs`, in order (the adds that arrived for one step),
+    persisted once for all of them: a save writes the whole desired set, so saving after
+    each add would make a burst of N adds (a script adding a district) cost N^2 and stall
+    the loop. Each add is checked as if it came alone; a rejected one changes nothing and
+    its error is its outcome. If the save fails, every camera of the burst is taken back
+    and each request naming one of them gets the error."""
+    outcomes: list[Reply | Exception] = []
+    staged: list[str] = []
+    for config in configs:
+        try:
+            if _stage_add(state, config, settings, cost, rng):
+                staged.append(config.id)
+            outcomes.append(ViewOf(config.id))
+        except Exception as exc:  # noqa: BLE001 - its own outcome (the controller reports it); the others go on
+            outcomes.append(exc)
+    if not staged:
+        return outcomes
+    try:
+        persist()
+    except ControlError as exc:
+        for camera_id in reversed(staged):
+            state.cameras.remove(camera_id)
+            cost.forget(camera_id)
+        taken_back = set(staged)
+        return [exc if config.id in taken_back else outcome for config, outcome in zip(configs, outcomes, strict=True)]
+    for camera_id in staged:
+        logger.info("camera %s added (estimated %.3f cores)", camera_id, cost.cost(camera_id))
+    return outcomes
+
+
+def _stage_add(
+    state: SchedulerState, config: CameraConfig, settings: SchedulerSettings, cost: CostModel, rng: random.Random
+) -> bool:
+    """Add the camera to the desired set, not yet persisted; False if it was there already
+    with the same config. Raises ControlError (nothing changed) when it is rejected."""
     existing = state.cameras.get(config.id)
     if existing is not None:
         if existing.config == config:
             # A client retrying an AddCamera whose answer it lost (the scheduler restarted,
             # the deadline passed): the camera it asked for is there, so the retry succeeds.
             logger.info("camera %s added again with the same config: nothing to do", config.id)
-            return ViewOf(config.id)
+            return False
         raise CameraExists(config.id)
     estimate = cost.update_config(config)
     try:
         if config.enabled:
             _check_fits(state, settings, config.id, estimate)
         state.cameras.add(new_record(config, settings, rng), initial_phase(config))
-        _persist(persist, undo=lambda: state.cameras.remove(config.id))
     except BaseException:
         cost.forget(config.id)
         raise
-    logger.info("camera %s added (estimated %.3f cores)", config.id, estimate)
-    return ViewOf(config.id)
+    return True
 
 
 def _update(

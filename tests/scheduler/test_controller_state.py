@@ -136,3 +136,73 @@ def test_learnt_costs_survive_a_restart_so_nothing_is_rebalanced(store):
     created = len(h.cluster.created)
     h2.steps(5)
     assert len(h.cluster.created) == created, f"no camera restarted or moved after the restart ({moves} before)"
+
+
+def counting_saves(store, monkeypatch) -> list[int]:
+    """Counts the store's saves (the desired set and placements written out)."""
+    saves = [0]
+    save = store.save
+
+    def counted(state):
+        saves[0] += 1
+        save(state)
+
+    monkeypatch.setattr(store, "save", counted)
+    return saves
+
+
+def saves_of_one_step_adding(cameras: int, store, monkeypatch) -> int:
+    h = Harness(store=store)
+    h.cluster.add_node("head", 4.0, head=True)
+    h.steps(1)
+    saves = counting_saves(store, monkeypatch)
+    items = [h.ctl.submit(AddCamera(camera(f"cam{i}"))) for i in range(cameras)]
+    h.steps(1)
+    assert all(item.future.result(timeout=0) for item in items), "every add answered"
+    assert len(h.phases()) == cameras
+    return saves[0]
+
+
+def test_a_burst_of_adds_in_one_step_writes_the_state_as_often_as_one_add(tmp_path, monkeypatch):
+    # Each save writes the whole desired set: once per add, a burst of N adds (a script
+    # adding a district's cameras) costs N^2 and stalls the loop (the real multi-node run:
+    # 64 concurrent adds on 2 cores took over 60 s and timed out).
+    one = saves_of_one_step_adding(1, SchedulerStateStore(tmp_path / "one"), monkeypatch)
+    burst = saves_of_one_step_adding(20, SchedulerStateStore(tmp_path / "burst"), monkeypatch)
+    assert burst == one
+
+
+def test_a_burst_of_adds_persists_every_accepted_camera_and_rejects_only_the_bad_one(store):
+    h = Harness(store=store)
+    h.cluster.add_node("head", 1.0, head=True)
+    h.steps(1)
+    good = [h.ctl.submit(AddCamera(camera(f"cam{i}"))) for i in range(3)]
+    huge = h.ctl.submit(AddCamera(camera("huge", fps=30.0, detector_size=1280)))
+    again = h.ctl.submit(AddCamera(camera("cam0")))  # a retried add of the same camera
+    h.steps(1)
+    assert [item.future.result(timeout=0).config.id for item in good] == ["cam0", "cam1", "cam2"]
+    assert again.future.result(timeout=0).config.id == "cam0"
+    with pytest.raises(PlacementRejected):
+        huge.future.result(timeout=0)
+    cameras = json.loads((store.state_dir / "cameras.json").read_text())
+    assert [c["id"] for c in cameras["cameras"]] == ["cam0", "cam1", "cam2"]
+
+
+def test_a_burst_of_adds_that_cannot_be_persisted_is_rejected_as_a_whole(store, monkeypatch):
+    h = started(store, 1)
+    before = (store.state_dir / "cameras.json").read_text()
+
+    def disk_full(state):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "save", disk_full)
+    items = [h.ctl.submit(AddCamera(camera(f"new{i}"))) for i in range(3)]
+    again = h.ctl.submit(AddCamera(camera("new0")))
+    h.steps(1)
+    for item in [*items, again]:
+        with pytest.raises(ControlError, match=r"could not persist.*No space left"):
+            item.future.result(timeout=0)
+    assert sorted(h.phases()) == ["cam0"], "none of them is desired"
+    assert h.ctl.cost.known() == ["cam0"], "nor costed"
+    assert sorted(h.cluster.named) == ["cam0"], "nor started"
+    assert (store.state_dir / "cameras.json").read_text() == before
