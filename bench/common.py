@@ -97,20 +97,36 @@ async def start_cameras(
 
 async def wait_cameras_live(client: SchedulerClient, ids: Sequence[str], timeout_s: float) -> list[int]:
     """Until every camera is LIVE and publishing; returns the actor pids, in `ids` order."""
+    return list((await live_cameras(client, ids, timeout_s)).values())
+
+
+async def live_cameras(
+    client: SchedulerClient, ids: Sequence[str], timeout_s: float, settled_s: float | None = None
+) -> dict[str, int]:
+    """Until every camera is LIVE and publishing; returns the live ones' actor pids by id, in
+    `ids` order. With `settled_s`, the scheduler may keep some waiting (admission: more asked
+    than the node holds): then it returns the live ones once none has gone live for
+    `settled_s`, or at the timeout, and raises only if none is live."""
     deadline = time.monotonic() + timeout_s
+    count, changed_at = -1, time.monotonic()
     while True:
         views = {v.config.id: v for v in await client.list_cameras()}
-        ready = [
-            views[i]
+        ready = {
+            i: views[i].status.pid  # type: ignore[union-attr]
             for i in ids
             if i in views
             and views[i].status is not None
             and views[i].status.state.value == "live"
             and views[i].status.last_sequence > 0
-        ]
+        }
+        if len(ready) != count:
+            count, changed_at = len(ready), time.monotonic()
         if len(ready) == len(ids):
-            return [v.status.pid for v in ready if v.status is not None]
-        if time.monotonic() > deadline:
+            return ready
+        settled = settled_s is not None and ready and time.monotonic() - changed_at >= settled_s
+        if settled or time.monotonic() > deadline:
+            if settled_s is not None and ready:
+                return ready
             states = {i: (v.status.state.value, v.status.reason) if v.status else None for i, v in views.items()}
             raise RuntimeError(f"cameras not live within {timeout_s:g} s: {states}")
         await asyncio.sleep(1.0)
@@ -141,6 +157,7 @@ class RunningCameras:
 
     pids: list[int]
     handles: list[Any]
+    asked: int  # cameras seeded; len(pids) of them are live (the rest wait for room, if allowed)
 
     async def statuses(self) -> list:
         return list(await asyncio.gather(*(h.status() for h in self.handles)))
@@ -148,16 +165,21 @@ class RunningCameras:
 
 @contextlib.asynccontextmanager
 async def running_cameras(
-    namespace: str, configs: Sequence[CameraConfig], timeout_s: float, **scheduler: Any
+    namespace: str,
+    configs: Sequence[CameraConfig],
+    timeout_s: float,
+    settled_s: float | None = None,
+    **scheduler: Any,
 ) -> AsyncIterator[RunningCameras]:
     """`configs` seeded into a new scheduler (state in a temporary directory), until all are
-    live; stopped with the scheduler on exit."""
+    live (or, with `settled_s`, until the live ones stop growing: see `wait_cameras_live`);
+    stopped with the scheduler on exit."""
     ids = [c.id for c in configs]
     with tempfile.TemporaryDirectory(prefix=f"{namespace}-") as state_dir:
         control = await start_cameras(namespace, Path(state_dir), configs, **scheduler)
         try:
-            pids = await wait_cameras_live(control, ids, timeout_s)
-            yield RunningCameras(pids, [await control.handle(i) for i in ids])
+            live = await live_cameras(control, ids, timeout_s, settled_s)
+            yield RunningCameras(list(live.values()), [await control.handle(i) for i in live], len(ids))
         finally:
             await control.shutdown(stop_cameras=True)
 
