@@ -1,8 +1,10 @@
 """Issue 16's benchmarks in one command: 64 cameras, the 96-camera overload, the detector
 path, the district simulation and the district's fan-out through the front door (with a
-real camera handle's pull cost beside it), one after another, each printing its own table.
+real camera handle's pull cost beside it), and the profiles behind the notes on what
+blocks a goal (pacing, a paced plain process per camera, Ray's memory and start-up floors),
+one after another, each printing its own table.
 
-    python -m bench.capacity              # about 45 minutes on a 2-core machine
+    python -m bench.capacity              # about 55 minutes on a 2-core machine
     python -m bench.capacity --quick      # shorter windows, to check that they all run
 
 Each runs in its own process (each starts and stops its own local Ray) with nothing else
@@ -41,6 +43,11 @@ def plan(quick: bool) -> list[list[str]]:
             "10" if quick else "30",
         ],
         ["bench.ray_handle_cost", "--actors", "8", "--seconds", "5" if quick else "15"],
+        # The profiles behind the notes on what blocks a goal: pacing, Ray's floors.
+        ["bench.paced_decode", "--rounds", "1" if quick else "3", "--seconds", "5" if quick else "15"],
+        ["bench.paced_plain", "--cameras", "16", "64", "--seconds", "10" if quick else "30"],
+        ["bench.actor_memory_map", "--settle", "10" if quick else "40"],
+        ["bench.actor_startup", "--cameras", "16" if quick else "64"],
     ]
 
 
