@@ -236,3 +236,51 @@ def ray_session_cpu() -> dict[str, float]:
         kind = kind if kind.startswith("ray::") else os.path.basename(kind)
         used[kind] = used.get(kind, 0.0) + times.user + times.system + times.children_user + times.children_system
     return used
+
+
+def serve_client_streams(
+    started: Sequence[Any],
+    streams: Sequence[Any],
+    threads: Sequence[Any],
+    clients: Sequence[Any],
+    records: list,
+    *,
+    ready: Any,
+    stop: Any,
+    results: Any,
+    ready_timeout_s: float,
+) -> None:
+    """A client process's life after it opened its streams: report how many delivered a
+    first message within `ready_timeout_s`, stream until `stop`, then cancel, join, close
+    and hand the records back."""
+    deadline = time.monotonic() + ready_timeout_s
+    for first in started:
+        first.wait(max(0.0, deadline - time.monotonic()))
+    ready.put((os.getpid(), sum(e.is_set() for e in started), len(started)))
+    stop.wait()
+    for stream in streams:
+        stream.cancel()
+    for thread in threads:
+        thread.join(10)
+    for client in clients:
+        client.close()
+    results.put(records)
+
+
+async def collect_client_results(procs: Sequence[Any], results: Any) -> list:
+    """Every client process's records (each puts one list), concatenated."""
+    loop = asyncio.get_running_loop()
+    collected: list = []
+    for _ in procs:
+        collected += await loop.run_in_executor(None, results.get, True, 120)
+    return collected
+
+
+async def stop_client_processes(procs: Sequence[Any], stop: Any) -> None:
+    """Tell the client processes to stop and wait for each; one that hangs is terminated."""
+    loop = asyncio.get_running_loop()
+    stop.set()
+    for proc in procs:
+        await loop.run_in_executor(None, proc.join, 20)
+        if proc.is_alive():
+            proc.terminate()

@@ -41,12 +41,15 @@ import psutil
 
 from .common import (
     CpuSample,
+    collect_client_results,
     local_ray_cpus,
     machine_busy_seconds,
     percentile,
     print_table,
+    serve_client_streams,
     shared_dir,
     start_cameras,
+    stop_client_processes,
     wait_cameras_live,
 )
 
@@ -205,18 +208,17 @@ def _client_process(
             started.append(first)
             threads.append(thread)
             thread.start()
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    for first in started:
-        first.wait(max(0.0, deadline - time.monotonic()))
-    ready.put((os.getpid(), sum(e.is_set() for e in started), len(started)))
-    stop.wait()
-    for stream in streams:
-        stream.cancel()
-    for thread in threads:
-        thread.join(10)
-    for client in clients:
-        client.close()
-    results.put(records)
+    serve_client_streams(
+        started,
+        streams,
+        threads,
+        clients,
+        records,
+        ready=ready,
+        stop=stop,
+        results=results,
+        ready_timeout_s=READY_TIMEOUT_S,
+    )
 
 
 # ------------------------------------------------------------------- phases
@@ -324,15 +326,9 @@ async def run_frontdoor(
         cpu1, cam1, cl1, busy1 = CpuSample.of(me), CpuSample.of(pids), CpuSample.of(clients), machine_busy_seconds()
         t1 = time.time()
         stop.set()
-        streams: list[StreamRecord] = []
-        for _ in procs:
-            streams += await loop.run_in_executor(None, results.get, True, 120)
+        streams: list[StreamRecord] = await collect_client_results(procs, results)
     finally:
-        stop.set()
-        for proc in procs:
-            await loop.run_in_executor(None, proc.join, 20)
-            if proc.is_alive():
-                proc.terminate()
+        await stop_client_processes(procs, stop)
         await server.stop(1.0)
     per_stream_fps = min(args.max_fps, source_fps) if args.max_fps else source_fps
     return PhaseResult(

@@ -39,7 +39,16 @@ from pathlib import Path
 
 import psutil
 
-from .common import CpuSample, machine_busy_seconds, percentile, print_table, shared_dir
+from .common import (
+    CpuSample,
+    collect_client_results,
+    machine_busy_seconds,
+    percentile,
+    print_table,
+    serve_client_streams,
+    shared_dir,
+    stop_client_processes,
+)
 from .synthetic_cameras import ReplayClock, SyntheticControl, analyse_clip, batch_sizes, district
 
 READY_TIMEOUT_S = 60.0
@@ -123,18 +132,17 @@ def _client_process(
         started.append(first)
         threads.append(thread)
         thread.start()
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    for first in started:
-        first.wait(max(0.0, deadline - time.monotonic()))
-    ready.put((os.getpid(), sum(e.is_set() for e in started), len(started)))
-    stop.wait()
-    for stream in streams:
-        stream.cancel()
-    for thread in threads:
-        thread.join(10)
-    for client in clients:
-        client.close()
-    results.put(records)
+    serve_client_streams(
+        started,
+        streams,
+        threads,
+        clients,
+        records,
+        ready=ready,
+        stop=stop,
+        results=results,
+        ready_timeout_s=READY_TIMEOUT_S,
+    )
 
 
 # -------------------------------------------------------------------- a case
@@ -236,15 +244,9 @@ async def run_case(case: Case, args: argparse.Namespace, clip: Path, replay) -> 
         cpu1, cl1, busy1, t1 = CpuSample.of(me), CpuSample.of(clients), machine_busy_seconds(), time.time()
         load = os.getloadavg()
         stop.set()
-        streams: list[StreamRecord] = []
-        for _ in procs:
-            streams += await loop.run_in_executor(None, results.get, True, 120)
+        streams: list[StreamRecord] = await collect_client_results(procs, results)
     finally:
-        stop.set()
-        for proc in procs:
-            await loop.run_in_executor(None, proc.join, 20)
-            if proc.is_alive():
-                proc.terminate()
+        await stop_client_processes(procs, stop)
         await server.stop(1.0)
         await clock.stop()
     return CaseResult(

@@ -37,12 +37,14 @@ import psutil
 
 from .common import (
     CpuSample,
+    collect_client_results,
     local_ray_cpus,
     machine_busy_seconds,
     percentile,
     print_table,
     shared_dir,
     start_cameras,
+    stop_client_processes,
     wait_cameras_live,
 )
 
@@ -299,15 +301,9 @@ async def run_phase(
         cpu1, cam1, cl1, busy1 = CpuSample.of(me), CpuSample.of(pids), CpuSample.of(clients), machine_busy_seconds()
         t1, fetched1 = time.time(), counting.frames_fetched
         stop.set()
-        records: list[Viewer] = []
-        for _ in procs:
-            records += await loop.run_in_executor(None, results.get, True, 120)
+        records: list[Viewer] = await collect_client_results(procs, results)
     finally:
-        stop.set()
-        for proc in procs:
-            await loop.run_in_executor(None, proc.join, 20)
-            if proc.is_alive():
-                proc.terminate()
+        await stop_client_processes(procs, stop)
     await asyncio.sleep(2.0)  # the hubs of the last viewers wind down before the next phase
     return Phase(
         kind,
