@@ -69,6 +69,14 @@ class SchedulerConfig(StrictModel):
     max_moves_per_minute: int = Field(
         8, ge=0, le=1000, description="Voluntary moves per minute; each costs a reconnect and a model warm-up."
     )
+    max_starts_per_cpu: float = Field(
+        2.0,
+        gt=0.0,
+        le=100.0,
+        description="Camera actors being created at once on a node, per CPU of the node (at least one): each "
+        "start burns a core-second or more of worker start and imports, so starting more at once only makes "
+        "every start slower and can push them past start_timeout_s (a start storm); the rest wait their turn.",
+    )
     use_head_node: bool = Field(True, description="Place cameras on the Ray head node too.")
     max_node_cpus: float | None = Field(
         None,

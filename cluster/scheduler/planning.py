@@ -32,6 +32,7 @@ reserved and measured CPU of the node with the most room.
 from __future__ import annotations
 
 import logging
+import math
 
 from .actions import StartActor, StepActions
 from .capacity import RAY_CPUS_PER_CAMERA, NodeUse, counted_cost, node_capacities, node_use, reservation
@@ -218,13 +219,19 @@ def _apply(
     wall_now: float,
     actions: StepActions,
 ) -> None:
-    for cid in p.started:
+    turns = StartTurns(state, settings)
+    # Turns go to the highest priorities first (sorted is stable: the planner's order otherwise).
+    for cid in sorted(p.started, key=lambda c: -state.cameras.require(c).config.priority):
         rec = state.cameras.require(cid)
         if rec.must_move is not None and rec.actor is not None:
             _reshaped(state, cid, p.assignments[cid], cost, now, wall_now, actions)
             continue
+        node_id = p.assignments[cid]
+        if not turns.take(node_id):
+            rec.reason = turns.waiting_reason(node_id)
+            continue
         why = "new" if rec.lost_from is None else "its node died"
-        _start(state, cid, p.assignments[cid], why, actions)
+        _start(state, cid, node_id, why, actions)
     for move in p.moves:
         rec = state.cameras.require(move.camera_id)
         if rec.actor is not None:
@@ -301,6 +308,43 @@ def _explained(p: PlacementPlan, u: Unplaced, cost: CostModel, use: dict[str, No
             f"{measured.measured if measured else 0.0:.3f} measured, of {p.usable[roomiest]:.3f} usable"
         )
     return Unplaced(u.camera_id, u.cost, u.reason, detail)
+
+
+class StartTurns:
+    """How many more camera actors each node may start in this step (`max_starts_per_cpu`).
+
+    A start costs a core-second or more (Ray's worker start, our imports, opening the
+    stream) before the actor answers; a node asked to start all its cameras at once
+    spends minutes with every start slower than it needs to be, some past
+    `start_timeout_s`, and their restarts feed the storm. So a node has at most
+    `max(1, floor(cpus * max_starts_per_cpu))` actors in STARTING; a placed camera over
+    that stays PENDING, unassigned, with the reason, and the next step places it again
+    (where it may find a node with a free turn). Only new placements wait: a move or a
+    reshape stops an actor and is already bounded by the move budget.
+    """
+
+    def __init__(self, state: SchedulerState, settings: SchedulerSettings) -> None:
+        self.limit = {
+            node_id: max(1, math.floor(node.cpus * settings.max_starts_per_cpu))
+            for node_id, node in state.nodes.items()
+        }
+        self.starting: dict[str, int] = {}
+        for rec in state.cameras.in_phase(CameraPhase.STARTING):
+            if rec.node_id is not None:
+                self.starting[rec.node_id] = self.starting.get(rec.node_id, 0) + 1
+
+    def take(self, node_id: str) -> bool:
+        """True (and the turn is taken) when `node_id` may start one more actor now."""
+        if self.starting.get(node_id, 0) >= self.limit.get(node_id, 1):
+            return False
+        self.starting[node_id] = self.starting.get(node_id, 0) + 1
+        return True
+
+    def waiting_reason(self, node_id: str) -> str:
+        return (
+            f"waiting its turn to start on {node_id}: {self.starting.get(node_id, 0)} camera actors are starting "
+            f"there, at most {self.limit.get(node_id, 1)} at once (scheduler.max_starts_per_cpu)"
+        )
 
 
 def _start(state: SchedulerState, cid: str, node_id: str, why: str, actions: StepActions) -> None:

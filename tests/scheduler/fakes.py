@@ -202,6 +202,8 @@ TEST_SETTINGS = SchedulerSettings(
     heartbeat_timeout_s=10.0,
     start_timeout_s=30.0,
     learn_costs=False,
+    # These tests place cameras on one- and two-CPU fake nodes; start turns are tested on their own.
+    max_starts_per_cpu=100.0,
 )
 
 
