@@ -64,6 +64,7 @@ from ..video.frame_hook import FrameHook, frame_hook_for
 from ..video.opening import open_source
 from ..video.pipeline.detector import ModelError
 from ..video.pipeline.pipeline import AnalysisPipeline
+from ..video.rate_control import AdaptiveRate
 from ..video.settings import EventSettings
 from .capture import TERMINAL_STATES, CaptureLoop
 from .health import StreamHealth
@@ -136,6 +137,9 @@ class CameraWorker:
         self._meters = CameraMeters()  # cumulative histograms/counters for Prometheus
         self._recorder: Recorder | None = None
         self._open_events: set[str] = set()  # events-only recording: ids of events still going on
+        # The analysis rate, lowered while the node is short of CPU (analysis.min_fps);
+        # driven by the analysis thread, replaced whole on start and on a rate change.
+        self._rate = AdaptiveRate(config.analysis.fps, config.analysis.min_fps, clock())
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -184,6 +188,7 @@ class CameraWorker:
             return
         self._failure = None
         self._capture = None
+        self._rate = AdaptiveRate(self.config.analysis.fps, self.config.analysis.min_fps, self._clock())
         self._health = StreamHealth(
             self.config.health,
             EventEmitter(self.camera_id, pts_origin=self._run_origin),
@@ -226,7 +231,10 @@ class CameraWorker:
             return
         self._pipeline = pipeline
         capture.set_frame_hook(hook)
-        capture.retrieve_fps = config.analysis.fps
+        rate = self._rate
+        if (rate.fps, rate.floor) != (config.analysis.fps, config.analysis.min_fps or config.analysis.fps):
+            rate = self._rate = AdaptiveRate(config.analysis.fps, config.analysis.min_fps, self._clock())
+        capture.retrieve_fps = rate.rate
         if self._health is not None:
             self._health.configure(config.health)
         self._sync_recorder(config)
@@ -334,6 +342,27 @@ class CameraWorker:
             if pipeline is None:
                 continue
             self._analyse(pipeline, frame)
+            self._adapt_rate(capture)
+
+    def _adapt_rate(self, capture: CaptureLoop) -> None:
+        """Lower or raise the sampling rate when the analysis fell behind or kept up
+        (graceful overload, `cluster.video.rate_control`); a no-op without min_fps."""
+        rate = self._rate
+        if not rate.adaptive:
+            return
+        with self._lock:
+            finished = self._analysed + self._analysis_errors  # a failed frame is not a starved one
+        changed = rate.observe(self._clock(), capture.stats().frames_due, finished)
+        if changed is not None and rate is self._rate:
+            capture.retrieve_fps = changed
+            logger.info(
+                "camera %s: analysis %s to %.2f fps (analysis.fps %.2f, min_fps %.2f)",
+                self.camera_id,
+                "lowered" if rate.degraded else "back",
+                changed,
+                rate.fps,
+                rate.floor,
+            )
 
     def _analyse(self, pipeline: AnalysisPipeline, frame: Frame) -> None:
         try:
@@ -414,6 +443,8 @@ class CameraWorker:
                 source_height=capture.height if capture else 0,
                 source_fps=(capture.source_fps or capture.fps_in) if capture else 0.0,
                 recording=self.recording_status(),
+                target_fps=self._rate.rate,
+                degraded=self._rate.degraded,
             )
 
     def recording_status(self) -> RecordingStatus | None:

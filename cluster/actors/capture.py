@@ -369,6 +369,7 @@ class CaptureLoop:
             self._stats = replace(
                 stats,
                 frames_received=stats.frames_received + 1,
+                frames_due=stats.frames_due + int(due),
                 last_frame_time=wall,
                 fps_in=_smooth(stats.fps_in, rate, stats.fps_in == 0.0),
             )

@@ -101,7 +101,7 @@ def camera_table(statuses: dict[str, CameraStatus | ControlError]) -> Table:
             cam,
             f"[{style}]{st.state.value}[/{style}]",
             str(st.mode),
-            f"{st.fps_in:.1f}/{st.fps_out:.1f}",
+            f"{st.fps_in:.1f}/{st.fps_out:.1f}" + (f" [yellow]≤{st.target_fps:.1f}[/yellow]" if st.degraded else ""),
             str(st.frames_analysed),
             str(st.frames_skipped),
             str(st.reconnects),
@@ -122,6 +122,9 @@ def problems(statuses: dict[str, CameraStatus | ControlError]) -> list[str]:
             lines.append(f"{cam}: unavailable: {st}")
         elif st.state is not CameraState.LIVE:
             lines.append(f"{cam}: {st.state.value}: {st.reason}")
+        elif st.degraded:
+            rate = f"{st.target_fps:.1f} fps"
+            lines.append(f"{cam}: degraded: analysing at {rate}, below analysis.fps (node short of CPU)")
     return lines
 
 

@@ -115,6 +115,14 @@ class AnalysisConfig(StrictModel):
         le=60.0,
         description="Frames analysed per second of footage (chosen by their media time; the rest are skipped).",
     )
+    min_fps: float | None = Field(
+        None,
+        gt=0.0,
+        le=60.0,
+        description="The lowest analysis rate the camera may lower itself to when its node is short of CPU "
+        "(graceful overload: every camera degrades instead of some waiting); the scheduler admits it at its "
+        "cost at this rate. None: never lowered, admitted at its full cost.",
+    )
     width: int = Field(
         640, ge=64, le=3840, description="Frames wider than this are downscaled before analysis (keeps aspect)."
     )
@@ -132,6 +140,12 @@ class AnalysisConfig(StrictModel):
             "with bench.detector); more only lowers one heavy camera's detector latency on an idle node."
         ),
     )
+
+    @model_validator(mode="after")
+    def _floor_below_rate(self) -> AnalysisConfig:
+        if self.min_fps is not None and self.min_fps > self.fps:
+            raise ValueError(f"analysis.min_fps ({self.min_fps:g}) is above analysis.fps ({self.fps:g})")
+        return self
 
     @model_validator(mode="after")
     def _detector_budget_fits(self) -> AnalysisConfig:

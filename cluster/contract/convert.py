@@ -170,6 +170,8 @@ def camera_status_to_proto(status: CameraStatus) -> types_pb2.CameraStatus:
         capture_to_publish_seconds=status.capture_to_publish_seconds,
         cpu_percent=status.cpu_percent,
         memory_uss_bytes=status.memory_uss_bytes,
+        target_fps=status.target_fps,
+        degraded=status.degraded,
     )
     if status.last_frame_time is not None:
         msg.last_frame_time.CopyFrom(to_timestamp(status.last_frame_time))
@@ -200,6 +202,8 @@ def camera_status_from_proto(camera_id: str, msg: types_pb2.CameraStatus) -> Cam
         cpu_percent=msg.cpu_percent,
         memory_uss_bytes=msg.memory_uss_bytes,
         recording=_recording_from_proto(msg),
+        target_fps=msg.target_fps,
+        degraded=msg.degraded,
     )
 
 

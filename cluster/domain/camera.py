@@ -45,6 +45,7 @@ class AnalysisMode(str, enum.Enum):
 class CaptureStats:
     frames_received: int = 0  # grabbed from the source
     frames_decoded: int = 0  # retrieved (converted to BGR)
+    frames_due: int = 0  # marked due for the analysis by the sampler
     reconnects: int = 0
     last_frame_time: float | None = None  # epoch seconds of the newest grab
     fps_in: float = 0.0  # smoothed source rate
@@ -86,3 +87,7 @@ class CameraStatus:
     source_fps: float = 0.0  # what the source declares, else the measured rate
     # The camera's recorder (None: recording was never configured on this actor).
     recording: RecordingStatus | None = None
+    # The rate the camera analyses at now: analysis.fps, or lower while `degraded` (its
+    # node is short of CPU and analysis.min_fps lets it lower itself; 0 from older actors).
+    target_fps: float = 0.0
+    degraded: bool = False

@@ -46,6 +46,7 @@ CAMERA_DEFS = (
     d.CAMERA_SOURCE_FPS,
     d.CAMERA_ANALYSIS_FPS,
     d.CAMERA_ANALYSIS_TARGET_FPS,
+    d.CAMERA_ANALYSIS_DEGRADED,
     d.CAMERA_FRAME_AGE,
     d.CAMERA_CPU,
     d.CAMERA_MEMORY,
@@ -153,7 +154,9 @@ def _add_camera(f: Families, view: CameraView, now: float) -> None:
     f[d.CAMERA_DETECTOR_RUNS].add_metric([camera], status.detector_runs)
     f[d.CAMERA_SOURCE_FPS].add_metric([camera], status.fps_in)
     f[d.CAMERA_ANALYSIS_FPS].add_metric([camera], status.fps_out)
-    f[d.CAMERA_ANALYSIS_TARGET_FPS].add_metric([camera], min(view.config.analysis.fps, status.fps_in))
+    rate = status.target_fps or view.config.analysis.fps  # 0 from an actor that does not report it
+    f[d.CAMERA_ANALYSIS_TARGET_FPS].add_metric([camera], min(rate, status.fps_in))
+    f[d.CAMERA_ANALYSIS_DEGRADED].add_metric([camera], 1.0 if status.degraded else 0.0)
     if status.last_frame_time is not None:
         f[d.CAMERA_FRAME_AGE].add_metric([camera], max(0.0, now - status.last_frame_time))
     f[d.CAMERA_CPU].add_metric([camera], status.cpu_percent / 100.0)

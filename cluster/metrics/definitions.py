@@ -168,7 +168,13 @@ CAMERA_SOURCE_FPS = _g("camera_source_fps", "Frames per second arriving from the
 CAMERA_ANALYSIS_FPS = _g("camera_analysis_fps", "Frames per second analysed (smoothed).", "camera")
 CAMERA_ANALYSIS_TARGET_FPS = _g(
     "camera_analysis_target_fps",
-    "Frames per second the camera should analyse: min(analysis.fps, source fps).",
+    "Frames per second the camera should analyse: min(its rate, source fps); its rate is "
+    "analysis.fps, or lower while degraded.",
+    "camera",
+)
+CAMERA_ANALYSIS_DEGRADED = _g(
+    "camera_analysis_degraded",
+    "1 while the camera analyses below analysis.fps because its node is short of CPU (analysis.min_fps), else 0.",
     "camera",
 )
 CAMERA_FRAME_AGE = _g(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..config import CameraConfig
 from ..domain import CameraState
 from .boundary import NodeInfo
 from .cost import CostModel
@@ -76,10 +77,31 @@ def counted_cost(record: CameraRecord, active: bool, cost: CostModel) -> float:
     camera restarts it and its estimate counts again."""
     if active and failed_permanently(record):
         return max(record.reserved or RAY_CPUS_PER_CAMERA, MIN_CAMERA_COST)
-    estimate = cost.cost(record.camera_id)
+    estimate = at_floor(record.config, cost.cost(record.camera_id), cost.source_of(record.config.source.url))
     if active and record.reserved is not None:
         return max(record.reserved, estimate)
     return estimate
+
+
+def at_floor(config: CameraConfig, estimate: float, source: SourceInfo | None) -> float:
+    """What a camera that may lower its analysis rate is admitted at (graceful overload,
+    issue 16): its estimate, which is always at its full `analysis.fps` (a degraded
+    camera's measurement is scaled back up, `demanded_cores`), times the share of its
+    prior that is left at `analysis.min_fps`. Decoding every frame and the actor's base
+    cost are paid at any rate; the per-frame, motion and detector shares follow it.
+
+    So a node holds cameras whose floors fit; when their full rates do not, each camera
+    lowers its own rate toward its floor (`cluster/video/rate_control.py`) instead of
+    some of them waiting unplaced or being shed. A camera without `min_fps` counts in full.
+    """
+    floor = config.analysis.min_fps
+    if floor is None or floor >= config.analysis.fps:
+        return estimate
+    full = cost_breakdown(config, source).raw_total
+    lowered = cost_breakdown(config, source, analysis_fps=floor).raw_total
+    if full <= 0:
+        return estimate
+    return max(MIN_CAMERA_COST, estimate * min(1.0, lowered / full))
 
 
 def failed_permanently(record: CameraRecord) -> bool:
@@ -106,17 +128,27 @@ def demanded_cores(record: CameraRecord) -> float:
     Decoding is paid for every frame, analysed or not (the capture loop grabs them all),
     so the prior's decode share of what it used is not scaled. On an overloaded node every
     camera measures only what it gets; counting that would hide the overload (and re-admit
-    a shed camera at a fraction of its cost)."""
+    a shed camera at a fraction of its cost).
+
+    A degraded camera (it lowered its own rate to `target_fps`, graceful overload) is
+    scaled back up by exactly the share it chose to skip, and by at most
+    MAX_STARVATION_SCALE for what it skips beyond that: its estimate stays its cost
+    at the full rate, which `at_floor` then counts at the floor."""
     used = measured_cores(record)
     status = record.status
     if status is None:
         return used
     asked = record.config.analysis.fps if status.fps_in <= 0 else min(record.config.analysis.fps, status.fps_in)
-    if status.fps_out <= 0 or asked <= 0 or status.fps_out >= STARVED_BELOW * asked:
+    if status.fps_out <= 0 or asked <= 0:
+        return used
+    running_at = min(asked, status.target_fps) if status.target_fps > 0 else asked
+    starved = running_at / status.fps_out if status.fps_out < STARVED_BELOW * running_at else 1.0
+    scale = asked / running_at * min(MAX_STARVATION_SCALE, starved)
+    if scale <= 1.0:
         return used
     source = SourceInfo(status.source_width or None, status.source_height or None, status.source_fps or None)
     decode = min(used, cost_breakdown(record.config, source).decode)
-    return decode + (used - decode) * min(MAX_STARVATION_SCALE, asked / status.fps_out)
+    return decode + (used - decode) * scale
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,12 +178,15 @@ def _source_geometry(source: SourceInfo | None) -> tuple[float, float, float]:
     return width, height, fps
 
 
-def cost_breakdown(camera: CameraConfig, source: SourceInfo | None = None) -> CostBreakdown:
-    """The prior CPU cost of `camera`, by component (see the module docstring)."""
+def cost_breakdown(
+    camera: CameraConfig, source: SourceInfo | None = None, *, analysis_fps: float | None = None
+) -> CostBreakdown:
+    """The prior CPU cost of `camera`, by component (see the module docstring), analysing
+    at `analysis_fps` (default: its `analysis.fps`)."""
     src_w, src_h, src_fps = _source_geometry(source)
     analysis = camera.analysis
     # The analysis never runs faster than frames arrive.
-    analysis_fps = min(analysis.fps, src_fps)
+    analysis_fps = min(analysis.fps if analysis_fps is None else analysis_fps, src_fps)
     analysed_w = min(src_w, float(analysis.width))
     aspect = src_h / src_w
 

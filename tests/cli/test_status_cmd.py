@@ -4,6 +4,7 @@ the camera handles; a camera that cannot answer is reported, never hides the oth
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
@@ -40,6 +41,18 @@ def test_read_cameras_reports_each_camera_and_who_cannot_answer() -> None:
     lines = problems(statuses)
     assert any(line.startswith("cam-b: unavailable:") and "did not answer" in line for line in lines), lines
     assert any(line.startswith("cam-c: unavailable:") for line in lines), lines
+
+
+def test_a_degraded_camera_is_named_with_the_rate_it_lowered_itself_to() -> None:
+    async def read():
+        control = FakeControl([camera_config("cam-a")])
+        return await read_cameras(control, detections=0)
+
+    statuses, _ = asyncio.run(read())
+    status = statuses["cam-a"]
+    assert isinstance(status, CameraStatus), f"cam-a answers: {status!r}"
+    lines = problems({"cam-a": dataclasses.replace(status, target_fps=1.5, degraded=True), "cam-b": status})
+    assert lines == ["cam-a: degraded: analysing at 1.5 fps, below analysis.fps (node short of CPU)"], lines
 
 
 @pytest.mark.slow

@@ -37,6 +37,7 @@ def test_minimal_config_gets_documented_defaults():
         (cam(source={"url": "rtsp://h/x", "rtsp_transport": "sctp"}), "cameras.0.source.rtsp_transport"),
         (cam(source={"url": "rtsp://h/x", "open_timeout_s": 0}), "cameras.0.source.open_timeout_s"),
         (cam(analysis={"fps": 500}), "cameras.0.analysis.fps"),
+        (cam(analysis={"fps": 2, "min_fps": 3}), "analysis.min_fps (3) is above analysis.fps (2)"),
         (cam(analysis={"detector": {"model": "m.cfg", "input_size": 100}}), "input_size 100 is not a multiple of 32"),
         (cam(analysis={"motion": {"masks": [[[0, 0], [1, 1]]]}}), "a polygon needs at least 3 points"),
         (cam(analysis={"motion": {"masks": [[[0, 0], [2, 0], [1, 1]]]}}), "outside 0..1"),

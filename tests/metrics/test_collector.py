@@ -206,3 +206,12 @@ def test_exposition_follows_the_conventions():
         scrape(store, clock), {"camera": {"cam-1", "cam-2"}, "node": {"node-a", "node-b", ""}}
     )
     assert problems == []
+
+
+def test_a_degraded_camera_renders_its_lowered_rate_and_the_degraded_flag():
+    clock = FakeClock()
+    lowered = replace(status("cam-1"), target_fps=2.0, degraded=True)
+    text = scrape(store_with([view("cam-1", lowered), view("cam-2", status("cam-2"))], clock), clock)
+    assert value(text, "matthan_camera_analysis_target_fps", camera="cam-1") == 2.0, "the rate it lowered itself to"
+    assert value(text, "matthan_camera_analysis_degraded", camera="cam-1") == 1, "a lowered camera is flagged"
+    assert value(text, "matthan_camera_analysis_degraded", camera="cam-2") == 0, "a camera at its rate is not"

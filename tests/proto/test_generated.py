@@ -113,6 +113,7 @@ FULL: dict = {
     },
     "analysis": {
         "fps": 7.5,
+        "min_fps": 2.0,
         "width": 800,
         "motion": {
             "enabled": False,

@@ -187,3 +187,21 @@ def test_without_learning_nothing_is_probed_and_priors_are_all_there_is():
     h.do(AddCamera(file_camera("cam")))
     assert h.cluster.probed == [], "no probe"
     assert h.ctl.report().camera("cam").cost == pytest.approx(estimate_cost(file_camera("cam"))), "the prior alone"
+
+
+def test_cameras_that_may_lower_their_rate_are_admitted_at_their_floor():
+    # Graceful overload (issue 16): 20 cameras of the 768x432 clip at 5 fps (0.095 cores by the
+    # prior) do not fit 1.6 usable cores; at a 1 fps floor (0.075: decoding stays) they do.
+    def harness(**analysis: object) -> Harness:
+        h = Harness(LEARNING)
+        h.cluster.add_node("head", 2.0, head=True)
+        h.cluster.files[CLIP_URL] = SourceInfo(768, 432, 12.5)
+        for i in range(20):
+            h.ctl.submit(AddCamera(file_camera(f"cam{i:02d}", fps=5.0, **analysis)))
+        h.steps(1)
+        return h
+
+    full, floored = harness(), harness(min_fps=1.0)
+    assert len(full.ctl.report().unplaced) == 4, f"at their full rate 16 fit: {len(full.ctl.report().unplaced)} wait"
+    assert floored.ctl.report().unplaced == (), f"at their floor all fit: {floored.ctl.report().unplaced}"
+    assert node_within_usable(floored) == [], "and the node's reserved CPU, counted at the floors, fits"

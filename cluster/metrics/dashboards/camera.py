@@ -70,7 +70,7 @@ def camera() -> dict[str, Any]:
     lay.add(
         stat(
             "Target analysis fps",
-            "min(analysis.fps, source fps).",
+            "min(the camera's rate, source fps); its rate is analysis.fps, or lower while its node is short of CPU.",
             [(f"max(matthan_camera_analysis_target_fps{{{C}}})", "target")],
         ),
         4,

@@ -106,6 +106,14 @@ def cluster_overview() -> dict[str, Any]:
     )
     lay.add(
         timeseries(
+            "Cameras degraded",
+            "Selected cameras analysing below analysis.fps (down to analysis.min_fps) because their "
+            "node is short of CPU: every camera lowers its rate a little instead of some waiting unplaced.",
+            [(f"sum(matthan_camera_analysis_degraded{{{C}}})", "degraded")],
+        )
+    )
+    lay.add(
+        timeseries(
             "Detections per second by class",
             "Published detections of the selected cameras.",
             [(f"sum by (class) ({rate('matthan_camera_detections_total')})", "{{class}}")],

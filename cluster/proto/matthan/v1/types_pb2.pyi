@@ -130,20 +130,22 @@ class ReconnectSpec(_message.Message):
     def __init__(self, initial_s: _Optional[float] = ..., max_s: _Optional[float] = ..., multiplier: _Optional[float] = ..., jitter: _Optional[float] = ...) -> None: ...
 
 class AnalysisSpec(_message.Message):
-    __slots__ = ("fps", "width", "motion", "detector", "tracker", "opencv_threads")
+    __slots__ = ("fps", "width", "motion", "detector", "tracker", "opencv_threads", "min_fps")
     FPS_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     MOTION_FIELD_NUMBER: _ClassVar[int]
     DETECTOR_FIELD_NUMBER: _ClassVar[int]
     TRACKER_FIELD_NUMBER: _ClassVar[int]
     OPENCV_THREADS_FIELD_NUMBER: _ClassVar[int]
+    MIN_FPS_FIELD_NUMBER: _ClassVar[int]
     fps: float
     width: int
     motion: MotionSpec
     detector: DetectorSpec
     tracker: TrackerSpec
     opencv_threads: int
-    def __init__(self, fps: _Optional[float] = ..., width: _Optional[int] = ..., motion: _Optional[_Union[MotionSpec, _Mapping]] = ..., detector: _Optional[_Union[DetectorSpec, _Mapping]] = ..., tracker: _Optional[_Union[TrackerSpec, _Mapping]] = ..., opencv_threads: _Optional[int] = ...) -> None: ...
+    min_fps: float
+    def __init__(self, fps: _Optional[float] = ..., width: _Optional[int] = ..., motion: _Optional[_Union[MotionSpec, _Mapping]] = ..., detector: _Optional[_Union[DetectorSpec, _Mapping]] = ..., tracker: _Optional[_Union[TrackerSpec, _Mapping]] = ..., opencv_threads: _Optional[int] = ..., min_fps: _Optional[float] = ...) -> None: ...
 
 class Point(_message.Message):
     __slots__ = ("x", "y")
@@ -366,7 +368,7 @@ class TamperSpec(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., fps: _Optional[float] = ..., width: _Optional[int] = ..., learn_s: _Optional[float] = ..., refresh_s: _Optional[float] = ..., min_duration_s: _Optional[float] = ..., clear_s: _Optional[float] = ..., black_max_brightness: _Optional[float] = ..., uniform_max_stddev: _Optional[float] = ..., defocus_ratio: _Optional[float] = ..., moved_max_similarity: _Optional[float] = ..., moved_max_edge_share: _Optional[float] = ..., min_still_edges: _Optional[float] = ..., severity: _Optional[str] = ...) -> None: ...
 
 class CameraStatus(_message.Message):
-    __slots__ = ("state", "reason", "node_id", "pid", "mode", "frames_received", "frames_analysed", "frames_skipped", "detector_runs", "reconnects", "fps_in", "fps_out", "last_frame_time", "last_sequence", "stage_seconds", "capture_to_publish_seconds", "cpu_percent", "memory_uss_bytes", "recording")
+    __slots__ = ("state", "reason", "node_id", "pid", "mode", "frames_received", "frames_analysed", "frames_skipped", "detector_runs", "reconnects", "fps_in", "fps_out", "last_frame_time", "last_sequence", "stage_seconds", "capture_to_publish_seconds", "cpu_percent", "memory_uss_bytes", "recording", "target_fps", "degraded")
     class StageSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -393,6 +395,8 @@ class CameraStatus(_message.Message):
     CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
     MEMORY_USS_BYTES_FIELD_NUMBER: _ClassVar[int]
     RECORDING_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FPS_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_FIELD_NUMBER: _ClassVar[int]
     state: CameraState
     reason: str
     node_id: str
@@ -412,7 +416,9 @@ class CameraStatus(_message.Message):
     cpu_percent: float
     memory_uss_bytes: int
     recording: RecordingStatus
-    def __init__(self, state: _Optional[_Union[CameraState, str]] = ..., reason: _Optional[str] = ..., node_id: _Optional[str] = ..., pid: _Optional[int] = ..., mode: _Optional[str] = ..., frames_received: _Optional[int] = ..., frames_analysed: _Optional[int] = ..., frames_skipped: _Optional[int] = ..., detector_runs: _Optional[int] = ..., reconnects: _Optional[int] = ..., fps_in: _Optional[float] = ..., fps_out: _Optional[float] = ..., last_frame_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., capture_to_publish_seconds: _Optional[float] = ..., cpu_percent: _Optional[float] = ..., memory_uss_bytes: _Optional[int] = ..., recording: _Optional[_Union[RecordingStatus, _Mapping]] = ...) -> None: ...
+    target_fps: float
+    degraded: bool
+    def __init__(self, state: _Optional[_Union[CameraState, str]] = ..., reason: _Optional[str] = ..., node_id: _Optional[str] = ..., pid: _Optional[int] = ..., mode: _Optional[str] = ..., frames_received: _Optional[int] = ..., frames_analysed: _Optional[int] = ..., frames_skipped: _Optional[int] = ..., detector_runs: _Optional[int] = ..., reconnects: _Optional[int] = ..., fps_in: _Optional[float] = ..., fps_out: _Optional[float] = ..., last_frame_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., capture_to_publish_seconds: _Optional[float] = ..., cpu_percent: _Optional[float] = ..., memory_uss_bytes: _Optional[int] = ..., recording: _Optional[_Union[RecordingStatus, _Mapping]] = ..., target_fps: _Optional[float] = ..., degraded: _Optional[bool] = ...) -> None: ...
 
 class RecordingStatus(_message.Message):
     __slots__ = ("state", "reason", "mode", "directory", "bytes_written", "segments_written", "packets_dropped", "gaps_recorded", "retention_deleted", "disk_used_bytes", "budget_bytes", "disk_free_bytes", "last_segment_end")
