@@ -352,17 +352,22 @@ class CameraWorker:
             return
         with self._lock:
             finished = self._analysed + self._analysis_errors  # a failed frame is not a starved one
+        was_degraded = rate.degraded
         changed = rate.observe(self._clock(), capture.stats().frames_due, finished)
-        if changed is not None and rate is self._rate:
-            capture.retrieve_fps = changed
-            logger.info(
-                "camera %s: analysis %s to %.2f fps (analysis.fps %.2f, min_fps %.2f)",
-                self.camera_id,
-                "lowered" if rate.degraded else "back",
-                changed,
-                rate.fps,
-                rate.floor,
-            )
+        if changed is None or rate is not self._rate:
+            return
+        capture.retrieve_fps = changed
+        # Entering and leaving are news; the steps between (every few seconds) are not.
+        level = logging.INFO if rate.degraded != was_degraded else logging.DEBUG
+        logger.log(
+            level,
+            "camera %s: analysis at %.2f fps (analysis.fps %.2f, min_fps %.2f)%s",
+            self.camera_id,
+            changed,
+            rate.fps,
+            rate.floor,
+            ": its node is short of CPU" if rate.degraded else ": back at its full rate",
+        )
 
     def _analyse(self, pipeline: AnalysisPipeline, frame: Frame) -> None:
         try:

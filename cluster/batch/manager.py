@@ -3,7 +3,7 @@ their segments. The Ray actor (`cluster/jobrunner/actor.py`) is a thin wrapper; 
 segments run in chains (consecutive segments of one file, one decoder and one
 warm-up: `runner.run_chain`, `chains.py`) through a `SegmentExecutor` (Ray generator
 tasks: `cluster/jobrunner/tasks.py`), and their events go to an `EventSink` (the event
-writer's `ingest`).
+writer's `ingest`); those boundaries are in `ports.py`.
 
     manager = JobManager(config, records, executor, sink, cameras)
     view = manager.submit(request, submitted_by="alice")
@@ -49,17 +49,15 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from cluster.config import CameraConfig
 from cluster.config.batch import BatchConfig
-from cluster.domain import Event
 
 from .chains import plan_chains
 from .job import InvalidTransition, JobNotFound, JobRecord, JobState, new_job_id
 from .planning import CameraDir, ReprocessRequest, RequestError, plan_job
+from .ports import BatchRecorder, CameraLookup, ChainEnded, EventSink, SegmentExecutor, TaskHandle
 from .progress import JobView, view_of
 from .recorded import remove_lists
 from .records import JobRecordStore
@@ -70,68 +68,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # a segment whose task fails this often is reported damaged
 STEP_S = 0.25
-
-
-class TaskHandle(Protocol):
-    """An opaque running chain, as the executor returns it."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChainEnded:
-    """A chain's task is over without an error (every result it had was yielded)."""
-
-
-CHAIN_ENDED = ChainEnded()
-
-
-class SegmentExecutor(Protocol):
-    def submit(self, job: JobRecord, segments: Sequence[Segment]) -> TaskHandle:
-        """Start a chain: consecutive segments of one file (`runner.check_chain`)."""
-        ...
-
-    def finished(self, handles: Sequence[TaskHandle], timeout_s: float) -> list[tuple[TaskHandle, object]]:
-        """Chains with news, each with one of: a SegmentResult it yielded (it goes on),
-        CHAIN_ENDED, or the exception it failed with (it is over)."""
-        ...
-
-    def cancel(self, handle: TaskHandle) -> None: ...
-
-    def capacity(self) -> BatchRoom:
-        """How many more segment tasks may start now, and with none, why not."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class BatchRoom:
-    slots: int  # segment tasks that may start now
-    waiting: str = ""  # with no slot: why not, in words for the job's watchers
-
-
-class EventSink(Protocol):
-    def ingest(self, events: Sequence[Event]) -> int:
-        """Store `events` (idempotent by id and revision); raises if they were not stored."""
-        ...
-
-
-CameraLookup = Callable[[str], CameraConfig]  # raises LookupError for an unknown camera
-
-
-class BatchRecorder(Protocol):
-    """Where the manager reports what it does (`cluster.metrics.batch.BatchJobMetrics`)."""
-
-    def running(self, job_id: str) -> bool: ...
-
-    def job_started(self, job_id: str, frames_total: int | None = None) -> None: ...
-
-    def segment_finished(self, job_id: str, *, frames: int, footage_s: float, wall_s: float) -> None: ...
-
-    def job_finished(self, job_id: str, outcome: str) -> None: ...
-
-    def set_job_speed(self, job_id: str, speed: float) -> None: ...
-
-    def set_states(self, counts: dict[str, int]) -> None: ...
-
-    def set_backlog(self, segments: int) -> None: ...
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@
 - `tasks`: a segment as a Ray task, at low OS priority, reporting progress;
 - `capacity`: the room for segments per node, from the scheduler's accounting (plain);
 - `room`: `SchedulerRoom`, the scheduler's node reports kept fresh, every ask with a deadline;
-- `executor`: `RaySegmentExecutor`, the `cluster.batch.manager.SegmentExecutor` over
+- `executor`: `RaySegmentExecutor`, the `cluster.batch.ports.SegmentExecutor` over
   those tasks, placed where the live cameras leave room;
 - `actor`: the job manager actor (named, detached, pinned to the state node) and
   `ensure_job_manager`, which `matthan serve` calls;

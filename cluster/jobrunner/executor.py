@@ -33,7 +33,7 @@ from ray.exceptions import RayError, TaskCancelledError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..batch.job import JobRecord
-from ..batch.manager import CHAIN_ENDED, BatchRoom
+from ..batch.ports import CHAIN_ENDED, BatchRoom
 from ..batch.segments import Segment
 from ..config.batch import BatchConfig
 from .capacity import SlotPlan, plan_slots

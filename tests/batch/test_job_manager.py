@@ -12,8 +12,9 @@ import psutil
 import pytest
 
 from cluster.batch.job import JobState
-from cluster.batch.manager import BatchRoom, JobManager
+from cluster.batch.manager import JobManager
 from cluster.batch.planning import ReprocessRequest, RequestError
+from cluster.batch.ports import BatchRoom
 from cluster.batch.records import JobRecordStore
 from cluster.batch.runner import run_segment
 from cluster.config import CameraConfig

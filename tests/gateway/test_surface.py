@@ -33,8 +33,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cluster.batch.job import JobState
-from cluster.batch.manager import BatchRoom, JobManager
+from cluster.batch.manager import JobManager
 from cluster.batch.planning import ReprocessRequest
+from cluster.batch.ports import BatchRoom
 from cluster.batch.progress import JobView
 from cluster.batch.records import JobRecordStore
 from cluster.config.batch import BatchConfig
