@@ -179,7 +179,6 @@ class RunningCameras:
         return list(await asyncio.gather(*(h.status() for h in self.handles)))
 
 
-@contextlib.asynccontextmanager
 async def _only_unplaced_left(client: SchedulerClient, ids: Sequence[str], ready: dict[str, int]) -> bool:
     """Whether every camera not yet live is one the scheduler has no room for (unplaced), not
     one still starting or waiting its start turn: on a saturated machine a start can outlast
@@ -200,6 +199,7 @@ async def _only_unplaced_left(client: SchedulerClient, ids: Sequence[str], ready
     return True
 
 
+@contextlib.asynccontextmanager
 async def running_cameras(
     namespace: str,
     configs: Sequence[CameraConfig],

@@ -342,9 +342,9 @@ class CameraWorker:
             if pipeline is None:
                 continue
             self._analyse(pipeline, frame)
-            self._adapt_rate(capture)
+            self._adapt_rate(capture, frame.pts)
 
-    def _adapt_rate(self, capture: CaptureLoop) -> None:
+    def _adapt_rate(self, capture: CaptureLoop, media_time: float) -> None:
         """Lower or raise the sampling rate when the analysis fell behind or kept up
         (graceful overload, `cluster.video.rate_control`); a no-op without min_fps."""
         rate = self._rate
@@ -353,7 +353,7 @@ class CameraWorker:
         with self._lock:
             finished = self._analysed + self._analysis_errors  # a failed frame is not a starved one
         was_degraded = rate.degraded
-        changed = rate.observe(self._clock(), capture.stats().frames_due, finished)
+        changed = rate.observe(self._clock(), capture.stats().frames_due, finished, media_time)
         if changed is None or rate is not self._rate:
             return
         capture.retrieve_fps = changed

@@ -6,10 +6,18 @@ cameras together want more CPU than it has, every camera degrades about evenly a
 all stay live (the scheduler admits such cameras at their cost at the floor,
 `cluster.scheduler.capacity.at_floor`). Without `min_fps` the rate never moves.
 
-The signal is the camera's own: of the frames the sampler marked due over a window,
-how many the analysis finished. The capture loop keeps only the newest due frame, so
-an analysis that is starved of CPU does not queue, it skips due frames; a window in
-which it finished fewer than KEEP_UP of them is "behind".
+The signals are the camera's own, over a window of a few seconds; it is "behind" when
+
+- the analysis finished fewer than KEEP_UP of the frames the sampler marked due (the
+  capture loop keeps only the newest due frame, so a starved analysis does not queue,
+  it skips due frames), or
+- the footage advanced less than KEEP_UP of the wall time (the media time of the
+  analysed frames): the capture itself cannot decode the stream in real time, because
+  decoding every frame is starved too. On a node short of CPU this is usually the first
+  sign: decoding is paid for every frame, analysis only for the due ones, so lowering the
+  analysis rate is how the camera leaves its decoder the CPU. A stalled source sends
+  nothing and decides nothing (no frame was due); a reconnect or a camera that skips
+  frames moves media time on by the time away, which reads as keeping up.
 
 The controller is additive-increase / multiplicative-decrease (AIMD, as TCP shares a
 link) on a level between 0 (the floor) and 1 (the full rate):
@@ -70,6 +78,7 @@ class AdaptiveRate:
         self._window_start = now
         self._due_at_start: int | None = None
         self._analysed_at_start = 0
+        self._media_at_start: float | None = None
 
     @property
     def adaptive(self) -> bool:
@@ -86,30 +95,36 @@ class AdaptiveRate:
         """Lowered below `fps` because the analysis fell behind."""
         return self.level < 1.0
 
-    def observe(self, now: float, due_total: int, analysed_total: int) -> float | None:
-        """Take the camera's cumulative counts of due and analysed frames at `now`;
-        returns the new rate when this closes a window that changes it, else None."""
+    def observe(self, now: float, due_total: int, analysed_total: int, media_time: float | None = None) -> float | None:
+        """Take the camera's cumulative counts of due and analysed frames and the media
+        time of the newest analysed frame (None: not known) at `now`; returns the new rate
+        when this closes a window that changes it, else None."""
         if not self.adaptive:
             return None
         if self._due_at_start is None or due_total < self._due_at_start:  # first call, or counters restarted
-            self._open_window(now, due_total, analysed_total)
+            self._open_window(now, due_total, analysed_total, media_time)
             return None
         due = due_total - self._due_at_start
         elapsed = now - self._window_start
         if elapsed < WINDOW_S or (due < MIN_DUE and elapsed < MAX_WINDOW_S):
             return None
         analysed = analysed_total - self._analysed_at_start
-        self._open_window(now, due_total, analysed_total)
+        footage = None
+        if media_time is not None and self._media_at_start is not None:
+            footage = media_time - self._media_at_start
+        self._open_window(now, due_total, analysed_total, media_time)
         if due <= 0:
             return None  # nothing was due (a stalled source): no evidence either way
+        decoding_behind = footage is not None and footage < KEEP_UP * elapsed
         before = self.level
-        self.level = next_level(self.level, behind=analysed < KEEP_UP * due)
+        self.level = next_level(self.level, behind=analysed < KEEP_UP * due or decoding_behind)
         return self.rate if self.level != before else None
 
-    def _open_window(self, now: float, due_total: int, analysed_total: int) -> None:
+    def _open_window(self, now: float, due_total: int, analysed_total: int, media_time: float | None) -> None:
         self._window_start = now
         self._due_at_start = due_total
         self._analysed_at_start = analysed_total
+        self._media_at_start = media_time
 
 
 def next_level(level: float, *, behind: bool) -> float:

@@ -24,17 +24,19 @@ windows = st.lists(st.tuples(st.integers(0, 200), st.floats(0.0, 1.0)), max_size
 
 
 class Feed:
-    """Drives one controller window by window with cumulative counters, as the camera does."""
+    """Drives one controller window by window with cumulative counters, as the camera does;
+    the footage advances in real time unless a window says otherwise."""
 
     def __init__(self, controller: AdaptiveRate, now: float = 100.0) -> None:
-        self.controller, self.now, self.due, self.analysed = controller, now, 0, 0
-        controller.observe(now, 0, 0)
+        self.controller, self.now, self.due, self.analysed, self.media = controller, now, 0, 0, 0.0
+        controller.observe(now, 0, 0, self.media)
 
-    def window(self, due: int, share: float) -> float | None:
+    def window(self, due: int, share: float, footage_s: float = WINDOW_S) -> float | None:
         self.now += WINDOW_S
         self.due += due
         self.analysed += round(due * share)
-        return self.controller.observe(self.now, self.due, self.analysed)
+        self.media += footage_s
+        return self.controller.observe(self.now, self.due, self.analysed, self.media)
 
     def at_rate(self, share: float) -> float | None:
         """A window of the frames due at the controller's current rate."""
@@ -81,6 +83,19 @@ def test_two_cameras_fed_the_same_windows_have_the_same_level(rate, seen):
         first.window(due, share)
         second.window(due, share)
     assert first.controller.level == second.controller.level, "the same shortage degraded two cameras unevenly"
+
+
+def test_a_capture_that_falls_behind_real_time_lowers_the_rate_even_when_the_analysis_keeps_up():
+    feed = Feed(AdaptiveRate(5.0, 1.0, 0.0))
+    assert feed.window(10, 1.0, footage_s=WINDOW_S * 0.5) is not None, "decoding at half real time is behind"
+    assert feed.controller.degraded, "a camera whose decoder is starved lowers its analysis to leave it CPU"
+
+
+def test_footage_ahead_of_real_time_keeps_up():
+    feed = Feed(AdaptiveRate(5.0, 1.0, 0.0))
+    for _ in range(5):
+        assert feed.window(10, 1.0, footage_s=WINDOW_S * 3) is None, "a reconnect's jump or a fast file is not behind"
+    assert not feed.controller.degraded
 
 
 def test_without_a_floor_the_rate_never_moves():
