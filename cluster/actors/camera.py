@@ -139,7 +139,7 @@ class CameraWorker:
         self._open_events: set[str] = set()  # events-only recording: ids of events still going on
         # The analysis rate, lowered while the node is short of CPU (analysis.min_fps);
         # driven by the analysis thread, replaced whole on start and on a rate change.
-        self._rate = AdaptiveRate(config.analysis.fps, config.analysis.min_fps, clock())
+        self._rate = self._new_rate(config)
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -188,7 +188,7 @@ class CameraWorker:
             return
         self._failure = None
         self._capture = None
-        self._rate = AdaptiveRate(self.config.analysis.fps, self.config.analysis.min_fps, self._clock())
+        self._rate = self._new_rate(self.config)
         self._health = StreamHealth(
             self.config.health,
             EventEmitter(self.camera_id, pts_origin=self._run_origin),
@@ -231,14 +231,16 @@ class CameraWorker:
             return
         self._pipeline = pipeline
         capture.set_frame_hook(hook)
-        rate = self._rate
-        if (rate.fps, rate.floor) != (config.analysis.fps, config.analysis.min_fps or config.analysis.fps):
-            rate = self._rate = AdaptiveRate(config.analysis.fps, config.analysis.min_fps, self._clock())
-        capture.retrieve_fps = rate.rate
+        if not self._rate.runs(config.analysis.fps, config.analysis.min_fps):
+            self._rate = self._new_rate(config)
+        capture.retrieve_fps = self._rate.rate
         if self._health is not None:
             self._health.configure(config.health)
         self._sync_recorder(config)
         logger.info("camera %s: analysis updated in place: %s", self.camera_id, pipeline.describe())
+
+    def _new_rate(self, config: CameraConfig) -> AdaptiveRate:
+        return AdaptiveRate(config.analysis.fps, config.analysis.min_fps, self._clock())
 
     def _stop_threads(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -73,12 +73,16 @@ class AdaptiveRate:
         if not fps > 0:
             raise ValueError(f"an adaptive rate needs fps > 0, not {fps}")
         self.fps = fps
-        self.floor = fps if min_fps is None else min(max(min_fps, 0.0), fps)
+        self.floor = _floor(fps, min_fps)
         self.level = 1.0
         self._window_start = now
         self._due_at_start: int | None = None
         self._analysed_at_start = 0
         self._media_at_start: float | None = None
+
+    def runs(self, fps: float, min_fps: float | None) -> bool:
+        """Whether these are the settings it runs (an update that changes neither keeps its level)."""
+        return (self.fps, self.floor) == (fps, _floor(fps, min_fps))
 
     @property
     def adaptive(self) -> bool:
@@ -125,6 +129,10 @@ class AdaptiveRate:
         self._due_at_start = due_total
         self._analysed_at_start = analysed_total
         self._media_at_start = media_time
+
+
+def _floor(fps: float, min_fps: float | None) -> float:
+    return fps if min_fps is None else min(max(min_fps, 0.0), fps)
 
 
 def next_level(level: float, *, behind: bool) -> float:

@@ -5,18 +5,18 @@ and a degraded camera's measurement is scaled back to its full rate."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cluster.config import CameraConfig
-from cluster.domain import AnalysisMode, CameraState, CameraStatus
 from cluster.scheduler.capacity import MAX_STARVATION_SCALE, at_floor, demanded_cores
 from cluster.scheduler.prior import MIN_CAMERA_COST, SourceInfo, cost_breakdown
 from cluster.scheduler.records import CameraRecord, new_record
 
-from .fakes import TEST_SETTINGS
+from .fakes import TEST_SETTINGS, FakeActor
 
 CLIP = SourceInfo(width=768, height=432, fps=12.5)
 
@@ -64,29 +64,11 @@ def test_the_floor_cost_is_within_the_minimum_and_the_estimate(fps: float, share
 def measured(config: CameraConfig, *, cores: float, fps_out: float, target_fps: float = 0.0) -> CameraRecord:
     """A camera whose actor reported `cores` used while analysing `fps_out` of a 12.5 fps source."""
     record = new_record(config, TEST_SETTINGS, random.Random(0))
-    record.status = CameraStatus(
-        camera_id=config.id,
-        state=CameraState.LIVE,
-        reason="",
-        node_id="n",
-        pid=1,
-        mode=AnalysisMode.MOTION_ONLY,
-        frames_received=100,
-        frames_analysed=10,
-        frames_skipped=90,
-        detector_runs=0,
-        reconnects=0,
+    reported = FakeActor(config.id, "n", 0.0, config, cpu_percent=cores * 100, source=CLIP).status()
+    record.status = replace(
+        reported,
         fps_in=12.5,
         fps_out=fps_out,
-        last_frame_time=None,
-        last_sequence=10,
-        stage_seconds={},
-        capture_to_publish_seconds=0.01,
-        cpu_percent=cores * 100,
-        memory_uss_bytes=0,
-        source_width=768,
-        source_height=432,
-        source_fps=12.5,
         target_fps=target_fps,
         degraded=0 < target_fps < config.analysis.fps,
     )
