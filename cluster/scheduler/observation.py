@@ -19,7 +19,7 @@ from .boundary import Gone, Heartbeat, NameTaken, NodeInfo, Probe
 from .capacity import RAY_CPUS_PER_CAMERA, demanded_cores, may_host, node_kind
 from .cost import CostModel
 from .prior import SourceInfo
-from .records import CameraRecord, forgive, initial_phase, new_record, record_failure
+from .records import CameraRecord, forgive, initial_phase, new_record, record_failure, retract_failure
 from .report import CameraPhase
 from .settings import SchedulerSettings
 from .state import SchedulerState
@@ -61,6 +61,8 @@ def apply_nodes(state: SchedulerState, nodes: list[NodeInfo], settings: Schedule
             state.dirty = True
     for node_id, cids in lost.items():
         logger.warning("node %s is gone: re-placing its %d camera(s): %s", node_id, len(cids), ", ".join(cids))
+    for node_id in sorted(set(before) - alive):
+        _retract_deaths_on(state, node_id, settings, now)
     for node_id, since in list(state.suspect_nodes.items()):
         if node_id not in alive:
             del state.suspect_nodes[node_id]  # Ray agrees: it is dead
@@ -119,13 +121,34 @@ def apply_probes(
                 rec.lost_from = node_id
                 rec.reason = f"its node {node_id} looks dead; re-placing"
                 state.cameras.move(cid, CameraPhase.PENDING)
+            _retract_deaths_on(state, node_id, settings, now)
             state.dirty = True
             continue
         for cid, why in gone.items():
             rec = state.cameras.require(cid)
             state.cameras.move(cid, record_failure(rec, f"actor died: {why}", now, settings))
+            if node_id:
+                rec.died_on = (node_id, now)
             state.dirty = True
             logger.warning("camera %s: %s", cid, rec.reason)
+
+
+def _retract_deaths_on(state: SchedulerState, node_id: str, settings: SchedulerSettings, now: float) -> None:
+    """Un-count the deaths on a node that proved dead (or suspect) within `suspect_node_s`
+    of them. A dying node's actors do not all fail in the same poll: the first one
+    alone looks like a crash until the rest, or Ray's verdict, follow."""
+    for rec in state.cameras.in_phase(CameraPhase.BACKING_OFF, CameraPhase.FAILED):
+        if rec.died_on is None:
+            continue
+        died_node, died_at = rec.died_on
+        if died_node != node_id or now - died_at > settings.suspect_node_s:
+            continue
+        retract_failure(rec)
+        rec.lost_from = node_id
+        rec.reason = f"its node {node_id} died; re-placing"
+        state.cameras.move(rec.camera_id, CameraPhase.PENDING)
+        state.dirty = True
+        logger.info("camera %s: its actor's death was its node's (%s): not counted as a crash", rec.camera_id, node_id)
 
 
 def _silent(rec: CameraRecord, settings: SchedulerSettings, now: float) -> None:

@@ -40,6 +40,9 @@ class CameraRecord:
     status: CameraStatus | None = None
     restarts: int = 0
     failures: collections.deque[float] = field(default_factory=collections.deque)
+    # Node and time of its last counted actor death: if that node proves dead soon
+    # after, the death was the node's (see `retract_failure`).
+    died_on: tuple[str, float] | None = None
     retry_at: float | None = None
     reason: str = ""
     unplaced: Unplaced | None = None
@@ -109,6 +112,20 @@ def record_failure(record: CameraRecord, reason: str, now: float, settings: Sche
         record.reason = f"{reason}; restart #{record.restarts} in {delay:.1f} s"
     record.retry_at = now + delay
     return phase
+
+
+def retract_failure(record: CameraRecord) -> None:
+    """Take back the last `record_failure`: its death turned out to be its node's.
+
+    The caller moves the camera on (re-placing it at once, without the backoff).
+    """
+    record.restarts = max(0, record.restarts - 1)
+    if record.failures:
+        record.failures.pop()
+    if not record.failures:
+        record.backoff.reset()
+    record.died_on = None
+    record.retry_at = None
 
 
 def forgive(record: CameraRecord) -> None:

@@ -178,6 +178,31 @@ def test_actors_of_one_node_dying_together_are_a_node_failure_not_crashes():
     assert h.cluster.on("w1"), "a node that stayed alive takes cameras again"
 
 
+def test_a_lone_death_on_a_node_that_dies_soon_after_is_taken_back_as_the_node_s():
+    h = running_cluster(6, TEST_SETTINGS.replace(suspect_node_s=30.0))
+    first, *rest = h.cluster.on("w1")
+    assert rest, "w1 has more than one camera"
+    h.cluster.kill_actor(first)  # the first of the dying node's actors to fail a poll
+    h.steps(1, advance=0.5)
+    assert h.ctl.report().camera(first).restarts == 1, "alone, it looks like a crash"
+    h.cluster.kill_node("w1")  # Ray declares the node dead
+    h.steps(1, advance=0.5)
+    cam = h.ctl.report().camera(first)
+    assert cam.restarts == 0, f"its death was the node's, not counted: {cam}"
+    assert h.cluster.named[first].node_id == "head", "re-placed at once, without its backoff"
+
+
+def test_a_crash_long_before_its_node_dies_stays_counted():
+    h = running_cluster(6, TEST_SETTINGS.replace(suspect_node_s=30.0))
+    first = h.cluster.on("w1")[0]
+    h.cluster.kill_actor(first)
+    h.steps(1, advance=0.5)
+    h.steps(1, advance=31.0)  # restarted after its backoff, somewhere
+    h.cluster.kill_node("w1")
+    h.steps(1, advance=0.5)
+    assert h.ctl.report().camera(first).restarts == 1, "a crash 31 s before its node died was its own"
+
+
 def test_reservations_follow_learnt_costs_without_restarts_and_every_actor_declares_the_same_ray_share():
     # Issue 9 changed the rule this test had: actors declared their estimate to Ray when they
     # started and kept it until a restart. Now the scheduler's reservation follows the
