@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from dataclasses import dataclass
 
 import cv2
 
@@ -138,49 +139,42 @@ def _mean_run(runs: list[dict]) -> dict:
     }
 
 
-def run_system(
-    path: str,
-    cameras: int,
-    seconds: float,
-    warmup: float,
-    analysis_fps: float,
-    headroom: float = 0.2,
-    opencv_threads: int = 1,
-    min_fps: float | None = None,
-) -> dict:
+@dataclass(frozen=True)
+class SystemRun:
+    """What one measurement of the system runs: the cameras' settings and the window."""
+
+    path: str
+    cameras: int
+    seconds: float
+    warmup: float
+    analysis_fps: float
+    headroom: float = 0.2
+    opencv_threads: int = 1
+    min_fps: float | None = None
+    skip_loop_filter: str = "none"
+
+    def camera_configs(self) -> list:
+        from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
+
+        source = SourceConfig(url=self.path, loop=True, realtime=True, skip_loop_filter=self.skip_loop_filter)  # type: ignore[arg-type]
+        analysis = AnalysisConfig(fps=self.analysis_fps, opencv_threads=self.opencv_threads, min_fps=self.min_fps)
+        return [CameraConfig(id=f"bench-{i}", source=source, analysis=analysis) for i in range(self.cameras)]
+
+
+def run_system(run: SystemRun) -> dict:
     """The cameras as `matthan serve` runs them: placed by the scheduler actor, read
     through `SchedulerClient` and their camera handles, on a local Ray."""
-    with local_ray(cameras, "bench"):
-        return asyncio.run(
-            _measure_system(path, cameras, seconds, warmup, analysis_fps, headroom, opencv_threads, min_fps)
-        )
+    with local_ray(run.cameras, "bench"):
+        return asyncio.run(_measure_system(run))
 
 
-async def _measure_system(
-    path: str,
-    cameras: int,
-    seconds: float,
-    warmup: float,
-    analysis_fps: float,
-    headroom: float,
-    opencv_threads: int,
-    min_fps: float | None,
-) -> dict:
-    from cluster.config import AnalysisConfig, CameraConfig, SourceConfig
-
-    configs = [
-        CameraConfig(
-            id=f"bench-{i}",
-            source=SourceConfig(url=path, loop=True, realtime=True),
-            analysis=AnalysisConfig(fps=analysis_fps, opencv_threads=opencv_threads, min_fps=min_fps),
-        )
-        for i in range(cameras)
-    ]
+async def _measure_system(run: SystemRun) -> dict:
+    configs, seconds, warmup, headroom = run.camera_configs(), run.seconds, run.warmup, run.headroom
     # More cameras than the node holds (the overload run): the scheduler keeps the rest waiting
     # for room, and the run measures the live ones once no more go live for SETTLED_S.
     async with running_cameras("bench", configs, START_TIMEOUT_S, settled_s=SETTLED_S, headroom=headroom) as live:
         pids = live.pids
-        asked, cameras = cameras, len(pids)
+        asked, cameras = run.cameras, len(pids)
         await asyncio.sleep(warmup)
         before = await live.statuses()
         cpu0, busy0, t0 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
@@ -261,6 +255,12 @@ def main(argv: list[str] | None = None) -> None:
         help="cameras' analysis.min_fps: the floor each may lower its rate to on a short node (the overload run)",
     )
     parser.add_argument(
+        "--skip-loop-filter",
+        choices=("none", "noref", "all"),
+        default="none",
+        help="cameras' source.skip_loop_filter, the decode shortcut (the baselines always decode in full)",
+    )
+    parser.add_argument(
         "--opencv-threads", type=int, default=1, help="cameras' analysis.opencv_threads (OpenCV's default: cores)"
     )
     parser.add_argument(
@@ -287,14 +287,17 @@ def main(argv: list[str] | None = None) -> None:
     same_runs = [single_process(clip, baseline_s, analysis_fps=args.analysis_fps)]
     paced = paced_processes(clip, args.cameras, args.paced_seconds, args.analysis_fps) if args.paced_seconds else None
     system = run_system(
-        clip,
-        args.cameras,
-        args.seconds,
-        args.warmup,
-        args.analysis_fps,
-        args.headroom,
-        args.opencv_threads,
-        args.min_fps,
+        SystemRun(
+            clip,
+            args.cameras,
+            args.seconds,
+            args.warmup,
+            args.analysis_fps,
+            headroom=args.headroom,
+            opencv_threads=args.opencv_threads,
+            min_fps=args.min_fps,
+            skip_loop_filter=args.skip_loop_filter,
+        )
     )
     floor_runs.append(single_process(clip, baseline_s, analysis_fps=None))
     same_runs.append(single_process(clip, baseline_s, analysis_fps=args.analysis_fps))
@@ -399,7 +402,8 @@ def main(argv: list[str] | None = None) -> None:
     print_table(
         f"{args.cameras} cameras x car-detection.mp4 (768x432 H.264, 12.5 fps real time), "
         f"{args.opencv_threads} OpenCV thread(s), motion at "
-        f"{args.analysis_fps:g} fps, {args.seconds:g} s",
+        f"{args.analysis_fps:g} fps, {args.seconds:g} s"
+        + ("" if args.skip_loop_filter == "none" else f", cameras' skip_loop_filter={args.skip_loop_filter}"),
         [
             "measure",
             "plain grab() loop",

@@ -48,6 +48,14 @@ class SourceConfig(StrictModel):
     decode_threads: int = Field(
         1, ge=0, le=64, description="FFmpeg decoder threads; 0 lets FFmpeg choose (one per core)."
     )
+    skip_loop_filter: Literal["none", "noref", "all"] = Field(
+        "none",
+        description="Decode shortcut: H.264/H.265 frames decoded without the deblocking filter. `all` decodes "
+        "about 1.4x faster (the 768x432 demo clip, `bench.decode_options`) at the price of blocking artefacts "
+        "in the live view, thumbnails and analysis, growing until the next keyframe; `noref` skips it only on "
+        "frames no other frame refers to (no artefact spreads; saves nothing on streams without B-frames). "
+        "Recordings copy the stream and are never affected.",
+    )
     reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig, description="Retry policy.")
 
     @field_validator("url")

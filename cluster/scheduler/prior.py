@@ -4,7 +4,8 @@ scheduler counts before any camera of its shape was measured (`cost.py` learns t
 The prior adds up what the actor does per second:
 
 - decode: every source frame is decoded (H.264 frames depend on each other, so
-  `grab()` decodes even the frames the analysis skips), cost ~ pixels * source fps;
+  `grab()` decodes even the frames the analysis skips), cost ~ pixels * source fps,
+  times the share its decode shortcut leaves (`source.skip_loop_filter`);
 - per analysed frame: retrieve/convert, downscale, tracker, publish (a fixed cost);
 - motion (MOG2) on the motion-width grey frame, cost ~ its pixels * analysis fps;
 - detector: per run ~ input_size^2, at `max_fps` runs per second;
@@ -17,6 +18,8 @@ OpenCV 4.14):
 - MOG2 on a 320 px wide frame (320x180) at 5 fps costs ~1-2% -> 1.5% / 0.288 Mpx/s;
 - Yolo-Fastest-1.1-xl with a 320x320 input takes ~20 ms per run (shared/README.md);
 - an idle Ray actor costs about 0.5% of a core (issue 16's measurement);
+- decoding without the loop filter (`skip_loop_filter: all`) takes 0.70 of the CPU
+  (`bench.decode_options`: 1.43x the frames per CPU second);
 - the per-frame cost is an estimate, not a measurement.
 
 The detector is costed at its full `max_fps` budget although motion gating usually
@@ -63,6 +66,9 @@ DEFAULT_ASPECT = 9 / 16  # height / width when only the width is known
 # the fixed Ray reservation of a camera actor (capacity.RAY_CPUS_PER_CAMERA).
 MIN_CAMERA_COST = 0.01
 MAX_PRIOR_COST = 2.0  # ceiling of a prior (not of a measurement)
+# Share of the full decode each `source.skip_loop_filter` leaves. `noref` saves nothing
+# measurable on the streams measured (none had B-frames): counted as the full decode.
+DECODE_SHARE_BY_SKIP_LOOP_FILTER = {"none": 1.0, "noref": 1.0, "all": 0.70}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,7 @@ class CameraShape:
     source: tuple[int, int, float] | None
     realtime: bool  # files: paced at their own fps (else decoded as fast as possible)
     decode_threads: int
+    skip_loop_filter: str  # the decode shortcut (SourceConfig.skip_loop_filter)
     analysis_fps: float
     analysis_width: int
     motion_width: int | None  # None: motion disabled
@@ -114,9 +121,11 @@ def _shape_key(shape: CameraShape) -> str:
     src = "unknown" if shape.source is None else f"{shape.source[0]}x{shape.source[1]}@{shape.source[2]:g}"
     motion = "off" if shape.motion_width is None else str(shape.motion_width)
     detector = "none" if shape.detector is None else f"{shape.detector[0]}:{shape.detector[1]}@{shape.detector[2]:g}"
+    # Only a shortcut in use is named: the keys of cameras without one (persisted costs) stay as they were.
+    shortcut = "" if shape.skip_loop_filter == "none" else f" skip_loop_filter={shape.skip_loop_filter}"
     return (
-        f"src={src} realtime={int(shape.realtime)} threads={shape.decode_threads} fps={shape.analysis_fps:g} "
-        f"width={shape.analysis_width} motion={motion} detector={detector}"
+        f"src={src} realtime={int(shape.realtime)} threads={shape.decode_threads}{shortcut} "
+        f"fps={shape.analysis_fps:g} width={shape.analysis_width} motion={motion} detector={detector}"
     )
 
 
@@ -127,6 +136,7 @@ def shape_of(camera: CameraConfig, source: SourceInfo | None = None) -> CameraSh
         source=None if known is None else (int(known.width), int(known.height), round(float(known.fps), 2)),  # type: ignore[arg-type]
         realtime=camera.source.realtime or not camera.source.is_file,
         decode_threads=camera.source.decode_threads,
+        skip_loop_filter=camera.source.skip_loop_filter,
         analysis_fps=analysis.fps,
         analysis_width=analysis.width,
         motion_width=analysis.motion.width if analysis.motion.enabled else None,
@@ -190,7 +200,8 @@ def cost_breakdown(
     analysed_w = min(src_w, float(analysis.width))
     aspect = src_h / src_w
 
-    decode = DECODE_CORE_SECONDS_PER_MPIXEL * src_w * src_h * src_fps / 1e6
+    decode_share = DECODE_SHARE_BY_SKIP_LOOP_FILTER[camera.source.skip_loop_filter]
+    decode = DECODE_CORE_SECONDS_PER_MPIXEL * src_w * src_h * src_fps / 1e6 * decode_share
     frames = FRAME_OVERHEAD_CORE_SECONDS * analysis_fps
     motion = 0.0
     if analysis.motion.enabled:

@@ -437,12 +437,17 @@ class VideoSource:
 
 
 def _configure_decoder(stream: Any, config: SourceConfig) -> None:
-    """FFmpeg decoder threads. One per camera by default: with many cameras per node the
-    parallelism is across cameras, and extra decoder threads only add switching."""
+    """FFmpeg decoder threads and the decode shortcut, before the decoder opens.
+
+    One thread per camera by default: with many cameras per node the parallelism is
+    across cameras, and extra decoder threads only add switching. `skip_loop_filter`
+    is FFmpeg's own decoder option of that name (see `SourceConfig`)."""
     context = stream.codec_context
     context.thread_count = config.decode_threads
     if config.decode_threads != 1:
         context.thread_type = "AUTO"
+    if config.skip_loop_filter != "none":
+        context.options = {**context.options, "skip_loop_filter": config.skip_loop_filter}
 
 
 def open_file_container(path: Path) -> Any:

@@ -109,6 +109,7 @@ FULL: dict = {
         "loop": True,
         "realtime": False,
         "decode_threads": 4,
+        "skip_loop_filter": "all",
         "reconnect": {"initial_s": 1.5, "max_s": 20.0, "multiplier": 3.0, "jitter": 0.1},
     },
     "analysis": {

@@ -40,6 +40,24 @@ def test_decode_cost_matches_the_measured_reference_clip():
     assert 0.05 <= decode <= 0.08, f"768x432 H.264 at 12.5 fps was measured at 5-8% of a core, model says {decode}"
 
 
+def test_decoding_without_the_loop_filter_is_costed_at_its_measured_share():
+    full = cost_breakdown(camera(), CLIP).decode
+    shortcut = CameraConfig(
+        id="cam-1", source={"url": "rtsp://cam.example/stream", "skip_loop_filter": "all"}, analysis={}
+    )
+    assert cost_breakdown(shortcut, CLIP).decode == pytest.approx(0.70 * full), "bench.decode_options: 1.43x"
+
+
+def test_a_decode_shortcut_is_part_of_the_shape_and_its_absence_keeps_the_old_key():
+    plain = camera()
+    shortcut = CameraConfig(
+        id="cam-1", source={"url": "rtsp://cam.example/stream", "skip_loop_filter": "all"}, analysis={}
+    )
+    assert shape_of(shortcut, CLIP) != shape_of(plain, CLIP), "a shortcut changes what a camera costs"
+    assert "skip_loop_filter" not in shape_of(plain, CLIP).key, f"keys persisted before it: {shape_of(plain).key}"
+    assert "skip_loop_filter=all" in shape_of(shortcut, CLIP).key
+
+
 def test_motion_cost_matches_the_measured_reference():
     motion = cost_breakdown(camera(fps=5.0, motion={"width": 320}), CLIP).motion
     assert 0.01 <= motion <= 0.02, f"MOG2 on 320 px at 5 fps was measured at 1-2% of a core, model says {motion}"

@@ -368,3 +368,35 @@ def test_rtsp_frames_carry_the_stream_timestamps(rtsp_server):
     assert all(step > 0 for step in steps), f"pts must increase: {stamps}"
     # The clip mount sends the 12.5 fps file as is: its frames are 80 ms of footage apart.
     assert stamps[-1] - stamps[1] == pytest.approx(28 * 0.08, abs=0.05), f"RTSP timestamps {stamps}"
+
+
+# ---- decode shortcut -----------------------------------------------------------------------
+
+
+def _frame_after(clip, grabs: int, skip_loop_filter: str):
+    source = open_source(SourceConfig(url=str(clip), realtime=False, skip_loop_filter=skip_loop_filter))
+    try:
+        for _ in range(grabs):
+            assert source.grab(), "the clip has this many frames"
+        return source.retrieve()
+    finally:
+        source.release()
+
+
+def test_skipping_the_loop_filter_changes_the_decoded_p_frames(car_clip):
+    default = _frame_after(car_clip, 40, "none")
+    shortcut = _frame_after(car_clip, 40, "all")
+    assert default.shape == shortcut.shape, "the same frame size"
+    differing = float((default != shortcut).mean())
+    assert differing > 0.01, f"without deblocking, the 40th frame (a P-frame) decodes differently: {differing:.4f}"
+
+
+def test_skipping_it_on_non_reference_frames_leaves_a_stream_without_b_frames_as_it_was(car_clip):
+    default = _frame_after(car_clip, 40, "none")
+    nonref = _frame_after(car_clip, 40, "noref")
+    assert (default == nonref).all(), "every frame of a baseline H.264 clip is a reference: nothing skipped"
+
+
+def test_an_unknown_decode_shortcut_is_refused_naming_the_field():
+    with pytest.raises(pydantic.ValidationError, match="skip_loop_filter"):
+        SourceConfig(url="cam.mp4", skip_loop_filter="fast")

@@ -96,7 +96,7 @@ class RetentionSpec(_message.Message):
     def __init__(self, continuous_days: _Optional[float] = ..., motion_days: _Optional[float] = ..., events_days: _Optional[float] = ..., max_bytes: _Optional[int] = ..., interval_s: _Optional[float] = ...) -> None: ...
 
 class SourceSpec(_message.Message):
-    __slots__ = ("url", "rtsp_transport", "open_timeout_s", "read_timeout_s", "stall_timeout_s", "loop", "realtime", "reconnect", "decode_threads")
+    __slots__ = ("url", "rtsp_transport", "open_timeout_s", "read_timeout_s", "stall_timeout_s", "loop", "realtime", "reconnect", "decode_threads", "skip_loop_filter")
     URL_FIELD_NUMBER: _ClassVar[int]
     RTSP_TRANSPORT_FIELD_NUMBER: _ClassVar[int]
     OPEN_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +106,7 @@ class SourceSpec(_message.Message):
     REALTIME_FIELD_NUMBER: _ClassVar[int]
     RECONNECT_FIELD_NUMBER: _ClassVar[int]
     DECODE_THREADS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_LOOP_FILTER_FIELD_NUMBER: _ClassVar[int]
     url: str
     rtsp_transport: str
     open_timeout_s: float
@@ -115,7 +116,8 @@ class SourceSpec(_message.Message):
     realtime: bool
     reconnect: ReconnectSpec
     decode_threads: int
-    def __init__(self, url: _Optional[str] = ..., rtsp_transport: _Optional[str] = ..., open_timeout_s: _Optional[float] = ..., read_timeout_s: _Optional[float] = ..., stall_timeout_s: _Optional[float] = ..., loop: _Optional[bool] = ..., realtime: _Optional[bool] = ..., reconnect: _Optional[_Union[ReconnectSpec, _Mapping]] = ..., decode_threads: _Optional[int] = ...) -> None: ...
+    skip_loop_filter: str
+    def __init__(self, url: _Optional[str] = ..., rtsp_transport: _Optional[str] = ..., open_timeout_s: _Optional[float] = ..., read_timeout_s: _Optional[float] = ..., stall_timeout_s: _Optional[float] = ..., loop: _Optional[bool] = ..., realtime: _Optional[bool] = ..., reconnect: _Optional[_Union[ReconnectSpec, _Mapping]] = ..., decode_threads: _Optional[int] = ..., skip_loop_filter: _Optional[str] = ...) -> None: ...
 
 class ReconnectSpec(_message.Message):
     __slots__ = ("initial_s", "max_s", "multiplier", "jitter")
