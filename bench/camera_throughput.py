@@ -43,8 +43,9 @@ from .common import (
     machine_busy_seconds,
     percentile,
     print_table,
-    ray_session_cpu,
     running_cameras,
+    session_cpu_by_process,
+    session_cpu_used,
     shared_dir,
     thread_cpu_by_role,
 )
@@ -178,14 +179,15 @@ async def _measure_system(run: SystemRun) -> dict:
         await asyncio.sleep(warmup)
         before = await live.statuses()
         cpu0, busy0, t0 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-        threads0, session0 = thread_cpu_by_role(pids), ray_session_cpu()
+        session_since = time.time()
+        threads0, session0 = thread_cpu_by_role(pids), session_cpu_by_process()
         wall_t0 = time.time()
         collector = DetectionLatencies(live.handles, [s.last_sequence for s in before], wall_t0 + seconds / 2)
         while time.monotonic() - t0 < seconds:
             await asyncio.sleep(min(PULL_EVERY_S, max(0.0, seconds - (time.monotonic() - t0))))
             await collector.pull()
         cpu1, busy1, t1 = CpuSample.of(pids), machine_busy_seconds(), time.monotonic()
-        threads1, session1 = thread_cpu_by_role(pids), ray_session_cpu()
+        threads1, session1 = thread_cpu_by_role(pids), session_cpu_by_process()
         after = await live.statuses()
         await collector.pull()
         latencies, halves = collector.latencies, collector.halves
@@ -196,8 +198,7 @@ async def _measure_system(run: SystemRun) -> dict:
     analysed_fps = [(a.frames_analysed - b.frames_analysed) / wall for a, b in zip(after, before, strict=True)]
     by_thread = {role: threads1[role] - threads0.get(role, 0.0) for role in threads1}
     by_process: dict[str, float] = {"camera actors": 0.0, "scheduler": 0.0, "driver": 0.0, "Ray's own": 0.0}
-    for kind, total in session1.items():
-        used = total - session0.get(kind, 0.0)
+    for kind, used in session_cpu_used(session0, session1, session_since).items():
         group = (
             "camera actors"
             if kind.startswith("ray::Camera")

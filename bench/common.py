@@ -246,21 +246,51 @@ def thread_cpu_by_role(pids: Sequence[int]) -> dict[str, float]:
     return used
 
 
-def ray_session_cpu() -> dict[str, float]:
+def session_cpu_by_process() -> dict[int, tuple[str, float, float]]:
     """CPU seconds so far of this process and every process it started (the local Ray:
-    GCS, raylet, workers, actors), by kind: the Ray process title, else the program.
-    A worker that exited is counted in its parent's reaped children's times."""
-    used: dict[str, float] = {}
+    GCS, raylet, workers, actors), by pid, with its kind (the Ray process title, else the
+    program) and its start (epoch seconds). A worker that exited is counted in its
+    parent's reaped children's times."""
+    used: dict[int, tuple[str, float, float]] = {}
     me = psutil.Process()
     for process in [me, *me.children(recursive=True)]:
         try:
             times = process.cpu_times()
             title = process.cmdline()[:1]
+            created = process.create_time()
         except psutil.Error:
             continue  # gone meanwhile
         kind = "driver" if process is me else (title[0].split(" ")[0] if title else process.name())
         kind = kind if kind.startswith("ray::") else os.path.basename(kind)
-        used[kind] = used.get(kind, 0.0) + times.user + times.system + times.children_user + times.children_system
+        used[process.pid] = (kind, times.user + times.system + times.children_user + times.children_system, created)
+    return used
+
+
+def ray_session_cpu() -> dict[str, float]:
+    """`session_cpu_by_process`, added up by kind."""
+    used: dict[str, float] = {}
+    for kind, seconds, _created in session_cpu_by_process().values():
+        used[kind] = used.get(kind, 0.0) + seconds
+    return used
+
+
+def session_cpu_used(
+    before: dict[int, tuple[str, float, float]], after: dict[int, tuple[str, float, float]], since: float
+) -> dict[str, float]:
+    """CPU seconds each kind of process used between two `session_cpu_by_process` samples
+    (the first taken at epoch `since`), process by process, under its kind at the end: a
+    prestarted idle worker that became a camera actor meanwhile brings only the window's
+    CPU, not its whole life's. A process missing from the first sample counts in full only
+    if it started after it (one the first sample could not read is left out)."""
+    used: dict[str, float] = {}
+    for pid, (kind, total, created) in after.items():
+        if pid in before:
+            window = total - before[pid][1]
+        elif created >= since:
+            window = total
+        else:
+            continue
+        used[kind] = used.get(kind, 0.0) + window
     return used
 
 

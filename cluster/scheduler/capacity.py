@@ -67,9 +67,10 @@ def usable(node: NodeInfo, settings: SchedulerSettings) -> float:
     return node.cpus * (1.0 - settings.headroom) if may_host(node, settings) else 0.0
 
 
-def counted_cost(record: CameraRecord, active: bool, cost: CostModel) -> float:
-    """What the scheduler reserves for the camera: its estimate, never below what its
-    actor declared to Ray (see the module docstring).
+def counted_cost(record: CameraRecord, active: bool, cost: CostModel, *, full_rate: bool = False) -> float:
+    """What the scheduler reserves for the camera: its estimate (at its floor, if it may
+    lower its rate, unless `full_rate`), never below what its actor declared to Ray (see
+    the module docstring).
 
     A camera whose actor reports FAILED (a permanent error: a bad URL, a missing or
     corrupt file) only idles until it is changed, so it keeps no more than what Ray
@@ -77,7 +78,9 @@ def counted_cost(record: CameraRecord, active: bool, cost: CostModel) -> float:
     camera restarts it and its estimate counts again."""
     if active and failed_permanently(record):
         return max(record.reserved or RAY_CPUS_PER_CAMERA, MIN_CAMERA_COST)
-    estimate = at_floor(record.config, cost.cost(record.camera_id), cost.source_of(record.config.source.url))
+    estimate = cost.cost(record.camera_id)
+    if not full_rate:
+        estimate = at_floor(record.config, estimate, cost.source_of(record.config.source.url))
     if active and record.reserved is not None:
         return max(record.reserved, estimate)
     return estimate

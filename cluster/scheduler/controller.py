@@ -50,7 +50,7 @@ from .observation import (
     record_start,
     refresh_costs,
 )
-from .planning import capacity_request, plan_step
+from .planning import capacity_request, degraded_cameras, plan_step
 from .prior import SourceInfo
 from .report import CameraPhase, SchedulerReport
 from .request_handling import add_cameras, apply_request, reply_value
@@ -388,7 +388,14 @@ class Controller:
             self.state.requested = bundles
         if bundles:
             total = sum(b["CPU"] for b in bundles)
-            logger.info("asking the autoscaler for room for %d camera(s) (%.2f CPU in total)", len(bundles), total)
+            with self.lock:
+                degraded = len(degraded_cameras(self.state))
+            logger.info(
+                "asking the autoscaler for room for %d camera(s) at their full rates (%.2f CPU in total; %d degraded)",
+                len(bundles),
+                total,
+                degraded,
+            )
         else:
             logger.info("withdrawing the autoscaler request: every camera has a node")
 

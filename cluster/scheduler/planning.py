@@ -116,7 +116,7 @@ def plan_step(
 def _demand(state: SchedulerState, cost: CostModel) -> tuple[list[CameraDemand], dict[str, str]]:
     demand: list[CameraDemand] = []
     current: dict[str, str] = {}
-    state.plan_costs = {}
+    state.plan_costs, state.full_rate_costs = {}, {}
     for rec in state.cameras.in_phase(*PLANNED_PHASES):
         if not rec.config.enabled:
             continue
@@ -126,6 +126,9 @@ def _demand(state: SchedulerState, cost: CostModel) -> tuple[list[CameraDemand],
             continue  # adopted, its node not known until it answers
         counted = counted_cost(rec, active, cost)
         state.plan_costs[cid] = counted
+        state.full_rate_costs[cid] = (
+            counted if rec.config.analysis.min_fps is None else counted_cost(rec, active, cost, full_rate=True)
+        )
         demand.append(CameraDemand(cid, counted, rec.config.priority))
         if active and rec.node_id is not None:
             if rec.must_move is None:
@@ -367,20 +370,30 @@ def _start(state: SchedulerState, cid: str, node_id: str, why: str, actions: Ste
 def capacity_request(state: SchedulerState, settings: SchedulerSettings) -> tuple[dict[str, float], ...] | None:
     """The bundles to ask the autoscaler for, or None when the standing request is right.
 
-    While cameras wait for room, ask for a cluster that fits the whole demand:
-    `request_resources` sizes the cluster to fit the bundles in total, counting
+    While cameras wait for room, or run degraded (below their analysis rate for want
+    of CPU, `analysis.min_fps`), ask for a cluster that fits the whole demand at full
+    rate: `request_resources` sizes the cluster to fit the bundles in total, counting
     what already runs (not on top of it), so the request covers every placeable
-    camera, not only the waiting ones. Once they all run it is withdrawn (`()`):
-    their actors' reservations keep their nodes busy, and a standing request would
-    keep nodes alive that consolidation has emptied.
+    camera, not only the waiting or degraded ones. Once they all run at their rate it
+    is withdrawn (`()`): their actors' reservations keep their nodes busy, and a
+    standing request would keep nodes alive that consolidation has emptied.
     """
     p = state.last_plan
     bundles: tuple[dict[str, float], ...] = ()
-    if p is not None and unmet(p):
+    if p is not None and (unmet(p) or degraded_cameras(state)):
         too_big = {u.camera_id for u in p.unplaced if u.reason is UnplacedReason.TOO_BIG}
         bundles = tuple(
             {"CPU": reservation(cost / (1.0 - settings.headroom))}
-            for cid, cost in sorted(state.plan_costs.items(), key=lambda kv: (-kv[1], kv[0]))
+            for cid, cost in sorted(state.full_rate_costs.items(), key=lambda kv: (-kv[1], kv[0]))
             if cid not in too_big
         )
     return None if bundles == state.requested else bundles
+
+
+def degraded_cameras(state: SchedulerState) -> list[str]:
+    """Running cameras whose last status says they analyse below their rate for want of CPU."""
+    return [
+        rec.camera_id
+        for rec in state.cameras.in_phase(CameraPhase.RUNNING)
+        if rec.status is not None and rec.status.degraded
+    ]

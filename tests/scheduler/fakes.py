@@ -41,6 +41,7 @@ class FakeActor:
     state: CameraState = CameraState.LIVE
     cpu_percent: float = 5.0
     source: SourceInfo | None = None  # what its status says of the stream (None: not told)
+    degraded: bool = False  # analysing below its rate for want of CPU (analysis.min_fps)
     updates: list[CameraConfig] = field(default_factory=list)
 
     def status(self) -> CameraStatus:
@@ -67,6 +68,7 @@ class FakeActor:
             source_width=(self.source.width or 0) if self.source else 0,
             source_height=(self.source.height or 0) if self.source else 0,
             source_fps=(self.source.fps or 0.0) if self.source else 0.0,
+            degraded=self.degraded,
         )
 
 

@@ -37,6 +37,29 @@ def test_cameras_beyond_capacity_ask_the_autoscaler_for_the_whole_demand_then_wi
     assert len(h.cluster.capacity_requests) == 2, "and not repeated while nothing changes"
 
 
+def test_degraded_cameras_ask_the_autoscaler_for_room_at_their_full_rates_then_withdraw():
+    h = Harness()
+    h.cluster.add_node("head", 1.0, head=True)
+    for cid in ("a", "b", "c"):
+        config = camera(cid, fps=10.0)
+        h.ctl.submit(
+            AddCamera(config.model_copy(update={"analysis": config.analysis.model_copy(update={"min_fps": 1.0})}))
+        )
+    h.steps(2)
+    assert set(h.phases().values()) == {"running"}, f"their floors fit the node: {h.phases()}"
+    assert h.cluster.capacity_requests == [], "nothing asked while every camera keeps its rate"
+    h.cluster.named["a"].degraded = True
+    h.steps(1)
+    (request,) = h.cluster.capacity_requests
+    full = estimate_cost(camera("x", fps=10.0))
+    assert len(request) == 3, "the whole demand, as for waiting cameras"
+    assert all(b["CPU"] == pytest.approx(full / 0.8, abs=1e-3) for b in request), f"at full rate: {request}"
+    assert 3 * full > 0.8, "at full rate they would not fit the node: what the new room is for"
+    h.cluster.named["a"].degraded = False
+    h.steps(1)
+    assert h.cluster.capacity_requests[-1] == [], "withdrawn once no camera is degraded"
+
+
 def test_a_camera_too_big_for_any_node_is_not_asked_of_the_autoscaler():
     h = Harness(TEST_SETTINGS.replace(max_node_cpus=16.0))
     h.cluster.add_node("head", 1.0, head=True)
