@@ -380,7 +380,7 @@ class Controller:
 
     def _request_capacity(self) -> None:
         with self.lock:
-            bundles = capacity_request(self.state, self.settings)
+            bundles = capacity_request(self.state, self.settings, self.cost)
         if bundles is None:
             return
         self.boundary.request_capacity(list(bundles))

@@ -50,6 +50,7 @@ def apply_nodes(state: SchedulerState, nodes: list[NodeInfo], settings: Schedule
     for node_id in sorted(set(before) - alive):
         if before[node_id].alive:
             logger.warning("node %s left or died", node_id)
+            _retract_deaths_on(state, node_id, settings, now)
     lost: dict[str, list[str]] = {}
     for rec in state.cameras.active():
         if rec.node_id is not None and rec.node_id not in alive:
@@ -61,8 +62,6 @@ def apply_nodes(state: SchedulerState, nodes: list[NodeInfo], settings: Schedule
             state.dirty = True
     for node_id, cids in lost.items():
         logger.warning("node %s is gone: re-placing its %d camera(s): %s", node_id, len(cids), ", ".join(cids))
-    for node_id in sorted(set(before) - alive):
-        _retract_deaths_on(state, node_id, settings, now)
     for node_id, since in list(state.suspect_nodes.items()):
         if node_id not in alive:
             del state.suspect_nodes[node_id]  # Ray agrees: it is dead

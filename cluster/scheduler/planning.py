@@ -116,7 +116,7 @@ def plan_step(
 def _demand(state: SchedulerState, cost: CostModel) -> tuple[list[CameraDemand], dict[str, str]]:
     demand: list[CameraDemand] = []
     current: dict[str, str] = {}
-    state.plan_costs, state.full_rate_costs = {}, {}
+    state.plan_costs = {}
     for rec in state.cameras.in_phase(*PLANNED_PHASES):
         if not rec.config.enabled:
             continue
@@ -126,9 +126,6 @@ def _demand(state: SchedulerState, cost: CostModel) -> tuple[list[CameraDemand],
             continue  # adopted, its node not known until it answers
         counted = counted_cost(rec, active, cost)
         state.plan_costs[cid] = counted
-        state.full_rate_costs[cid] = (
-            counted if rec.config.analysis.min_fps is None else counted_cost(rec, active, cost, full_rate=True)
-        )
         demand.append(CameraDemand(cid, counted, rec.config.priority))
         if active and rec.node_id is not None:
             if rec.must_move is None:
@@ -367,7 +364,9 @@ def _start(state: SchedulerState, cid: str, node_id: str, why: str, actions: Ste
     )
 
 
-def capacity_request(state: SchedulerState, settings: SchedulerSettings) -> tuple[dict[str, float], ...] | None:
+def capacity_request(
+    state: SchedulerState, settings: SchedulerSettings, cost: CostModel
+) -> tuple[dict[str, float], ...] | None:
     """The bundles to ask the autoscaler for, or None when the standing request is right.
 
     While cameras wait for room, or run degraded (below their analysis rate for want
@@ -383,11 +382,22 @@ def capacity_request(state: SchedulerState, settings: SchedulerSettings) -> tupl
     if p is not None and (unmet(p) or degraded_cameras(state)):
         too_big = {u.camera_id for u in p.unplaced if u.reason is UnplacedReason.TOO_BIG}
         bundles = tuple(
-            {"CPU": reservation(cost / (1.0 - settings.headroom))}
-            for cid, cost in sorted(state.full_rate_costs.items(), key=lambda kv: (-kv[1], kv[0]))
+            {"CPU": reservation(cores / (1.0 - settings.headroom))}
+            for cid, cores in sorted(_full_rate_costs(state, cost).items(), key=lambda kv: (-kv[1], kv[0]))
             if cid not in too_big
         )
     return None if bundles == state.requested else bundles
+
+
+def _full_rate_costs(state: SchedulerState, cost: CostModel) -> dict[str, float]:
+    """The last plan's cameras at what they cost at their full analysis rate: the plan's
+    own cost, except for cameras that may lower their rate (counted at their floor)."""
+    full = dict(state.plan_costs)
+    for cid in full:
+        rec = state.cameras.get(cid)
+        if rec is not None and rec.config.analysis.min_fps is not None:
+            full[cid] = counted_cost(rec, state.cameras.is_active(cid), cost, full_rate=True)
+    return full
 
 
 def degraded_cameras(state: SchedulerState) -> list[str]:

@@ -169,8 +169,6 @@ class SchedulerState:
     moves: MoveLog = field(default_factory=MoveLog)
     last_plan: PlacementPlan | None = None
     plan_costs: dict[str, float] = field(default_factory=dict)  # camera -> cost the last plan counted
-    # camera -> what it costs at its full analysis rate (its plan cost unless it may degrade)
-    full_rate_costs: dict[str, float] = field(default_factory=dict)
     last_consolidation: float | None = None
     requested: tuple[dict[str, float], ...] = ()  # the standing request to the autoscaler
     dirty: bool = False  # placement facts changed since the last save
