@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -274,6 +275,11 @@ def ray_session_cpu() -> dict[str, float]:
     return used
 
 
+# psutil dates a process from the boot time in whole seconds: one started just after
+# the first sample can look up to a second older than it.
+CREATE_TIME_SLACK_S = 1.0
+
+
 def session_cpu_used(
     before: dict[int, tuple[str, float, float]], after: dict[int, tuple[str, float, float]], since: float
 ) -> dict[str, float]:
@@ -286,12 +292,45 @@ def session_cpu_used(
     for pid, (kind, total, created) in after.items():
         if pid in before:
             window = total - before[pid][1]
-        elif created >= since:
+        elif created >= since - CREATE_TIME_SLACK_S:
             window = total
         else:
             continue
         used[kind] = used.get(kind, 0.0) + window
     return used
+
+
+class SessionCpuMeter:
+    """CPU seconds of the session's processes over a window, by kind, counting processes
+    that exit inside it: a thread samples `session_cpu_by_process` every `every_s` and
+    keeps each process's last reading, so a Ray worker that ran a task and was reaped
+    before the window's end still brings what it used up to its last sample (at most
+    `every_s` of its CPU is lost). The meter's own sampling (in the driver) is not counted."""
+
+    def __init__(self, every_s: float = 0.5) -> None:
+        self.every_s = every_s
+        self._since = time.time()
+        self._before = session_cpu_by_process()
+        self._last = dict(self._before)
+        self._own_s = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="session-cpu-meter", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self._last.update(session_cpu_by_process())
+        self._own_s = time.thread_time()
+
+    def stop(self) -> dict[str, float]:
+        """End the window: CPU seconds by kind (`session_cpu_used` of the first and last readings)."""
+        self._stop.set()
+        self._thread.join()
+        self._last.update(session_cpu_by_process())
+        used = session_cpu_used(self._before, self._last, self._since)
+        if "driver" in used:
+            used["driver"] -= self._own_s
+        return used
 
 
 def serve_client_streams(

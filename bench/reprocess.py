@@ -39,7 +39,7 @@ from pathlib import Path
 
 import cv2
 
-from .common import print_table, ray_session_cpu, shared_dir
+from .common import SessionCpuMeter, print_table, shared_dir
 
 ROAD_RULES = {
     "lines": [{"name": "middle", "start": [0.0, 0.5], "end": [1.0, 0.5]}],
@@ -172,7 +172,7 @@ async def job(path: Path, frames: int, duration: float, workers: int, segment_s:
     try:
         await _until_up(jobs)  # the manager is up: not part of the job's time
         await asyncio.sleep(2 * JobRunnerSettings.model_fields["capacity_refresh_s"].default)  # its first report
-        cpu = ray_session_cpu()
+        meter = SessionCpuMeter()
         start = time.monotonic()
         view = await jobs.submit(
             ReprocessRequest("road", (str(path),), start_time="2026-11-28T22:00:00"), submitted_by="bench"
@@ -185,7 +185,10 @@ async def job(path: Path, frames: int, duration: float, workers: int, segment_s:
             if first is None and view.frames_done > 0:
                 first = time.monotonic() - start
         wall = time.monotonic() - start
-        used = {kind: seconds - cpu.get(kind, 0.0) for kind, seconds in ray_session_cpu().items()}
+        # Process by process, sampled all along: a prestarted idle worker that became the
+        # segment task brings only the job's CPU, not its start-up before the submission,
+        # and a worker that exits when its task is over still counts.
+        used = meter.stop()
         shown = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in sorted(used.items(), key=lambda i: -i[1]))
         print(f"job, {workers} worker(s): CPU s by process kind: {shown}")
         return Run(

@@ -57,7 +57,16 @@ class BatchConfig(StrictModel):
         "it), room for a camera that is added or moved.",
     )
     worker_nice: int = Field(
-        10, ge=0, le=19, description="OS niceness added to a segment's worker process, so live work runs first."
+        10,
+        ge=0,
+        le=19,
+        description="OS niceness a segment's worker adds to the one Ray started it with (Ray's worker_niceness, "
+        "15 by default; the sum is capped at 19), so live cameras run first.",
+    )
+    worker_idle_class: bool = Field(
+        True,
+        description="Run segments in Linux's SCHED_IDLE scheduling class: the kernel gives them only the CPU no "
+        "camera, Ray process or other work of the node wants.",
     )
     filename_time_pattern: str = Field(
         r"(?P<time>\d{8}T\d{6})",

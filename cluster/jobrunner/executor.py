@@ -17,7 +17,8 @@ deadline; without a recent answer the capacity is the conservative fallback, one
 segment in the cluster). Each segment is pinned to the node its slot is on (hard
 node affinity: a segment that Ray placed elsewhere would take room the plan gave
 to nothing), and reserves `batch.cpus_per_segment` of Ray's CPU there as well.
-Inside a node the tasks run at a higher niceness than the cameras (`tasks.py`).
+Inside a node the tasks run below the cameras: niceness added to Ray's, and Linux's
+`SCHED_IDLE` class (`tasks.py`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class RaySegmentExecutor:
             file.footage_start,
             self.config.max_tail_s,
             self.config.worker_nice,
+            self.config.worker_idle_class,
             analysis_threads(self.config.cpus_per_segment),
         )
         self._placed[handle] = node_id

@@ -1,9 +1,18 @@
 """A chain of a job's segments as a Ray generator task (`num_returns="streaming"`).
 
-The task lowers its worker process's OS priority once (`os.nice` to
-`batch.worker_nice`: Ray reuses workers, and niceness only goes up), so on a node
-with live cameras the kernel runs the camera actors first and the segment takes
-what is left. It also sizes OpenCV's thread pool to the CPU the task reserved
+The task runs below every other Ray worker (`run_below_live`). Ray starts all its
+workers, camera actors included, at the raylet's `worker_niceness` (15 by default),
+so a segment that only asked for niceness 10 ran level with the cameras: the
+niceness is *added* to the one the worker started with (capped at 19, Linux's
+lowest), and with `batch.worker_idle_class` the task's thread also enters Linux's
+`SCHED_IDLE` class, which the kernel runs only when nothing else of the node wants
+the CPU. Both are one-way for an unprivileged process, and Ray would hand an idle
+worker to the next task or actor of any kind (a camera actor started at
+`SCHED_IDLE` would starve), so a segment worker serves one chain and exits
+(`max_calls=1`; a chain is minutes of work, a worker's start about a CPU second).
+The work runs on the task's
+thread (the decoder and the analysis; OpenCV's pool is sized below), and threads it
+starts inherit both. It also sizes OpenCV's thread pool to the CPU the task reserved
 (`batch.cpus_per_segment`, at least one thread): OpenCV's default is one thread
 per core of the machine, so a one-CPU segment on a busy node split every resize
 and MOG2 update across threads that wait for each other and for the cameras
@@ -35,12 +44,22 @@ from ..batch.runner import SegmentProgress, SegmentResult, run_chain
 from ..batch.segments import Segment
 from ..config import CameraConfig
 
+LOWEST_NICENESS = 19
+# The niceness this worker process started with (Ray's `worker_niceness`): the module is
+# imported once per worker, before its first segment lowers the priority.
+STARTED_NICENESS = os.nice(0)
 
-def lower_priority(target: int) -> int:
-    """Raise this process's niceness to `target` (never lowers it); the niceness now."""
+
+def run_below_live(added_nice: int, idle_class: bool, started: int = STARTED_NICENESS) -> int:
+    """Lower the calling thread's priority below the worker's start: niceness `started` +
+    `added_nice` (at most 19; never raised back), and with `idle_class` the `SCHED_IDLE`
+    scheduling class. Returns the niceness now."""
+    target = min(LOWEST_NICENESS, started + added_nice)
     current = os.nice(0)
     if target > current:
         current = os.nice(target - current)
+    if idle_class and os.sched_getscheduler(0) != os.SCHED_IDLE:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     return current
 
 
@@ -58,9 +77,10 @@ def _run(
     footage_start: float,
     max_tail_s: float,
     nice: int,
+    idle_class: bool,
     threads: int = 1,
 ) -> Iterator[SegmentResult]:
-    lower_priority(nice)
+    run_below_live(nice, idle_class)
     cv2.setNumThreads(threads)
     chain_key = segments[0].key
 
@@ -78,4 +98,5 @@ def _run(
 TASK_NAME_PREFIX = "matthan-segment:"  # + job id and the chain's first segment key
 
 # max_retries=0: the manager retries a failed chain's segments itself (and counts the attempts).
-run_chain_task = ray.remote(max_retries=0, num_returns="streaming")(_run)
+# max_calls=1: the worker leaves with its lowered priority instead of serving anything else.
+run_chain_task = ray.remote(max_retries=0, num_returns="streaming", max_calls=1)(_run)
