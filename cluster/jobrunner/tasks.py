@@ -10,14 +10,13 @@ the CPU. Both are one-way for an unprivileged process, and Ray would hand an idl
 worker to the next task or actor of any kind (a camera actor started at
 `SCHED_IDLE` would starve), so a segment worker serves one chain and exits
 (`max_calls=1`; a chain is minutes of work, a worker's start about a CPU second).
-The work runs on the task's
-thread (the decoder and the analysis; OpenCV's pool is sized below), and threads it
-starts inherit both. It also sizes OpenCV's thread pool to the CPU the task reserved
+Both apply to the task's thread, where the decoder and the analysis run; threads it
+starts inherit them. The task also sizes OpenCV's thread pool to the CPU it reserved
 (`batch.cpus_per_segment`, at least one thread): OpenCV's default is one thread
 per core of the machine, so a one-CPU segment on a busy node split every resize
 and MOG2 update across threads that wait for each other and for the cameras
 (measured: about 16% more CPU per frame on the loaded 2-core machine;
-`docs/benchmarks.md`). Ray reuses the process only for segment tasks.
+`docs/benchmarks.md`).
 
 It reports progress to the job manager actor (fire and forget: a lost report
 only makes the progress bar a little late) under the chain's first segment key,
