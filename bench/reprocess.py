@@ -1,6 +1,6 @@
 """Batch reprocessing throughput: the cluster's job path beside the program a user would write.
 
-    python -m bench.reprocess --copies 120            # one hour of 768x432 footage (the 30 s clip x 120)
+    python -m bench.reprocess --copies 120 --rounds 3   # one hour of 768x432 footage (the 30 s clip x 120)
 
 Prints, side by side in one run over the same file and the same analysis (the
 road camera of the batch tests: motion regions, tracker, a line and a zone, 5
@@ -9,12 +9,15 @@ analysed frames per second of footage):
 - decode floor: one process, `cv2.VideoCapture.grab()` over every frame;
 - plain loop: one process, `cap.read()` every frame and the same `AnalysisPipeline`
   on the frames due at 5 fps (what a user would write with OpenCV and our video core);
-- the plain loop again after the jobs: the machine drifts (the same loop's CPU seconds moved
-  by up to 19% within an hour on this VM), so the job rows compare with the mean of the two;
 - job, 1 worker / 2 workers: `matthan reprocess` as it runs, on a local Ray with that
   many CPUs: scheduler, event writer and job manager actors, segments as Ray tasks
   (warm-up included), every event written to the store; time to first progress is
   from the submission to the first progress report with frames done.
+
+The machine drifts (the same plain loop's CPU seconds moved by up to 20% within an
+hour on this VM), so the runs are interleaved: plain loop, the jobs, plain loop, the
+jobs, ... Each job is compared with the mean of the two plain loops just around it,
+and the summary table gives the median of each ratio over the rounds, with its range.
 
 Frames per second count the file's frames (decoded, as the live camera decodes
 them all); "x real time" is seconds of footage per second of wall time. The
@@ -31,6 +34,7 @@ import asyncio
 import logging
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -239,7 +243,7 @@ def start_local_ray(cpus: int, attempts: int = 3) -> None:
 
 
 def _mean_of(before: Run, after: Run) -> Run:
-    """The baseline the jobs are compared with: the mean of the runs before and after them."""
+    """The baseline a job is compared with: the mean of the plain loops just before and after it."""
     return Run(
         "plain loop (mean)",
         before.frames,
@@ -249,14 +253,136 @@ def _mean_of(before: Run, after: Run) -> Run:
     )
 
 
+@dataclass
+class Round:
+    """One round: a plain loop, the jobs, a plain loop again (the next round's first)."""
+
+    plain_before: Run
+    jobs: list[Run]
+    plain_after: Run
+
+    @property
+    def baseline(self) -> Run:
+        return _mean_of(self.plain_before, self.plain_after)
+
+    def one_worker(self) -> Run | None:
+        return next((r for r in self.jobs if r.name.startswith("job, 1 ")), None)
+
+    def per_cpu_vs_plain(self, job: Run) -> float:
+        plain = self.baseline
+        return (job.frames / (job.cpu_s or float("nan"))) / (plain.frames / (plain.cpu_s or float("nan")))
+
+    def vs_one_worker(self, job: Run) -> float | None:
+        one = self.one_worker()
+        if one is None or job is one:
+            return None
+        return one.wall_s / job.wall_s
+
+
+def run_job(path: Path, frames: int, duration: float, workers: int, segment_s: float, state: Path) -> Run:
+    import ray
+
+    start_local_ray(workers)
+    try:
+        run = asyncio.run(job(path, frames, duration, workers, segment_s, state))
+    finally:
+        ray.shutdown()
+    print(f"{run.name}: {run.wall_s:.1f} s, {run.cpu_s or 0:.1f} CPU s", flush=True)
+    return run
+
+
+def timed_plain(path: Path, duration: float) -> Run:
+    run = plain_loop(path, duration)
+    print(f"{run.name}: {run.wall_s:.1f} s, {run.cpu_s or 0:.1f} CPU s", flush=True)
+    return run
+
+
+COLUMNS = [
+    "run",
+    "wall s",
+    "frames/s",
+    "x real time",
+    "vs plain",
+    "CPU s",
+    "per CPU s vs plain",
+    "vs 1 worker",
+    "first progress s",
+    "events",
+]
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def summary_rows(rounds: list[Round], floor: Run) -> list[list[str]]:
+    """Medians over the rounds: each job's ratios are taken in its own round first."""
+    plain_runs = [rounds[0].plain_before] + [r.plain_after for r in rounds]
+    plain_wall = _median([r.wall_s for r in plain_runs])
+    plain_cpu = _median([r.cpu_s or 0.0 for r in plain_runs])
+    frames, footage = floor.frames, floor.footage_s
+    rows = [floor.row(None, None)]
+    rows.append(
+        [
+            f"plain loop (median of {len(plain_runs)})",
+            f"{plain_wall:.1f}",
+            f"{frames / plain_wall:,.0f}",
+            f"x{footage / plain_wall:.1f}",
+            "",
+            f"{plain_cpu:.1f}",
+            "",
+            "",
+            "",
+            str(plain_runs[0].events),
+        ]
+    )
+    for name in [j.name for j in rounds[0].jobs]:
+        pairs = [(r, next(j for j in r.jobs if j.name == name)) for r in rounds]
+        wall = _median([j.wall_s for _, j in pairs])
+        vs_plain = _median([r.baseline.wall_s / j.wall_s for r, j in pairs])
+        per_cpu = [r.per_cpu_vs_plain(j) for r, j in pairs]
+        scaling = [s for s in (r.vs_one_worker(j) for r, j in pairs) if s is not None]
+        firsts = [j.first_progress_s for _, j in pairs if j.first_progress_s is not None]
+        rows.append(
+            [
+                f"{name} (median of {len(pairs)})",
+                f"{wall:.1f}",
+                f"{frames / wall:,.0f}",
+                f"x{footage / wall:.1f}",
+                f"{vs_plain:.2f}",
+                f"{_median([j.cpu_s or 0.0 for _, j in pairs]):.1f}",
+                f"{_median(per_cpu):.2f} ({min(per_cpu):.2f}-{max(per_cpu):.2f})",
+                f"{_median(scaling):.2f} ({min(scaling):.2f}-{max(scaling):.2f})" if scaling else "",
+                f"{max(firsts):.1f} (worst)" if firsts else "",
+                str(pairs[-1][1].events),
+            ]
+        )
+    return rows
+
+
+def round_rows(number: int, one: Round) -> list[list[str]]:
+    rows = []
+    for run in [one.plain_before, *one.jobs, one.plain_after]:
+        is_job = run.name.startswith("job")
+        cells = run.row(one.baseline if is_job else None, one.one_worker() if run.name.startswith("job, 2") else None)
+        cells[0] = f"round {number}: {cells[0]}"
+        rows.append(cells)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=120, help="plays of the 30 s clip (120: one hour)")
     parser.add_argument("--segment", type=float, default=600.0, help="segment length, seconds of footage")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of plain loop, jobs, plain loop (interleaved, so each job is compared with "
+        "the plain loops just around it, and the summary takes medians over the rounds)",
+    )
     args = parser.parse_args()
-
-    import ray
 
     from cluster.batch.media import index_media
 
@@ -268,48 +394,34 @@ def main() -> None:
             f"footage: {path.name}, {index.duration_s / 60:.1f} min, {index.frame_count} frames, "
             f"{index.width}x{index.height} {index.codec}, keyframes every {index.keyframes[1]:.1f} s"
         )
-        runs = [decode_floor(path, index.duration_s), plain_loop(path, index.duration_s)]
-        for run in runs:
-            print(f"{run.name}: {run.wall_s:.1f} s, {run.cpu_s or 0:.1f} CPU s", flush=True)
-        for workers in args.workers:
-            start_local_ray(workers)
-            try:
-                state = Path(tmp) / f"state-{workers}"
-                runs.append(asyncio.run(job(path, index.frame_count, index.duration_s, workers, args.segment, state)))
-                print(f"{runs[-1].name}: {runs[-1].wall_s:.1f} s, {runs[-1].cpu_s or 0:.1f} CPU s", flush=True)
-            finally:
-                ray.shutdown()
-        # The baseline again: on this VM the same loop moved by up to 19% within an hour.
-        again = plain_loop(path, index.duration_s)
-        again.name = "plain loop, after the jobs"
-        runs.append(again)
-    plain = _mean_of(runs[1], runs[-1])
-    print(
-        f"the plain loop took {runs[1].cpu_s or 0:.1f} CPU s before the jobs and {runs[-1].cpu_s or 0:.1f} after; "
-        "the job rows compare with their mean"
-    )
-    one = next((r for r in runs if r.name.startswith("job, 1 ")), None)
+        floor = decode_floor(path, index.duration_s)
+        print(f"{floor.name}: {floor.wall_s:.1f} s, {floor.cpu_s or 0:.1f} CPU s", flush=True)
+        rounds: list[Round] = []
+        before = timed_plain(path, index.duration_s)
+        for number in range(1, args.rounds + 1):
+            jobs = [
+                run_job(
+                    path,
+                    index.frame_count,
+                    index.duration_s,
+                    workers,
+                    args.segment,
+                    Path(tmp) / f"state-{number}-{workers}",
+                )
+                for workers in args.workers
+            ]
+            after = timed_plain(path, index.duration_s)
+            rounds.append(Round(before, jobs, after))
+            before = after
     print_table(
-        "Batch reprocessing",
-        [
-            "run",
-            "wall s",
-            "frames/s",
-            "x real time",
-            "vs plain",
-            "CPU s",
-            "per CPU s vs plain",
-            "vs 1 worker",
-            "first progress s",
-            "events",
-        ],
-        [
-            r.row(
-                plain if r.name.startswith("job") else None,
-                one if r.name.startswith("job, 2") else None,
-            )
-            for r in runs
-        ],
+        "Batch reprocessing, round by round",
+        COLUMNS,
+        [r for n, one in enumerate(rounds, 1) for r in round_rows(n, one)],
+    )
+    print_table(
+        f"Batch reprocessing, medians of {len(rounds)} rounds (ranges in brackets)",
+        COLUMNS,
+        summary_rows(rounds, floor),
     )
     print(f"load average at the end: {os.getloadavg()}")
 

@@ -34,6 +34,12 @@ def register(sub) -> None:
     add.add_argument("--fps", type=float, help="frames analysed per second")
     add.add_argument("--transport", choices=("tcp", "udp"), help="RTSP transport")
     add.add_argument("--loop", action="store_true", help="files: play in a loop")
+    add.add_argument(
+        "--skip-loop-filter",
+        choices=("none", "noref", "all"),
+        help="decode shortcut (source.skip_loop_filter): 'all' decodes H.264/H.265 about 1.4x cheaper "
+        "with blocking artefacts in the view and the analysis until the next keyframe",
+    )
     add.add_argument("--from-yaml", type=Path, help="a YAML file with one camera mapping (as in cameras.yaml)")
     add.set_defaults(func=run_add)
 
@@ -88,6 +94,8 @@ def run_add(args) -> int:
             camera["source"]["rtsp_transport"] = args.transport
         if args.loop:
             camera["source"]["loop"] = True
+        if args.skip_loop_filter:
+            camera["source"]["skip_loop_filter"] = args.skip_loop_filter
         if args.fps is not None:
             camera["analysis"] = {"fps": args.fps}
     else:

@@ -41,6 +41,20 @@ def test_cameras_add_show_rm(gw, capsys):
     assert "NOT_FOUND" in capsys.readouterr().err
 
 
+def test_cameras_add_sets_the_decode_shortcut(gw, capsys):
+    assert cli(gw, "cameras", "add", "cam-cheap", "rtsp://cam.local/cheap", "--skip-loop-filter", "all") == 0
+    assert cli(gw, "cameras", "show", "cam-cheap") == 0
+    shown = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert shown["config"]["source"]["skip_loop_filter"] == "all", f"the shortcut was not kept: {shown['config']}"
+
+
+def test_cameras_add_refuses_an_unknown_decode_shortcut(gw, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli(gw, "cameras", "add", "cam-x", "rtsp://cam.local/x", "--skip-loop-filter", "fast")
+    assert exit_.value.code == 2, "argparse exits 2 on a bad choice"
+    assert "--skip-loop-filter" in capsys.readouterr().err
+
+
 def test_cameras_add_with_a_bad_url_names_the_field(gw, capsys):
     assert cli(gw, "cameras", "add", "cam-x", "ftp://nope") == 1
     err = capsys.readouterr().err.strip()
