@@ -24,7 +24,10 @@ them all); "x real time" is seconds of footage per second of wall time. The
 machine is shared: the load average is printed at the start and the end, and
 each run's CPU seconds are measured too (the plain loops: their process; a job:
 every process of its Ray session, driver included, by kind), so "per CPU s"
-compares the work done per core-second whatever the other sessions took.
+compares the work done per core-second whatever the other sessions took. "per
+worker CPU s" counts a job's segment workers alone: the analysis as the cluster runs
+it, without the cluster's own fixed cost (Ray's daemons, the idle actors' timers,
+the job manager, scheduler and event writer), which the other column includes.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Run:
     footage_s: float
     wall_s: float
     cpu_s: float | None = None
+    worker_cpu_s: float | None = None  # a job's segment workers alone (the rest is the cluster's own)
     first_progress_s: float | None = None
     events: int | None = None
 
@@ -66,10 +70,11 @@ class Run:
         cells = [self.name, f"{self.wall_s:.1f}", f"{fps:,.0f}", f"x{self.footage_s / self.wall_s:.1f}"]
         cells.append(f"{fps / (plain.frames / plain.wall_s):.2f}" if plain else "")
         cells.append(f"{self.cpu_s:.1f}" if self.cpu_s is not None else "")
-        if plain is not None and plain.cpu_s and self.cpu_s:
-            cells.append(f"{(self.frames / self.cpu_s) / (plain.frames / plain.cpu_s):.2f}")
-        else:
-            cells.append("")
+        for used in (self.cpu_s, self.worker_cpu_s):
+            if plain is not None and plain.cpu_s and used:
+                cells.append(f"{(self.frames / used) / (plain.frames / plain.cpu_s):.2f}")
+            else:
+                cells.append("")
         cells.append(f"{fps / (one_worker.frames / one_worker.wall_s):.2f}" if one_worker else "")
         cells.append(f"{self.first_progress_s:.1f}" if self.first_progress_s is not None else "")
         cells.append(str(self.events) if self.events is not None else "")
@@ -193,6 +198,9 @@ async def job(path: Path, frames: int, duration: float, workers: int, segment_s:
         # segment task brings only the job's CPU, not its start-up before the submission,
         # and a worker that exits when its task is over still counts.
         used = meter.stop()
+        # A segment worker is titled by its task while it runs and ray::IDLE before and after;
+        # the prestarted idle workers that got no task use next to nothing.
+        workers_s = sum(s for kind, s in used.items() if kind == "ray::IDLE" or kind.startswith("ray::matthan-segment"))
         shown = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in sorted(used.items(), key=lambda i: -i[1]))
         print(f"job, {workers} worker(s): CPU s by process kind: {shown}")
         return Run(
@@ -201,6 +209,7 @@ async def job(path: Path, frames: int, duration: float, workers: int, segment_s:
             duration,
             wall,
             cpu_s=sum(used.values()),
+            worker_cpu_s=workers_s,
             first_progress_s=first,
             events=view.events,
         )
@@ -268,9 +277,9 @@ class Round:
     def one_worker(self) -> Run | None:
         return next((r for r in self.jobs if r.name.startswith("job, 1 ")), None)
 
-    def per_cpu_vs_plain(self, job: Run) -> float:
+    def per_cpu_vs_plain(self, job: Run, used: float | None) -> float:
         plain = self.baseline
-        return (job.frames / (job.cpu_s or float("nan"))) / (plain.frames / (plain.cpu_s or float("nan")))
+        return (job.frames / (used or float("nan"))) / (plain.frames / (plain.cpu_s or float("nan")))
 
     def vs_one_worker(self, job: Run) -> float | None:
         one = self.one_worker()
@@ -305,6 +314,7 @@ COLUMNS = [
     "vs plain",
     "CPU s",
     "per CPU s vs plain",
+    "per worker CPU s vs plain",
     "vs 1 worker",
     "first progress s",
     "events",
@@ -333,6 +343,7 @@ def summary_rows(rounds: list[Round], floor: Run) -> list[list[str]]:
             "",
             "",
             "",
+            "",
             str(plain_runs[0].events),
         ]
     )
@@ -340,7 +351,8 @@ def summary_rows(rounds: list[Round], floor: Run) -> list[list[str]]:
         pairs = [(r, next(j for j in r.jobs if j.name == name)) for r in rounds]
         wall = _median([j.wall_s for _, j in pairs])
         vs_plain = _median([r.baseline.wall_s / j.wall_s for r, j in pairs])
-        per_cpu = [r.per_cpu_vs_plain(j) for r, j in pairs]
+        per_cpu = [r.per_cpu_vs_plain(j, j.cpu_s) for r, j in pairs]
+        per_worker_cpu = [r.per_cpu_vs_plain(j, j.worker_cpu_s) for r, j in pairs]
         scaling = [s for s in (r.vs_one_worker(j) for r, j in pairs) if s is not None]
         firsts = [j.first_progress_s for _, j in pairs if j.first_progress_s is not None]
         rows.append(
@@ -352,6 +364,7 @@ def summary_rows(rounds: list[Round], floor: Run) -> list[list[str]]:
                 f"{vs_plain:.2f}",
                 f"{_median([j.cpu_s or 0.0 for _, j in pairs]):.1f}",
                 f"{_median(per_cpu):.2f} ({min(per_cpu):.2f}-{max(per_cpu):.2f})",
+                f"{_median(per_worker_cpu):.2f} ({min(per_worker_cpu):.2f}-{max(per_worker_cpu):.2f})",
                 f"{_median(scaling):.2f} ({min(scaling):.2f}-{max(scaling):.2f})" if scaling else "",
                 f"{max(firsts):.1f} (worst)" if firsts else "",
                 str(pairs[-1][1].events),
